@@ -1,0 +1,65 @@
+package io.edgeslm.architecture;
+
+import com.tngtech.archunit.core.domain.Dependency;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
+import com.tngtech.archunit.lang.syntax.ArchRuleDefinition;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The module boundary rule: code under {@code io.edgeslm.<module>.internal} is reachable only from
+ * {@code io.edgeslm.<module>} itself. A module's public API is its root package and any package not
+ * named {@code internal}.
+ */
+final class ModuleBoundaries {
+
+  private static final Pattern MODULE_ROOT =
+      Pattern.compile("^(io\\.edgeslm\\.[a-z0-9]+)(\\..*)?$");
+
+  private ModuleBoundaries() {}
+
+  /** The rule, evaluated against whatever classes the caller imported. */
+  static ArchRule internalPackagesStayInsideTheirModule() {
+    return ArchRuleDefinition.classes()
+        .that()
+        .resideInAPackage("io.edgeslm..")
+        .should(notReachIntoAnotherModulesInternals())
+        .because(
+            "a module's internal packages are implementation details; other modules use its"
+                + " public API (see docs/development.md, Layout)");
+  }
+
+  private static ArchCondition<JavaClass> notReachIntoAnotherModulesInternals() {
+    return new ArchCondition<>("not depend on another module's internal packages") {
+      @Override
+      public void check(JavaClass origin, ConditionEvents events) {
+        Optional<String> originModule = moduleOf(origin.getPackageName());
+        for (Dependency dependency : origin.getDirectDependenciesFromSelf()) {
+          JavaClass target = dependency.getTargetClass();
+          String targetPackage = target.getPackageName();
+          if (!isInternal(targetPackage)) {
+            continue;
+          }
+          Optional<String> targetModule = moduleOf(targetPackage);
+          if (targetModule.isPresent() && !targetModule.equals(originModule)) {
+            events.add(SimpleConditionEvent.violated(dependency, dependency.getDescription()));
+          }
+        }
+      }
+    };
+  }
+
+  static Optional<String> moduleOf(String packageName) {
+    Matcher matcher = MODULE_ROOT.matcher(packageName);
+    return matcher.matches() ? Optional.of(matcher.group(1)) : Optional.empty();
+  }
+
+  private static boolean isInternal(String packageName) {
+    return packageName.endsWith(".internal") || packageName.contains(".internal.");
+  }
+}

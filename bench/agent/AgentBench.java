@@ -1,0 +1,426 @@
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.tools.ToolProvider;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
+/**
+ * Node agent footprint and overhead, each against a baseline measured in the same run:
+ *
+ * <ol>
+ *   <li>idle RSS of the agent without a model (external broker, and embedded broker) against an
+ *       idle JVM with the same flags;
+ *   <li>start-to-ready (launch until {@code /q/health/ready} answers 200) of the JVM agent and of
+ *       the agent started from a JDK AOT cache, against starting a trivial JVM;
+ *   <li>MQTT question to first streamed token at the operator's client, against the engine's own
+ *       time to first token on the same model (the agent's {@code engine_ttft_p50} gauge).
+ * </ol>
+ *
+ * Usage (see bench/agent/run.sh): {@code java -cp <agent libs> bench/agent/AgentBench.java
+ * <quarkus-app dir> <model.gguf> <mqtt host> <mqtt port>}.
+ */
+public class AgentBench {
+
+  static Path app;
+  static Path work;
+  static String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  static final List<String> FLAGS =
+      List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=25", "--enable-native-access=ALL-UNNAMED");
+
+  public static void main(String[] args) throws Exception {
+    app = Path.of(args[0]).toAbsolutePath();
+    Path model = Path.of(args[1]).toAbsolutePath();
+    String host = args[2];
+    int port = Integer.parseInt(args[3]);
+    work = Files.createTempDirectory("agent-bench");
+    Path baseline = compileBaseline();
+    if (args.length > 4 && args[4].equals("latency-only")) {
+      System.out.println("## Question to first token (model " + model.getFileName() + ")");
+      latency(host, port, model);
+      return;
+    }
+
+    System.out.println("## Idle RSS (no model), 10 s after ready");
+    long idleJvm = idleRssOf(baseJvm(baseline, "Idle"), null);
+    long external = idleRssOf(agent(externalEnv(host, port, "bench-idle"), List.of()), "ready");
+    long embedded = idleRssOf(agent(embeddedEnv(), List.of()), "ready");
+    System.out.printf(
+        Locale.ROOT,
+        "idle JVM (baseline) %d MiB | agent, external broker %d MiB (%.1fx) | agent, embedded broker"
+            + " %d MiB (%.1fx)%n",
+        idleJvm >> 20, external >> 20, (double) external / idleJvm, embedded >> 20,
+        (double) embedded / idleJvm);
+
+    System.out.println("## Start to ready (median of 5)");
+    List<Long> trivial = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      long t0 = System.nanoTime();
+      Process p = baseJvm(baseline, "Hello");
+      p.waitFor();
+      trivial.add(System.nanoTime() - t0);
+    }
+    List<Long> jvm = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      jvm.add(startToReady(externalEnv(host, port, "bench-start"), List.of()));
+    }
+    Path aot = work.resolve("agent.aot");
+    // Training run: records the cache when the agent exits.
+    startToReady(externalEnv(host, port, "bench-start"), List.of("-XX:AOTCacheOutput=" + aot));
+    List<Long> withAot = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      withAot.add(startToReady(externalEnv(host, port, "bench-start"), List.of("-XX:AOTCache=" + aot)));
+    }
+    long base = median(trivial);
+    long j = median(jvm);
+    long a = median(withAot);
+    System.out.printf(
+        Locale.ROOT,
+        "trivial JVM (baseline) %d ms | agent JVM %d ms (%.1fx) | agent with AOT cache %d ms"
+            + " (%.1fx; AOT/JVM %.2f)%n",
+        base / 1_000_000, j / 1_000_000, (double) j / base, a / 1_000_000, (double) a / base,
+        (double) a / j);
+
+    System.out.println("## Question to first token (model " + model.getFileName() + ")");
+    latency(host, port, model);
+  }
+
+  // --- baseline JVM --------------------------------------------------------------------------
+
+  static Path compileBaseline() throws IOException {
+    Path src = work.resolve("src");
+    Files.createDirectories(src);
+    Files.writeString(
+        src.resolve("Idle.java"),
+        "public class Idle { public static void main(String[] a) throws Exception {"
+            + " System.out.println(\"ready\"); Thread.sleep(600_000); } }");
+    Files.writeString(
+        src.resolve("Hello.java"),
+        "public class Hello { public static void main(String[] a) { System.out.println(\"hi\"); } }");
+    Path out = work.resolve("classes");
+    Files.createDirectories(out);
+    int rc =
+        ToolProvider.getSystemJavaCompiler()
+            .run(null, null, null, "-d", out.toString(), src.resolve("Idle.java").toString(),
+                src.resolve("Hello.java").toString());
+    if (rc != 0) {
+      throw new IllegalStateException("could not compile the baseline classes");
+    }
+    return out;
+  }
+
+  static Process baseJvm(Path classes, String main) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    cmd.addAll(FLAGS);
+    cmd.add("-cp");
+    cmd.add(classes.toString());
+    cmd.add(main);
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve(main + ".log").toFile()).start();
+  }
+
+  // --- agent processes -----------------------------------------------------------------------
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static Map<String, String> externalEnv(String host, int port, String node) throws IOException {
+    Map<String, String> env = new HashMap<>();
+    env.put("EDGESLM_AGENT_BROKER_URL", "tcp://" + host + ":" + port);
+    env.put("EDGESLM_AGENT_SITE", "bench");
+    env.put("EDGESLM_AGENT_NODE_ID", node + "-" + UUID.randomUUID().toString().substring(0, 6));
+    env.put("EDGESLM_AGENT_JOURNAL_DIR", work.resolve("journal-" + UUID.randomUUID()).toString());
+    env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(freePort()));
+    return env;
+  }
+
+  static Map<String, String> embeddedEnv() throws IOException {
+    Map<String, String> env = new HashMap<>();
+    env.put("EDGESLM_AGENT_BROKER_EMBEDDED_PORT", Integer.toString(freePort()));
+    env.put("EDGESLM_AGENT_DEMO_SIMULATOR", "off");
+    env.put("EDGESLM_AGENT_JOURNAL_DIR", work.resolve("journal-" + UUID.randomUUID()).toString());
+    env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(freePort()));
+    return env;
+  }
+
+  static Process agent(Map<String, String> env, List<String> extraFlags) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    cmd.addAll(FLAGS);
+    cmd.addAll(extraFlags);
+    cmd.add("-jar");
+    cmd.add(app.resolve("quarkus-run.jar").toString());
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.redirectOutput(work.resolve("agent-" + UUID.randomUUID() + ".log").toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    managementPorts.put(p.pid(), Integer.parseInt(env.get("EDGESLM_MANAGEMENT_PORT")));
+    return p;
+  }
+
+  static final Map<Long, Integer> managementPorts = new HashMap<>();
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  static boolean ready(Process p) {
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + managementPorts.get(p.pid()) + "/q/health/ready"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  static void awaitReady(Process p) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (!ready(p)) {
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        throw new IllegalStateException("agent did not become ready (see " + work + ")");
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  static long startToReady(Map<String, String> env, List<String> flags) throws Exception {
+    long t0 = System.nanoTime();
+    Process p = agent(env, flags);
+    awaitReady(p);
+    long t = System.nanoTime() - t0;
+    stop(p);
+    return t;
+  }
+
+  static void stop(Process p) throws InterruptedException {
+    p.destroy();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      p.waitFor();
+    }
+  }
+
+  static long idleRssOf(Process p, String readyMarker) throws Exception {
+    if (readyMarker == null) {
+      Thread.sleep(2000);
+    } else {
+      awaitReady(p);
+    }
+    Thread.sleep(10_000);
+    long rss = rss(p.pid());
+    stop(p);
+    return rss;
+  }
+
+  static long rss(long pid) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    throw new IllegalStateException("no VmRSS for " + pid);
+  }
+
+  static long median(List<Long> xs) {
+    List<Long> s = new ArrayList<>(xs);
+    Collections.sort(s);
+    return s.get(s.size() / 2);
+  }
+
+  // --- latency -------------------------------------------------------------------------------
+
+  static void latency(String host, int port, Path model) throws Exception {
+    Map<String, String> env = externalEnv(host, port, "bench-model");
+    env.put("EDGESLM_AGENT_MODEL_PATH", model.toString());
+    env.put("EDGESLM_AGENT_MODEL_THREADS", "2");
+    env.put("EDGESLM_AGENT_MODEL_ANSWER_TOKENS", "8");
+    env.put("EDGESLM_AGENT_MODEL_TEMPERATURE", "0.8");
+    env.put("EDGESLM_AGENT_MODEL_SEED", "1");
+    env.put("EDGESLM_AGENT_REPORT_INTERVAL", "1h");
+    String oilTopic = "bench/" + env.get("EDGESLM_AGENT_NODE_ID") + "/oil";
+    env.put("EDGESLM_AGENT_SENSORS_OIL_TOPIC", oilTopic);
+    env.put("EDGESLM_AGENT_SENSORS_OIL_UNIT", "°C");
+    env.put("EDGESLM_AGENT_SENSORS_OIL_ALIAS", "Press 3 oil temperature");
+    env.put("EDGESLM_AGENT_SENSORS_OIL_NORMAL_MIN", "40");
+    env.put("EDGESLM_AGENT_SENSORS_OIL_NORMAL_MAX", "80");
+    Process agent = agent(env, List.of());
+    String ask = "edge/v1/bench/" + env.get("EDGESLM_AGENT_NODE_ID") + "/ask";
+    BlockingQueue<Object[]> replies = new LinkedBlockingQueue<>();
+    MqttAsyncClient c = new MqttAsyncClient("tcp://" + host + ":" + port, "bench-" + UUID.randomUUID(), new MemoryPersistence());
+    c.setCallback(new Collector(replies));
+    MqttConnectionOptions options = new MqttConnectionOptions();
+    // The operator's client turns Nagle off too, as libmosquitto's clients do, so that the
+    // measurement is the agent's and the broker's, not the client's coalescing.
+    options.setSocketFactory(new NoDelay());
+    c.connect(options).waitForCompletion(10_000);
+    String replyTopic = "bench/replies/" + UUID.randomUUID();
+    c.subscribe(new MqttSubscription[] {new MqttSubscription(replyTopic, 1)}).waitForCompletion(10_000);
+    try {
+      // Ready means the model has loaded (readiness includes "model ready").
+      awaitReady(agent);
+      MqttMessage v = new MqttMessage("71.2".getBytes(StandardCharsets.UTF_8));
+      v.setQos(1);
+      c.publish(oilTopic, v).waitForCompletion(10_000);
+      List<Long> firstToken = new ArrayList<>();
+      List<Long> inAgent = new ArrayList<>();
+      int n = 40;
+      for (int i = 0; i < n + 5; i++) {
+        replies.clear();
+        MqttMessage q =
+            new MqttMessage(
+                "{\"question\":\"What is the oil temperature of press 3?\",\"stream\":true}"
+                    .getBytes(StandardCharsets.UTF_8));
+        q.setQos(1);
+        MqttProperties props = new MqttProperties();
+        props.setResponseTopic(replyTopic);
+        props.setCorrelationData(new byte[] {(byte) i});
+        q.setProperties(props);
+        long t0 = System.nanoTime();
+        c.publish(ask, q);
+        Long first = null;
+        while (true) {
+          Object[] r = replies.poll(120, TimeUnit.SECONDS);
+          if (r == null) {
+            throw new IllegalStateException("no reply within 120 s");
+          }
+          String text = new String((byte[]) r[1], StandardCharsets.UTF_8);
+          if (first == null && text.contains("\"type\":\"part\"")) {
+            first = (Long) r[0] - t0;
+          }
+          if (!text.contains("\"type\":\"part\"")) {
+            if (!text.contains("\"source\":\"model\"")) {
+              throw new IllegalStateException("not a model answer: " + text);
+            }
+            Matcher m =
+                Pattern.compile("\"firstTokenMs\":(\\d+)").matcher(text);
+            if (i >= 5 && m.find()) {
+              inAgent.add(Long.parseLong(m.group(1)) * 1_000_000);
+            }
+            break;
+          }
+        }
+        if (i >= 5 && first != null) {
+          firstToken.add(first);
+        }
+      }
+      double engine = engineTtftSeconds(agent);
+      long med = median(firstToken);
+      System.out.printf(
+          Locale.ROOT,
+          "%d questions: MQTT question->first token median %.2f ms (p90 %.2f ms) | engine's own TTFT"
+              + " p50 (baseline) %.2f ms | added %.2f ms (ratio %.2f)%n",
+          firstToken.size(), med / 1e6, percentile(firstToken, 0.9) / 1e6, engine * 1e3,
+          med / 1e6 - engine * 1e3, (med / 1e9) / engine);
+      long agentMed = median(inAgent);
+      System.out.printf(
+          Locale.ROOT,
+          "  of which: arrival at the agent->first token inside the agent (its firstTokenMs) median"
+              + " %d ms; MQTT both ways + client %.2f ms%n",
+          agentMed / 1_000_000, med / 1e6 - agentMed / 1e6);
+    } finally {
+      c.disconnect().waitForCompletion(5000);
+      c.close();
+      stop(agent);
+    }
+  }
+
+  static long percentile(List<Long> xs, double q) {
+    List<Long> s = new ArrayList<>(xs);
+    Collections.sort(s);
+    return s.get(Math.min(s.size() - 1, (int) Math.ceil(q * s.size()) - 1));
+  }
+
+  static double engineTtftSeconds(Process agent) throws Exception {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + managementPorts.get(agent.pid()) + "/q/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    for (String line : r.body().split("\n")) {
+      if (line.startsWith("edgeslm_agent_engine_ttft_p50_seconds")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new IllegalStateException("no engine TTFT gauge");
+  }
+
+  static final class NoDelay extends javax.net.SocketFactory {
+    static java.net.Socket nd(java.net.Socket s) throws IOException {
+      s.setTcpNoDelay(true);
+      return s;
+    }
+
+    public java.net.Socket createSocket() throws IOException {
+      return nd(new java.net.Socket());
+    }
+
+    public java.net.Socket createSocket(String h, int p) throws IOException {
+      return nd(new java.net.Socket(h, p));
+    }
+
+    public java.net.Socket createSocket(String h, int p, java.net.InetAddress l, int lp)
+        throws IOException {
+      return nd(new java.net.Socket(h, p, l, lp));
+    }
+
+    public java.net.Socket createSocket(java.net.InetAddress h, int p) throws IOException {
+      return nd(new java.net.Socket(h, p));
+    }
+
+    public java.net.Socket createSocket(
+        java.net.InetAddress h, int p, java.net.InetAddress l, int lp) throws IOException {
+      return nd(new java.net.Socket(h, p, l, lp));
+    }
+  }
+
+  record Collector(BlockingQueue<Object[]> into) implements MqttCallback {
+    public void disconnected(MqttDisconnectResponse r) {}
+
+    public void mqttErrorOccurred(MqttException e) {}
+
+    public void messageArrived(String topic, MqttMessage m) {
+      into.add(new Object[] {System.nanoTime(), m.getPayload()});
+    }
+
+    public void deliveryComplete(IMqttToken t) {}
+
+    public void connectComplete(boolean r, String s) {}
+
+    public void authPacketArrived(int c, MqttProperties p) {}
+  }
+}

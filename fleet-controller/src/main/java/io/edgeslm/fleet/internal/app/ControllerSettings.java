@@ -1,0 +1,37 @@
+package io.edgeslm.fleet.internal.app;
+
+import io.edgeslm.signing.TrustStore;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything the controller core needs besides its database.
+ *
+ * @param mqttUri broker URI
+ * @param clientId this replica's MQTT client id
+ * @param mqttUsername optional
+ * @param mqttPassword optional
+ * @param shareGroup shared-subscription group of the replicas
+ * @param bundlesDir where bundle files live
+ * @param chunkBytes chunk size of new bundles
+ * @param chunkBytesPerSecond global bandwidth of the chunk server
+ * @param trust the trust store uploads are verified against
+ * @param tickInterval how often rollouts are stepped
+ * @param healthRetention how long health history is kept
+ * @param healthQueue health messages waiting to be written
+ * @param healthBatch health messages per transaction
+ */
+public record ControllerSettings(
+    String mqttUri,
+    String clientId,
+    String mqttUsername,
+    String mqttPassword,
+    String shareGroup,
+    Path bundlesDir,
+    int chunkBytes,
+    long chunkBytesPerSecond,
+    TrustStore trust,
+    Duration tickInterval,
+    Duration healthRetention,
+    int healthQueue,
+    int healthBatch) {}

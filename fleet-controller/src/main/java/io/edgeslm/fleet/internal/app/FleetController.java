@@ -1,0 +1,174 @@
+package io.edgeslm.fleet.internal.app;
+
+import io.edgeslm.fleet.FleetException;
+import io.edgeslm.fleet.internal.ask.AskService;
+import io.edgeslm.fleet.internal.catalog.BundleFiles;
+import io.edgeslm.fleet.internal.catalog.Catalog;
+import io.edgeslm.fleet.internal.chunk.ChunkServer;
+import io.edgeslm.fleet.internal.ingest.FleetIngest;
+import io.edgeslm.fleet.internal.ingest.HealthWriter;
+import io.edgeslm.fleet.internal.mqtt.MqttTransport;
+import io.edgeslm.fleet.internal.rollout.RolloutRunner;
+import io.edgeslm.fleet.internal.store.CatalogStore;
+import io.edgeslm.fleet.internal.store.Db;
+import io.edgeslm.fleet.internal.store.NodeStore;
+import io.edgeslm.fleet.internal.store.RolloutStore;
+import io.edgeslm.fleet.internal.store.TokenStore;
+import io.edgeslm.protocol.Channel;
+import io.edgeslm.protocol.Topics;
+import io.edgeslm.signing.BundleVerifier;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.jboss.logging.Logger;
+
+/**
+ * The controller core, wired from plain parts: stores over one database, the MQTT transport, the
+ * registry ingest, the catalog, the chunk server and the rollout runner with its ticker. The
+ * Quarkus layer creates one per process; tests and the benchmark create it directly.
+ */
+public final class FleetController implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(FleetController.class);
+
+  private final ControllerSettings settings;
+  private final Clock clock;
+  private final Db db;
+  private final NodeStore nodes;
+  private final RolloutStore rollouts;
+  private final CatalogStore catalogStore;
+  private final TokenStore tokens;
+  private final MqttTransport mqtt;
+  private final HealthWriter health;
+  private final FleetIngest ingest;
+  private final Catalog catalog;
+  private final RolloutRunner runner;
+  private final ChunkServer chunks;
+  private final ScheduledExecutorService ticker;
+  private final AskService ask;
+
+  public FleetController(DataSource dataSource, ControllerSettings settings, Clock clock)
+      throws FleetException, MqttException {
+    this.settings = settings;
+    this.clock = clock;
+    this.db = new Db(dataSource);
+    this.nodes = new NodeStore(db);
+    this.rollouts = new RolloutStore(db);
+    this.catalogStore = new CatalogStore(db);
+    this.tokens = new TokenStore(db);
+    this.mqtt =
+        new MqttTransport(
+            new MqttTransport.Settings(
+                settings.mqttUri(),
+                settings.clientId(),
+                settings.mqttUsername(),
+                settings.mqttPassword(),
+                Math.max(2, Runtime.getRuntime().availableProcessors()),
+                10_000,
+                256));
+    this.health = new HealthWriter(nodes, clock, settings.healthQueue(), settings.healthBatch());
+    this.ingest = new FleetIngest(mqtt, nodes, health, clock);
+    this.catalog =
+        new Catalog(
+            catalogStore,
+            rollouts,
+            new BundleFiles(settings.bundlesDir()),
+            BundleVerifier.of(settings.trust()),
+            settings.chunkBytes(),
+            clock);
+    this.runner = new RolloutRunner(rollouts, nodes, catalog, mqtt, clock);
+    this.chunks =
+        new ChunkServer(
+            mqtt,
+            catalog.files(),
+            runner::bundleOfAssignment,
+            settings.chunkBytesPerSecond(),
+            10_000,
+            256);
+    this.ask = new AskService(mqtt, settings.clientId(), clock);
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "fleet-rollout-ticker");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Subscribes, connects and starts the rollout ticker and health pruning. */
+  public void start() {
+    ingest.subscribe(settings.shareGroup());
+    mqtt.subscribe(
+        Topics.sharedFilter(settings.shareGroup(), Channel.UPDATE_REQUEST), 1, chunks::onRequest);
+    mqtt.start();
+    long tick = settings.tickInterval().toMillis();
+    ticker.scheduleWithFixedDelay(runner::tickAll, tick, tick, TimeUnit.MILLISECONDS);
+    ticker.scheduleWithFixedDelay(this::prune, 1, 10, TimeUnit.MINUTES);
+  }
+
+  private void prune() {
+    try {
+      int n;
+      do {
+        n = nodes.pruneHealth(clock.instant().minus(settings.healthRetention()), 10_000);
+      } while (n == 10_000);
+    } catch (FleetException e) {
+      LOG.warnf("health pruning failed: %s", e.getMessage());
+    }
+  }
+
+  public NodeStore nodes() {
+    return nodes;
+  }
+
+  public RolloutStore rollouts() {
+    return rollouts;
+  }
+
+  public TokenStore tokens() {
+    return tokens;
+  }
+
+  public Catalog catalog() {
+    return catalog;
+  }
+
+  public RolloutRunner runner() {
+    return runner;
+  }
+
+  public MqttTransport mqtt() {
+    return mqtt;
+  }
+
+  public HealthWriter health() {
+    return health;
+  }
+
+  public FleetIngest ingest() {
+    return ingest;
+  }
+
+  public ChunkServer chunks() {
+    return chunks;
+  }
+
+  public AskService ask() {
+    return ask;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  @Override
+  public void close() {
+    ticker.shutdownNow();
+    chunks.close();
+    mqtt.close();
+    health.close();
+  }
+}

@@ -1,0 +1,357 @@
+package io.edgeslm.fleet.internal.chunk;
+
+import io.edgeslm.fleet.BundleInfo;
+import io.edgeslm.fleet.internal.catalog.BundleFiles;
+import io.edgeslm.fleet.internal.mqtt.MqttTransport;
+import io.edgeslm.protocol.BundleFile;
+import io.edgeslm.protocol.ChunkError;
+import io.edgeslm.protocol.ChunkHeader;
+import io.edgeslm.protocol.ChunkRequest;
+import io.edgeslm.protocol.ErrorCode;
+import io.edgeslm.protocol.InvalidPayloadException;
+import io.edgeslm.protocol.InvalidTopicException;
+import io.edgeslm.protocol.Json;
+import io.edgeslm.protocol.NodeTopics;
+import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.Topics;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.jboss.logging.Logger;
+
+/**
+ * Answers nodes' chunk requests from the bundle store over MQTT (contract: {@code
+ * docs/asyncapi.yaml}, channels {@code updateRequest} and {@code updateChunk}). Requests become
+ * per-node queues of chunks; one sender thread serves the nodes round-robin, one chunk each in
+ * turn, so a node pulling a large bundle never starves the others, and draws every chunk's bytes
+ * from a token bucket that enforces the global bandwidth limit. Queues are bounded: past them the
+ * node gets {@code busy} with a retry time.
+ */
+public final class ChunkServer implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(ChunkServer.class);
+
+  /** Finds the catalog bundle of an assignment sent to a node. */
+  @FunctionalInterface
+  public interface AssignmentLookup {
+    /**
+     * @return the bundle, or empty if {@code assignmentId} was not issued to {@code nodeId}
+     */
+    Optional<BundleInfo> bundleOf(String nodeId, String assignmentId) throws Exception;
+  }
+
+  private record Job(
+      String nodeId,
+      String requestId,
+      String assignmentId,
+      String bundleId,
+      String file,
+      int index,
+      long offset,
+      int length,
+      String replyTo) {}
+
+  private final MqttTransport mqtt;
+  private final BundleFiles files;
+  private final AssignmentLookup lookup;
+  private final TokenBucket bandwidth;
+  private final int maxNodes;
+  private final int maxChunksPerNode;
+  private final Map<String, ArrayDeque<Job>> queues = new HashMap<>();
+  private final ArrayDeque<String> turn = new ArrayDeque<>();
+  private final Object lock = new Object();
+  private final Thread sender;
+  private final AtomicLong bytesServed = new AtomicLong();
+  private final AtomicLong chunksServed = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
+  private volatile boolean running = true;
+
+  /**
+   * @param bytesPerSecond global bandwidth limit for chunk payloads
+   * @param maxNodes nodes with queued chunks at once
+   * @param maxChunksPerNode queued chunks per node
+   */
+  public ChunkServer(
+      MqttTransport mqtt,
+      BundleFiles files,
+      AssignmentLookup lookup,
+      long bytesPerSecond,
+      int maxNodes,
+      int maxChunksPerNode) {
+    this.mqtt = mqtt;
+    this.files = files;
+    this.lookup = lookup;
+    this.bandwidth = new TokenBucket(bytesPerSecond);
+    this.maxNodes = maxNodes;
+    this.maxChunksPerNode = maxChunksPerNode;
+    this.sender = new Thread(this::sendLoop, "fleet-chunk-sender");
+    sender.setDaemon(true);
+    sender.start();
+  }
+
+  /** The MQTT handler for {@code $share/fleet/edge/v1/+/+/update/request}. */
+  public void onRequest(String topic, MqttMessage message) {
+    Topics.ParsedTopic from;
+    try {
+      from = Topics.parse(topic);
+    } catch (InvalidTopicException e) {
+      return;
+    }
+    NodeTopics node = from.nodeTopics();
+    ChunkRequest req;
+    try {
+      req = Json.read(message.getPayload(), ChunkRequest.class, 64 * 1024);
+    } catch (InvalidPayloadException e) {
+      error(node.updateChunk(), null, null, e.code(), e.getMessage(), null);
+      return;
+    }
+    // Replies go only to the requesting node's own topics: a request must not make the controller
+    // publish (large) chunks to another node or anywhere else.
+    String replyTo = req.replyTo();
+    if (!replyTo.startsWith(node.prefix())) {
+      error(
+          node.updateChunk(),
+          req.requestId(),
+          req.assignmentId(),
+          ErrorCode.INVALID,
+          "replyTo must be a topic of the requesting node (below "
+              + node.prefix()
+              + "): got '"
+              + replyTo
+              + "'. Use the node's update/chunk topic.",
+          null);
+      return;
+    }
+    Optional<BundleInfo> bundle;
+    try {
+      bundle = lookup.bundleOf(node.node(), req.assignmentId());
+    } catch (Exception e) {
+      LOG.warnf(e, "looking up assignment %s failed", req.assignmentId());
+      error(
+          replyTo,
+          req.requestId(),
+          req.assignmentId(),
+          ErrorCode.UNAVAILABLE,
+          "The controller cannot look up the assignment right now. Retry later.",
+          5000L);
+      return;
+    }
+    if (bundle.isEmpty()) {
+      error(
+          replyTo,
+          req.requestId(),
+          req.assignmentId(),
+          ErrorCode.NOT_FOUND,
+          "Assignment '"
+              + req.assignmentId()
+              + "' was not issued to node '"
+              + node.node()
+              + "'. Drop it and wait for the retained assignment.",
+          null);
+      return;
+    }
+    BundleInfo b = bundle.get();
+    Optional<BundleFile> file =
+        b.files().stream().filter(f -> f.name().equals(req.file())).findFirst();
+    if (file.isEmpty()) {
+      error(
+          replyTo,
+          req.requestId(),
+          req.assignmentId(),
+          ErrorCode.NOT_FOUND,
+          "Bundle '"
+              + b.bundleId()
+              + "' has no file '"
+              + req.file()
+              + "'. Request a file the"
+              + " assignment lists.",
+          null);
+      return;
+    }
+    BundleFile f = file.get();
+    BitSet wanted = req.wanted();
+    if (wanted.length() > f.chunks().size()) {
+      error(
+          replyTo,
+          req.requestId(),
+          req.assignmentId(),
+          ErrorCode.NOT_FOUND,
+          "File '"
+              + f.name()
+              + "' has "
+              + f.chunks().size()
+              + " chunks: chunk "
+              + (wanted.length() - 1)
+              + " does not exist. Request indexes below "
+              + f.chunks().size()
+              + ".",
+          null);
+      return;
+    }
+    synchronized (lock) {
+      ArrayDeque<Job> q = queues.get(node.node());
+      int queued = q == null ? 0 : q.size();
+      if ((q == null && queues.size() >= maxNodes)
+          || queued + wanted.cardinality() > maxChunksPerNode) {
+        refused.incrementAndGet();
+        long retry = Math.max(1000, 1000L * queuedBytes() / Math.max(1, bandwidth.rate()));
+        error(
+            replyTo,
+            req.requestId(),
+            req.assignmentId(),
+            ErrorCode.BUSY,
+            "The chunk server is at its queue limit ("
+                + queues.size()
+                + " nodes waiting). Retry"
+                + " after retryAfterMs.",
+            Math.min(retry, 600_000));
+        return;
+      }
+      if (q == null) {
+        q = new ArrayDeque<>();
+        queues.put(node.node(), q);
+        turn.addLast(node.node());
+      }
+      for (int i = wanted.nextSetBit(0); i >= 0; i = wanted.nextSetBit(i + 1)) {
+        q.addLast(
+            new Job(
+                node.node(),
+                req.requestId(),
+                req.assignmentId(),
+                b.bundleId(),
+                f.name(),
+                i,
+                (long) i * b.chunkBytes(),
+                f.chunkLength(i, b.chunkBytes()),
+                replyTo));
+      }
+      lock.notifyAll();
+    }
+  }
+
+  private long queuedBytes() {
+    long n = 0;
+    for (ArrayDeque<Job> q : queues.values()) {
+      for (Job j : q) {
+        n += j.length();
+      }
+    }
+    return n;
+  }
+
+  private void sendLoop() {
+    while (running) {
+      Job job;
+      synchronized (lock) {
+        while (running && turn.isEmpty()) {
+          try {
+            lock.wait(500);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (!running) {
+          return;
+        }
+        String nodeId = turn.pollFirst();
+        ArrayDeque<Job> q = queues.get(nodeId);
+        job = q.pollFirst();
+        if (q.isEmpty()) {
+          queues.remove(nodeId);
+        } else {
+          turn.addLast(nodeId);
+        }
+      }
+      try {
+        bandwidth.acquire(job.length());
+        byte[] bytes = files.read(job.bundleId(), job.file(), job.offset(), job.length());
+        ChunkHeader h =
+            ChunkHeader.of(
+                job.requestId(), job.assignmentId(), job.file(), job.index(), job.offset());
+        mqtt.publish(
+                job.replyTo(),
+                bytes,
+                1,
+                false,
+                h.toUserProperties(),
+                ChunkHeader.CONTENT_TYPE,
+                null)
+            .join();
+        bytesServed.addAndGet(bytes.length);
+        chunksServed.incrementAndGet();
+      } catch (InterruptedException e) {
+        return;
+      } catch (IOException | RuntimeException e) {
+        LOG.warnf(
+            "serving chunk %d of %s to %s failed: %s",
+            job.index(), job.file(), job.nodeId(), e.getMessage());
+        error(
+            job.replyTo(),
+            job.requestId(),
+            job.assignmentId(),
+            ErrorCode.UNAVAILABLE,
+            "The controller could not send chunk "
+                + job.index()
+                + " of '"
+                + job.file()
+                + "' ("
+                + e.getMessage()
+                + "). Request it again.",
+            2000L);
+      }
+    }
+  }
+
+  private void error(
+      String topic,
+      String requestId,
+      String assignmentId,
+      ErrorCode code,
+      String message,
+      Long retryAfterMs) {
+    String text = message.length() > 1000 ? message.substring(0, 999) + "…" : message;
+    ChunkError e =
+        new ChunkError(
+            Protocol.SCHEMA_VERSION,
+            safeId(requestId),
+            safeId(assignmentId),
+            code,
+            text,
+            code == ErrorCode.BUSY && retryAfterMs == null ? 1000L : retryAfterMs);
+    mqtt.publishJson(topic, Json.write(e), 1, false);
+  }
+
+  private static String safeId(String id) {
+    return id != null && id.length() <= 128 && id.matches("[A-Za-z0-9][A-Za-z0-9._:-]*")
+        ? id
+        : null;
+  }
+
+  public long bytesServed() {
+    return bytesServed.get();
+  }
+
+  public long chunksServed() {
+    return chunksServed.get();
+  }
+
+  public long refused() {
+    return refused.get();
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    sender.interrupt();
+    try {
+      sender.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,465 @@
+package io.edgeslm.fleet.internal.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.SequenceInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code fleetctl}: the release manager's command line for the fleet controller's REST API. Exit
+ * codes: 0 success, 1 the controller refused (its problem details are printed), 2 usage error.
+ */
+@Command(
+    name = "fleetctl",
+    mixinStandardHelpOptions = true,
+    version = "fleetctl 0.1.0",
+    description = "Upload signed bundles and drive rollouts on an EdgeSLM fleet controller.",
+    subcommands = {FleetCtl.Upload.class, FleetCtl.Rollout.class, FleetCtl.Token.class})
+public final class FleetCtl {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @Option(
+      names = "--url",
+      defaultValue = "${env:FLEET_URL:-http://localhost:8080}",
+      description = "Controller base URL (env FLEET_URL; default ${DEFAULT-VALUE}).")
+  String url;
+
+  @Option(
+      names = "--token",
+      defaultValue = "${env:FLEET_TOKEN}",
+      description = "API bearer token (env FLEET_TOKEN).")
+  String token;
+
+  public static void main(String[] args) {
+    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  /** Runs the command line; returns the exit code. */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cl = new CommandLine(new FleetCtl());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          cmd.getErr().println("fleetctl: " + e.getMessage());
+          return e instanceof Refused ? 1 : 2;
+        });
+    return cl.execute(args);
+  }
+
+  /** The controller answered with an error status. */
+  static final class Refused extends Exception {
+    Refused(String message) {
+      super(message);
+    }
+  }
+
+  HttpClient http() {
+    return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  JsonNode call(String method, String path, JsonNode body) throws Exception {
+    HttpRequest.Builder b = request(path);
+    if (body != null) {
+      b.header("Content-Type", "application/json")
+          .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
+    } else {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    }
+    return answer(http().send(b.build(), HttpResponse.BodyHandlers.ofString()));
+  }
+
+  HttpRequest.Builder request(String path) throws Refused {
+    if (token == null || token.isBlank()) {
+      throw new Refused("no token: pass --token or set FLEET_TOKEN.");
+    }
+    return HttpRequest.newBuilder(URI.create(url.replaceAll("/+$", "") + path))
+        .header("Authorization", "Bearer " + token)
+        .header("Accept", "application/json");
+  }
+
+  static JsonNode answer(HttpResponse<String> r) throws Exception {
+    JsonNode body = r.body().isEmpty() ? JSON.nullNode() : JSON.readTree(r.body());
+    if (r.statusCode() >= 400) {
+      String detail = body.hasNonNull("detail") ? body.get("detail").asText() : r.body();
+      throw new Refused("HTTP " + r.statusCode() + ": " + detail);
+    }
+    return body;
+  }
+
+  @Command(name = "upload", description = "Upload a signed bundle directory; prints its bundle id.")
+  static final class Upload implements Callable<Integer> {
+    @CommandLine.ParentCommand FleetCtl root;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(
+        paramLabel = "DIR",
+        description = "The bundle directory (model, release.json, model.sig).")
+    Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      List<Path> files;
+      try (Stream<Path> s = Files.walk(dir)) {
+        files = s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
+      }
+      if (files.isEmpty()) {
+        throw new IllegalArgumentException(dir + " holds no files.");
+      }
+      String boundary = "fleetctl-" + UUID.randomUUID();
+      List<InputStream> parts = new ArrayList<>();
+      long total = 0;
+      for (Path f : files) {
+        String name = dir.relativize(f).toString().replace('\\', '/');
+        byte[] head =
+            ("--"
+                    + boundary
+                    + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
+                    + name
+                    + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8);
+        parts.add(new ByteArrayInputStream(head));
+        parts.add(Files.newInputStream(f));
+        parts.add(new ByteArrayInputStream("\r\n".getBytes(StandardCharsets.UTF_8)));
+        total += head.length + Files.size(f) + 2;
+      }
+      byte[] tail = ("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
+      parts.add(new ByteArrayInputStream(tail));
+      total += tail.length;
+      long size = total;
+      AtomicLong sent = new AtomicLong();
+      PrintWriter out = spec.commandLine().getOut();
+      Enumeration<InputStream> seq = Collections.enumeration(parts);
+      // Streams the files from disk; prints progress at every 10%.
+      InputStream body =
+          new java.io.FilterInputStream(new SequenceInputStream(seq)) {
+            int lastTenth = -1;
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+              int n = super.read(b, off, len);
+              if (n > 0) {
+                int tenth = (int) (10 * sent.addAndGet(n) / size);
+                if (tenth != lastTenth) {
+                  lastTenth = tenth;
+                  out.printf(Locale.ROOT, "uploading %d%% of %d bytes%n", tenth * 10, size);
+                }
+              }
+              return n;
+            }
+          };
+      HttpRequest req =
+          root.request("/api/v1/bundles")
+              .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+              .POST(
+                  HttpRequest.BodyPublishers.fromPublisher(
+                      HttpRequest.BodyPublishers.ofInputStream(() -> body), size))
+              .build();
+      JsonNode info = answer(root.http().send(req, HttpResponse.BodyHandlers.ofString()));
+      out.println(info.get("bundleId").asText());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "rollout",
+      description = "Create and drive rollouts.",
+      subcommands = {
+        Rollout.Create.class,
+        Rollout.Status.class,
+        Rollout.Act.Pause.class,
+        Rollout.Act.Resume.class,
+        Rollout.Act.Approve.class,
+        Rollout.Act.Abort.class,
+        Rollout.Act.Rollback.class
+      })
+  static final class Rollout {
+    @CommandLine.ParentCommand FleetCtl root;
+
+    @Command(name = "create", description = "Create a rollout; prints its id.")
+    static final class Create implements Callable<Integer> {
+      @CommandLine.ParentCommand Rollout parent;
+      @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+      @Option(names = "--bundle", required = true, description = "Catalog bundle id.")
+      String bundle;
+
+      @Option(names = "--name", required = true, description = "A name for people.")
+      String name;
+
+      @Option(names = "--id", description = "Rollout id (default: generated).")
+      String id;
+
+      @Option(
+          names = "--wave",
+          required = true,
+          description =
+              "A wave: N (canary count), P% (cumulative share), with a trailing '!' when an"
+                  + " operator must approve it. Repeat in order; the last must be 100%%.")
+      List<String> waves;
+
+      @Option(names = "--label", description = "Selector label key=value (repeatable).")
+      List<String> labels = List.of();
+
+      @Option(names = "--arch", description = "Selector architecture (repeatable).")
+      List<String> arch = List.of();
+
+      @Option(names = "--device-class", description = "Selector device class (repeatable).")
+      List<String> deviceClasses = List.of();
+
+      @Option(names = "--site", description = "Selector site (repeatable).")
+      List<String> sites = List.of();
+
+      @Option(names = "--success", defaultValue = "95", description = "Success %% to advance.")
+      double success;
+
+      @Option(
+          names = "--errors",
+          defaultValue = "5",
+          description = "Error %% that triggers --on-errors.")
+      double errors;
+
+      @Option(
+          names = "--on-errors",
+          defaultValue = "PAUSE",
+          description = "PAUSE, ABORT or ROLLBACK.")
+      String onErrors;
+
+      @Option(names = "--result-timeout", defaultValue = "PT1H", description = "ISO-8601 duration.")
+      String resultTimeout;
+
+      @Option(
+          names = "--soak",
+          description = "Health-gate soak (ISO-8601, e.g. PT30M); no gate without it.")
+      String soak;
+
+      @Override
+      public Integer call() throws Exception {
+        ObjectNode plan = JSON.createObjectNode();
+        if (id != null) {
+          plan.put("id", id);
+        }
+        plan.put("name", name).put("bundleId", bundle);
+        ObjectNode selector = plan.putObject("selector");
+        ObjectNode l = selector.putObject("labels");
+        for (String kv : labels) {
+          int eq = kv.indexOf('=');
+          if (eq < 1) {
+            throw new IllegalArgumentException("--label must be key=value: got '" + kv + "'.");
+          }
+          l.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        arch.forEach(selector.putArray("arch")::add);
+        deviceClasses.forEach(selector.putArray("deviceClasses")::add);
+        sites.forEach(selector.putArray("sites")::add);
+        ArrayNode w = plan.putArray("waves");
+        for (String spec : waves) {
+          boolean approval = spec.endsWith("!");
+          String v = approval ? spec.substring(0, spec.length() - 1) : spec;
+          ObjectNode wave = w.addObject();
+          if (v.endsWith("%")) {
+            wave.put("percent", Double.parseDouble(v.substring(0, v.length() - 1)));
+          } else {
+            wave.put("count", Integer.parseInt(v));
+          }
+          wave.put("approval", approval);
+        }
+        plan.putObject("thresholds")
+            .put("successPercent", success)
+            .put("errorPercent", errors)
+            .put("onErrors", onErrors.toUpperCase(Locale.ROOT))
+            .put("resultTimeout", resultTimeout);
+        if (soak != null) {
+          plan.putObject("gate")
+              .put("soak", soak)
+              .put("baseline", "PT1H")
+              .put("minTokensPerSecondRatio", 0.9)
+              .put("maxP95LatencyRatio", 1.25)
+              .put("maxErrorRateIncrease", 0.01)
+              .put("minActivationScore", 0.0)
+              .put("minMeasuredPercent", 80)
+              .put("dataTimeout", "PT1H");
+        }
+        JsonNode s = parent.root.call("POST", "/api/v1/rollouts", plan);
+        spec.commandLine().getOut().println(s.get("id").asText());
+        return 0;
+      }
+    }
+
+    @Command(name = "status", description = "Show a rollout's waves and what it waits for.")
+    static final class Status implements Callable<Integer> {
+      @CommandLine.ParentCommand Rollout parent;
+      @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+      @Parameters(paramLabel = "ID")
+      String id;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonNode s = parent.root.call("GET", "/api/v1/rollouts/" + id, null);
+        print(spec.commandLine().getOut(), s);
+        return 0;
+      }
+    }
+
+    static void print(PrintWriter out, JsonNode s) {
+      out.printf(
+          Locale.ROOT,
+          "%s  %s  %s v%d  %s%n",
+          s.get("id").asText(),
+          s.get("status").asText().toLowerCase(Locale.ROOT),
+          s.at("/plan/model/name").asText(),
+          s.at("/plan/model/version").asLong(),
+          s.get("waiting").asText().isEmpty() ? "" : "waiting for " + s.get("waiting").asText());
+      for (JsonNode w : s.get("waves")) {
+        int index = w.get("index").asInt();
+        long installed = 0;
+        long failed = 0;
+        for (JsonNode t : s.get("targets")) {
+          if (t.get("wave").asInt() == index) {
+            String phase = t.get("phase").asText();
+            installed += phase.equals("INSTALLED") ? 1 : 0;
+            failed += phase.equals("FAILED") ? 1 : 0;
+          }
+        }
+        JsonNode gate = w.get("gate");
+        out.printf(
+            Locale.ROOT,
+            "  wave %d  %-8s  %d nodes, %d installed, %d failed%s%n",
+            index + 1,
+            w.get("state").asText().toLowerCase(Locale.ROOT),
+            w.get("size").asInt(),
+            installed,
+            failed,
+            gate == null || gate.isNull()
+                ? ""
+                : "  gate "
+                    + (gate.get("passed").asBoolean() ? "passed" : "FAILED")
+                    + ": "
+                    + gate.get("reason").asText());
+      }
+    }
+
+    abstract static class Act implements Callable<Integer> {
+      @CommandLine.ParentCommand Rollout parent;
+      @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+      @Parameters(paramLabel = "ID")
+      String id;
+
+      @Option(names = "--reason", required = true, description = "Why; kept in the audit trail.")
+      String reason;
+
+      abstract String verb();
+
+      @Override
+      public Integer call() throws Exception {
+        JsonNode s =
+            parent.root.call(
+                "POST",
+                "/api/v1/rollouts/" + id + "/" + verb(),
+                JSON.createObjectNode().put("reason", reason));
+        print(spec.commandLine().getOut(), s);
+        return 0;
+      }
+
+      @Command(name = "pause", description = "Pause a running rollout.")
+      static final class Pause extends Act {
+        String verb() {
+          return "pause";
+        }
+      }
+
+      @Command(name = "resume", description = "Resume a paused rollout.")
+      static final class Resume extends Act {
+        String verb() {
+          return "resume";
+        }
+      }
+
+      @Command(name = "approve", description = "Approve the wave waiting for approval.")
+      static final class Approve extends Act {
+        String verb() {
+          return "approve";
+        }
+      }
+
+      @Command(name = "abort", description = "Abort a rollout.")
+      static final class Abort extends Act {
+        String verb() {
+          return "abort";
+        }
+      }
+
+      @Command(name = "rollback", description = "Roll every updated node back.")
+      static final class Rollback extends Act {
+        String verb() {
+          return "rollback";
+        }
+      }
+    }
+  }
+
+  @Command(
+      name = "token",
+      description = "Manage API tokens (admin).",
+      subcommands = Token.Create.class)
+  static final class Token {
+    @CommandLine.ParentCommand FleetCtl root;
+
+    @Command(name = "create", description = "Create a token; prints its secret once.")
+    static final class Create implements Callable<Integer> {
+      @CommandLine.ParentCommand Token parent;
+      @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+      @Parameters(index = "0", paramLabel = "NAME")
+      String name;
+
+      @Parameters(
+          index = "1",
+          paramLabel = "ROLE",
+          description = "viewer, operator, release-manager or admin")
+      String role;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonNode t =
+            parent.root.call(
+                "POST",
+                "/api/v1/tokens",
+                JSON.createObjectNode().put("name", name).put("role", role));
+        spec.commandLine().getOut().println(t.get("token").asText());
+        return 0;
+      }
+    }
+  }
+}

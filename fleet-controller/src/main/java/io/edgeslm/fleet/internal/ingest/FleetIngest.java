@@ -1,0 +1,178 @@
+package io.edgeslm.fleet.internal.ingest;
+
+import io.edgeslm.fleet.internal.mqtt.MqttTransport;
+import io.edgeslm.fleet.internal.store.BirthEvent;
+import io.edgeslm.fleet.internal.store.HealthSample;
+import io.edgeslm.fleet.internal.store.NodeStore;
+import io.edgeslm.fleet.internal.store.StatusEvent;
+import io.edgeslm.protocol.Channel;
+import io.edgeslm.protocol.InvalidPayloadException;
+import io.edgeslm.protocol.InvalidTopicException;
+import io.edgeslm.protocol.JournalAck;
+import io.edgeslm.protocol.JournalBatch;
+import io.edgeslm.protocol.Json;
+import io.edgeslm.protocol.NodeBirth;
+import io.edgeslm.protocol.NodeHealth;
+import io.edgeslm.protocol.NodeStatus;
+import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.Topics;
+import io.edgeslm.protocol.UpdateOutcome;
+import io.edgeslm.protocol.UpdateProgress;
+import io.edgeslm.protocol.UpdateResult;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.jboss.logging.Logger;
+
+/**
+ * Turns node messages into registry writes. Birth and status are retained, and the broker does not
+ * send retained messages to shared subscriptions (MQTT 5 section 4.8.2), so every replica
+ * subscribes to them directly; their writes are idempotent and ordered by the message's own time.
+ * Health, journal, results and progress are spread over replicas with shared subscriptions.
+ */
+public final class FleetIngest {
+
+  private static final Logger LOG = Logger.getLogger(FleetIngest.class);
+
+  private final MqttTransport mqtt;
+  private final NodeStore nodes;
+  private final HealthWriter health;
+  private final Clock clock;
+  private final AtomicLong invalid = new AtomicLong();
+  private final AtomicLong received = new AtomicLong();
+
+  public FleetIngest(MqttTransport mqtt, NodeStore nodes, HealthWriter health, Clock clock) {
+    this.mqtt = mqtt;
+    this.nodes = nodes;
+    this.health = health;
+    this.clock = clock;
+  }
+
+  /** Registers the subscriptions; {@code shareGroup} names the replicas' shared group. */
+  public void subscribe(String shareGroup) {
+    mqtt.subscribe(Topics.filter(Channel.BIRTH), 1, this::onBirth);
+    mqtt.subscribe(Topics.filter(Channel.STATUS), 1, this::onStatus);
+    mqtt.subscribe(Topics.sharedFilter(shareGroup, Channel.HEALTH), 0, this::onHealth);
+    mqtt.subscribe(Topics.sharedFilter(shareGroup, Channel.JOURNAL), 1, this::onJournal);
+    mqtt.subscribe(Topics.sharedFilter(shareGroup, Channel.UPDATE_RESULT), 1, this::onResult);
+    mqtt.subscribe(Topics.sharedFilter(shareGroup, Channel.UPDATE_PROGRESS), 0, this::onProgress);
+  }
+
+  public long invalidMessages() {
+    return invalid.get();
+  }
+
+  public long receivedMessages() {
+    return received.get();
+  }
+
+  void onBirth(String topic, MqttMessage m) throws Exception {
+    Topics.ParsedTopic t = parse(topic);
+    if (t == null || m.getPayload().length == 0) {
+      return;
+    }
+    NodeBirth birth = read(topic, m, NodeBirth.class);
+    if (birth != null) {
+      health.put(new BirthEvent(t.site(), t.node(), birth, clock.instant()));
+    }
+  }
+
+  void onStatus(String topic, MqttMessage m) throws Exception {
+    Topics.ParsedTopic t = parse(topic);
+    if (t == null || m.getPayload().length == 0) {
+      return;
+    }
+    NodeStatus status = read(topic, m, NodeStatus.class);
+    if (status != null) {
+      health.put(new StatusEvent(t.site(), t.node(), status, clock.instant()));
+    }
+  }
+
+  void onHealth(String topic, MqttMessage m) {
+    Topics.ParsedTopic t = parse(topic);
+    if (t == null) {
+      return;
+    }
+    NodeHealth h = read(topic, m, NodeHealth.class);
+    if (h != null) {
+      health.offer(new HealthSample(t.site(), t.node(), h, clock.instant()));
+    }
+  }
+
+  void onJournal(String topic, MqttMessage m) throws Exception {
+    Topics.ParsedTopic t = parse(topic);
+    if (t == null) {
+      return;
+    }
+    JournalBatch batch = read(topic, m, JournalBatch.class);
+    if (batch == null) {
+      return;
+    }
+    if (!batch.nodeId().equals(t.node())) {
+      invalid.incrementAndGet();
+      LOG.warnf("journal on %s names node '%s'; ignored", topic, batch.nodeId());
+      return;
+    }
+    long upTo = nodes.mergeJournal(t.site(), batch, clock.instant());
+    mqtt.publishJson(
+        t.nodeTopics().journalAck(),
+        Json.write(new JournalAck(Protocol.SCHEMA_VERSION, t.node(), upTo)),
+        1,
+        true);
+  }
+
+  void onResult(String topic, MqttMessage m) throws Exception {
+    Topics.ParsedTopic t = parse(topic);
+    if (t == null) {
+      return;
+    }
+    UpdateResult r = read(topic, m, UpdateResult.class);
+    if (r == null) {
+      return;
+    }
+    nodes.recordResult(t.site(), t.node(), r, clock.instant());
+    if (r.assignmentId() != null && r.outcome() != UpdateOutcome.VERIFIED) {
+      // The contract: the controller clears the retained assignment once the node reported a
+      // final result, so a reconnecting node does not find it again.
+      mqtt.publish(t.nodeTopics().updateAssignment(), new byte[0], 1, true, null, null, null);
+    }
+  }
+
+  void onProgress(String topic, MqttMessage m) throws Exception {
+    Topics.ParsedTopic t = parse(topic);
+    if (t == null) {
+      return;
+    }
+    UpdateProgress p = read(topic, m, UpdateProgress.class);
+    if (p != null) {
+      nodes.recordProgress(t.site(), t.node(), p, clock.instant());
+    }
+  }
+
+  private Topics.ParsedTopic parse(String topic) {
+    received.incrementAndGet();
+    try {
+      return Topics.parse(topic);
+    } catch (InvalidTopicException e) {
+      invalid.incrementAndGet();
+      LOG.debugf("ignored: %s", e.getMessage());
+      return null;
+    }
+  }
+
+  private <T> T read(String topic, MqttMessage m, Class<T> type) {
+    try {
+      return Json.read(m.getPayload(), type);
+    } catch (InvalidPayloadException e) {
+      invalid.incrementAndGet();
+      LOG.debugf("ignored message on %s: %s", topic, e.getMessage());
+      return null;
+    }
+  }
+
+  /** For tests: the instant this ingest thinks it is. */
+  Instant now() {
+    return clock.instant();
+  }
+}

@@ -1,0 +1,159 @@
+package io.edgeslm.fleet.internal.ingest;
+
+import io.edgeslm.fleet.FleetStorageException;
+import io.edgeslm.fleet.internal.store.BirthEvent;
+import io.edgeslm.fleet.internal.store.HealthSample;
+import io.edgeslm.fleet.internal.store.NodeStore;
+import io.edgeslm.fleet.internal.store.StatusEvent;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * Writes registry messages in batches: handlers queue them and one thread stores up to {@code
+ * batchSize} per transaction (one commit per batch instead of per message is what lets one
+ * controller keep up with a large fleet). Health is QoS 0 with cumulative counters, so when its
+ * queue is full a message is dropped (and counted) rather than slowing the broker connection.
+ * Births and statuses are never dropped: their queue blocks the handler, which pushes back on the
+ * broker connection.
+ */
+public final class HealthWriter implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(HealthWriter.class);
+
+  private final NodeStore nodes;
+  private final Clock clock;
+  private final BlockingQueue<HealthSample> queue;
+  private final BlockingQueue<Object> presence = new ArrayBlockingQueue<>(100_000);
+  private final int batchSize;
+  private final Thread thread;
+  private final LagStats lag = new LagStats();
+  private final AtomicLong stored = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private volatile boolean running = true;
+
+  public HealthWriter(NodeStore nodes, Clock clock, int capacity, int batchSize) {
+    this.nodes = nodes;
+    this.clock = clock;
+    this.queue = new ArrayBlockingQueue<>(capacity);
+    this.batchSize = batchSize;
+    this.thread = new Thread(this::loop, "fleet-health-writer");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Queues a message; false (and counted as dropped) when the queue is full. */
+  public boolean offer(HealthSample s) {
+    if (queue.offer(s)) {
+      return true;
+    }
+    dropped.incrementAndGet();
+    return false;
+  }
+
+  /** Queues a birth or status event; waits while the queue is full. */
+  public void put(Object birthOrStatus) throws InterruptedException {
+    if (!(birthOrStatus instanceof BirthEvent) && !(birthOrStatus instanceof StatusEvent)) {
+      throw new IllegalArgumentException("not a birth or status: " + birthOrStatus);
+    }
+    presence.put(birthOrStatus);
+  }
+
+  private void loop() {
+    List<HealthSample> batch = new ArrayList<>(batchSize);
+    List<Object> events = new ArrayList<>(batchSize);
+    while (running || !queue.isEmpty() || !presence.isEmpty()) {
+      try {
+        if (queue.isEmpty() && presence.isEmpty()) {
+          Thread.sleep(5);
+          continue;
+        }
+        presence.drainTo(events, batchSize);
+        queue.drainTo(batch, batchSize);
+        write(events, batch);
+      } catch (InterruptedException e) {
+        if (!running) {
+          break;
+        }
+      } finally {
+        batch.clear();
+        events.clear();
+      }
+    }
+  }
+
+  private void write(List<Object> events, List<HealthSample> batch) {
+    List<BirthEvent> births = new ArrayList<>();
+    List<StatusEvent> statuses = new ArrayList<>();
+    for (Object e : events) {
+      if (e instanceof BirthEvent b) {
+        births.add(b);
+      } else {
+        statuses.add((StatusEvent) e);
+      }
+    }
+    for (int attempt = 1; ; attempt++) {
+      try {
+        nodes.recordBatch(births, statuses, batch);
+        long now = clock.millis();
+        for (HealthSample s : batch) {
+          lag.record(now - s.health().at().toEpochMilli());
+        }
+        stored.addAndGet(batch.size());
+        return;
+      } catch (FleetStorageException e) {
+        failures.incrementAndGet();
+        if (attempt >= 3 || !running) {
+          LOG.warnf(
+              "dropping %d health and %d presence messages: %s",
+              batch.size(), events.size(), e.getMessage());
+          dropped.addAndGet(batch.size());
+          return;
+        }
+        // Two replicas writing the same nodes may deadlock or conflict; a retry resolves it.
+        try {
+          Thread.sleep(50L * attempt);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /** Lag from a message's {@code at} to its commit, in ms. */
+  public LagStats lag() {
+    return lag;
+  }
+
+  public long stored() {
+    return stored.get();
+  }
+
+  public long dropped() {
+    return dropped.get();
+  }
+
+  public long failures() {
+    return failures.get();
+  }
+
+  public int queued() {
+    return queue.size() + presence.size();
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

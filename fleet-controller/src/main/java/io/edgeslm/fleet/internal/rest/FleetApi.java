@@ -1,0 +1,190 @@
+package io.edgeslm.fleet.internal.rest;
+
+import io.edgeslm.fleet.FleetException;
+import io.edgeslm.fleet.FleetInputException;
+import io.edgeslm.fleet.FleetNotFoundException;
+import io.edgeslm.fleet.Role;
+import io.edgeslm.fleet.internal.app.ControllerBean;
+import io.edgeslm.fleet.internal.app.FleetController;
+import io.edgeslm.fleet.internal.ask.AskService;
+import io.edgeslm.fleet.internal.store.HealthPoint;
+import io.edgeslm.fleet.internal.store.JournalRow;
+import io.edgeslm.fleet.internal.store.NodeFilter;
+import io.edgeslm.fleet.internal.store.NodeRow;
+import io.edgeslm.fleet.internal.store.Page;
+import io.edgeslm.protocol.Question;
+import io.edgeslm.protocol.Topics;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+/** Fleet inventory: summary, nodes, health history, journal, asking a node. */
+@Path("/api/v1")
+@Produces(MediaType.APPLICATION_JSON)
+public class FleetApi {
+
+  static final Set<String> STATUSES = Set.of("online", "offline", "unknown");
+
+  @Inject ControllerBean bean;
+
+  FleetController c() throws FleetException {
+    try {
+      return bean.controller();
+    } catch (FleetException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new io.edgeslm.fleet.FleetStorageException(
+          "The controller is not running: " + e.getMessage(), e);
+    }
+  }
+
+  /** Counts of nodes by status and by serving model, and rollouts by status. */
+  public record Summary(
+      Map<String, Long> nodesByStatus, Map<String, Long> nodesByModel, long heartbeatsStored) {}
+
+  @GET
+  @Path("/fleet")
+  @Requires(Role.VIEWER)
+  @Operation(summary = "Fleet overview: nodes by status and by model")
+  public Summary summary() throws FleetException {
+    FleetController c = c();
+    return new Summary(c.nodes().countByStatus(), c.nodes().countByModel(), c.health().stored());
+  }
+
+  @GET
+  @Path("/nodes")
+  @Requires(Role.VIEWER)
+  @Operation(summary = "List nodes, filtered, keyset-paginated by node id")
+  public PageResponse<NodeRow> nodes(
+      @QueryParam("status") String status,
+      @QueryParam("site") String site,
+      @QueryParam("model") String model,
+      @QueryParam("label") String label,
+      @QueryParam("search") String search,
+      @QueryParam("after") String after,
+      @QueryParam("limit") @DefaultValue("100") int limit)
+      throws FleetException {
+    if (status != null && !STATUSES.contains(status)) {
+      throw new FleetInputException(
+          "status must be one of online, offline, unknown: got '" + status + "'.");
+    }
+    if (label != null && (label.indexOf('=') < 1 || label.length() > 200)) {
+      throw new FleetInputException("label must be key=value, e.g. line=3: got '" + label + "'.");
+    }
+    Page<NodeRow> page =
+        c().nodes().nodes(new NodeFilter(status, site, model, label, search), after, limit(limit));
+    return new PageResponse<>(page.items(), page.next());
+  }
+
+  static int limit(int limit) throws FleetInputException {
+    if (limit < 1 || limit > 500) {
+      throw new FleetInputException(
+          "limit must be between 1 and 500: got " + limit + ". Page with 'after' instead.");
+    }
+    return limit;
+  }
+
+  @GET
+  @Path("/nodes/{id}")
+  @Requires(Role.VIEWER)
+  @Operation(summary = "One node's facts, labels and status")
+  public NodeRow node(@PathParam("id") String id) throws FleetException {
+    return c().nodes().node(id).orElseThrow(() -> notFound(id));
+  }
+
+  static FleetNotFoundException notFound(String id) {
+    return new FleetNotFoundException(
+        "No node '" + id + "' is registered. Nodes appear when they publish their birth message.");
+  }
+
+  @GET
+  @Path("/nodes/{id}/health")
+  @Requires(Role.VIEWER)
+  @Operation(summary = "A node's health history, newest first")
+  public List<HealthPoint> health(
+      @PathParam("id") String id,
+      @QueryParam("hours") @DefaultValue("24") int hours,
+      @QueryParam("limit") @DefaultValue("500") int limit)
+      throws FleetException {
+    if (hours < 1 || hours > 24 * 31) {
+      throw new FleetInputException("hours must be between 1 and 744: got " + hours + ".");
+    }
+    FleetController c = c();
+    c.nodes().node(id).orElseThrow(() -> notFound(id));
+    Instant now = c.clock().instant();
+    return c.nodes()
+        .health(id, now.minus(Duration.ofHours(hours)), now.plusSeconds(60), limit(limit));
+  }
+
+  @GET
+  @Path("/nodes/{id}/journal")
+  @Requires(Role.VIEWER)
+  @Operation(summary = "A node's update journal, newest first")
+  public List<JournalRow> journal(
+      @PathParam("id") String id, @QueryParam("limit") @DefaultValue("100") int limit)
+      throws FleetException {
+    FleetController c = c();
+    c.nodes().node(id).orElseThrow(() -> notFound(id));
+    return c.nodes().journal(id, limit(limit));
+  }
+
+  /** A question for a node. */
+  public record AskRequest(String question, Integer timeoutSeconds) {}
+
+  @POST
+  @Path("/nodes/{id}/ask")
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Requires(Role.OPERATOR)
+  @Operation(summary = "Ask a node's model a question over MQTT request/response")
+  public AskService.AskResult ask(@PathParam("id") String id, AskRequest request)
+      throws FleetException, InterruptedException {
+    if (request == null
+        || request.question() == null
+        || request.question().isBlank()
+        || request.question().length() > Question.MAX_QUESTION_CHARS) {
+      throw new FleetInputException(
+          "question must be 1 to " + Question.MAX_QUESTION_CHARS + " characters.");
+    }
+    int timeout = request.timeoutSeconds() == null ? 30 : request.timeoutSeconds();
+    if (timeout < 1 || timeout > 120) {
+      throw new FleetInputException(
+          "timeoutSeconds must be between 1 and 120: got " + timeout + ".");
+    }
+    FleetController c = c();
+    NodeRow node = c.nodes().node(id).orElseThrow(() -> notFound(id));
+    try {
+      return c.ask()
+          .ask(
+              Topics.node(node.site(), node.nodeId()),
+              request.question(),
+              Duration.ofSeconds(timeout),
+              part -> {});
+    } catch (TimeoutException e) {
+      throw new io.edgeslm.fleet.FleetConflictException(
+          "Node '"
+              + id
+              + "' did not answer within "
+              + timeout
+              + " s (status "
+              + node.status()
+              + "). Check that it is online, or ask again with a longer timeoutSeconds.",
+          e);
+    } catch (IllegalStateException e) {
+      throw new io.edgeslm.fleet.FleetConflictException(e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,299 @@
+package io.edgeslm.fleet.internal.rest;
+
+import io.edgeslm.fleet.AuditEvent;
+import io.edgeslm.fleet.BundleInfo;
+import io.edgeslm.fleet.GateResult;
+import io.edgeslm.fleet.Role;
+import io.edgeslm.fleet.RolloutState;
+import io.edgeslm.fleet.Target;
+import io.edgeslm.fleet.TargetPhase;
+import io.edgeslm.fleet.Wave;
+import io.edgeslm.fleet.WaveProgress;
+import io.edgeslm.fleet.internal.app.ControllerBean;
+import io.edgeslm.fleet.internal.app.FleetController;
+import io.edgeslm.fleet.internal.ask.AskService;
+import io.edgeslm.fleet.internal.store.HealthPoint;
+import io.edgeslm.fleet.internal.store.NodeFilter;
+import io.edgeslm.fleet.internal.store.NodeRow;
+import io.edgeslm.fleet.internal.store.Page;
+import io.edgeslm.protocol.Question;
+import io.edgeslm.protocol.Topics;
+import io.quarkus.qute.Template;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.FormParam;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+/**
+ * The server-rendered web UI (Qute): fleet overview, node list with filters, node detail with
+ * health chart, journal and ask box, rollouts with per-wave progress and gate results, bundle
+ * catalog. The browser signs in once with an API token, kept in an HttpOnly, SameSite=Strict
+ * cookie; the same roles apply as for the API.
+ */
+@Path("/ui")
+@Produces(MediaType.TEXT_HTML)
+public class UiResource {
+
+  @Inject ControllerBean bean;
+  @Inject Template overview;
+  @Inject Template nodes;
+  @Inject Template node;
+  @Inject Template rollouts;
+  @Inject Template rollout;
+  @Inject Template bundles;
+
+  FleetController c() throws Exception {
+    return bean.controller();
+  }
+
+  /** A map entry with its share of a total, for bars. */
+  public record Share(String key, long value, double share) {}
+
+  @GET
+  @Requires(Role.VIEWER)
+  @Operation(hidden = true)
+  public String overview() throws Exception {
+    FleetController c = c();
+    Map<String, Long> byStatus = c.nodes().countByStatus();
+    long total = byStatus.values().stream().mapToLong(Long::longValue).sum();
+    List<Share> models = new ArrayList<>();
+    for (Map.Entry<String, Long> e : c.nodes().countByModel().entrySet()) {
+      models.add(
+          new Share(e.getKey(), e.getValue(), total == 0 ? 0 : 100.0 * e.getValue() / total));
+    }
+    return overview
+        .data("byStatus", byStatus.entrySet())
+        .data("total", total)
+        .data("byModel", models)
+        .data("rollouts", c.rollouts().list(null, null, 20).items())
+        .render();
+  }
+
+  @GET
+  @Path("/nodes")
+  @Requires(Role.VIEWER)
+  @Operation(hidden = true)
+  public String nodes(
+      @QueryParam("status") String status,
+      @QueryParam("site") String site,
+      @QueryParam("label") String label,
+      @QueryParam("search") String search,
+      @QueryParam("after") String after)
+      throws Exception {
+    status = blank(status);
+    site = blank(site);
+    label = blank(label);
+    search = blank(search);
+    if (status != null && !FleetApi.STATUSES.contains(status)) {
+      status = null;
+    }
+    if (label != null && label.indexOf('=') < 1) {
+      label = null;
+    }
+    Page<NodeRow> page =
+        c().nodes().nodes(new NodeFilter(status, site, null, label, search), blank(after), 50);
+    String next = null;
+    if (page.next() != null) {
+      next =
+          "/ui/nodes?after="
+              + enc(page.next())
+              + (status == null ? "" : "&status=" + enc(status))
+              + (site == null ? "" : "&site=" + enc(site))
+              + (label == null ? "" : "&label=" + enc(label))
+              + (search == null ? "" : "&search=" + enc(search));
+    }
+    return nodes
+        .data("nodes", page.items())
+        .data("next", next)
+        .data("status", status)
+        .data("site", site)
+        .data("label", label)
+        .data("search", search)
+        .render();
+  }
+
+  @GET
+  @Path("/nodes/{id}")
+  @Requires(Role.VIEWER)
+  @Operation(hidden = true)
+  public String node(@PathParam("id") String id) throws Exception {
+    return renderNode(id, null);
+  }
+
+  private String renderNode(String id, String answer) throws Exception {
+    FleetController c = c();
+    NodeRow row = c.nodes().node(id).orElseThrow(() -> FleetApi.notFound(id));
+    Instant now = c.clock().instant();
+    List<HealthPoint> health =
+        c.nodes().health(id, now.minus(Duration.ofHours(24)), now.plusSeconds(60), 2000);
+    return node.data("node", row)
+        .data("points", health.size())
+        .data("speedLine", line(health, now, true))
+        .data("latencyLine", line(health, now, false))
+        .data("journal", c.nodes().journal(id, 50))
+        .data("answer", answer)
+        .render();
+  }
+
+  /** SVG polyline points over 24 h, x = time, y scaled to the series' maximum. */
+  static String line(List<HealthPoint> points, Instant now, boolean speed) {
+    double max = 0;
+    for (HealthPoint p : points) {
+      Double v =
+          speed
+              ? p.tokensPerSecond()
+              : (p.p95LatencyMs() == null ? null : p.p95LatencyMs().doubleValue());
+      if (v != null) {
+        max = Math.max(max, v);
+      }
+    }
+    StringBuilder b = new StringBuilder();
+    double span = Duration.ofHours(24).toMillis();
+    for (int i = points.size() - 1; i >= 0; i--) {
+      HealthPoint p = points.get(i);
+      Double v =
+          speed
+              ? p.tokensPerSecond()
+              : (p.p95LatencyMs() == null ? null : p.p95LatencyMs().doubleValue());
+      if (v == null || max == 0) {
+        continue;
+      }
+      double x = 720 * (1 - (now.toEpochMilli() - p.at().toEpochMilli()) / span);
+      double y = 190 - 180 * v / max;
+      b.append(String.format(Locale.ROOT, "%.1f,%.1f ", Math.max(0, x), y));
+    }
+    return b.toString().trim();
+  }
+
+  @POST
+  @Path("/nodes/{id}/ask")
+  @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
+  @Requires(Role.OPERATOR)
+  @Operation(hidden = true)
+  public String ask(@PathParam("id") String id, @FormParam("question") String question)
+      throws Exception {
+    FleetController c = c();
+    NodeRow row = c.nodes().node(id).orElseThrow(() -> FleetApi.notFound(id));
+    if (question == null || question.isBlank() || question.length() > Question.MAX_QUESTION_CHARS) {
+      return renderNode(
+          id, "Type a question of 1 to " + Question.MAX_QUESTION_CHARS + " characters.");
+    }
+    String answer;
+    try {
+      AskService.AskResult r =
+          c.ask()
+              .ask(
+                  Topics.node(row.site(), row.nodeId()), question, Duration.ofSeconds(30), p -> {});
+      answer =
+          r.answer() != null
+              ? r.answer().answer()
+              : "The node refused: "
+                  + r.error().message()
+                  + " ("
+                  + r.error().code().wireName()
+                  + ")";
+    } catch (java.util.concurrent.TimeoutException e) {
+      answer = "The node did not answer within 30 s. Check that it is online.";
+    }
+    return renderNode(id, answer);
+  }
+
+  /** One wave's row in the rollout page. */
+  public record WaveRow(
+      int number,
+      String plan,
+      String state,
+      double percent,
+      long installed,
+      long failed,
+      long pending,
+      GateResult gate) {}
+
+  @GET
+  @Path("/rollouts")
+  @Requires(Role.VIEWER)
+  @Operation(hidden = true)
+  public String rollouts(@QueryParam("after") String after) throws Exception {
+    Page<RolloutState> page = c().rollouts().list(null, blank(after), 50);
+    return rollouts
+        .data("rollouts", page.items())
+        .data("next", page.next() == null ? null : "/ui/rollouts?after=" + enc(page.next()))
+        .render();
+  }
+
+  @GET
+  @Path("/rollouts/{id}")
+  @Requires(Role.VIEWER)
+  @Operation(hidden = true)
+  public String rollout(@PathParam("id") String id) throws Exception {
+    FleetController c = c();
+    RolloutState s = c.runner().get(id);
+    List<WaveRow> rows = new ArrayList<>();
+    for (WaveProgress p : s.waves()) {
+      Wave w = s.plan().waves().get(p.index());
+      long installed = 0;
+      long failed = 0;
+      long pending = 0;
+      for (Target t : s.targets().values()) {
+        if (t.wave() != p.index()) {
+          continue;
+        }
+        if (t.phase() == TargetPhase.INSTALLED) {
+          installed++;
+        } else if (t.phase() == TargetPhase.FAILED) {
+          failed++;
+        } else if (t.phase() == TargetPhase.ASSIGNED) {
+          pending++;
+        }
+      }
+      rows.add(
+          new WaveRow(
+              p.index() + 1,
+              (w.count() != null ? w.count() + " nodes" : w.percent() + "%")
+                  + (w.approval() ? ", approval" : ""),
+              p.state().name().toLowerCase(Locale.ROOT),
+              p.size() == 0 ? 0 : 100.0 * (installed + failed) / p.size(),
+              installed,
+              failed,
+              pending,
+              p.gate()));
+    }
+    List<AuditEvent> audit = c.rollouts().audit(id, 500);
+    return rollout.data("r", s).data("waves", rows).data("audit", audit).render();
+  }
+
+  @GET
+  @Path("/bundles")
+  @Requires(Role.VIEWER)
+  @Operation(hidden = true)
+  public String bundles(@QueryParam("after") String after) throws Exception {
+    Page<BundleInfo> page = c().catalog().list(blank(after), 50);
+    return bundles
+        .data("bundles", page.items())
+        .data("next", page.next() == null ? null : "/ui/bundles?after=" + enc(page.next()))
+        .render();
+  }
+
+  static String blank(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+}

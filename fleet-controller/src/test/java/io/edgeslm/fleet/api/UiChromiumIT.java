@@ -1,0 +1,185 @@
+package io.edgeslm.fleet.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgeslm.fleet.BundleInfo;
+import io.edgeslm.fleet.TestBundles;
+import io.edgeslm.fleet.Wave;
+import io.edgeslm.fleet.internal.app.ControllerBean;
+import io.edgeslm.fleet.internal.app.FleetController;
+import io.edgeslm.fleet.internal.rollout.RolloutPlanRequest;
+import io.edgeslm.fleet.internal.store.BirthEvent;
+import io.edgeslm.fleet.internal.store.HealthSample;
+import io.edgeslm.fleet.internal.store.StatusEvent;
+import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.NodeBirth;
+import io.edgeslm.protocol.NodeHealth;
+import io.edgeslm.protocol.NodeStatus;
+import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.Source;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every UI page in headless Chromium (Debian's chromium + chromedriver over W3C WebDriver), signed
+ * in through the login form, with a screenshot of each page in target/ui-screenshots/.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = ControllerTestResource.class, restrictToAnnotatedClass = true)
+class UiChromiumIT {
+
+  @TestHTTPResource("/")
+  URI base;
+
+  @Inject ControllerBean bean;
+
+  static final Path SHOTS = Path.of("target/ui-screenshots");
+
+  void seed() throws Exception {
+    FleetController c = bean.controller();
+    ModelRef m = ModelRef.of("phi-mini", 3, "sha256:" + "c".repeat(64));
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    List<BirthEvent> births = new ArrayList<>();
+    List<StatusEvent> statuses = new ArrayList<>();
+    List<HealthSample> health = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      String id = "press-" + i;
+      births.add(
+          new BirthEvent(
+              "plant-" + (i % 2),
+              id,
+              new NodeBirth(
+                  Protocol.SCHEMA_VERSION,
+                  "0.1.0",
+                  i % 3 == 0 ? "aarch64" : "amd64",
+                  "gw-8g",
+                  8L << 30,
+                  Map.of("line", "l" + (i % 3)),
+                  i < 9 ? m : null,
+                  null,
+                  now,
+                  now),
+              now));
+      statuses.add(
+          new StatusEvent(
+              "plant-" + (i % 2),
+              id,
+              i == 11 ? NodeStatus.shutdown(now) : NodeStatus.online(now),
+              now));
+      for (int k = 0; k < 48 && i < 9; k++) {
+        Instant at = now.minus(Duration.ofMinutes(30L * k));
+        health.add(
+            new HealthSample(
+                "plant-" + (i % 2),
+                id,
+                new NodeHealth(
+                    Protocol.SCHEMA_VERSION,
+                    at,
+                    30,
+                    true,
+                    null,
+                    Source.MODEL,
+                    m,
+                    18 + 4 * Math.sin(k / 4.0),
+                    700L + 10 * k,
+                    0,
+                    100L * (48 - k),
+                    k / 10,
+                    1L << 30,
+                    8L << 30,
+                    10L << 30,
+                    55.0,
+                    0.93),
+                at));
+      }
+    }
+    c.nodes().recordBatch(births, statuses, health);
+    Path dir = Files.createTempDirectory("ui-bundles");
+    BundleInfo b =
+        c.catalog()
+            .upload(
+                TestBundles.spool(
+                    TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini", 4, 30_000)),
+                "alice");
+    c.runner()
+        .create(
+            "r-ui",
+            new RolloutPlanRequest(
+                null,
+                "phi-mini v4 to line l1",
+                b.bundleId(),
+                null,
+                List.of(Wave.count(2), Wave.percent(100).withApproval()),
+                null,
+                null,
+                null),
+            "alice");
+  }
+
+  @Test
+  void everyPage_rendersInChromium_withAScreenshot() throws Exception {
+    seed();
+    Path profile = Files.createTempDirectory("chromium-profile");
+    try (WebDriver web = new WebDriver(profile)) {
+      web.open(base.resolve("/ui"));
+      assertThat(web.currentUrl()).endsWith("/ui/login");
+      web.screenshot(SHOTS.resolve("01-login.png"));
+      web.type("#token", "not-a-token");
+      web.click("#signin");
+      assertThat(web.text("#login-error"))
+          .isEqualTo("That token is not known. Ask an admin for a token.");
+      web.type("#token", ControllerTestResource.ADMIN_TOKEN);
+      web.click("#signin");
+      for (int i = 0; i < 100 && !web.title().startsWith("Overview"); i++) {
+        Thread.sleep(100); // the click returns before the redirect has loaded
+      }
+      assertThat(web.title()).isEqualTo("Overview · EdgeSLM fleet");
+      assertThat(web.text("#total")).isEqualTo("12");
+      assertThat(web.text("#status-counts")).contains("online").contains("offline");
+      assertThat(web.text("#models")).contains("phi-mini v3").contains("rules only");
+      web.screenshot(SHOTS.resolve("02-overview.png"));
+
+      web.open(base.resolve("/ui/nodes?status=online&label=line%3Dl0"));
+      assertThat(web.count("#node-list tr")).isEqualTo(1 + 4);
+      web.screenshot(SHOTS.resolve("03-nodes-filtered.png"));
+      web.open(base.resolve("/ui/nodes"));
+      assertThat(web.count("#node-list tr")).isEqualTo(1 + 12);
+      web.screenshot(SHOTS.resolve("04-nodes.png"));
+
+      web.open(base.resolve("/ui/nodes/press-1"));
+      assertThat(web.text("#node-id")).isEqualTo("press-1");
+      assertThat(web.count("#health-chart polyline")).isEqualTo(2);
+      assertThat(web.text("#facts")).contains("phi-mini v3").contains("line=l1");
+      web.screenshot(SHOTS.resolve("05-node-detail.png"));
+
+      web.open(base.resolve("/ui/rollouts"));
+      assertThat(web.text("#rollout-list")).contains("r-ui").contains("phi-mini v4 to line l1");
+      web.screenshot(SHOTS.resolve("06-rollouts.png"));
+
+      web.open(base.resolve("/ui/rollouts/r-ui"));
+      assertThat(web.text("#rollout-id")).isEqualTo("r-ui: phi-mini v4 to line l1");
+      assertThat(web.count("#waves tr")).isEqualTo(1 + 2);
+      assertThat(web.text("#audit")).contains("alice").contains("created");
+      web.screenshot(SHOTS.resolve("07-rollout.png"));
+
+      web.open(base.resolve("/ui/bundles"));
+      assertThat(web.text("#bundle-list")).contains("phi-mini v4").contains("stable");
+      web.screenshot(SHOTS.resolve("08-bundles.png"));
+    }
+    try (var shots = Files.list(SHOTS)) {
+      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(8);
+    }
+  }
+}

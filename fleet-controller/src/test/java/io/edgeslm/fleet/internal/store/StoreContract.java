@@ -1,0 +1,274 @@
+package io.edgeslm.fleet.internal.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edgeslm.fleet.AuditEvent;
+import io.edgeslm.fleet.BundleInfo;
+import io.edgeslm.fleet.FleetConflictException;
+import io.edgeslm.fleet.FleetNode;
+import io.edgeslm.fleet.InstallResult;
+import io.edgeslm.fleet.ModelMetrics;
+import io.edgeslm.fleet.NodeSelector;
+import io.edgeslm.fleet.Role;
+import io.edgeslm.fleet.RolloutEngine;
+import io.edgeslm.fleet.RolloutPlan;
+import io.edgeslm.fleet.RolloutState;
+import io.edgeslm.fleet.RolloutStep;
+import io.edgeslm.fleet.Wave;
+import io.edgeslm.protocol.BundleFile;
+import io.edgeslm.protocol.JournalBatch;
+import io.edgeslm.protocol.JournalEntry;
+import io.edgeslm.protocol.JournalEvent;
+import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.NodeBirth;
+import io.edgeslm.protocol.NodeHealth;
+import io.edgeslm.protocol.NodeStatus;
+import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.Source;
+import io.edgeslm.protocol.UpdateOutcome;
+import io.edgeslm.protocol.UpdateResult;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The store's behaviour, run against PostgreSQL and H2 by the subclasses. */
+abstract class StoreContract {
+
+  static final ModelRef OLD = ModelRef.of("phi-mini", 3, "sha256:" + "a".repeat(64));
+  static final ModelRef NEW = ModelRef.of("phi-mini", 4, "sha256:" + "b".repeat(64));
+  static final Instant T0 = Instant.parse("2026-03-02T10:00:00Z");
+
+  NodeStore nodes;
+  RolloutStore rollouts;
+  CatalogStore catalog;
+  TokenStore tokens;
+
+  abstract DataSource freshDatabase();
+
+  @BeforeEach
+  void open() throws Exception {
+    Db db = new Db(freshDatabase());
+    nodes = new NodeStore(db);
+    rollouts = new RolloutStore(db);
+    catalog = new CatalogStore(db);
+    tokens = new TokenStore(db);
+  }
+
+  static NodeBirth birth(ModelRef model, Map<String, String> labels, Instant at) {
+    return new NodeBirth(
+        Protocol.SCHEMA_VERSION, "0.1.0", "amd64", "gw-8g", 8L << 30, labels, model, null, at, at);
+  }
+
+  static NodeHealth health(ModelRef model, Instant at, long requests, long errors, double tps) {
+    return new NodeHealth(
+        Protocol.SCHEMA_VERSION,
+        at,
+        30,
+        true,
+        null,
+        Source.MODEL,
+        model,
+        tps,
+        700L,
+        0,
+        requests,
+        errors,
+        1L << 30,
+        8L << 30,
+        10L << 30,
+        null,
+        0.9);
+  }
+
+  @Test
+  void recordBirth_thenOlderBirth_keepsTheNewerFacts() throws Exception {
+    nodes.recordBirth("plant-1", "gw-1", birth(NEW, Map.of("line", "a"), T0.plusSeconds(60)), T0);
+    nodes.recordBirth("plant-1", "gw-1", birth(OLD, Map.of("line", "b"), T0), T0.plusSeconds(61));
+
+    NodeRow row = nodes.node("gw-1").orElseThrow();
+    assertThat(row.model().digest()).isEqualTo(NEW.digest());
+    assertThat(row.labels()).containsExactly(Map.entry("line", "a"));
+    assertThat(row.status()).isEqualTo("unknown");
+  }
+
+  @Test
+  void recordStatus_willWithoutTime_marksOfflineAtReceipt() throws Exception {
+    nodes.recordStatus("plant-1", "gw-1", NodeStatus.online(T0), T0);
+    nodes.recordStatus("plant-1", "gw-1", NodeStatus.will(), T0.plusSeconds(100));
+    NodeRow row = nodes.node("gw-1").orElseThrow();
+    assertThat(row.status()).isEqualTo("offline");
+    assertThat(row.statusReason()).isEqualTo("connection lost");
+    assertThat(row.statusSince()).isEqualTo(T0.plusSeconds(100));
+    assertThat(nodes.countByStatus()).containsExactly(Map.entry("offline", 1L));
+  }
+
+  @Test
+  void recordHealth_redelivered_isStoredOnceAndAggregates() throws Exception {
+    List<HealthSample> batch = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      batch.add(
+          new HealthSample(
+              "plant-1",
+              "gw-1",
+              health(NEW, T0.plusSeconds(30L * i), 100L * i, 2L * i, 10 + i),
+              T0.plusSeconds(30L * i + 1)));
+    }
+    nodes.recordHealth(batch);
+    nodes.recordHealth(batch.subList(2, 5));
+
+    assertThat(nodes.health("gw-1", T0, T0.plusSeconds(3600), 100)).hasSize(5);
+    ModelMetrics m = nodes.metrics("gw-1", NEW.digest(), T0, T0.plusSeconds(3600)).orElseThrow();
+    assertThat(m.samples()).isEqualTo(5);
+    assertThat(m.tokensPerSecond()).isEqualTo(12.0);
+    assertThat(m.errorRate()).isEqualTo(0.02);
+    assertThat(m.activationScore()).isEqualTo(0.9);
+    assertThat(nodes.metrics("gw-1", OLD.digest(), T0, T0.plusSeconds(3600))).isEmpty();
+    assertThat(nodes.node("gw-1").orElseThrow().lastHealthAt()).isEqualTo(T0.plusSeconds(120));
+    assertThat(nodes.pruneHealth(T0.plusSeconds(61), 1000)).isEqualTo(3);
+  }
+
+  @Test
+  void mergeJournal_replayedAndOutOfOrder_isIdempotentAndAcksTheContiguousPrefix()
+      throws Exception {
+    JournalEntry e1 = new JournalEntry(1, T0, JournalEvent.ASSIGNED, "r1.gw-1", null, NEW, null);
+    JournalEntry e2 =
+        new JournalEntry(2, T0.plusSeconds(5), JournalEvent.DOWNLOADED, "r1.gw-1", null, NEW, null);
+    JournalEntry e3 =
+        new JournalEntry(3, T0.plusSeconds(9), JournalEvent.ACTIVATED, "r1.gw-1", null, NEW, null);
+
+    assertThat(nodes.mergeJournal("plant-1", batch(e1, e3), T0)).isEqualTo(1);
+    assertThat(nodes.mergeJournal("plant-1", batch(e2), T0)).isEqualTo(3);
+    assertThat(nodes.mergeJournal("plant-1", batch(e1, e2, e3), T0)).isEqualTo(3);
+
+    assertThat(nodes.journal("gw-1", 10)).extracting(JournalRow::seq).containsExactly(3L, 2L, 1L);
+    assertThat(nodes.results("r1"))
+        .containsExactly(Map.entry("r1.gw-1", new InstallResult(true, T0.plusSeconds(9), null)));
+  }
+
+  static JournalBatch batch(JournalEntry... entries) {
+    return new JournalBatch(Protocol.SCHEMA_VERSION, "gw-1", List.of(entries));
+  }
+
+  @Test
+  void recordResult_rejected_isAFailureWithTheNodesReason() throws Exception {
+    nodes.recordResult(
+        "plant-1",
+        "gw-2",
+        new UpdateResult(
+            Protocol.SCHEMA_VERSION,
+            "r1.gw-2",
+            null,
+            UpdateOutcome.REJECTED,
+            NEW,
+            OLD,
+            "target",
+            "device class gw-2g is not targeted",
+            null,
+            T0),
+        T0);
+    assertThat(nodes.results("r1").get("r1.gw-2"))
+        .isEqualTo(new InstallResult(false, T0, "rejected: device class gw-2g is not targeted"));
+    assertThat(nodes.results("r")).isEmpty();
+  }
+
+  @Test
+  void nodes_filtersAndKeysetPages() throws Exception {
+    for (int i = 0; i < 7; i++) {
+      nodes.recordBirth(
+          i < 4 ? "plant-1" : "plant-2",
+          "gw-" + i,
+          birth(i % 2 == 0 ? NEW : OLD, Map.of("line", i % 2 == 0 ? "a_1" : "b"), T0),
+          T0);
+    }
+    Page<NodeRow> first = nodes.nodes(NodeFilter.NONE, null, 3);
+    assertThat(first.items()).extracting(NodeRow::nodeId).containsExactly("gw-0", "gw-1", "gw-2");
+    Page<NodeRow> last = nodes.nodes(NodeFilter.NONE, "gw-5", 3);
+    assertThat(last.items()).extracting(NodeRow::nodeId).containsExactly("gw-6");
+    assertThat(last.next()).isNull();
+    assertThat(first.next()).isEqualTo("gw-2");
+    assertThat(
+            nodes.nodes(new NodeFilter(null, "plant-1", null, "line=a_1", null), null, 10).items())
+        .extracting(NodeRow::nodeId)
+        .containsExactly("gw-0", "gw-2");
+    assertThat(nodes.countByModel())
+        .containsExactly(Map.entry("phi-mini v4", 4L), Map.entry("phi-mini v3", 3L));
+    List<FleetNode> fleet = nodes.fleetNodes();
+    assertThat(fleet).hasSize(7);
+    assertThat(
+            fleet.stream()
+                .filter(new NodeSelector(null, null, null, 0, Map.of("line", "b"))::matches))
+        .hasSize(3);
+  }
+
+  @Test
+  void compareAndSet_twoWritersOfOneRevision_onlyTheFirstWins() throws Exception {
+    catalog.insert(bundle());
+    RolloutEngine engine = new RolloutEngine();
+    RolloutPlan plan =
+        new RolloutPlan(
+            "p", "b-1", NEW, null, List.of(Wave.count(1), Wave.percent(100)), null, null, null);
+    RolloutStep created = engine.create("r1", plan, "alice", T0);
+    rollouts.create(created.state(), created.audit());
+    assertThatThrownBy(() -> rollouts.create(created.state(), created.audit()))
+        .isInstanceOf(FleetConflictException.class)
+        .hasMessage("A rollout with id 'r1' exists already. Choose another id.");
+
+    RolloutState stored = rollouts.load("r1").orElseThrow();
+    assertThat(stored).isEqualTo(created.state());
+    RolloutStep a = engine.pause(stored, "bob", "night shift", T0.plusSeconds(1));
+    RolloutStep b = engine.abort(stored, "carol", "wrong model", T0.plusSeconds(2));
+
+    assertThat(rollouts.compareAndSet(a.state(), stored.revision(), a.audit())).isTrue();
+    assertThat(rollouts.compareAndSet(b.state(), stored.revision(), b.audit())).isFalse();
+    assertThat(rollouts.load("r1").orElseThrow()).isEqualTo(a.state());
+    assertThat(rollouts.audit("r1", 10))
+        .extracting(AuditEvent::action)
+        .containsExactly("created", "paused");
+    assertThat(rollouts.activeIds()).containsExactly("r1");
+    assertThat(rollouts.usesBundle("b-1")).isTrue();
+  }
+
+  static BundleInfo bundle() {
+    return new BundleInfo(
+        "b-1",
+        NEW,
+        5,
+        4096,
+        List.of(new BundleFile("model.gguf", 5, "c".repeat(64), List.of("d".repeat(64)))),
+        "{}",
+        Set.of("k1"),
+        "alice",
+        T0);
+  }
+
+  @Test
+  void catalog_insertGetListDelete() throws Exception {
+    catalog.insert(bundle());
+    assertThat(catalog.get("b-1").orElseThrow()).isEqualTo(bundle());
+    assertThatThrownBy(() -> catalog.insert(bundle()))
+        .isInstanceOf(FleetConflictException.class)
+        .hasMessageStartingWith("The catalog already holds this bundle as 'b-1'");
+    assertThat(catalog.list(null, 10).items()).hasSize(1);
+    assertThat(catalog.delete("b-1")).isTrue();
+    assertThat(catalog.get("b-1")).isEmpty();
+  }
+
+  @Test
+  void tokens_storeOnlyTheHash() throws Exception {
+    tokens.create("ci", Role.RELEASE_MANAGER, "s3cret-token-value", T0);
+    assertThat(tokens.find("s3cret-token-value").orElseThrow().role())
+        .isEqualTo(Role.RELEASE_MANAGER);
+    assertThat(tokens.find("other")).isEmpty();
+    assertThat(TokenStore.sha256("abc"))
+        .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assertThatThrownBy(() -> tokens.create("ci", Role.VIEWER, "x", T0))
+        .isInstanceOf(FleetConflictException.class);
+    assertThat(tokens.delete("ci")).isTrue();
+  }
+}

@@ -1,0 +1,268 @@
+package io.edgeslm.inference;
+
+import io.edgeslm.inference.internal.tasks.Numbers;
+import io.edgeslm.inference.internal.tasks.SensorMatcher;
+import io.edgeslm.protocol.Answer;
+import io.edgeslm.protocol.AnswerTimings;
+import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.SensorCitation;
+import io.edgeslm.protocol.Source;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Operator Q&amp;A grounded in the node's live sensor values.
+ *
+ * <p>The sensors the question names (by id or alias, see {@link #relevantSensors}) go into the
+ * prompt, most relevant first, until the context budget ({@link TaskLimits#contextTokens()},
+ * counted with the model's tokenizer) is spent; when the question names none, all sensors are
+ * offered in the same way. The model answers through its own chat template with stop strings and a
+ * bounded length; the answer cites exactly the sensor values it was given. Without a model, or when
+ * the model cannot answer (busy, down, late, empty output), a deterministic answer is built from
+ * the same values: "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s ago."
+ */
+public final class OperatorQaTask {
+  static final List<String> STOP_STRINGS = List.of("\nQuestion:", "\nOperator:", "\n\n\n");
+  private static final int MAX_RULE_SENSORS = 8;
+  private static final int MAX_SNAPSHOT = 1024;
+  private static final int MAX_NOTES_CHARS = 4000;
+
+  private final Scheduler scheduler;
+  private final ModelRef model;
+  private final TaskLimits limits;
+  private final Clock clock;
+
+  private OperatorQaTask(Scheduler scheduler, ModelRef model, TaskLimits limits, Clock clock) {
+    this.scheduler = scheduler;
+    this.model = model;
+    this.limits = Objects.requireNonNull(limits, "limits");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /** Deterministic answers only ({@code source: rules}). */
+  public static OperatorQaTask rulesOnly(Clock clock) {
+    return new OperatorQaTask(null, null, TaskLimits.qaDefaults(), clock);
+  }
+
+  /** Answers from the model behind {@code scheduler} (interactive priority). */
+  public static OperatorQaTask withModel(
+      Scheduler scheduler, ModelRef model, TaskLimits limits, Clock clock) {
+    return new OperatorQaTask(
+        Objects.requireNonNull(scheduler, "scheduler"),
+        Objects.requireNonNull(model, "model"),
+        limits,
+        clock);
+  }
+
+  /** The sensors a question is about, best match first; empty if it names none. */
+  public static List<SensorState> relevantSensors(String question, List<SensorState> snapshot) {
+    return SensorMatcher.match(question, snapshot).stream()
+        .map(SensorMatcher.Match::sensor)
+        .toList();
+  }
+
+  /**
+   * Answers a question.
+   *
+   * @param questionId echoed in the answer, or null
+   * @param question the operator's text, 1..2000 characters
+   * @param snapshot the node's latest sensor values, at most 1024
+   * @param siteNotes optional free text about the site (at most 4000 characters), or null
+   * @param stream receives the model's text as it is generated (not called for rule answers)
+   * @throws IllegalArgumentException if the inputs break those bounds
+   */
+  public TaskOutcome<Answer> answer(
+      String questionId,
+      String question,
+      List<SensorState> snapshot,
+      String siteNotes,
+      TokenListener stream) {
+    Objects.requireNonNull(question, "question");
+    Objects.requireNonNull(snapshot, "snapshot");
+    if (question.isBlank() || question.length() > 2000) {
+      throw new IllegalArgumentException("question must have 1..2000 characters");
+    }
+    if (snapshot.size() > MAX_SNAPSHOT) {
+      throw new IllegalArgumentException(
+          "At most " + MAX_SNAPSHOT + " sensors in a snapshot, got " + snapshot.size());
+    }
+    if (siteNotes != null && siteNotes.length() > MAX_NOTES_CHARS) {
+      throw new IllegalArgumentException(
+          "siteNotes may have at most " + MAX_NOTES_CHARS + " characters");
+    }
+    Instant start = clock.instant();
+    List<SensorState> relevant = relevantSensors(question, snapshot);
+    if (scheduler == null) {
+      return new TaskOutcome<>(
+          rulesAnswer(questionId, relevant, snapshot, start), Optional.empty());
+    }
+    try {
+      return new TaskOutcome<>(
+          modelAnswer(questionId, question, relevant, snapshot, siteNotes, stream, start),
+          Optional.empty());
+    } catch (InferenceException e) {
+      return new TaskOutcome<>(
+          rulesAnswer(questionId, relevant, snapshot, start),
+          Optional.of(e.getClass().getSimpleName() + ": " + e.getMessage()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new TaskOutcome<>(
+          rulesAnswer(questionId, relevant, snapshot, start), Optional.of("Interrupted"));
+    }
+  }
+
+  private Answer modelAnswer(
+      String questionId,
+      String question,
+      List<SensorState> relevant,
+      List<SensorState> snapshot,
+      String siteNotes,
+      TokenListener stream,
+      Instant start)
+      throws InferenceException, InterruptedException {
+    InferenceEngine engine = scheduler.engine();
+    if (engine == null) {
+      throw new EngineUnavailableException("No model is loaded (a model swap is in progress).");
+    }
+    List<SensorState> offered = relevant.isEmpty() ? snapshot : relevant;
+    List<SensorState> cited = new ArrayList<>();
+    StringBuilder context = new StringBuilder();
+    int used = 0;
+    for (SensorState s : offered) {
+      String line = "- " + describe(s, start) + "\n";
+      int cost = engine.countPromptTokens(GenerationRequest.ofPrompt(line, 1));
+      if (used + cost > limits.contextTokens()) {
+        break;
+      }
+      used += cost;
+      context.append(line);
+      cited.add(s);
+      if (cited.size() == Answer.MAX_SENSORS) {
+        break;
+      }
+    }
+    StringBuilder user = new StringBuilder();
+    user.append("Sensor readings at ").append(start).append(":\n");
+    user.append(context.isEmpty() ? "(no sensor readings)\n" : context);
+    if (siteNotes != null && !siteNotes.isBlank()) {
+      user.append("Site notes: ").append(siteNotes.strip()).append('\n');
+    }
+    user.append("\nQuestion: ").append(question.strip());
+    GenerationRequest request =
+        GenerationRequest.ofChat(
+                List.of(
+                    ChatMessage.system(
+                        "You assist operators of an industrial plant. Answer in at most three"
+                            + " sentences, using only the sensor readings and site notes given."
+                            + " Quote each value you use with its unit. If the readings do not"
+                            + " answer the question, say so."),
+                    ChatMessage.user(user.toString())),
+                limits.nPredict())
+            .withSampling(limits.temperature(), limits.seed())
+            .withStopStrings(STOP_STRINGS);
+    GenerationResult r =
+        scheduler.submit(request, Priority.INTERACTIVE, limits.deadline(), stream).await();
+    String text = clean(r.text());
+    if (text.isBlank()) {
+      throw new InvalidOutputException("The model's answer was empty", List.of("empty answer"));
+    }
+    Instant end = clock.instant();
+    long queueMs = r.timings().queued().toMillis();
+    return new Answer(
+        Protocol.SCHEMA_VERSION,
+        questionId,
+        text.length() > Answer.MAX_ANSWER_CHARS ? text.substring(0, Answer.MAX_ANSWER_CHARS) : text,
+        citations(cited, end),
+        Source.MODEL,
+        model,
+        new AnswerTimings(
+            queueMs,
+            r.generatedTokens() == 0 ? null : queueMs + r.timings().timeToFirstToken().toMillis(),
+            Math.max(0, Duration.between(start, end).toMillis()),
+            r.generatedTokens()),
+        end);
+  }
+
+  private Answer rulesAnswer(
+      String questionId, List<SensorState> relevant, List<SensorState> snapshot, Instant start) {
+    StringBuilder text = new StringBuilder();
+    List<SensorState> cited = relevant.stream().limit(MAX_RULE_SENSORS).toList();
+    if (cited.isEmpty()) {
+      if (snapshot.isEmpty()) {
+        text.append("This node has no sensor readings yet.");
+      } else {
+        text.append("No sensor on this node matches the question. Known sensors: ");
+        for (int i = 0; i < snapshot.size(); i++) {
+          String part = (i == 0 ? "" : ", ") + snapshot.get(i).displayName();
+          if (text.length() + part.length() > 1000) {
+            text.append(", ...");
+            break;
+          }
+          text.append(part);
+        }
+        text.append('.');
+      }
+    } else {
+      for (SensorState s : cited) {
+        if (!text.isEmpty()) {
+          text.append(' ');
+        }
+        text.append(describe(s, start)).append('.');
+      }
+    }
+    Instant end = clock.instant();
+    return new Answer(
+        Protocol.SCHEMA_VERSION,
+        questionId,
+        text.toString(),
+        citations(cited, end),
+        Source.RULES,
+        null,
+        new AnswerTimings(0, null, Math.max(0, Duration.between(start, end).toMillis()), 0),
+        end);
+  }
+
+  /** "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s ago". */
+  static String describe(SensorState s, Instant now) {
+    StringBuilder b = new StringBuilder();
+    b.append(s.displayName()).append(" is ").append(Numbers.withUnit(s.value(), s.unit()));
+    if (s.normal() != null) {
+      b.append(", normal ").append(Numbers.range(s.normal().min(), s.normal().max()));
+      if (s.value() > s.normal().max()) {
+        b.append(" (above range)");
+      } else if (s.value() < s.normal().min()) {
+        b.append(" (below range)");
+      }
+    }
+    b.append(", read ").append(Numbers.age(Duration.between(s.readAt(), now))).append(" ago");
+    return b.toString();
+  }
+
+  private static List<SensorCitation> citations(List<SensorState> cited, Instant at) {
+    List<SensorCitation> out = new ArrayList<>();
+    for (SensorState s : cited) {
+      out.add(
+          new SensorCitation(
+              s.sensor(),
+              s.value(),
+              s.unit(),
+              Math.max(0, Duration.between(s.readAt(), at).toMillis())));
+    }
+    return out;
+  }
+
+  /** Drops control characters other than tab and line breaks, and surrounding space. */
+  static String clean(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    s.codePoints()
+        .filter(c -> c == '\n' || c == '\t' || c == '\r' || !Character.isISOControl(c))
+        .forEach(b::appendCodePoint);
+    return b.toString().strip();
+  }
+}

@@ -1,0 +1,596 @@
+package io.edgeslm.inference.internal.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.edgeslm.inference.ChatMessage;
+import io.edgeslm.inference.EngineConfig;
+import io.edgeslm.inference.EngineHealth;
+import io.edgeslm.inference.EngineInfo;
+import io.edgeslm.inference.EngineStats;
+import io.edgeslm.inference.EngineUnavailableException;
+import io.edgeslm.inference.FinishReason;
+import io.edgeslm.inference.Generation;
+import io.edgeslm.inference.GenerationRequest;
+import io.edgeslm.inference.GenerationResult;
+import io.edgeslm.inference.GenerationTimings;
+import io.edgeslm.inference.InferenceEngine;
+import io.edgeslm.inference.InferenceException;
+import io.edgeslm.inference.ModelSpec;
+import io.edgeslm.inference.RequestRejectedException;
+import io.edgeslm.inference.TokenListener;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The engine SPI over an OpenAI-compatible server (llama-server, Ollama, vLLM): {@code POST
+ * /v1/chat/completions} for chat requests and {@code POST /v1/completions} for raw prompts, both
+ * with {@code "stream": true}, read as server-sent events ({@code data: {json}} lines, ended by
+ * {@code data: [DONE]}; WHATWG HTML "Server-sent events" and the OpenAI streaming format).
+ *
+ * <p>Constraints: a JSON schema goes out as {@code response_format} of type {@code json_schema}
+ * (OpenAI structured outputs, honoured by llama-server, vLLM and Ollama) and additionally as
+ * llama-server's {@code json_schema} field; a GBNF grammar as llama-server's {@code grammar} field,
+ * which other servers ignore (the Java-side validation still applies).
+ *
+ * <p>Hangs: the request's HTTP timeout bounds the wait for response headers; a watchdog closes a
+ * stream that sends no event for {@code tokenTimeout}, failing the request with {@link
+ * EngineUnavailableException}.
+ */
+public final class HttpEngine implements InferenceEngine {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final int MAX_LINE_CHARS = 1 << 20;
+  private static final int MAX_ERROR_BODY = 2048;
+
+  private final EngineConfig.HttpBackend config;
+  private final ModelSpec spec;
+  private final Clock clock;
+  private final HttpClient client;
+  private final ScheduledExecutorService timer;
+  private final AtomicLong ids = new AtomicLong();
+  private final Set<Call> active = ConcurrentHashMap.newKeySet();
+  private final AtomicLong started = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong tokens = new AtomicLong();
+  private volatile EngineHealth health;
+  private volatile boolean closed;
+
+  private HttpEngine(EngineConfig.HttpBackend config, ModelSpec spec, Clock clock) {
+    this.config = config;
+    this.spec = spec;
+    this.clock = clock;
+    this.client =
+        HttpClient.newBuilder()
+            .connectTimeout(config.connectTimeout())
+            .version(HttpClient.Version.HTTP_1_1)
+            .build();
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "edgeslm-http-engine-watchdog");
+              t.setDaemon(true);
+              return t;
+            });
+    this.health = new EngineHealth(EngineHealth.State.STARTING, "Probing server", clock.instant());
+  }
+
+  /**
+   * Opens the engine after {@code GET /v1/models} answered 200.
+   *
+   * @throws EngineUnavailableException if the server cannot be reached or does not answer 200
+   */
+  public static HttpEngine open(EngineConfig.HttpBackend config, ModelSpec spec, Clock clock)
+      throws InferenceException {
+    HttpEngine e = new HttpEngine(config, spec, clock);
+    try {
+      e.probe();
+    } catch (InferenceException ex) {
+      e.close();
+      throw ex;
+    }
+    e.timer.scheduleWithFixedDelay(e::watch, 200, 200, TimeUnit.MILLISECONDS);
+    e.timer.scheduleWithFixedDelay(e::probeQuietly, 10, 10, TimeUnit.SECONDS);
+    return e;
+  }
+
+  private void probe() throws InferenceException {
+    HttpRequest req =
+        authorized(HttpRequest.newBuilder(endpoint("/v1/models")))
+            .timeout(config.firstTokenTimeout())
+            .GET()
+            .build();
+    try {
+      HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        setHealth(EngineHealth.State.STARTING, "Server answered " + r.statusCode());
+        throw new EngineUnavailableException(
+            "The inference server at "
+                + config.baseUri()
+                + " answered "
+                + r.statusCode()
+                + " to GET /v1/models: "
+                + bounded(r.body())
+                + ". Wait until it has loaded its model, or check baseUri.");
+      }
+      setHealth(EngineHealth.State.READY, "Server at " + config.baseUri() + " answers");
+    } catch (IOException e) {
+      setHealth(EngineHealth.State.RESTARTING, "Unreachable: " + e.getMessage());
+      throw new EngineUnavailableException(
+          "Cannot reach the inference server at "
+              + config.baseUri()
+              + ": "
+              + e
+              + ". Start it or fix baseUri.",
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EngineUnavailableException("Interrupted while probing the inference server");
+    }
+  }
+
+  private void probeQuietly() {
+    if (closed) {
+      return;
+    }
+    try {
+      probe();
+    } catch (InferenceException ignored) {
+      // health() now says why.
+    }
+  }
+
+  private URI endpoint(String path) {
+    String base = config.baseUri().toString();
+    if (base.endsWith("/")) {
+      base = base.substring(0, base.length() - 1);
+    }
+    return URI.create(base + path);
+  }
+
+  private HttpRequest.Builder authorized(HttpRequest.Builder b) {
+    config.apiKey().ifPresent(k -> b.header("Authorization", "Bearer " + k));
+    return b;
+  }
+
+  /** The JSON body of a streaming request; package-private for tests. */
+  ObjectNode body(GenerationRequest r) {
+    ObjectNode b = MAPPER.createObjectNode();
+    b.put("model", config.model());
+    if (r.isChat()) {
+      ArrayNode msgs = b.putArray("messages");
+      for (ChatMessage m : r.messages()) {
+        msgs.addObject().put("role", m.role().wireName()).put("content", m.content());
+      }
+    } else {
+      b.put("prompt", r.prompt());
+    }
+    b.put("max_tokens", r.nPredict());
+    b.put("temperature", r.temperature());
+    if (r.seed() >= 0) {
+      b.put("seed", r.seed());
+    }
+    if (!r.stopStrings().isEmpty()) {
+      ArrayNode stop = b.putArray("stop");
+      r.stopStrings().forEach(stop::add);
+    }
+    if (r.jsonSchema() != null) {
+      JsonNode schema;
+      try {
+        schema = MAPPER.readTree(r.jsonSchema());
+      } catch (JsonProcessingException e) {
+        throw new IllegalArgumentException("jsonSchema is not JSON: " + e.getOriginalMessage());
+      }
+      ObjectNode rf = b.putObject("response_format");
+      rf.put("type", "json_schema");
+      ObjectNode js = rf.putObject("json_schema");
+      js.put("name", "output");
+      js.put("strict", true);
+      js.set("schema", schema);
+      b.set("json_schema", schema);
+    }
+    if (r.grammar() != null) {
+      b.put("grammar", r.grammar());
+    }
+    b.put("stream", true);
+    b.putObject("stream_options").put("include_usage", true);
+    return b;
+  }
+
+  @Override
+  public EngineInfo info() {
+    return new EngineInfo("http", config.model(), spec.contextSize(), spec.parallelSlots(), -1);
+  }
+
+  @Override
+  public Generation generate(GenerationRequest request, TokenListener listener)
+      throws InferenceException {
+    if (closed) {
+      throw new EngineUnavailableException("The HTTP engine is closed.");
+    }
+    ObjectNode body;
+    try {
+      body = body(request);
+    } catch (IllegalArgumentException e) {
+      throw new RequestRejectedException(e.getMessage(), e);
+    }
+    Call call =
+        new Call(ids.incrementAndGet(), request, listener == null ? TokenListener.NONE : listener);
+    HttpRequest http =
+        authorized(
+                HttpRequest.newBuilder(
+                    endpoint(request.isChat() ? "/v1/chat/completions" : "/v1/completions")))
+            .timeout(config.firstTokenTimeout())
+            .header("Content-Type", "application/json")
+            .header("Accept", "text/event-stream")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+            .build();
+    active.add(call);
+    started.incrementAndGet();
+    Thread.ofVirtual().name("edgeslm-http-call-" + call.id).start(() -> call.run(http));
+    return call;
+  }
+
+  @Override
+  public int countPromptTokens(GenerationRequest request) throws InferenceException {
+    if (!config.tokenizeEndpoint()) {
+      return estimate(request);
+    }
+    try {
+      String text = request.prompt();
+      if (request.isChat()) {
+        ObjectNode b = MAPPER.createObjectNode();
+        ArrayNode msgs = b.putArray("messages");
+        for (ChatMessage m : request.messages()) {
+          msgs.addObject().put("role", m.role().wireName()).put("content", m.content());
+        }
+        text = postJson("/apply-template", b).path("prompt").asText(null);
+        if (text == null) {
+          return estimate(request);
+        }
+      }
+      ObjectNode b = MAPPER.createObjectNode().put("content", text);
+      JsonNode tokensNode = postJson("/tokenize", b).path("tokens");
+      if (!tokensNode.isArray()) {
+        throw new EngineUnavailableException(
+            "The server's /tokenize answer has no 'tokens' array. Set tokenizeEndpoint=false for"
+                + " servers other than llama-server.");
+      }
+      return tokensNode.size();
+    } catch (IOException e) {
+      throw new EngineUnavailableException(
+          "Cannot count tokens at " + config.baseUri() + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EngineUnavailableException("Interrupted while counting tokens");
+    }
+  }
+
+  /** Upper estimate when the server has no tokenizer endpoint: UTF-8 bytes / 2 plus overhead. */
+  static int estimate(GenerationRequest r) {
+    long bytes;
+    if (r.isChat()) {
+      bytes =
+          r.messages().stream()
+              .mapToLong(m -> m.content().getBytes(StandardCharsets.UTF_8).length + 16)
+              .sum();
+    } else {
+      bytes = r.prompt().getBytes(StandardCharsets.UTF_8).length;
+    }
+    return (int) Math.min(Integer.MAX_VALUE, bytes / 2 + 16);
+  }
+
+  private JsonNode postJson(String path, ObjectNode body)
+      throws IOException, InterruptedException, InferenceException {
+    HttpRequest req =
+        authorized(HttpRequest.newBuilder(endpoint(path)))
+            .timeout(config.tokenTimeout())
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+            .build();
+    HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new EngineUnavailableException(
+          "POST " + path + " answered " + r.statusCode() + ": " + bounded(r.body()));
+    }
+    return MAPPER.readTree(r.body());
+  }
+
+  private void watch() {
+    long now = System.nanoTime();
+    for (Call c : active) {
+      long last = c.lastEventNanos;
+      if (last != 0 && now - last > config.tokenTimeout().toNanos()) {
+        c.abort("no event from the server for " + config.tokenTimeout());
+      }
+    }
+  }
+
+  @Override
+  public EngineHealth health() {
+    return health;
+  }
+
+  @Override
+  public EngineStats stats() {
+    return new EngineStats(-1, 0, started.get(), failed.get(), tokens.get(), active.size());
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (Call c : active) {
+      c.fail(new EngineUnavailableException("The HTTP engine was closed."));
+      c.closeStream();
+    }
+    timer.shutdownNow();
+    client.shutdownNow();
+    setHealth(EngineHealth.State.CLOSED, "Closed");
+  }
+
+  private void setHealth(EngineHealth.State s, String detail) {
+    if (!closed) {
+      health = new EngineHealth(s, detail, clock.instant());
+    }
+  }
+
+  private static String bounded(String s) {
+    if (s == null) {
+      return "";
+    }
+    String one = s.replaceAll("\\s+", " ").strip();
+    return one.length() <= MAX_ERROR_BODY ? one : one.substring(0, MAX_ERROR_BODY) + "...";
+  }
+
+  /** One streaming HTTP call. */
+  private final class Call implements Generation {
+    final long id;
+    final GenerationRequest request;
+    final TokenListener listener;
+    final CompletableFuture<GenerationResult> future = new CompletableFuture<>();
+    final StringBuilder text = new StringBuilder();
+    final long startNanos = System.nanoTime();
+    volatile long lastEventNanos;
+    volatile InputStream stream;
+    volatile boolean cancelled;
+    volatile String abortReason;
+    int count;
+    long firstNanos;
+    long lastNanos;
+
+    Call(long id, GenerationRequest request, TokenListener listener) {
+      this.id = id;
+      this.request = request;
+      this.listener = listener;
+    }
+
+    void run(HttpRequest http) {
+      try {
+        HttpResponse<InputStream> r = client.send(http, HttpResponse.BodyHandlers.ofInputStream());
+        stream = r.body();
+        if (cancelled || future.isDone()) {
+          closeStream();
+          return;
+        }
+        if (r.statusCode() != 200) {
+          String body;
+          try (InputStream in = r.body()) {
+            body = new String(in.readNBytes(MAX_ERROR_BODY), StandardCharsets.UTF_8);
+          }
+          InferenceException e =
+              r.statusCode() >= 400 && r.statusCode() < 500
+                  ? new RequestRejectedException(
+                      "The inference server refused the request with "
+                          + r.statusCode()
+                          + ": "
+                          + bounded(body))
+                  : new EngineUnavailableException(
+                      "The inference server failed with " + r.statusCode() + ": " + bounded(body));
+          fail(e);
+          return;
+        }
+        lastEventNanos = System.nanoTime();
+        read(r.body());
+      } catch (IOException e) {
+        if (cancelled) {
+          finishCancelled();
+        } else {
+          String why = abortReason != null ? abortReason : e.toString();
+          fail(
+              new EngineUnavailableException(
+                  "The inference server at "
+                      + config.baseUri()
+                      + " stopped answering request "
+                      + id
+                      + ": "
+                      + why
+                      + ". Retry when it is healthy again."));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        fail(new EngineUnavailableException("Interrupted"));
+      } finally {
+        active.remove(this);
+      }
+    }
+
+    private void read(InputStream body) throws IOException {
+      FinishReason reason = FinishReason.STOP;
+      int promptTokens = -1;
+      int completionTokens = -1;
+      try (BufferedReader in =
+          new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+        String line;
+        StringBuilder data = new StringBuilder();
+        while ((line = in.readLine()) != null) {
+          lastEventNanos = System.nanoTime();
+          if (line.length() > MAX_LINE_CHARS) {
+            throw new IOException("server-sent event line longer than " + MAX_LINE_CHARS);
+          }
+          if (line.isEmpty()) {
+            // Blank line: dispatch the event (SSE spec); data lines were joined with \n.
+            if (data.isEmpty()) {
+              continue;
+            }
+            String payload = data.toString();
+            data.setLength(0);
+            if (payload.equals("[DONE]")) {
+              break;
+            }
+            JsonNode chunk = MAPPER.readTree(payload);
+            if (chunk.has("error")) {
+              throw new IOException("server reported an error: " + bounded(chunk.toString()));
+            }
+            JsonNode usage = chunk.path("usage");
+            if (usage.isObject()) {
+              promptTokens = usage.path("prompt_tokens").asInt(promptTokens);
+              completionTokens = usage.path("completion_tokens").asInt(completionTokens);
+            }
+            JsonNode choice = chunk.path("choices").path(0);
+            if (choice.isMissingNode()) {
+              continue;
+            }
+            String piece =
+                request.isChat()
+                    ? choice.path("delta").path("content").asText("")
+                    : choice.path("text").asText("");
+            if (!piece.isEmpty()) {
+              onPiece(piece);
+            }
+            String fr = choice.path("finish_reason").asText("");
+            if (fr.equals("length")) {
+              reason = FinishReason.LENGTH;
+            }
+            if (cancelled) {
+              break;
+            }
+          } else if (line.startsWith("data:")) {
+            String v = line.substring(5);
+            if (v.startsWith(" ")) {
+              v = v.substring(1);
+            }
+            if (!data.isEmpty()) {
+              data.append('\n');
+            }
+            data.append(v);
+            if (data.length() > MAX_LINE_CHARS) {
+              throw new IOException("server-sent event larger than " + MAX_LINE_CHARS);
+            }
+          }
+          // Other fields (event:, id:, retry:) and comments (":") carry nothing we need.
+        }
+      }
+      if (cancelled) {
+        finishCancelled();
+        return;
+      }
+      int generated = completionTokens >= 0 ? completionTokens : count;
+      future.complete(
+          new GenerationResult(text.toString(), promptTokens, generated, reason, timings()));
+    }
+
+    private void onPiece(String piece) {
+      long now = System.nanoTime();
+      synchronized (this) {
+        if (count == 0) {
+          firstNanos = now;
+        }
+        lastNanos = now;
+        count++;
+        text.append(piece);
+      }
+      tokens.incrementAndGet();
+      if (!future.isDone()) {
+        try {
+          listener.onToken(piece);
+        } catch (RuntimeException e) {
+          System.getLogger(HttpEngine.class.getName())
+              .log(System.Logger.Level.WARNING, "Token listener of request " + id + " threw", e);
+        }
+      }
+    }
+
+    synchronized GenerationTimings timings() {
+      Duration ttft = count == 0 ? Duration.ZERO : Duration.ofNanos(firstNanos - startNanos);
+      Duration gen = count < 2 ? Duration.ZERO : Duration.ofNanos(lastNanos - firstNanos);
+      double tps = count < 2 || gen.isZero() ? 0 : (count - 1) / (gen.toNanos() / 1e9);
+      return new GenerationTimings(Duration.ZERO, ttft, gen, tps);
+    }
+
+    private void finishCancelled() {
+      String t;
+      int n;
+      synchronized (this) {
+        t = text.toString();
+        n = count;
+      }
+      future.complete(new GenerationResult(t, -1, n, FinishReason.CANCELLED, timings()));
+    }
+
+    void fail(InferenceException e) {
+      if (future.completeExceptionally(e)) {
+        failed.incrementAndGet();
+      }
+    }
+
+    void abort(String why) {
+      abortReason = why;
+      closeStream();
+    }
+
+    void closeStream() {
+      InputStream s = stream;
+      if (s != null) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // Closing is how we stop it; nothing else to do.
+        }
+      }
+    }
+
+    @Override
+    public long id() {
+      return id;
+    }
+
+    @Override
+    public void cancel() {
+      cancelled = true;
+      closeStream();
+      if (stream == null) {
+        finishCancelled();
+      }
+    }
+
+    @Override
+    public CompletableFuture<GenerationResult> result() {
+      return future;
+    }
+  }
+
+  /** For tests: the active call count. */
+  int activeCalls() {
+    return active.size();
+  }
+}

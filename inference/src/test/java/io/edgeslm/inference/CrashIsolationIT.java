@@ -1,0 +1,143 @@
+package io.edgeslm.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edgeslm.inference.internal.worker.WorkerEngine;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Killing or freezing the worker never takes the host down, and service comes back by itself. */
+class CrashIsolationIT {
+  /** Room for generations far longer than any test step, so a kill always lands mid-stream. */
+  static final ModelSpec LONG = ModelSpec.of(TestModels.tiny(), 2, 16384);
+
+  static void signal(long pid, String sig) throws Exception {
+    Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start();
+    assertThat(p.waitFor()).as("kill -%s %d", sig, pid).isZero();
+  }
+
+  static void awaitReady(InferenceEngine e, long notPid) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!(e.health().isReady() && ((WorkerEngine) e).workerPid() != notPid)) {
+      if (System.nanoTime() > until) {
+        throw new AssertionError("Engine did not come back: " + e.health());
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  @Test
+  void sigkillMidRequest_failsThatRequestClearly_thenRestarts_andTheNextRequestSucceeds()
+      throws Exception {
+    try (InferenceEngine engine = InferenceEngines.open(TestModels.worker(), LONG)) {
+      long pid = ((WorkerEngine) engine).workerPid();
+      CountDownLatch streaming = new CountDownLatch(2);
+      Generation g =
+          engine.generate(
+              GenerationRequest.ofPrompt("Keep going", 16000), t -> streaming.countDown());
+      assertThat(streaming.await(60, TimeUnit.SECONDS)).isTrue();
+
+      signal(pid, "KILL");
+
+      assertThatThrownBy(g::await)
+          .isInstanceOf(EngineUnavailableException.class)
+          .hasMessageStartingWith("The inference worker (pid " + pid + ") died: ")
+          .hasMessageContaining("killed by signal 9")
+          .hasMessageContaining("It restarts automatically; retry the request.");
+      awaitReady(engine, pid);
+
+      GenerationResult next =
+          engine
+              .generate(GenerationRequest.ofPrompt("After restart", 5), TokenListener.NONE)
+              .await();
+      assertThat(next.generatedTokens()).isPositive();
+      assertThat(engine.stats().workerRestarts()).isEqualTo(1);
+      assertThat(engine.stats().requestsFailed()).isEqualTo(1);
+      assertThat(ProcessHandle.of(pid)).isEmpty();
+    }
+  }
+
+  @Test
+  void frozenWorker_isDetectedByHeartbeat_killed_andReplaced() throws Exception {
+    EngineConfig.WorkerBackend cfg =
+        TestModels.worker().withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1500));
+    try (InferenceEngine engine = InferenceEngines.open(cfg, LONG)) {
+      long pid = ((WorkerEngine) engine).workerPid();
+      CountDownLatch streaming = new CountDownLatch(1);
+      Generation g =
+          engine.generate(
+              GenerationRequest.ofPrompt("Keep going", 16000), t -> streaming.countDown());
+      assertThat(streaming.await(60, TimeUnit.SECONDS)).isTrue();
+
+      signal(pid, "STOP");
+
+      assertThatThrownBy(g::await)
+          .isInstanceOf(EngineUnavailableException.class)
+          .hasMessageStartingWith("The inference worker (pid " + pid + ") hung (")
+          .hasMessageContaining("and was killed");
+      awaitReady(engine, pid);
+      assertThat(
+              engine.generate(GenerationRequest.ofPrompt("again", 3), TokenListener.NONE).await())
+          .isNotNull();
+      assertThat(ProcessHandle.of(pid)).isEmpty();
+    }
+  }
+
+  @Test
+  void tokenStall_beyondTokenTimeout_countsAsHang_beforeTheHeartbeatNotices() throws Exception {
+    // The heartbeat timeout is far away, so only the per-request watchdog can fire.
+    EngineConfig.WorkerBackend cfg =
+        TestModels.worker()
+            .withHeartbeat(Duration.ofSeconds(1), Duration.ofSeconds(60))
+            .withHangTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(1));
+    try (InferenceEngine engine = InferenceEngines.open(cfg, LONG)) {
+      long pid = ((WorkerEngine) engine).workerPid();
+      CountDownLatch streaming = new CountDownLatch(1);
+      Generation g =
+          engine.generate(
+              GenerationRequest.ofPrompt("Keep going", 16000), t -> streaming.countDown());
+      assertThat(streaming.await(60, TimeUnit.SECONDS)).isTrue();
+
+      signal(pid, "STOP");
+
+      assertThatThrownBy(g::await)
+          .isInstanceOf(EngineUnavailableException.class)
+          .hasMessageContaining("had no new token for PT1S");
+      awaitReady(engine, pid);
+    }
+  }
+
+  @Test
+  void noFirstToken_beyondFirstTokenTimeout_countsAsHang() throws Exception {
+    EngineConfig.WorkerBackend cfg =
+        TestModels.worker()
+            .withHeartbeat(Duration.ofSeconds(1), Duration.ofSeconds(60))
+            .withHangTimeouts(Duration.ofMillis(500), Duration.ofSeconds(30));
+    try (InferenceEngine engine = InferenceEngines.open(cfg, LONG)) {
+      long pid = ((WorkerEngine) engine).workerPid();
+      signal(pid, "STOP");
+
+      Generation g = engine.generate(GenerationRequest.ofPrompt("x", 4), TokenListener.NONE);
+
+      assertThatThrownBy(g::await)
+          .isInstanceOf(EngineUnavailableException.class)
+          .hasMessageContaining("had no first token after PT0.5S");
+      awaitReady(engine, pid);
+    }
+  }
+
+  @Test
+  void closingTheEngine_endsTheWorkerProcess() throws Exception {
+    InferenceEngine engine = InferenceEngines.open(TestModels.worker(), LONG);
+    long pid = ((WorkerEngine) engine).workerPid();
+    engine.close();
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    assertThat(engine.health().state()).isEqualTo(EngineHealth.State.CLOSED);
+    assertThatThrownBy(
+            () -> engine.generate(GenerationRequest.ofPrompt("x", 1), TokenListener.NONE))
+        .isInstanceOf(EngineUnavailableException.class);
+  }
+}

@@ -1,0 +1,278 @@
+package io.edgeslm.agent;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The node agent's configuration, read by Quarkus from {@code application.properties}, environment
+ * variables ({@code EDGESLM_AGENT_NODE_ID}, ...) and the file named by {@code EDGESLM_CONFIG} (see
+ * {@code docs/node-agent.md}). Every value is checked at start-up; a value that breaks a rule stops
+ * the agent with a message naming the key, the value and the rule.
+ */
+@ConfigMapping(prefix = "edgeslm.agent")
+public interface AgentConfig {
+
+  /** The node's identity: MQTT client id and a topic level. Defaults to the host name. */
+  @WithName("node-id")
+  Optional<String> nodeId();
+
+  /** The site (plant, store) the node belongs to: a topic level. */
+  @WithDefault("demo")
+  String site();
+
+  /** Free labels reported in the birth message and used by rollout selectors. */
+  Map<String, String> labels();
+
+  Broker broker();
+
+  /** Sensors by name; each names an MQTT topic and a normal range. */
+  Map<String, Sensor> sensors();
+
+  Model model();
+
+  Report report();
+
+  Qa qa();
+
+  Health health();
+
+  Journal journal();
+
+  Demo demo();
+
+  /**
+   * Where to write the broker URL and topics once started (a properties file), so that tools such
+   * as {@code ./run-agent ask} find the agent. Absent: not written.
+   */
+  @WithName("run-info-file")
+  Optional<String> runInfoFile();
+
+  /** The operator-assigned hardware class reported in the birth message, e.g. {@code gw-4g}. */
+  @WithName("device-class")
+  @WithDefault("generic")
+  String deviceClass();
+
+  /** Where the agent finds the controller's broker, or how it runs its own. */
+  interface Broker {
+    /**
+     * {@code tcp://host:1883} or {@code ssl://host:8883}. Absent: the agent starts an embedded MQTT
+     * 5 broker on localhost.
+     */
+    Optional<String> url();
+
+    Optional<String> username();
+
+    Optional<String> password();
+
+    /** PEM client certificate (chain) of the node, for mutual TLS; with {@code tls.private-key}. */
+    @WithName("tls.certificate")
+    Optional<String> tlsCertificate();
+
+    /** PEM private key (unencrypted PKCS#8, EC or RSA) of {@code tls.certificate}. */
+    @WithName("tls.private-key")
+    Optional<String> tlsPrivateKey();
+
+    /** PEM CA certificate(s) the broker's certificate must chain to. */
+    @WithName("tls.ca")
+    Optional<String> tlsCa();
+
+    /** PKCS#12 key store with the node's client certificate (instead of the PEM pair). */
+    @WithName("tls.key-store")
+    Optional<String> tlsKeyStore();
+
+    @WithName("tls.key-store-password")
+    Optional<String> tlsKeyStorePassword();
+
+    /** PKCS#12 trust store with the broker's CA; absent: the JDK's default trust. */
+    @WithName("tls.trust-store")
+    Optional<String> tlsTrustStore();
+
+    @WithName("tls.trust-store-password")
+    Optional<String> tlsTrustStorePassword();
+
+    /** Port of the embedded broker (used only when {@code url} is absent). */
+    @WithName("embedded.port")
+    @WithDefault("1883")
+    int embeddedPort();
+
+    /** Host the embedded broker binds to; loopback by default so nothing is exposed. */
+    @WithName("embedded.host")
+    @WithDefault("127.0.0.1")
+    String embeddedHost();
+
+    @WithName("keep-alive")
+    @WithDefault("30s")
+    Duration keepAlive();
+
+    @WithName("connect-timeout")
+    @WithDefault("10s")
+    Duration connectTimeout();
+
+    /** Upper bound of the first-connect and reconnect backoff. */
+    @WithName("max-reconnect-delay")
+    @WithDefault("30s")
+    Duration maxReconnectDelay();
+
+    /** Will Delay Interval: how long a lost connection may last before the broker says offline. */
+    @WithName("will-delay")
+    @WithDefault("15s")
+    Duration willDelay();
+
+    /** The agent's own bound on unacknowledged publishes (Paho's 32202 defect). */
+    @WithName("max-inflight")
+    @WithDefault("16")
+    int maxInflight();
+
+    /** Bound on received messages waiting for the agent's worker thread. */
+    @WithName("inbound-queue")
+    @WithDefault("256")
+    int inboundQueue();
+  }
+
+  /** One sensor: where its values arrive and what is normal. */
+  interface Sensor {
+    /** MQTT topic (no wildcards) carrying a number or {@code {"value": n}}. */
+    String topic();
+
+    /** Unit as written in answers and reports, e.g. {@code °C}; absent for unitless values. */
+    Optional<String> unit();
+
+    /** Human name used in answers; defaults to the sensor's key. */
+    Optional<String> alias();
+
+    /** Lower end of the normal range (inclusive). */
+    @WithName("normal-min")
+    double normalMin();
+
+    /** Upper end of the normal range (inclusive). */
+    @WithName("normal-max")
+    double normalMax();
+
+    /** Samples kept per sensor (rolling window). */
+    @WithName("window")
+    @WithDefault("120")
+    int window();
+  }
+
+  /** The language model; absent path means rule-based mode. */
+  interface Model {
+    /** A GGUF file or a verified bundle directory. Absent: rule-based answers and reports. */
+    Optional<String> path();
+
+    /** Must be true to run without a model: the readiness check then accepts rule-based mode. */
+    @WithName("rules-fallback")
+    @WithDefault("true")
+    boolean rulesFallback();
+
+    /** Model name reported with answers; defaults to the GGUF file name without extension. */
+    Optional<String> name();
+
+    /** Model release version reported with answers (release.json's version for a bundle). */
+    @WithDefault("1")
+    long version();
+
+    /** Inference threads; 0 means one per available processor. */
+    @WithDefault("0")
+    int threads();
+
+    /** Context size in tokens. */
+    @WithDefault("2048")
+    int context();
+
+    /** Tokens an answer may have. */
+    @WithName("answer-tokens")
+    @WithDefault("160")
+    int answerTokens();
+
+    /** Sampling temperature of answers; absent: the inference module's Q&A default. */
+    Optional<Double> temperature();
+
+    /** Sampling seed of answers (-1: random each time); absent: the inference default. */
+    Optional<Integer> seed();
+
+    /** Tokens a model-phrased report may have (its JSON included). */
+    @WithName("report-tokens")
+    @WithDefault("256")
+    int reportTokens();
+
+    /** Time a model answer may take, queueing included, before the rules answer instead. */
+    @WithName("answer-deadline")
+    @WithDefault("60s")
+    Duration answerDeadline();
+  }
+
+  /** The sensor report task. */
+  interface Report {
+    @WithDefault("60s")
+    Duration interval();
+
+    /** Minimum time between two reports triggered by new anomalies. */
+    @WithName("anomaly-debounce")
+    @WithDefault("5s")
+    Duration anomalyDebounce();
+  }
+
+  /** Operator questions. */
+  interface Qa {
+    /** Largest accepted question payload, in bytes. */
+    @WithName("max-payload-bytes")
+    @WithDefault("8192")
+    int maxPayloadBytes();
+
+    /** Longest accepted question text, in characters. */
+    @WithName("max-question-chars")
+    @WithDefault("1000")
+    int maxQuestionChars();
+
+    /** Questions accepted but not yet answered; one more gets a "busy" reply. */
+    @WithName("queue")
+    @WithDefault("32")
+    int queue();
+
+    /** Deadline for a question that carries no expiry of its own. */
+    @WithName("default-timeout")
+    @WithDefault("30s")
+    Duration defaultTimeout();
+  }
+
+  /** Periodic health messages to the controller. */
+  interface Health {
+    @WithDefault("30s")
+    Duration interval();
+  }
+
+  /** The offline journal of health messages and reports. */
+  interface Journal {
+    /** Directory for the journal; created if missing. */
+    @WithDefault("${java.io.tmpdir}/edgeslm-agent/journal")
+    String dir();
+
+    /** Most entries kept; past it the oldest are dropped (and counted). */
+    @WithName("max-entries")
+    @WithDefault("10000")
+    int maxEntries();
+
+    /** Most bytes kept; past it the oldest are dropped (and counted). */
+    @WithName("max-bytes")
+    @WithDefault("67108864")
+    long maxBytes();
+  }
+
+  /** The demo sensor simulator. */
+  interface Demo {
+    /**
+     * {@code auto}: on when the embedded broker runs and no sensors are configured; {@code on};
+     * {@code off}.
+     */
+    @WithDefault("auto")
+    String simulator();
+
+    /** Period between two simulated readings. */
+    @WithDefault("1s")
+    Duration period();
+  }
+}

@@ -1,0 +1,370 @@
+package io.edgeslm.agent.internal.config;
+
+import io.edgeslm.agent.AgentConfig;
+import io.edgeslm.agent.AgentConfigException;
+import io.edgeslm.agent.internal.sensor.SensorSpec;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Checks an {@link AgentConfig} before anything starts. Pure: reads no clock and opens no socket;
+ * it only asks the file system whether a configured model or key store exists.
+ */
+public final class ConfigValidator {
+
+  static final String PREFIX = "edgeslm.agent.";
+
+  /** A topic level we generate: no separators, wildcards, spaces or control characters. */
+  private static final Pattern TOPIC_LEVEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+  private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+  private static final Pattern LABEL_KEY = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,62}");
+  private static final Set<String> BROKER_SCHEMES = Set.of("tcp", "ssl", "ws", "wss");
+  private static final Set<String> SIMULATOR_MODES = Set.of("auto", "on", "off");
+  private static final int MAX_LABELS = 32;
+  private static final int MAX_LABEL_VALUE_CHARS = 128;
+  private static final int MAX_SENSORS = 256;
+  private static final int MAX_TOPIC_BYTES = 1024;
+
+  private ConfigValidator() {}
+
+  /**
+   * Checks every value of {@code config} and derives the checked values.
+   *
+   * @param config the mapped configuration
+   * @param hostName the node id used when none is configured (sanitized to a topic level)
+   * @return the checked and derived values
+   * @throws AgentConfigException for the first value that breaks a rule, naming key, value and rule
+   */
+  public static ValidatedConfig validate(AgentConfig config, String hostName)
+      throws AgentConfigException {
+    String nodeId = config.nodeId().orElseGet(() -> sanitizeHostName(hostName));
+    topicLevel("node-id", nodeId);
+    topicLevel("site", config.site());
+
+    Map<String, String> labels = new TreeMap<>(config.labels());
+    if (labels.size() > MAX_LABELS) {
+      throw invalid("labels", labels.size() + " labels", "at most " + MAX_LABELS + " labels");
+    }
+    for (Map.Entry<String, String> label : labels.entrySet()) {
+      if (!LABEL_KEY.matcher(label.getKey()).matches()) {
+        throw invalid(
+            "labels." + label.getKey(),
+            label.getKey(),
+            "a label name is 1-63 lower-case letters, digits, '.', '_' or '-'");
+      }
+      if (label.getValue().length() > MAX_LABEL_VALUE_CHARS
+          || label.getValue().chars().anyMatch(Character::isISOControl)) {
+        throw invalid(
+            "labels." + label.getKey(),
+            label.getValue(),
+            "a label value has at most " + MAX_LABEL_VALUE_CHARS + " printable characters");
+      }
+    }
+
+    AgentConfig.Broker broker = config.broker();
+    Optional<URI> brokerUrl = Optional.empty();
+    if (broker.url().isPresent() && !broker.url().get().isBlank()) {
+      brokerUrl = Optional.of(brokerUrl(broker.url().get()));
+    }
+    range("broker.embedded.port", broker.embeddedPort(), 1, 65_535);
+    if (broker.embeddedHost().isBlank()) {
+      throw invalid("broker.embedded.host", "", "a host name or address to bind to");
+    }
+    duration("broker.keep-alive", broker.keepAlive(), Duration.ofSeconds(1), Duration.ofHours(18));
+    duration(
+        "broker.connect-timeout",
+        broker.connectTimeout(),
+        Duration.ofSeconds(1),
+        Duration.ofMinutes(5));
+    duration(
+        "broker.max-reconnect-delay",
+        broker.maxReconnectDelay(),
+        Duration.ofSeconds(1),
+        Duration.ofHours(1));
+    duration("broker.will-delay", broker.willDelay(), Duration.ZERO, Duration.ofDays(1));
+    range("broker.max-inflight", broker.maxInflight(), 1, 65_535);
+    range("broker.inbound-queue", broker.inboundQueue(), 1, 100_000);
+    existingFile("broker.tls.key-store", broker.tlsKeyStore());
+    existingFile("broker.tls.trust-store", broker.tlsTrustStore());
+    existingFile("broker.tls.certificate", broker.tlsCertificate());
+    existingFile("broker.tls.private-key", broker.tlsPrivateKey());
+    existingFile("broker.tls.ca", broker.tlsCa());
+    if (broker.tlsCertificate().isPresent() != broker.tlsPrivateKey().isPresent()) {
+      throw invalid(
+          broker.tlsCertificate().isPresent() ? "broker.tls.private-key" : "broker.tls.certificate",
+          "(none)",
+          "tls.certificate and tls.private-key set together");
+    }
+    if (broker.tlsCertificate().isPresent() && broker.tlsKeyStore().isPresent()) {
+      throw invalid(
+          "broker.tls.key-store",
+          broker.tlsKeyStore().get(),
+          "either a PEM pair (tls.certificate, tls.private-key) or a key store, not both");
+    }
+    boolean tls =
+        broker.tlsKeyStore().isPresent()
+            || broker.tlsTrustStore().isPresent()
+            || broker.tlsCertificate().isPresent()
+            || broker.tlsCa().isPresent();
+    if (tls
+        && brokerUrl
+            .map(u -> !u.getScheme().equals("ssl") && !u.getScheme().equals("wss"))
+            .orElse(true)) {
+      throw invalid(
+          "broker.url",
+          brokerUrl.map(URI::toString).orElse("(none)"),
+          "TLS key or trust stores need an ssl:// or wss:// broker URL");
+    }
+
+    String simulatorMode = config.demo().simulator().toLowerCase(Locale.ROOT);
+    if (!SIMULATOR_MODES.contains(simulatorMode)) {
+      throw invalid("demo.simulator", config.demo().simulator(), "one of auto, on, off");
+    }
+    duration("demo.period", config.demo().period(), Duration.ofMillis(10), Duration.ofHours(1));
+
+    List<SensorSpec> sensors = sensors(config.sensors());
+    boolean simulator =
+        switch (simulatorMode) {
+          case "on" -> true;
+          case "off" -> false;
+          default -> brokerUrl.isEmpty() && sensors.isEmpty();
+        };
+    if (simulator && sensors.isEmpty()) {
+      sensors = DemoSensors.specs(nodeId);
+    }
+
+    Optional<Path> modelPath = Optional.empty();
+    if (config.model().path().isPresent() && !config.model().path().get().isBlank()) {
+      Path path = path("model.path", config.model().path().get());
+      if (!Files.exists(path)) {
+        throw invalid(
+            "model.path",
+            config.model().path().get(),
+            "the model file or bundle directory must exist (check the path, or remove the key to"
+                + " run rule-based)");
+      }
+      modelPath = Optional.of(path);
+    } else if (!config.model().rulesFallback()) {
+      throw invalid(
+          "model.rules-fallback",
+          "false",
+          "without edgeslm.agent.model.path the agent can only run rule-based: set a model path"
+              + " or set rules-fallback=true");
+    }
+
+    AgentConfig.Model m = config.model();
+    if (m.name().isPresent() && !IDENTIFIER.matcher(m.name().get()).matches()) {
+      throw invalid("model.name", m.name().get(), "1-128 letters, digits, '.', '_', ':' or '-'");
+    }
+    range("model.version", m.version(), 1, Long.MAX_VALUE);
+    range("model.threads", m.threads(), 0, 256);
+    range("model.context", m.context(), 128, 1 << 20);
+    range("model.answer-tokens", m.answerTokens(), 1, 4096);
+    range("model.report-tokens", m.reportTokens(), 1, 4096);
+    if (m.temperature().isPresent()
+        && !(m.temperature().get() >= 0 && m.temperature().get() <= 2)) {
+      throw invalid("model.temperature", m.temperature().get().toString(), "between 0 and 2");
+    }
+    duration(
+        "model.answer-deadline", m.answerDeadline(), Duration.ofSeconds(1), Duration.ofHours(1));
+    if (!IDENTIFIER.matcher(config.deviceClass()).matches() || config.deviceClass().length() > 64) {
+      throw invalid(
+          "device-class", config.deviceClass(), "1-64 letters, digits, '.', '_', ':' or '-'");
+    }
+
+    duration(
+        "report.interval", config.report().interval(), Duration.ofSeconds(1), Duration.ofDays(1));
+    duration(
+        "report.anomaly-debounce",
+        config.report().anomalyDebounce(),
+        Duration.ZERO,
+        Duration.ofHours(1));
+
+    AgentConfig.Qa qa = config.qa();
+    range("qa.max-payload-bytes", qa.maxPayloadBytes(), 64, 1 << 20);
+    range(
+        "qa.max-question-chars",
+        qa.maxQuestionChars(),
+        1,
+        io.edgeslm.protocol.Question.MAX_QUESTION_CHARS);
+    range("qa.queue", qa.queue(), 1, 10_000);
+    duration(
+        "qa.default-timeout", qa.defaultTimeout(), Duration.ofMillis(100), Duration.ofHours(1));
+
+    duration(
+        "health.interval", config.health().interval(), Duration.ofMillis(100), Duration.ofDays(1));
+
+    AgentConfig.Journal journal = config.journal();
+    Path journalDir = path("journal.dir", journal.dir());
+    range("journal.max-entries", journal.maxEntries(), 1, 10_000_000);
+    if (journal.maxBytes() < 4096 || journal.maxBytes() > (1L << 40)) {
+      throw invalid(
+          "journal.max-bytes", Long.toString(journal.maxBytes()), "between 4096 and 2^40");
+    }
+
+    return new ValidatedConfig(
+        nodeId, config.site(), labels, brokerUrl, sensors, modelPath, simulator, journalDir);
+  }
+
+  /** The host name as a topic level: characters outside the allowed set become '-'. */
+  static String sanitizeHostName(String hostName) {
+    String cleaned = hostName == null ? "" : hostName.replaceAll("[^A-Za-z0-9_.-]", "-");
+    cleaned = cleaned.replaceAll("^[^A-Za-z0-9]+", "");
+    if (cleaned.length() > 64) {
+      cleaned = cleaned.substring(0, 64);
+    }
+    return cleaned.isEmpty() ? "node" : cleaned;
+  }
+
+  private static List<SensorSpec> sensors(Map<String, AgentConfig.Sensor> configured)
+      throws AgentConfigException {
+    if (configured.size() > MAX_SENSORS) {
+      throw invalid(
+          "sensors", configured.size() + " sensors", "at most " + MAX_SENSORS + " sensors");
+    }
+    List<SensorSpec> specs = new ArrayList<>();
+    for (Map.Entry<String, AgentConfig.Sensor> entry : new TreeMap<>(configured).entrySet()) {
+      String id = entry.getKey();
+      AgentConfig.Sensor sensor = entry.getValue();
+      String key = "sensors.\"" + id + "\"";
+      if (!TOPIC_LEVEL.matcher(id).matches()) {
+        throw invalid(key, id, "a sensor id is 1-64 letters, digits, '.', '_' or '-'");
+      }
+      String topic = sensor.topic();
+      if (topic.isEmpty()
+          || topic.length() > MAX_TOPIC_BYTES
+          || topic.contains("+")
+          || topic.contains("#")
+          || topic.startsWith("$")
+          || topic.chars().anyMatch(c -> c == 0 || Character.isISOControl(c))) {
+        throw invalid(
+            key + ".topic",
+            topic,
+            "a sensor topic is a plain MQTT topic name: no '+' or '#' wildcards, no leading '$',"
+                + " no control characters, at most "
+                + MAX_TOPIC_BYTES
+                + " characters");
+      }
+      String unit = sensor.unit().orElse("");
+      if (unit.length() > 32) {
+        throw invalid(key + ".unit", unit, "a unit has at most 32 characters");
+      }
+      String alias = sensor.alias().orElse(id);
+      if (alias.isBlank() || alias.length() > 128) {
+        throw invalid(key + ".alias", alias, "an alias has 1-128 characters");
+      }
+      if (!(Double.isFinite(sensor.normalMin())
+          && Double.isFinite(sensor.normalMax())
+          && sensor.normalMin() < sensor.normalMax())) {
+        throw invalid(
+            key + ".normal-min",
+            sensor.normalMin() + ".." + sensor.normalMax(),
+            "normal-min must be finite and below normal-max");
+      }
+      range(key + ".window", sensor.window(), 2, io.edgeslm.inference.SensorWindow.MAX_SAMPLES);
+      specs.add(
+          new SensorSpec(
+              id, topic, unit, alias, sensor.normalMin(), sensor.normalMax(), sensor.window()));
+    }
+    specs.sort(Comparator.comparing(SensorSpec::id));
+    return specs;
+  }
+
+  private static URI brokerUrl(String raw) throws AgentConfigException {
+    URI uri;
+    try {
+      uri = new URI(raw.trim());
+    } catch (URISyntaxException e) {
+      throw invalid(
+          "broker.url", raw, "a URI such as tcp://broker.plant:1883 (" + e.getReason() + ")");
+    }
+    if (uri.getScheme() == null || !BROKER_SCHEMES.contains(uri.getScheme())) {
+      throw invalid("broker.url", raw, "the scheme must be tcp, ssl, ws or wss");
+    }
+    if (uri.getHost() == null || uri.getHost().isEmpty()) {
+      throw invalid("broker.url", raw, "the URL must name a host, e.g. tcp://broker.plant:1883");
+    }
+    if (uri.getUserInfo() != null) {
+      throw invalid(
+          "broker.url",
+          uri.getScheme() + "://***@" + uri.getHost(),
+          "credentials go in broker.username and broker.password, not in the URL");
+    }
+    return uri;
+  }
+
+  private static void topicLevel(String key, String value) throws AgentConfigException {
+    if (value == null || !TOPIC_LEVEL.matcher(value).matches()) {
+      throw invalid(
+          key,
+          value,
+          "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (it is an MQTT"
+              + " topic level)");
+    }
+  }
+
+  private static void range(String key, long value, long min, long max)
+      throws AgentConfigException {
+    if (value < min || value > max) {
+      throw invalid(key, Long.toString(value), "between " + min + " and " + max);
+    }
+  }
+
+  private static void duration(String key, Duration value, Duration min, Duration max)
+      throws AgentConfigException {
+    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+      throw invalid(key, value.toString(), "a duration between " + min + " and " + max);
+    }
+  }
+
+  private static Path path(String key, String raw) throws AgentConfigException {
+    try {
+      return Path.of(raw);
+    } catch (InvalidPathException e) {
+      throw invalid(key, raw, "a valid file system path (" + e.getReason() + ")");
+    }
+  }
+
+  private static void existingFile(String key, Optional<String> raw) throws AgentConfigException {
+    if (raw.isPresent() && !Files.isRegularFile(path(key, raw.get()))) {
+      throw invalid(key, raw.get(), "the file must exist and be readable");
+    }
+  }
+
+  /** The message format for every configuration fault: key, value, rule, where to fix it. */
+  static AgentConfigException invalid(String key, String value, String rule) {
+    String fullKey = PREFIX + key;
+    return new AgentConfigException(
+        fullKey,
+        "Invalid configuration "
+            + fullKey
+            + "='"
+            + value
+            + "': expected "
+            + rule
+            + ". Fix it in application.properties, the file named by EDGESLM_CONFIG, or the"
+            + " environment variable "
+            + envName(fullKey)
+            + ".",
+        null);
+  }
+
+  /** The environment variable SmallRye Config maps to {@code key}. */
+  static String envName(String key) {
+    return key.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,47 @@
+package io.edgeslm.agent.internal.config;
+
+import io.edgeslm.agent.internal.sensor.SensorSpec;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The parts of the configuration that needed checking or deriving, in checked form.
+ *
+ * @param nodeId the node id (a topic level)
+ * @param site the site (a topic level)
+ * @param labels the node's labels, copied
+ * @param brokerUrl the external broker, or empty for the embedded one
+ * @param sensors configured sensors, sorted by id (the demo's when the simulator runs)
+ * @param modelPath the model file or bundle directory, or empty for rule-based mode
+ * @param simulator whether the demo sensor simulator runs
+ * @param journalDir the journal directory
+ */
+public record ValidatedConfig(
+    String nodeId,
+    String site,
+    Map<String, String> labels,
+    Optional<URI> brokerUrl,
+    List<SensorSpec> sensors,
+    Optional<Path> modelPath,
+    boolean simulator,
+    Path journalDir) {
+
+  public ValidatedConfig {
+    Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(site, "site");
+    labels = Map.copyOf(labels);
+    Objects.requireNonNull(brokerUrl, "brokerUrl");
+    sensors = List.copyOf(sensors);
+    Objects.requireNonNull(modelPath, "modelPath");
+    Objects.requireNonNull(journalDir, "journalDir");
+  }
+
+  /** Whether the agent runs its own broker. */
+  public boolean embeddedBroker() {
+    return brokerUrl.isEmpty();
+  }
+}

@@ -1,0 +1,500 @@
+package io.edgeslm.agent.internal.lifecycle;
+
+import io.edgeslm.agent.AgentConfig;
+import io.edgeslm.agent.AgentConfigException;
+import io.edgeslm.agent.AgentException;
+import io.edgeslm.agent.AgentTransportException;
+import io.edgeslm.agent.internal.broker.EmbeddedBroker;
+import io.edgeslm.agent.internal.config.ConfigValidator;
+import io.edgeslm.agent.internal.config.ValidatedConfig;
+import io.edgeslm.agent.internal.health.SystemProbe;
+import io.edgeslm.agent.internal.journal.Journal;
+import io.edgeslm.agent.internal.journal.JournalDrainer;
+import io.edgeslm.agent.internal.mqtt.Backoff;
+import io.edgeslm.agent.internal.mqtt.MqttTransport;
+import io.edgeslm.agent.internal.mqtt.OutboundMessage;
+import io.edgeslm.agent.internal.mqtt.TlsSocketFactories;
+import io.edgeslm.agent.internal.qa.QuestionIntake;
+import io.edgeslm.agent.internal.qa.QuestionService;
+import io.edgeslm.agent.internal.report.ReportService;
+import io.edgeslm.agent.internal.sensor.DemoSimulator;
+import io.edgeslm.agent.internal.sensor.SensorIngest;
+import io.edgeslm.agent.internal.sensor.SensorSnapshot;
+import io.edgeslm.agent.internal.sensor.SensorSpec;
+import io.edgeslm.agent.internal.sensor.SensorStore;
+import io.edgeslm.agent.internal.serving.ServingTasks;
+import io.edgeslm.agent.internal.serving.ServingTasksFactory;
+import io.edgeslm.protocol.Json;
+import io.edgeslm.protocol.NodeBirth;
+import io.edgeslm.protocol.NodeHealth;
+import io.edgeslm.protocol.NodeStatus;
+import io.edgeslm.protocol.NodeTopics;
+import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.SensorReport;
+import io.edgeslm.protocol.Topics;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Starts and stops the agent's parts in order: checked configuration, embedded broker (when no
+ * broker is configured), journal, serving tasks (model or rules), MQTT transport with its
+ * subscriptions, Q&A, sensor ingest, reports, health, demo simulator. Owns every thread it starts
+ * and stops them all on shutdown, publishing a clean retained {@code offline} first.
+ */
+@ApplicationScoped
+public class AgentRuntime {
+
+  private static final Logger LOG = Logger.getLogger(AgentRuntime.class);
+
+  @Inject AgentConfig config;
+  @Inject MeterRegistry registry;
+  @Inject ServingTasksFactory servingFactory;
+
+  @ConfigProperty(name = "quarkus.application.version", defaultValue = "0.1.0")
+  String agentVersion;
+
+  @ConfigProperty(name = "quarkus.management.port", defaultValue = "9000")
+  int managementPort;
+
+  private final Clock clock = Clock.systemUTC();
+  private volatile ValidatedConfig checked;
+  private volatile NodeTopics topics;
+  private volatile EmbeddedBroker broker;
+  private volatile Journal journal;
+  private volatile JournalDrainer drainer;
+  private volatile ServingTasks serving;
+  private volatile MqttTransport transport;
+  private volatile QuestionService questions;
+  private volatile SensorStore sensors;
+  private volatile SensorIngest ingest;
+  private volatile ReportService reports;
+  private volatile ScheduledExecutorService timers;
+  private volatile Instant bootedAt;
+  private volatile boolean started;
+  private volatile String brokerUrl;
+
+  void onStart(@Observes StartupEvent event) {
+    try {
+      start();
+    } catch (AgentException e) {
+      // The message names the key, the value, the rule and the fix: a stack trace would only bury
+      // it. Exit codes from sysexits.h: 78 configuration, 69 service unavailable.
+      int code = e instanceof AgentConfigException ? 78 : 69;
+      LOG.errorf("The EdgeSLM node agent cannot start: %s", e.getMessage());
+      LOG.debug("Cause", e);
+      stop();
+      io.quarkus.runtime.Quarkus.asyncExit(code);
+    }
+  }
+
+  void onStop(@Observes ShutdownEvent event) {
+    stop();
+  }
+
+  /**
+   * Starts everything.
+   *
+   * @throws AgentConfigException for an invalid configuration value
+   * @throws AgentTransportException when the embedded broker cannot start or the journal cannot be
+   *     opened
+   */
+  public synchronized void start() throws AgentException {
+    if (started) {
+      return;
+    }
+    bootedAt = clock.instant();
+    checked = ConfigValidator.validate(config, hostName());
+    topics = Topics.node(checked.site(), checked.nodeId());
+
+    if (checked.embeddedBroker()) {
+      broker = EmbeddedBroker.start(config.broker().embeddedHost(), config.broker().embeddedPort());
+      brokerUrl = broker.url();
+    } else {
+      brokerUrl = checked.brokerUrl().orElseThrow().toString();
+    }
+
+    try {
+      journal =
+          Journal.open(
+              checked.journalDir(), config.journal().maxEntries(), config.journal().maxBytes());
+    } catch (IOException e) {
+      throw new AgentConfigException(
+          "edgeslm.agent.journal.dir",
+          "Cannot open the journal in "
+              + checked.journalDir()
+              + ": "
+              + e.getMessage()
+              + ". Create the directory with write access for the agent's user, or set"
+              + " edgeslm.agent.journal.dir.",
+          e);
+    }
+
+    sensors = new SensorStore(checked.sensors());
+    serving =
+        servingFactory.open(
+            checked,
+            config.model(),
+            () -> SensorSnapshot.of(sensors, clock.instant()),
+            clock,
+            () -> {
+              if (transport != null && transport.isConnected()) {
+                announce();
+              }
+            });
+    timers =
+        Executors.newScheduledThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "agent-timer");
+              t.setDaemon(true);
+              return t;
+            });
+
+    AgentConfig.Broker b = config.broker();
+    transport =
+        new MqttTransport(
+            new MqttTransport.Settings(
+                brokerUrl,
+                checked.nodeId(),
+                b.username(),
+                b.password(),
+                TlsSocketFactories.from(b).orElse(null),
+                b.keepAlive(),
+                b.connectTimeout(),
+                new Backoff(Duration.ofMillis(500), b.maxReconnectDelay()),
+                b.maxInflight(),
+                b.inboundQueue(),
+                topics.status(),
+                Json.write(NodeStatus.will()),
+                b.willDelay()));
+
+    drainer =
+        new JournalDrainer(
+            journal,
+            entry ->
+                transport.publish(
+                    new OutboundMessage(
+                        entry.topic(),
+                        entry.payload(),
+                        1,
+                        false,
+                        Optional.empty(),
+                        Optional.empty(),
+                        Optional.of("application/json"),
+                        List.of(Map.entry("journal-seq", Long.toString(entry.seq()))))),
+            transport::isConnected,
+            b.connectTimeout().multipliedBy(2));
+
+    questions =
+        new QuestionService(
+            transport,
+            serving.answerer(),
+            new QuestionIntake.Limits(
+                config.qa().maxPayloadBytes(),
+                config.qa().maxQuestionChars(),
+                config.qa().defaultTimeout()),
+            config.qa().queue(),
+            Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors())),
+            clock);
+
+    ScheduledExecutorService reportThread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "agent-report");
+              t.setDaemon(true);
+              return t;
+            });
+    reports =
+        new ReportService(
+            serving.reportWriter(),
+            sensors,
+            this::journalReport,
+            clock,
+            config.report().anomalyDebounce(),
+            reportThread);
+    ingest = new SensorIngest(sensors, clock, reports::onNewAnomaly);
+
+    transport.subscribe(topics.ask(), 1, questions::onMessage);
+    for (SensorSpec s : checked.sensors()) {
+      transport.subscribe(s.topic(), 1, ingest::onMessage);
+    }
+    transport.addListener(
+        new MqttTransport.ConnectionListener() {
+          @Override
+          public void onConnected(boolean firstTime) {
+            announce();
+            drainer.signal();
+          }
+        });
+    registerMetrics();
+    transport.start();
+
+    long healthMs = config.health().interval().toMillis();
+    timers.scheduleAtFixedRate(this::journalHealth, healthMs, healthMs, TimeUnit.MILLISECONDS);
+    long reportMs = config.report().interval().toMillis();
+    timers.scheduleAtFixedRate(reports::onSchedule, reportMs, reportMs, TimeUnit.MILLISECONDS);
+    if (checked.simulator()) {
+      DemoSimulator sim =
+          new DemoSimulator(
+              checked.sensors(),
+              42,
+              (topic, payload) ->
+                  transport.publish(OutboundMessage.json(topic, payload, 0, false)));
+      long period = config.demo().period().toMillis();
+      timers.scheduleAtFixedRate(
+          () -> {
+            if (transport.isConnected()) {
+              sim.tick();
+            }
+          },
+          0,
+          period,
+          TimeUnit.MILLISECONDS);
+    }
+    started = true;
+    writeRunInfo();
+    System.out.println(
+        Banner.text(checked, topics, brokerUrl, serving, config.demo().period(), managementPort));
+  }
+
+  /** Stops everything; safe to call twice. */
+  public synchronized void stop() {
+    started = false;
+    if (timers != null) {
+      timers.shutdownNow();
+    }
+    if (questions != null) {
+      questions.close();
+    }
+    if (drainer != null) {
+      drainer.close();
+    }
+    if (transport != null) {
+      transport.close(Json.write(NodeStatus.shutdown(clock.instant())));
+    }
+    if (serving != null) {
+      serving.close();
+    }
+    EmbeddedBroker b = broker;
+    broker = null;
+    if (b != null) {
+      b.close();
+    }
+  }
+
+  private void writeRunInfo() {
+    if (config.runInfoFile().isEmpty()) {
+      return;
+    }
+    java.nio.file.Path file = java.nio.file.Path.of(config.runInfoFile().get());
+    String text =
+        "# Written by the EdgeSLM node agent at start-up; read by ./run-agent ask.\n"
+            + "broker="
+            + brokerUrl
+            + "\nask-topic="
+            + topics.ask()
+            + "\nreport-topic="
+            + topics.report()
+            + "\nnode-id="
+            + checked.nodeId()
+            + "\nmanagement-port="
+            + managementPort
+            + "\n";
+    try {
+      if (file.getParent() != null) {
+        java.nio.file.Files.createDirectories(file.getParent());
+      }
+      java.nio.file.Files.writeString(file, text);
+    } catch (IOException e) {
+      LOG.warnf("Could not write the run-info file %s: %s", file, e.getMessage());
+    }
+  }
+
+  private void announce() {
+    transport.publish(
+        OutboundMessage.json(
+            topics.status(), Json.write(NodeStatus.online(clock.instant())), 1, true));
+    transport.publish(OutboundMessage.json(topics.birth(), Json.write(birth()), 1, true));
+  }
+
+  NodeBirth birth() {
+    return new NodeBirth(
+        Protocol.SCHEMA_VERSION,
+        agentVersion,
+        System.getProperty("os.arch", "unknown").toLowerCase(Locale.ROOT),
+        config.deviceClass(),
+        SystemProbe.ramTotalBytes(),
+        checked.labels(),
+        serving.model().orElse(null),
+        null,
+        bootedAt,
+        clock.instant());
+  }
+
+  /** The health message now. */
+  public NodeHealth health() {
+    Optional<String> why = notReadyReason();
+    long total = SystemProbe.ramTotalBytes();
+    return new NodeHealth(
+        Protocol.SCHEMA_VERSION,
+        clock.instant(),
+        (int) Math.max(1, config.health().interval().toSeconds()),
+        why.isEmpty(),
+        why.orElse(null),
+        serving.source(),
+        serving.model().orElse(null),
+        serving.tokensPerSecond().orElse(null),
+        questions.p95().map(Duration::toMillis).orElse(null),
+        serving.queueDepth() + questions.depth(),
+        questions.received() + reports.written() + reports.failed(),
+        questions.refused() + serving.errors() + reports.failed(),
+        Math.min(SystemProbe.ramUsedBytes(), total),
+        total,
+        SystemProbe.diskFreeBytes(checked.modelPath().orElse(checked.journalDir())),
+        SystemProbe.cpuTemperatureC().isPresent()
+            ? SystemProbe.cpuTemperatureC().getAsDouble()
+            : null,
+        null);
+  }
+
+  private void journalHealth() {
+    try {
+      journal.append(topics.health(), Json.write(health()));
+      drainer.signal();
+    } catch (IOException | RuntimeException e) {
+      LOG.errorf(e, "Could not journal a health message");
+    }
+  }
+
+  private void journalReport(SensorReport report) {
+    try {
+      journal.append(topics.report(), Json.write(report));
+      drainer.signal();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Why the agent is not ready, or empty when it is. */
+  public Optional<String> notReadyReason() {
+    if (!started || transport == null) {
+      return Optional.of("starting");
+    }
+    if (!transport.isConnected()) {
+      return Optional.of("broker not connected: " + transport.lastError());
+    }
+    return serving.notReadyReason();
+  }
+
+  public boolean isStarted() {
+    return started;
+  }
+
+  public boolean isBrokerConnected() {
+    return transport != null && transport.isConnected();
+  }
+
+  public Optional<ServingTasks> serving() {
+    return Optional.ofNullable(serving);
+  }
+
+  public String brokerUrl() {
+    return brokerUrl;
+  }
+
+  public Optional<NodeTopics> topics() {
+    return Optional.ofNullable(topics);
+  }
+
+  public Optional<Journal> journal() {
+    return Optional.ofNullable(journal);
+  }
+
+  private void registerMetrics() {
+    Gauge.builder("edgeslm.agent.mqtt.connected", () -> transport.isConnected() ? 1 : 0)
+        .description("1 while connected to the broker")
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.mqtt.connects", transport, MqttTransport::connectCount)
+        .register(registry);
+    Gauge.builder("edgeslm.agent.mqtt.inflight", transport, MqttTransport::inflight)
+        .register(registry);
+    FunctionCounter.builder(
+            "edgeslm.agent.mqtt.inbound.dropped", transport, MqttTransport::droppedInbound)
+        .register(registry);
+    FunctionCounter.builder(
+            "edgeslm.agent.mqtt.publish.failures", transport, MqttTransport::publishFailures)
+        .register(registry);
+    FunctionCounter.builder(
+            "edgeslm.agent.questions.received", questions, QuestionService::received)
+        .register(registry);
+    FunctionCounter.builder(
+            "edgeslm.agent.questions.answered", questions, QuestionService::answered)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.questions.refused", questions, QuestionService::refused)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.questions.busy", questions, QuestionService::busy)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.questions.dropped", questions, QuestionService::dropped)
+        .register(registry);
+    Gauge.builder("edgeslm.agent.queue.depth", () -> questions.depth() + serving.queueDepth())
+        .description("questions admitted and not finished plus the engine's queue")
+        .register(registry);
+    Gauge.builder(
+            "edgeslm.agent.qa.latency.p95.seconds",
+            () -> questions.p95().map(d -> d.toNanos() / 1e9).orElse(0.0))
+        .register(registry);
+    Gauge.builder(
+            "edgeslm.agent.engine.ttft.p50.seconds",
+            () -> serving.engineTimeToFirstTokenP50().map(d -> d.toNanos() / 1e9).orElse(0.0))
+        .description("the engine's own median time to first token, worker included")
+        .register(registry);
+    Gauge.builder("edgeslm.agent.tokens.per.second", () -> serving.tokensPerSecond().orElse(0.0))
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.reports.written", reports, ReportService::written)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.reports.failed", reports, ReportService::failed)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.sensor.readings", ingest, SensorIngest::accepted)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.sensor.rejected", ingest, SensorIngest::rejected)
+        .register(registry);
+    Gauge.builder("edgeslm.agent.journal.entries", journal, Journal::size).register(registry);
+    Gauge.builder("edgeslm.agent.journal.bytes", journal, Journal::bytes).register(registry);
+    FunctionCounter.builder("edgeslm.agent.journal.dropped", journal, Journal::dropped)
+        .register(registry);
+    Gauge.builder("edgeslm.agent.model.ready", () -> serving.ready() ? 1 : 0).register(registry);
+  }
+
+  private static String hostName() {
+    String env = System.getenv("HOSTNAME");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "node";
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package io.edgeslm.agent.internal.serving;
+
+import io.edgeslm.agent.internal.sensor.SensorSnapshot;
+import io.edgeslm.agent.internal.sensor.SensorSpec;
+import io.edgeslm.agent.internal.sensor.SensorWindow;
+import io.edgeslm.inference.NormalRange;
+import io.edgeslm.inference.SensorSample;
+import io.edgeslm.inference.SensorState;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Translates the agent's sensor windows into the inference tasks' input records. */
+final class InferenceAdapter {
+
+  private InferenceAdapter() {}
+
+  /** The latest value of every sensor that has one, for Q&A. */
+  static List<SensorState> states(SensorSnapshot snapshot) {
+    List<SensorState> out = new ArrayList<>();
+    for (SensorSnapshot.Sensor s : snapshot.sensors()) {
+      if (s.samples().isEmpty()) {
+        continue;
+      }
+      SensorWindow.Sample last = s.samples().getLast();
+      SensorSpec spec = s.spec();
+      List<String> aliases = spec.alias().equals(spec.id()) ? List.of() : List.of(spec.alias());
+      out.add(
+          new SensorState(
+              spec.id(),
+              aliases,
+              last.value(),
+              spec.unit().isEmpty() ? null : spec.unit(),
+              new NormalRange(spec.normalMin(), spec.normalMax()),
+              last.at()));
+    }
+    return out;
+  }
+
+  /** The window of every sensor that has samples, for reports. */
+  static List<io.edgeslm.inference.SensorWindow> windows(SensorSnapshot snapshot) {
+    List<io.edgeslm.inference.SensorWindow> out = new ArrayList<>();
+    for (SensorSnapshot.Sensor s : snapshot.sensors()) {
+      if (s.samples().isEmpty()) {
+        continue;
+      }
+      SensorSpec spec = s.spec();
+      List<SensorSample> samples =
+          s.samples().stream().map(x -> new SensorSample(x.at(), x.value())).toList();
+      out.add(
+          new io.edgeslm.inference.SensorWindow(
+              spec.id(),
+              spec.unit().isEmpty() ? null : spec.unit(),
+              new NormalRange(spec.normalMin(), spec.normalMax()),
+              null,
+              samples));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,51 @@
+package io.edgeslm.agent.internal.serving;
+
+import io.edgeslm.agent.internal.qa.Answerer;
+import io.edgeslm.agent.internal.report.ReportWriter;
+import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.Source;
+import java.util.Optional;
+
+/**
+ * What serves questions and reports: a model behind the inference scheduler, or the rules. The
+ * agent's MQTT, health and journal code sees only this.
+ */
+public interface ServingTasks extends AutoCloseable {
+
+  Answerer answerer();
+
+  ReportWriter reportWriter();
+
+  /** What serves now. */
+  Source source();
+
+  /** The serving model, exactly when {@link #source()} is {@link Source#MODEL}. */
+  Optional<ModelRef> model();
+
+  /** Whether requests can be served now (the model is loaded, or rules are in use). */
+  boolean ready();
+
+  /** Why not ready, for health output; empty when ready. */
+  Optional<String> notReadyReason();
+
+  /** Whether the engine and its supervisor work (liveness); rules are always alive. */
+  boolean alive();
+
+  /** Requests waiting in the engine's scheduler. */
+  int queueDepth();
+
+  /** Generation speed over recent model traffic, if any. */
+  Optional<Double> tokensPerSecond();
+
+  /**
+   * The engine's own median time to first token (dispatch to first token, worker included) over
+   * recent requests, if the model has served any.
+   */
+  Optional<java.time.Duration> engineTimeToFirstTokenP50();
+
+  /** Requests that ended in an error or a fallback since start. */
+  long errors();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,362 @@
+package io.edgeslm.agent.internal.store;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.edgeslm.protocol.Json;
+import io.edgeslm.signing.HighWaterMark;
+import io.edgeslm.signing.ReleaseTrack;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The node's models on disk.
+ *
+ * <pre>
+ * {dataDir}/
+ *   pointer.json            active + previous model, trial flag (atomically replaced)
+ *   marks.json              version high-water mark per (model, channel) (atomically replaced)
+ *   models/{digest}/        verified bundles, named by their OMS root digest
+ *   models/{digest}/.edgeslm-installed   marker written (and forced) after verification
+ *   staging/{id}/           downloads and side-loads in progress (see {@link StagedTransfer})
+ *   journal/                the update journal (see {@link UpdateJournal})
+ * </pre>
+ *
+ * <p>Invariant: the pointer names only directories under {@code models/} that carry the installed
+ * marker, and a directory gets there only by an atomic rename after the bundle verified. {@link
+ * #open} re-establishes the invariant after any crash: it removes temporary files, model
+ * directories the pointer does not name, and staging directories that cannot be resumed. Not
+ * thread-safe: one update runs at a time (the {@code UpdateEngine} serialises them).
+ */
+public final class ModelStore {
+
+  public static final String MARKER = ".edgeslm-installed";
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  private final Path root;
+  private final Path models;
+  private final Path staging;
+  private StorePointer pointer;
+  private final Map<ReleaseTrack, HighWaterMark> marks = new HashMap<>();
+  private final List<String> recoveryNotes = new ArrayList<>();
+
+  private record Mark(String model, String channel, long version, List<String> signerKeyIds) {}
+
+  private ModelStore(Path root) {
+    this.root = root;
+    this.models = root.resolve("models");
+    this.staging = root.resolve("staging");
+  }
+
+  /**
+   * Opens the store, creating it when absent, and recovers from an interrupted write.
+   *
+   * @throws IOException when the directory cannot be created or read
+   */
+  public static ModelStore open(Path dataDir) throws IOException {
+    ModelStore s = new ModelStore(dataDir.toAbsolutePath());
+    Files.createDirectories(s.models);
+    Files.createDirectories(s.staging);
+    Files.createDirectories(s.root.resolve("journal"));
+    s.recover();
+    return s;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** What recovery did on open, for the log and the journal (empty after a clean stop). */
+  public List<String> recoveryNotes() {
+    return List.copyOf(recoveryNotes);
+  }
+
+  public StorePointer pointer() {
+    return pointer;
+  }
+
+  public Optional<StoredModel> active() {
+    return Optional.ofNullable(pointer.active());
+  }
+
+  public Optional<StoredModel> previous() {
+    return Optional.ofNullable(pointer.previous());
+  }
+
+  /** The directory of a stored model. */
+  public Path directory(StoredModel m) {
+    return models.resolve(m.digest());
+  }
+
+  /** Whether a model with this digest is installed (verified and renamed into place). */
+  public boolean isInstalled(String digest) {
+    return Files.isRegularFile(models.resolve(digest).resolve(MARKER), LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /** The high-water marks, for the release policy. */
+  public Map<ReleaseTrack, HighWaterMark> marks() {
+    return Map.copyOf(marks);
+  }
+
+  /** Raises (never lowers) the mark of a track, durably. */
+  public void raiseMark(ReleaseTrack track, HighWaterMark mark) throws IOException {
+    HighWaterMark old = marks.get(track);
+    if (old != null && old.version() >= mark.version()) {
+      return;
+    }
+    marks.put(track, mark);
+    List<Mark> out = new ArrayList<>();
+    marks.forEach(
+        (t, m) ->
+            out.add(
+                new Mark(
+                    t.model(),
+                    t.channel(),
+                    m.version(),
+                    List.copyOf(new TreeSet<>(m.signerKeyIds())))));
+    AtomicFiles.write(root.resolve("marks.json"), Json.write(out));
+  }
+
+  /** The staging directory for an assignment or side-load id (created if needed). */
+  public Path stagingDir(String id) throws IOException {
+    requireId(id);
+    Path d = staging.resolve(id);
+    Files.createDirectories(d);
+    return d;
+  }
+
+  /** Staging ids present on disk (interrupted downloads that may be resumed). */
+  public List<String> stagingIds() throws IOException {
+    try (Stream<Path> s = Files.list(staging)) {
+      return s.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+          .map(p -> p.getFileName().toString())
+          .sorted()
+          .toList();
+    }
+  }
+
+  /** Deletes a staging directory. */
+  public void discardStaging(String id) throws IOException {
+    requireId(id);
+    AtomicFiles.deleteTree(staging.resolve(id));
+    AtomicFiles.syncDirectory(staging);
+  }
+
+  /**
+   * Moves a verified bundle directory into the store under its digest. The caller must have
+   * verified {@code verifiedDir} (signature, trust, policy) immediately before; the marker written
+   * here is what {@link #open} trusts afterwards. If the digest is already installed, the staged
+   * copy is deleted instead.
+   */
+  public void install(Path verifiedDir, StoredModel model) throws IOException {
+    Path target = models.resolve(model.digest());
+    if (isInstalled(model.digest())) {
+      AtomicFiles.deleteTree(verifiedDir);
+      return;
+    }
+    AtomicFiles.deleteTree(target); // a half-installed leftover of the same digest
+    AtomicFiles.write(verifiedDir.resolve(MARKER), Json.write(model));
+    AtomicFiles.move(verifiedDir, target);
+  }
+
+  /** Switches traffic to {@code model} on trial; the current active becomes the previous. */
+  public void beginTrial(StoredModel model, String assignmentId) throws IOException {
+    requireInstalled(model);
+    StoredModel prev = pointer.active();
+    if (prev != null && prev.digest().equals(model.digest())) {
+      prev = pointer.previous();
+    }
+    writePointer(new StorePointer(model, prev, true, assignmentId));
+  }
+
+  /** Commits the trial: the active model stays; older models are garbage-collected. */
+  public void commit() throws IOException {
+    writePointer(new StorePointer(pointer.active(), pointer.previous(), false, null));
+    collectGarbage();
+  }
+
+  /**
+   * Makes the previous model active again (automatic or ordered rollback). The model rolled back
+   * from is forgotten and deleted: it failed, and a retry arrives as a new assignment.
+   *
+   * @return the model now active, if any
+   */
+  public Optional<StoredModel> rollback() throws IOException {
+    StoredModel back = pointer.previous();
+    if (back != null && !isInstalled(back.digest())) {
+      back = null;
+    }
+    writePointer(new StorePointer(back, null, false, null));
+    collectGarbage();
+    return Optional.ofNullable(back);
+  }
+
+  /** Usable bytes on the store's file system. */
+  public long usableBytes() throws IOException {
+    return Files.getFileStore(root).getUsableSpace();
+  }
+
+  private void writePointer(StorePointer p) throws IOException {
+    AtomicFiles.write(root.resolve("pointer.json"), Json.write(p));
+    pointer = p;
+  }
+
+  private void requireInstalled(StoredModel m) throws IOException {
+    if (!isInstalled(m.digest())) {
+      throw new IOException(
+          "Model "
+              + m.describe()
+              + " is not installed in "
+              + models
+              + "; only verified, installed models can be activated.");
+    }
+  }
+
+  private static void requireId(String id) {
+    if (id == null || !ID.matcher(id).matches()) {
+      throw new IllegalArgumentException(
+          "staging id must be 1-128 of A-Z a-z 0-9 . _ - starting with a letter or digit: got '"
+              + id
+              + "'.");
+    }
+  }
+
+  /** Deletes model directories that neither the active nor the previous pointer names. */
+  private void collectGarbage() throws IOException {
+    Set<String> keep = new TreeSet<>();
+    if (pointer.active() != null) {
+      keep.add(pointer.active().digest());
+    }
+    if (pointer.previous() != null) {
+      keep.add(pointer.previous().digest());
+    }
+    try (Stream<Path> s = Files.list(models)) {
+      for (Path p : s.toList()) {
+        if (!keep.contains(p.getFileName().toString())) {
+          AtomicFiles.deleteTree(p);
+          recoveryNotes.add("removed unreferenced model directory " + p.getFileName());
+        }
+      }
+    }
+    AtomicFiles.syncDirectory(models);
+  }
+
+  private void recover() throws IOException {
+    for (Path dir : List.of(root, models)) {
+      try (Stream<Path> s = Files.list(dir)) {
+        for (Path p : s.toList()) {
+          if (p.getFileName().toString().endsWith(AtomicFiles.TMP_SUFFIX)) {
+            AtomicFiles.deleteTree(p);
+            recoveryNotes.add("removed unfinished temporary " + root.relativize(p));
+          }
+        }
+      }
+    }
+    Path marksFile = root.resolve("marks.json");
+    if (Files.exists(marksFile)) {
+      List<Mark> list =
+          Json.mapper()
+              .readValue(Files.readAllBytes(marksFile), new TypeReference<List<Mark>>() {});
+      for (Mark m : list) {
+        marks.put(
+            new ReleaseTrack(m.model(), m.channel()),
+            new HighWaterMark(m.version(), Set.copyOf(m.signerKeyIds())));
+      }
+    }
+    Path pointerFile = root.resolve("pointer.json");
+    StorePointer p =
+        Files.exists(pointerFile)
+            ? Json.mapper().readValue(Files.readAllBytes(pointerFile), StorePointer.class)
+            : StorePointer.EMPTY;
+    StoredModel active = p.active();
+    StoredModel previous = p.previous();
+    if (previous != null && !isInstalled(previous.digest())) {
+      recoveryNotes.add("previous model " + previous.describe() + " is missing; forgotten");
+      previous = null;
+    }
+    boolean trial = p.trial();
+    if (active != null && !isInstalled(active.digest())) {
+      recoveryNotes.add("active model " + active.describe() + " is missing; using the previous");
+      active = previous;
+      previous = null;
+      trial = false;
+    }
+    if (trial) {
+      recoveryNotes.add(
+          "restarted while "
+              + active.describe()
+              + " was on trial (assignment "
+              + p.trialAssignmentId()
+              + "); rolled back to "
+              + (previous == null ? "no model" : previous.describe()));
+      active = previous;
+      previous = null;
+    }
+    pointer = new StorePointer(active, previous, false, null);
+    if (!pointer.equals(p)) {
+      AtomicFiles.write(pointerFile, Json.write(pointer));
+    }
+    trialInterrupted = trial ? p : null;
+    // Verified but unreferenced models stay (an install whose switch was interrupted can then be
+    // activated without downloading again); half-installed directories without a marker go.
+    try (Stream<Path> s = Files.list(models)) {
+      for (Path d : s.toList()) {
+        if (!isInstalled(d.getFileName().toString())) {
+          AtomicFiles.deleteTree(d);
+          recoveryNotes.add("removed half-installed model directory " + d.getFileName());
+        }
+      }
+    }
+  }
+
+  /** The installed model with this digest, read from its marker. */
+  public Optional<StoredModel> installed(String digest) throws IOException {
+    if (!digest.matches("[0-9a-f]{64}") || !isInstalled(digest)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        Json.mapper()
+            .readValue(
+                Files.readAllBytes(models.resolve(digest).resolve(MARKER)), StoredModel.class));
+  }
+
+  private StorePointer trialInterrupted;
+
+  /** The pointer as found on open when a trial was interrupted by a restart (now rolled back). */
+  public Optional<StorePointer> interruptedTrial() {
+    return Optional.ofNullable(trialInterrupted);
+  }
+
+  /** A model record for a bundle just verified. */
+  public static StoredModel describe(
+      String digest,
+      String name,
+      long version,
+      String channel,
+      String modelFile,
+      String evaluationFile,
+      Set<String> signers,
+      Instant now) {
+    Objects.requireNonNull(signers, "signers");
+    return new StoredModel(
+        digest,
+        name,
+        version,
+        channel,
+        modelFile,
+        evaluationFile,
+        List.copyOf(new TreeSet<>(signers)),
+        now);
+  }
+}

@@ -1,0 +1,93 @@
+package io.edgeslm.agent.internal.update;
+
+import io.edgeslm.agent.internal.store.ModelStore;
+import io.edgeslm.agent.internal.store.StoredModel;
+import io.edgeslm.signing.BundleOptions;
+import io.edgeslm.signing.BundleVerifier;
+import io.edgeslm.signing.HighWaterMark;
+import io.edgeslm.signing.MalformedInputException;
+import io.edgeslm.signing.PolicyException;
+import io.edgeslm.signing.ReleaseMetadata;
+import io.edgeslm.signing.ReleasePolicy;
+import io.edgeslm.signing.ReleaseTrack;
+import io.edgeslm.signing.SigningException;
+import io.edgeslm.signing.SigningIoException;
+import io.edgeslm.signing.TamperedArtifactException;
+import io.edgeslm.signing.TrustStore;
+import io.edgeslm.signing.UntrustedKeyException;
+import io.edgeslm.signing.VerifiedBundle;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The one place a bundle becomes trusted: OMS signature and file digests against the node's trust
+ * store, then the signed release policy (model and channel this node follows, target, agent
+ * version, expiry, version above the high-water mark). The same gate serves MQTT and USB.
+ */
+public final class BundleGate {
+
+  /** A bundle that passed: the verifier's result, its release, and the store record to keep. */
+  public record Passed(VerifiedBundle bundle, ReleaseMetadata release, StoredModel model) {}
+
+  private final TrustStore trust;
+  private final NodeProfile profile;
+
+  public BundleGate(TrustStore trust, NodeProfile profile) {
+    this.trust = trust;
+    this.profile = profile;
+  }
+
+  /**
+   * Verifies {@code dir} completely.
+   *
+   * @throws UpdateException with fault {@code ARTIFACT} and a reason code: {@code tampered}, {@code
+   *     untrusted_key}, {@code malformed_bundle}, {@code unreadable_bundle}, or the policy rule in
+   *     lower case ({@code rollback}, {@code expired}, {@code wrong_device_class}, …)
+   */
+  public Passed verify(Path dir, Map<ReleaseTrack, HighWaterMark> marks, Instant now)
+      throws UpdateException {
+    try {
+      List<String> ignore = new ArrayList<>(BundleOptions.defaults().ignorePaths());
+      ignore.add(ModelStore.MARKER);
+      VerifiedBundle b =
+          BundleVerifier.of(trust).verify(dir, BundleOptions.defaults().withIgnorePaths(ignore));
+      ReleaseMetadata r = ReleasePolicy.standard().check(b, profile.facts(marks, now));
+      StoredModel m =
+          ModelStore.describe(
+              b.rootDigest(),
+              r.model(),
+              r.version(),
+              r.channel(),
+              r.modelFile(),
+              r.evaluationFile().orElse(null),
+              b.signerKeyIds(),
+              now);
+      return new Passed(b, r, m);
+    } catch (PolicyException e) {
+      throw new UpdateException(
+          UpdateException.Fault.ARTIFACT,
+          e.reason().name().toLowerCase(Locale.ROOT),
+          e.getMessage(),
+          e);
+    } catch (SigningException e) {
+      String code =
+          switch (e) {
+            case TamperedArtifactException t -> "tampered";
+            case UntrustedKeyException u -> "untrusted_key";
+            case MalformedInputException m -> "malformed_bundle";
+            case SigningIoException io -> "unreadable_bundle";
+            default -> "verification_failed";
+          };
+      throw new UpdateException(UpdateException.Fault.ARTIFACT, code, e.getMessage(), e);
+    }
+  }
+
+  /** The mark to persist once the model is committed. */
+  public static HighWaterMark markFor(Passed p) {
+    return ReleasePolicy.standard().markAfterActivation(p.bundle(), p.release());
+  }
+}

@@ -1,0 +1,295 @@
+package io.edgeslm.agent.internal.update;
+
+import io.edgeslm.agent.internal.store.StagedTransfer;
+import io.edgeslm.protocol.BundleFile;
+import io.edgeslm.protocol.ChunkError;
+import io.edgeslm.protocol.ChunkHeader;
+import io.edgeslm.protocol.ChunkReply;
+import io.edgeslm.protocol.ChunkRequest;
+import io.edgeslm.protocol.ErrorCode;
+import io.edgeslm.protocol.InvalidPayloadException;
+import io.edgeslm.protocol.Json;
+import io.edgeslm.protocol.UpdateAssignment;
+import java.io.IOException;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Pulls the missing chunks of one {@link StagedTransfer} over an {@link UpdateLink}: a bounded
+ * window of {@link ChunkRequest}s (see {@link RequestPlanner}), each received chunk checked against
+ * its SHA-256 from the assignment, written at its offset, and persisted in batches of at most the
+ * in-flight window ({@link StagedTransfer#flush}), so a crash costs at most one window of refetch.
+ *
+ * <p>Chunks arrive through {@link #offer} (the engine routes the node's {@code update/chunk} topic
+ * here); everything else runs on the thread that calls {@link #run}.
+ */
+public final class ChunkDownloader {
+
+  /** Transfer tuning. */
+  public record Tuning(
+      int requestsInFlight,
+      int chunksPerRequest,
+      long idleMillis,
+      long firstChunkMillis,
+      long stallMillis,
+      int maxCorruptChunks) {
+
+    public static Tuning defaults() {
+      return new Tuning(4, 16, 1_500, 5_000, 120_000, 1_000);
+    }
+
+    public Tuning {
+      if (stallMillis < firstChunkMillis) {
+        throw new IllegalArgumentException("stallMillis must be at least firstChunkMillis");
+      }
+    }
+  }
+
+  /** Receives transfer progress (bytes held, bytes total), called at most every second. */
+  public interface Progress {
+    void update(long bytesDone, long bytesTotal);
+  }
+
+  private static final int MAX_QUEUED = 4096;
+
+  private final StagedTransfer transfer;
+  private final UpdateAssignment assignment;
+  private final UpdateLink link;
+  private final String replyTo;
+  private final Tuning tuning;
+  private final BlockingQueue<UpdateLink.Message> inbox = new LinkedBlockingQueue<>(MAX_QUEUED);
+  private long corrupt;
+  private long duplicates;
+  private long requestsSent;
+
+  public ChunkDownloader(StagedTransfer transfer, UpdateLink link, String replyTo, Tuning tuning) {
+    this.transfer = transfer;
+    this.assignment = transfer.assignment();
+    this.link = link;
+    this.replyTo = replyTo;
+    this.tuning = tuning;
+  }
+
+  /** Hands a message from the chunk topic to the download (drops it if the inbox is full). */
+  public void offer(UpdateLink.Message m) {
+    inbox.offer(m);
+  }
+
+  public long corruptChunks() {
+    return corrupt;
+  }
+
+  public long duplicateChunks() {
+    return duplicates;
+  }
+
+  public long requestsSent() {
+    return requestsSent;
+  }
+
+  /**
+   * Downloads until every chunk is held, then finishes the files.
+   *
+   * @throws UpdateException {@code transfer_stalled} when nothing arrived for the stall time,
+   *     {@code too_many_corrupt_chunks}, {@code not_found} when the controller does not know the
+   *     assignment, {@code disk_full}/{@code storage_failed} when writing fails, {@code cancelled}
+   */
+  public void run(Progress progress, BooleanSupplier cancelled) throws UpdateException {
+    long idle = TimeUnit.MILLISECONDS.toNanos(tuning.idleMillis());
+    long first = TimeUnit.MILLISECONDS.toNanos(tuning.firstChunkMillis());
+    RequestPlanner planner =
+        new RequestPlanner(
+            assignment.files().size(),
+            tuning.requestsInFlight(),
+            tuning.chunksPerRequest(),
+            idle,
+            first,
+            "r" + Long.toHexString(System.nanoTime() & 0xffffff));
+    // Persist after every request's worth of chunks: a crash then costs the requests in flight
+    // plus at most one request's worth of written-but-unflushed chunks.
+    int flushEvery = tuning.chunksPerRequest();
+    long lastArrival = System.nanoTime();
+    long lastFlush = lastArrival;
+    long lastProgress = 0;
+    int notFound = 0;
+    try {
+      while (!transfer.complete()) {
+        if (cancelled.getAsBoolean()) {
+          transfer.flush();
+          throw new UpdateException(
+              UpdateException.Fault.TRANSFER, "cancelled", "The download was cancelled.");
+        }
+        long now = System.nanoTime();
+        if (link.isConnected()) {
+          for (RequestPlanner.Ask a : planner.plan(now, transfer::missing)) {
+            send(a);
+          }
+        }
+        UpdateLink.Message m = inbox.poll(50, TimeUnit.MILLISECONDS);
+        while (m != null) {
+          now = System.nanoTime();
+          switch (handle(m, planner, now)) {
+            case NEW -> lastArrival = now;
+            case NOT_FOUND -> {
+              if (++notFound >= 3) {
+                throw new UpdateException(
+                    UpdateException.Fault.TRANSFER,
+                    "not_found",
+                    "The controller does not know assignment "
+                        + assignment.assignmentId()
+                        + " (3 refusals). It was probably withdrawn; wait for a new assignment.");
+              }
+            }
+            default -> {}
+          }
+          m = inbox.poll();
+        }
+        now = System.nanoTime();
+        if (transfer.unflushed() >= flushEvery
+            || (transfer.unflushed() > 0 && now - lastFlush > 1_000_000_000L)) {
+          transfer.flush();
+          lastFlush = now;
+        }
+        if (now - lastProgress > 1_000_000_000L) {
+          progress.update(transfer.bytesHave(), assignment.totalBytes());
+          lastProgress = now;
+        }
+        if (now - lastArrival > TimeUnit.MILLISECONDS.toNanos(tuning.stallMillis())) {
+          transfer.flush();
+          throw new UpdateException(
+              UpdateException.Fault.TRANSFER,
+              "transfer_stalled",
+              "No chunk arrived for "
+                  + tuning.stallMillis() / 1000
+                  + " s (held "
+                  + transfer.bytesHave()
+                  + " of "
+                  + assignment.totalBytes()
+                  + " bytes). The download is kept and resumes when the assignment is retried.");
+        }
+      }
+      progress.update(transfer.bytesHave(), assignment.totalBytes());
+      transfer.finish();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UpdateException(
+          UpdateException.Fault.TRANSFER, "cancelled", "Interrupted while downloading.", e);
+    } catch (IOException e) {
+      throw UpdateEngine.storageFailure("writing the download", e);
+    }
+  }
+
+  private enum Outcome {
+    NEW,
+    OLD,
+    BAD,
+    NOT_FOUND
+  }
+
+  private Outcome handle(UpdateLink.Message m, RequestPlanner planner, long now)
+      throws IOException, UpdateException {
+    if (m.userProperties().containsKey(ChunkHeader.INDEX)) {
+      ChunkHeader h;
+      try {
+        h = ChunkHeader.fromUserProperties(m.userProperties());
+      } catch (InvalidPayloadException e) {
+        return Outcome.BAD;
+      }
+      return chunk(h.assignmentId(), h.file(), h.index(), m.payload(), planner, now);
+    }
+    ChunkReply reply;
+    try {
+      reply = Json.read(m.payload(), ChunkReply.class, UpdateAssignment.MAX_CHUNK_BYTES * 2);
+    } catch (InvalidPayloadException e) {
+      return Outcome.BAD;
+    }
+    return switch (reply) {
+      case io.edgeslm.protocol.ChunkData d ->
+          chunk(d.assignmentId(), d.file(), d.index(), d.data(), planner, now);
+      case ChunkError e -> {
+        if (e.assignmentId() != null && !e.assignmentId().equals(assignment.assignmentId())) {
+          yield Outcome.OLD;
+        }
+        if (e.requestId() != null) {
+          planner.failed(e.requestId());
+        }
+        if (e.code() == ErrorCode.BUSY && e.retryAfterMs() != null) {
+          planner.pauseUntil(now + TimeUnit.MILLISECONDS.toNanos(e.retryAfterMs()));
+          yield Outcome.OLD;
+        }
+        yield e.code() == ErrorCode.NOT_FOUND ? Outcome.NOT_FOUND : Outcome.OLD;
+      }
+    };
+  }
+
+  private Outcome chunk(
+      String assignmentId, String file, int index, byte[] data, RequestPlanner planner, long now)
+      throws IOException, UpdateException {
+    if (!assignment.assignmentId().equals(assignmentId)) {
+      return Outcome.OLD;
+    }
+    int fi = fileIndex(file);
+    if (fi < 0) {
+      return Outcome.BAD;
+    }
+    BundleFile f = assignment.files().get(fi);
+    if (index < 0 || index >= f.chunks().size()) {
+      return Outcome.BAD;
+    }
+    if (transfer.has(fi, index)) {
+      duplicates++;
+      planner.received(fi, index, now);
+      return Outcome.OLD;
+    }
+    try {
+      f.verifyChunk(index, data, assignment.chunkBytes());
+    } catch (InvalidPayloadException e) {
+      corrupt++;
+      planner.rejected(fi, index);
+      if (corrupt > tuning.maxCorruptChunks()) {
+        throw new UpdateException(
+            UpdateException.Fault.TRANSFER,
+            "too_many_corrupt_chunks",
+            corrupt
+                + " chunks failed their SHA-256 check; the link or the server corrupts data."
+                + " The download is kept; check the network path and retry the assignment.");
+      }
+      return Outcome.BAD;
+    }
+    transfer.write(fi, index, data);
+    planner.received(fi, index, now);
+    return Outcome.NEW;
+  }
+
+  private int fileIndex(String name) {
+    List<BundleFile> files = assignment.files();
+    for (int i = 0; i < files.size(); i++) {
+      if (files.get(i).name().equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private void send(RequestPlanner.Ask a) throws IOException {
+    BitSet c = a.chunks();
+    int firstIdx = c.nextSetBit(0);
+    int count = c.cardinality();
+    String file = assignment.files().get(a.fileIndex()).name();
+    ChunkRequest r =
+        c.length() - firstIdx == count
+            ? ChunkRequest.range(
+                a.requestId(), assignment.assignmentId(), file, firstIdx, count, replyTo)
+            : ChunkRequest.bitmap(a.requestId(), assignment.assignmentId(), file, c, replyTo);
+    try {
+      link.publish(assignment.requestTopic(), Json.write(r), 1, false);
+      requestsSent++;
+    } catch (IOException e) {
+      // Not connected: the request expires and is sent again after reconnect.
+    }
+  }
+}

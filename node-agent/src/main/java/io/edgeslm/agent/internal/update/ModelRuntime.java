@@ -1,0 +1,44 @@
+package io.edgeslm.agent.internal.update;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/**
+ * What activation needs from the serving side: load a model in a fresh worker, warm it up, run its
+ * activation check, switch traffic to it; and report health during the soak. {@link
+ * SchedulerRuntime} implements it over the inference module's {@code Scheduler}.
+ */
+public interface ModelRuntime extends AutoCloseable {
+
+  /**
+   * Health counters since the runtime started (monotonic, like the agent's health message).
+   *
+   * @param ready whether a model serves
+   * @param workerRestarts worker crashes and restarts
+   * @param requests requests finished or failed
+   * @param failures requests failed
+   * @param tokensPerSecond recent generation speed, 0 when idle
+   */
+  record Sample(
+      boolean ready, long workerRestarts, long requests, long failures, double tokensPerSecond) {}
+
+  /**
+   * Starts {@code gguf} in a new worker, warms it up, runs the activation check in {@code
+   * evaluationFile} (if any) and only then switches traffic to it.
+   *
+   * @return the check's score, if a check ran
+   * @throws UpdateException fault {@code MODEL}: {@code model_load_failed}, {@code
+   *     activation_check_failed}; the model serving before keeps serving
+   */
+  OptionalDouble activate(Path gguf, Optional<Path> evaluationFile) throws UpdateException;
+
+  /** Stops serving any model (no verified model left). */
+  void unload();
+
+  /** The current health sample. */
+  Sample sample();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,191 @@
+package io.edgeslm.agent.internal.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edgeslm.agent.AgentConfig;
+import io.edgeslm.agent.AgentConfigException;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigValidatorTest {
+
+  static AgentConfig config(Map<String, String> values) {
+    Map<String, String> all = new HashMap<>();
+    all.put("edgeslm.agent.journal.dir", "/tmp/edgeslm-config-test");
+    all.putAll(values);
+    SmallRyeConfig c =
+        new SmallRyeConfigBuilder()
+            .withMapping(AgentConfig.class)
+            // Quarkus's converter reads "30s" as the running agent does.
+            .withConverter(
+                java.time.Duration.class,
+                200,
+                new io.quarkus.runtime.configuration.DurationConverter())
+            .withSources(new PropertiesConfigSource(all, "test", 500))
+            .build();
+    return c.getConfigMapping(AgentConfig.class);
+  }
+
+  @Test
+  void defaults_noBroker_embeddedBrokerWithDemoSensorsAndRules() throws Exception {
+    ValidatedConfig v = ConfigValidator.validate(config(Map.of()), "gw-01.plant");
+    assertThat(v.nodeId()).isEqualTo("gw-01.plant");
+    assertThat(v.embeddedBroker()).isTrue();
+    assertThat(v.simulator()).isTrue();
+    assertThat(v.sensors())
+        .extracting(s -> s.id())
+        .containsExactly("conveyor2.motor_current", "press3.hydraulic_pressure", "press3.oil_temp");
+    assertThat(v.modelPath()).isEmpty();
+  }
+
+  @Test
+  void externalBrokerAndSensors_noSimulator() throws Exception {
+    ValidatedConfig v =
+        ConfigValidator.validate(
+            config(
+                Map.of(
+                    "edgeslm.agent.broker.url", "tcp://broker.plant:1883",
+                    "edgeslm.agent.node-id", "gw-7",
+                    "edgeslm.agent.sensors.oil.topic", "plant/line1/press3/oil",
+                    "edgeslm.agent.sensors.oil.unit", "°C",
+                    "edgeslm.agent.sensors.oil.alias", "Press 3 oil temperature",
+                    "edgeslm.agent.sensors.oil.normal-min", "40",
+                    "edgeslm.agent.sensors.oil.normal-max", "80")),
+            "ignored");
+    assertThat(v.simulator()).isFalse();
+    assertThat(v.brokerUrl().orElseThrow().toString()).isEqualTo("tcp://broker.plant:1883");
+    assertThat(v.sensors())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.alias()).isEqualTo("Press 3 oil temperature");
+              assertThat(s.window()).isEqualTo(120);
+            });
+  }
+
+  @Test
+  void site_withSlash_rejectedNamingKeyValueRuleAndWhereToFix() {
+    assertThatThrownBy(
+            () -> ConfigValidator.validate(config(Map.of("edgeslm.agent.site", "plant/7")), "h"))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessage(
+            "Invalid configuration edgeslm.agent.site='plant/7': expected 1-64 letters, digits,"
+                + " '.', '_' or '-', starting with a letter or digit (it is an MQTT topic level)."
+                + " Fix it in application.properties, the file named by EDGESLM_CONFIG, or the"
+                + " environment variable EDGESLM_AGENT_SITE.")
+        .extracting(e -> ((AgentConfigException) e).key())
+        .isEqualTo("edgeslm.agent.site");
+  }
+
+  @Test
+  void brokerUrl_withUnknownScheme_rejected() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.broker.url", "http://broker:1883")), "h"))
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.broker.url='http://broker:1883': expected the"
+                + " scheme must be tcp, ssl, ws or wss.");
+  }
+
+  @Test
+  void brokerUrl_withCredentials_rejectedWithoutEchoingThem() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.broker.url", "tcp://me:secret@broker:1883")), "h"))
+        .hasMessageContaining("'tcp://***@broker'")
+        .hasMessageNotContaining("secret");
+  }
+
+  @Test
+  void sensor_withWildcardTopicOrInvertedRange_rejected() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(
+                        Map.of(
+                            "edgeslm.agent.sensors.oil.topic", "plant/+/oil",
+                            "edgeslm.agent.sensors.oil.normal-min", "40",
+                            "edgeslm.agent.sensors.oil.normal-max", "80")),
+                    "h"))
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.sensors.\"oil\".topic='plant/+/oil'");
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(
+                        Map.of(
+                            "edgeslm.agent.sensors.oil.topic", "plant/oil",
+                            "edgeslm.agent.sensors.oil.normal-min", "80",
+                            "edgeslm.agent.sensors.oil.normal-max", "40")),
+                    "h"))
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.sensors.\"oil\".normal-min='80.0..40.0':"
+                + " expected normal-min must be finite and below normal-max.");
+  }
+
+  @Test
+  void modelPath_missingFile_rejected() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.model.path", "/nonexistent/model.gguf")), "h"))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.model.path='/nonexistent/model.gguf': expected"
+                + " the model file or bundle directory must exist");
+  }
+
+  @Test
+  void noModel_andRulesFallbackOff_rejected() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.model.rules-fallback", "false")), "h"))
+        .hasMessageStartingWith("Invalid configuration edgeslm.agent.model.rules-fallback='false'");
+  }
+
+  @Test
+  void numbersOutOfRange_rejected() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.broker.max-inflight", "0")), "h"))
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.broker.max-inflight='0': expected between 1 and"
+                + " 65535.");
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.report.interval", "0s")), "h"))
+        .hasMessageStartingWith("Invalid configuration edgeslm.agent.report.interval='PT0S'");
+  }
+
+  @Test
+  void modelSettingsAndDeviceClass_outOfRange_rejected() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.model.temperature", "3.5")), "h"))
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.model.temperature='3.5': expected between 0 and"
+                + " 2.");
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.device-class", "gw 4g")), "h"))
+        .hasMessageStartingWith("Invalid configuration edgeslm.agent.device-class='gw 4g'");
+  }
+
+  @Test
+  void hostName_sanitizedIntoATopicLevel() {
+    assertThat(ConfigValidator.sanitizeHostName("--my host/01")).isEqualTo("my-host-01");
+    assertThat(ConfigValidator.sanitizeHostName("")).isEqualTo("node");
+  }
+}

@@ -1,0 +1,190 @@
+package io.edgeslm.agent.update;
+
+import io.edgeslm.agent.internal.store.StagedTransfer;
+import io.edgeslm.agent.internal.update.ChunkDownloader;
+import io.edgeslm.agent.internal.update.PahoUpdateLink;
+import io.edgeslm.agent.internal.update.UpdateException;
+import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.NodeTopics;
+import io.edgeslm.protocol.Topics;
+import io.edgeslm.protocol.UpdateAssignment;
+import io.edgeslm.testkit.bundles.BundleServer;
+import io.edgeslm.testkit.bundles.Faults;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Benchmark (not a test): a bundle of {@code SIZE_MB} (default 1024) over the local Mosquitto with
+ * the update downloader, against {@code mosquitto_pub}/{@code mosquitto_sub} moving the same number
+ * of same-size QoS 1 messages in the same run; then the bytes fetched again after the download is
+ * stopped at half way without a final flush and resumed. Run with bench/updates/run.sh.
+ */
+public final class UpdateTransferBench {
+
+  private UpdateTransferBench() {}
+
+  public static void main(String[] args) throws Exception {
+    long sizeMb = args.length > 0 ? Long.parseLong(args[0]) : 1024;
+    String url = args.length > 1 ? args[1] : "tcp://127.0.0.1:1883";
+    String host = url.replaceAll("^tcp://([^:]+):.*$", "$1");
+    String port = url.replaceAll("^.*:(\\d+)$", "$1");
+    int chunk = UpdateAssignment.DEFAULT_CHUNK_BYTES;
+    Path work = Files.createTempDirectory("edgeslm-update-bench");
+    Path bundle = work.resolve("bundle");
+    TestBundles.writeRandom(bundle.resolve("model.bin"), sizeMb << 20, 1);
+    long bytes = sizeMb << 20;
+    int messages = (int) ((bytes + chunk - 1) / chunk);
+    String id = "bench" + UUID.randomUUID().toString().substring(0, 6);
+    NodeTopics topics = Topics.node("bench", id);
+    ModelRef ref = new ModelRef("bench", 1, "sha256:" + "0".repeat(64), "stable");
+
+    // Baseline: the Mosquitto clients move the same messages.
+    Path one = work.resolve("chunk.bin");
+    TestBundles.writeRandom(one, chunk, 2);
+    String topic = "bench/" + id + "/raw";
+    Process sub =
+        new ProcessBuilder(
+                "mosquitto_sub",
+                "-h",
+                host,
+                "-p",
+                port,
+                "-q",
+                "1",
+                "-t",
+                topic,
+                "-C",
+                Integer.toString(messages),
+                "-N")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    Thread.sleep(700);
+    long t0 = System.nanoTime();
+    Process pub =
+        new ProcessBuilder(
+                "mosquitto_pub",
+                "-h",
+                host,
+                "-p",
+                port,
+                "-q",
+                "1",
+                "-t",
+                topic,
+                "--repeat",
+                Integer.toString(messages),
+                "-f",
+                one.toString())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    pub.waitFor();
+    if (!sub.waitFor(10, TimeUnit.MINUTES)) {
+      sub.destroyForcibly();
+      throw new IllegalStateException("mosquitto_sub did not receive all messages");
+    }
+    double baseline = mbps(bytes, System.nanoTime() - t0);
+
+    try (BundleServer server = BundleServer.start(url, id + "-ctl", Faults.NONE);
+        PahoUpdateLink link = PahoUpdateLink.connect(url, id + "-node")) {
+      if (!link.awaitConnected(10_000)) {
+        throw new IllegalStateException("no connection to " + url);
+      }
+      Holder h = new Holder();
+      link.subscribe(topics.updateChunk(), 1, m -> h.offer(m));
+
+      // The update downloader, whole file.
+      UpdateAssignment a = server.offer(id + "-a", "b", ref, bundle, chunk, topics);
+      long t1 = System.nanoTime();
+      try (StagedTransfer t = StagedTransfer.open(work.resolve("staging-a"), a)) {
+        ChunkDownloader d = new ChunkDownloader(t, link, topics.updateChunk(), tuning());
+        h.d = d;
+        d.run((done, total) -> {}, () -> false);
+      }
+      double ours = mbps(bytes, System.nanoTime() - t1);
+
+      // Stop at half way (no final flush), then resume.
+      UpdateAssignment b = server.offer(id + "-b", "b", ref, bundle, chunk, topics);
+      Path stagingB = work.resolve("staging-b");
+      StagedTransfer t = StagedTransfer.open(stagingB, b);
+      ChunkDownloader first = new ChunkDownloader(t, link, topics.updateChunk(), tuning());
+      h.d = first;
+      Thread runner =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      first.run((done, total) -> {}, () -> false);
+                    } catch (UpdateException e) {
+                      // stopped on purpose
+                    }
+                  });
+      while (t.bytesHave() < bytes / 2) {
+        Thread.sleep(1);
+      }
+      runner.interrupt();
+      runner.join();
+      t.close();
+      Thread.sleep(1000); // let chunks still in flight arrive and be dropped
+      h.d = null;
+      try (StagedTransfer r = StagedTransfer.open(stagingB, b)) {
+        long kept = r.bytesHave();
+        ChunkDownloader d = new ChunkDownloader(r, link, topics.updateChunk(), tuning());
+        h.d = d;
+        d.run((done, total) -> {}, () -> false);
+        long refetched = server.resends(b.assignmentId()) * (long) chunk;
+        System.out.printf(
+            "update transfer, %d MiB in %d chunks of %d KiB over %s:%n"
+                + "  mosquitto_pub/sub baseline: %.1f MB/s%n"
+                + "  update downloader:          %.1f MB/s  (ratio %.2f)%n"
+                + "  stopped at half way: %d MiB kept, %.1f MiB fetched again (window: %d MiB)%n",
+            sizeMb,
+            messages,
+            chunk >> 10,
+            url,
+            baseline,
+            ours,
+            ours / baseline,
+            kept >> 20,
+            refetched / 1048576.0,
+            (4 * 16 * (long) chunk) >> 20);
+      }
+    } finally {
+      try (var s = Files.walk(work)) {
+        s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    System.exit(0);
+  }
+
+  /** Routes chunk messages to whichever downloader runs now. */
+  static final class Holder {
+    volatile ChunkDownloader d;
+
+    void offer(io.edgeslm.agent.internal.update.UpdateLink.Message m) {
+      ChunkDownloader x = d;
+      if (x != null) {
+        x.offer(m);
+      }
+    }
+  }
+
+  /** Defaults, or -Dbench.requests / -Dbench.chunks to explore the window. */
+  static ChunkDownloader.Tuning tuning() {
+    ChunkDownloader.Tuning d = ChunkDownloader.Tuning.defaults();
+    return new ChunkDownloader.Tuning(
+        Integer.getInteger("bench.requests", d.requestsInFlight()),
+        Integer.getInteger("bench.chunks", d.chunksPerRequest()),
+        d.idleMillis(),
+        d.firstChunkMillis(),
+        d.stallMillis(),
+        d.maxCorruptChunks());
+  }
+
+  static double mbps(long bytes, long nanos) {
+    return bytes / 1e6 / (nanos / 1e9);
+  }
+}

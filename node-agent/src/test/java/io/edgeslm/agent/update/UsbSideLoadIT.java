@@ -1,0 +1,177 @@
+package io.edgeslm.agent.update;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.edgeslm.agent.internal.update.UsbSideLoader;
+import io.edgeslm.protocol.Json;
+import io.edgeslm.testkit.MqttBroker;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** USB side-loading from a directory standing in for the stick's mount point, real files. */
+class UsbSideLoadIT {
+
+  static MqttBroker broker;
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void broker() throws Exception {
+    broker = MqttBroker.forTests();
+  }
+
+  @AfterAll
+  static void closeBroker() {
+    broker.close();
+  }
+
+  @Test
+  void stickWithGoodBadAndGarbageBundles_getsOneResultPerBundle_andOnlyTheGoodOneRuns()
+      throws Exception {
+    TestBundles b = new TestBundles();
+    Path stick = Files.createDirectories(tmp.resolve("stick"));
+    b.bundle(stick.resolve("1-good-v5"), TestBundles.Spec.version(5));
+    Path tampered = b.bundle(stick.resolve("2-tampered-v6"), TestBundles.Spec.version(6));
+    try (RandomAccessFile f = new RandomAccessFile(tampered.resolve("model.gguf").toFile(), "rw")) {
+      f.seek(f.length() / 2);
+      int v = f.read();
+      f.seek(f.length() / 2);
+      f.write(v ^ 0x01);
+    }
+    b.bundle(
+        stick.resolve("3-expired-v7"),
+        TestBundles.Spec.version(7).expires(Instant.parse("2020-01-01T00:00:00Z")));
+    b.bundle(stick.resolve("4-lower-v3"), TestBundles.Spec.version(3));
+    b.bundle(
+        stick.resolve("5-other-class-v8"), TestBundles.Spec.version(8).deviceClass("camera-s"));
+    Path withLink = b.bundle(stick.resolve("6-with-link-v9"), TestBundles.Spec.version(9));
+    Files.createSymbolicLink(withLink.resolve("notes.txt"), Path.of("/etc/hostname"));
+    Files.createSymbolicLink(stick.resolve("7-linked-dir"), stick.resolve("1-good-v5"));
+    // Garbage a technician may leave on a stick: ignored, no result.
+    Files.writeString(stick.resolve("README.txt"), "hello");
+    Files.createDirectories(stick.resolve("photos"));
+    Files.write(stick.resolve("photos/img.jpg"), new byte[1000]);
+
+    String nodeId = "gw-" + UUID.randomUUID().toString().substring(0, 8);
+    RecordingRuntime runtime = new RecordingRuntime();
+    try (TestNode node =
+        new TestNode(
+            broker.url(),
+            nodeId,
+            tmp.resolve("node"),
+            b.trust(),
+            runtime,
+            MqttUpdateIT.fastSoak())) {
+      UsbSideLoader usb =
+          new UsbSideLoader(stick, node.engine, node.store, nodeId, Clock.systemUTC(), 120_000);
+
+      var outcomes = usb.scan();
+
+      assertThat(outcomes).hasSize(7);
+      Map<String, String> byBundle = resultFile(stick, nodeId);
+      assertThat(byBundle)
+          .containsExactly(
+              Map.entry("1-good-v5", "activated/-"),
+              Map.entry("2-tampered-v6", "rejected/tampered"),
+              Map.entry("3-expired-v7", "rejected/expired"),
+              Map.entry("4-lower-v3", "rejected/rollback"),
+              Map.entry("5-other-class-v8", "rejected/wrong_device_class"),
+              Map.entry("6-with-link-v9", "rejected/link_refused"),
+              Map.entry("7-linked-dir", "rejected/link_refused"));
+      assertThat(node.store.active().orElseThrow().version()).isEqualTo(5);
+      assertThat(runtime.loads()).hasSize(1);
+      assertThat(node.store.stagingIds()).isEmpty();
+
+      // A second scan of the same stick does nothing new.
+      assertThat(usb.scan()).isEmpty();
+    }
+  }
+
+  @Test
+  void stickRemovedMidCopy_reportsInterruptedCopy_andTheOldModelKeepsServing() throws Exception {
+    TestBundles b = new TestBundles();
+    Path stick = Files.createDirectories(tmp.resolve("stick"));
+    b.bundle(stick.resolve("a-v5"), TestBundles.Spec.version(5));
+    Path big = b.bundle(stick.resolve("b-v6"), TestBundles.Spec.version(6));
+    // Several large files, so the copy is still running when the bundle disappears.
+    for (int i = 0; i < 6; i++) {
+      TestBundles.writeRandom(big.resolve("parts/part-" + i + ".bin"), 48L << 20, i);
+    }
+    String nodeId = "gw-" + UUID.randomUUID().toString().substring(0, 8);
+    RecordingRuntime runtime = new RecordingRuntime();
+    try (TestNode node =
+        new TestNode(
+            broker.url(),
+            nodeId,
+            tmp.resolve("node"),
+            b.trust(),
+            runtime,
+            MqttUpdateIT.fastSoak())) {
+      UsbSideLoader usb =
+          new UsbSideLoader(stick, node.engine, node.store, nodeId, Clock.systemUTC(), 120_000);
+      Path staging = node.store.root().resolve("staging");
+      Thread remover =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      while (!copyStarted(staging)) {
+                        Thread.sleep(2);
+                      }
+                      try (Stream<Path> s = Files.walk(big)) {
+                        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                          Files.deleteIfExists(p);
+                        }
+                      }
+                    } catch (Exception e) {
+                      throw new RuntimeException(e);
+                    }
+                  });
+
+      usb.scan();
+      remover.join(60_000);
+
+      Map<String, String> byBundle = resultFile(stick, nodeId);
+      assertThat(byBundle)
+          .containsExactly(
+              Map.entry("a-v5", "activated/-"), Map.entry("b-v6", "failed/copy_interrupted"));
+      assertThat(node.store.active().orElseThrow().version()).isEqualTo(5);
+      assertThat(node.store.stagingIds()).isEmpty();
+    }
+  }
+
+  /** Whether a part file of the second bundle has appeared in staging. */
+  static boolean copyStarted(Path staging) {
+    try (Stream<Path> s = Files.walk(staging)) {
+      return s.anyMatch(p -> p.getFileName().toString().startsWith("part-"));
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  static Map<String, String> resultFile(Path stick, String nodeId) throws Exception {
+    JsonNode root = Json.mapper().readTree(stick.resolve(UsbSideLoader.RESULT_FILE).toFile());
+    assertThat(root.get("nodeId").asText()).isEqualTo(nodeId);
+    Map<String, String> out = new LinkedHashMap<>();
+    for (JsonNode r : root.get("results")) {
+      assertThat(r.hasNonNull("at")).isTrue();
+      String code = r.hasNonNull("reasonCode") ? r.get("reasonCode").asText() : "-";
+      if (!code.equals("-")) {
+        assertThat(r.get("reason").asText()).isNotBlank();
+      }
+      out.put(r.get("bundle").asText(), r.get("outcome").asText() + "/" + code);
+    }
+    return out;
+  }
+}

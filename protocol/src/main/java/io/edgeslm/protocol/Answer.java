@@ -1,0 +1,57 @@
+package io.edgeslm.protocol;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.edgeslm.protocol.internal.check.Checks;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The final answer to a {@link Question} ({@code "type":"answer"}).
+ *
+ * @param schemaVersion {@link Protocol#SCHEMA_VERSION}
+ * @param id the question's id, echoed; optional
+ * @param answer the whole answer text, 1 to {@value #MAX_ANSWER_CHARS} characters
+ * @param sensors the sensor values the answer was grounded in (at most {@value #MAX_SENSORS})
+ * @param source {@code model} or {@code rules}
+ * @param model the model that answered; required when {@code source} is {@code model}, absent
+ *     otherwise
+ * @param timings queue, first-token and total time, token count
+ * @param answeredAt when the answer was complete
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Answer(
+    @JsonProperty(required = true) int schemaVersion,
+    String id,
+    String answer,
+    @JsonProperty(required = true) List<SensorCitation> sensors,
+    Source source,
+    ModelRef model,
+    AnswerTimings timings,
+    Instant answeredAt)
+    implements Reply {
+
+  /** Longest answer text. */
+  public static final int MAX_ANSWER_CHARS = 16_384;
+
+  /** Most cited sensor values. */
+  public static final int MAX_SENSORS = 64;
+
+  public Answer {
+    Checks.schemaVersion("Answer", schemaVersion, Protocol.SCHEMA_VERSION);
+    Checks.optionalIdentifier("id", id, Question.MAX_ID_CHARS);
+    Checks.text("answer", answer, MAX_ANSWER_CHARS);
+    sensors = Checks.list("sensors", sensors, MAX_SENSORS);
+    Checks.required("source", source);
+    Checks.check(
+        (source == Source.MODEL) == (model != null),
+        "model must be present exactly when source is 'model': got source="
+            + Checks.quote(source)
+            + (model == null ? " without a model" : " with a model")
+            + ". Name the model for model answers, omit it for rules.");
+    Checks.required("timings", timings);
+    Checks.required("answeredAt", answeredAt);
+  }
+}

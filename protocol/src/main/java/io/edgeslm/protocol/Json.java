@@ -1,0 +1,251 @@
+package io.edgeslm.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.edgeslm.protocol.internal.check.Checks;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The one JSON configuration for every wire type: {@link java.time.Instant} as ISO-8601 strings,
+ * null fields left out, unknown fields ignored, trailing garbage refused, nesting bounded.
+ *
+ * <p>{@link #read(byte[], Class, int)} is the entry point for untrusted bytes: it refuses a payload
+ * over the size limit before parsing, checks UTF-8, refuses a {@code schemaVersion} newer than
+ * {@link Protocol#SCHEMA_VERSION}, and turns every failure into an {@link InvalidPayloadException}
+ * with the matching {@link ErrorCode}.
+ */
+public final class Json {
+
+  /** Size limit of {@link #read(byte[], Class)}: 1 MiB. */
+  public static final int DEFAULT_MAX_PAYLOAD_BYTES = 1 << 20;
+
+  /** Deepest JSON nesting accepted; our messages need fewer than 8 levels. */
+  public static final int MAX_NESTING_DEPTH = 32;
+
+  private static final ObjectMapper MAPPER = build();
+
+  private Json() {}
+
+  private static ObjectMapper build() {
+    JsonMapper mapper =
+        JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            // A concrete reply type (Answer.class) reads without the "type" property.
+            .disable(MapperFeature.REQUIRE_TYPE_ID_FOR_SUBTYPES)
+            .serializationInclusion(JsonInclude.Include.NON_NULL)
+            .build();
+    mapper
+        .getFactory()
+        .setStreamReadConstraints(
+            StreamReadConstraints.builder()
+                .maxNestingDepth(MAX_NESTING_DEPTH)
+                .maxNumberLength(100)
+                .build());
+    return mapper;
+  }
+
+  /**
+   * The shared mapper. It is thread-safe; do not reconfigure it (use {@code mapper().copy()} for a
+   * variant). It does not bound payload size: read untrusted bytes with {@link #read}.
+   */
+  public static ObjectMapper mapper() {
+    return MAPPER;
+  }
+
+  /** {@link #read(byte[], Class, int)} with {@link #DEFAULT_MAX_PAYLOAD_BYTES}. */
+  public static <T> T read(byte[] payload, Class<T> type) throws InvalidPayloadException {
+    return read(payload, type, DEFAULT_MAX_PAYLOAD_BYTES);
+  }
+
+  /**
+   * Reads an untrusted payload as {@code type}.
+   *
+   * @param payload the bytes as received
+   * @param type a wire record (or {@link Reply})
+   * @param maxBytes refuse larger payloads without parsing them
+   * @return the validated record
+   * @throws InvalidPayloadException with code {@code oversized}, {@code not_utf8}, {@code
+   *     malformed}, {@code unsupported_version} or {@code invalid}
+   */
+  public static <T> T read(byte[] payload, Class<T> type, int maxBytes)
+      throws InvalidPayloadException {
+    JsonNode tree = readTree(payload, type.getSimpleName(), maxBytes);
+    return convert(tree, type);
+  }
+
+  /**
+   * Parses an untrusted payload into a tree, with the size, UTF-8 and syntax checks of {@link
+   * #read(byte[], Class, int)} (no version check).
+   *
+   * @param what names the expected message in error messages
+   */
+  public static JsonNode readTree(byte[] payload, String what, int maxBytes)
+      throws InvalidPayloadException {
+    if (payload == null) {
+      throw new InvalidPayloadException(
+          ErrorCode.MALFORMED, what + ": the payload is missing. Send a JSON document.", null);
+    }
+    if (maxBytes < 1) {
+      throw new IllegalArgumentException("maxBytes must be at least 1: got " + maxBytes);
+    }
+    if (payload.length > maxBytes) {
+      throw new InvalidPayloadException(
+          ErrorCode.OVERSIZED,
+          what
+              + ": payload of "
+              + payload.length
+              + " bytes exceeds the limit of "
+              + maxBytes
+              + " bytes. Send a smaller message.",
+          null);
+    }
+    try {
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(payload));
+    } catch (CharacterCodingException e) {
+      throw new InvalidPayloadException(
+          ErrorCode.NOT_UTF8,
+          what + ": the payload is not valid UTF-8. Encode the JSON as UTF-8.",
+          e);
+    }
+    if (payload.length == 0) {
+      throw new InvalidPayloadException(
+          ErrorCode.MALFORMED, what + ": the payload is empty. Send a JSON document.", null);
+    }
+    try {
+      return MAPPER.readTree(payload);
+    } catch (StreamReadException e) {
+      throw new InvalidPayloadException(
+          ErrorCode.MALFORMED,
+          what + ": the payload is not well-formed JSON (" + e.getOriginalMessage() + "). Fix it.",
+          e);
+    } catch (IOException e) {
+      throw new InvalidPayloadException(
+          ErrorCode.MALFORMED,
+          what + ": the payload could not be parsed (" + e.getMessage() + "). Send valid JSON.",
+          e);
+    }
+  }
+
+  /**
+   * Converts a parsed tree to {@code type}, refusing a newer {@code schemaVersion} and turning
+   * field-rule violations into {@link ErrorCode#INVALID}.
+   */
+  public static <T> T convert(JsonNode tree, Class<T> type) throws InvalidPayloadException {
+    String what = type.getSimpleName();
+    JsonNode version = tree.get("schemaVersion");
+    if (version != null
+        && version.isIntegralNumber()
+        && version.canConvertToLong()
+        && version.asLong() > Protocol.SCHEMA_VERSION) {
+      throw new InvalidPayloadException(
+          ErrorCode.UNSUPPORTED_VERSION,
+          what
+              + ": schemaVersion "
+              + version.asLong()
+              + " is newer than this reader's "
+              + Protocol.SCHEMA_VERSION
+              + ". Upgrade the receiver or send schemaVersion "
+              + Protocol.SCHEMA_VERSION
+              + ".",
+          null);
+    }
+    try {
+      T value = MAPPER.treeToValue(tree, type);
+      if (value == null) {
+        throw new InvalidPayloadException(
+            ErrorCode.INVALID, what + ": the payload is JSON null. Send a JSON object.", null);
+      }
+      return value;
+    } catch (ValueInstantiationException e) {
+      Throwable cause = e.getCause();
+      String detail =
+          cause instanceof IllegalArgumentException ? cause.getMessage() : e.getOriginalMessage();
+      throw new InvalidPayloadException(ErrorCode.INVALID, what + ": " + detail, e);
+    } catch (MismatchedInputException e) {
+      throw new InvalidPayloadException(ErrorCode.INVALID, what + ": " + describe(e), e);
+    } catch (JsonProcessingException e) {
+      throw new InvalidPayloadException(
+          ErrorCode.INVALID,
+          what + ": " + e.getOriginalMessage() + ". Check the message against docs/asyncapi.yaml.",
+          e);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidPayloadException(ErrorCode.INVALID, what + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String describe(MismatchedInputException e) {
+    StringBuilder path = new StringBuilder();
+    for (JsonMappingException.Reference ref : e.getPath()) {
+      if (ref.getFieldName() != null) {
+        path.append(path.isEmpty() ? "" : ".").append(ref.getFieldName());
+      } else if (ref.getIndex() >= 0) {
+        path.append('[').append(ref.getIndex()).append(']');
+      }
+    }
+    String field = path.isEmpty() ? "the message" : path.toString();
+    String original = String.valueOf(e.getOriginalMessage());
+    if (original.startsWith("Cannot map `null`")
+        || original.startsWith("Missing required creator property")) {
+      return field + " is required but missing or null. Set " + field + ".";
+    }
+    if (e instanceof InvalidTypeIdException) {
+      return "type must be one of the documented message types: "
+          + original
+          + ". See docs/asyncapi.yaml.";
+    }
+    String expected =
+        e.getTargetType() == null ? "another type" : e.getTargetType().getSimpleName();
+    return field
+        + " has the wrong type or value (expected "
+        + expected
+        + "): "
+        + original
+        + ". Check "
+        + field
+        + " against docs/asyncapi.yaml.";
+  }
+
+  /** Serializes a wire record to UTF-8 JSON. */
+  public static byte[] write(Object value) {
+    try {
+      return MAPPER.writeValueAsBytes(Checks.required("value", value));
+    } catch (JsonProcessingException e) {
+      // Our records hold only strings, numbers, instants, enums and lists of records.
+      throw new IllegalStateException(
+          "Could not serialize " + value.getClass().getName() + ": " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** Serializes a wire record to a JSON string. */
+  public static String writeString(Object value) {
+    return new String(write(value), StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,49 @@
+package io.edgeslm.protocol;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.edgeslm.protocol.internal.check.Checks;
+import java.time.Instant;
+
+/**
+ * Retained presence on {@code edge/v1/{site}/{node}/status}. The node registers {@code offline} as
+ * its Last Will (retained, with a Will Delay Interval so a short network blip does not flap the
+ * fleet view), then publishes {@code online} retained after each connect, and {@code offline}
+ * itself on a clean shutdown.
+ *
+ * @param schemaVersion {@link Protocol#SCHEMA_VERSION}
+ * @param state online or offline
+ * @param since when this state began; omitted in the will, whose payload is fixed at connect time
+ * @param reason why, for people (e.g. {@code shutdown}, {@code connection lost}); optional, at most
+ *     200 characters
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record NodeStatus(
+    @JsonProperty(required = true) int schemaVersion,
+    NodeState state,
+    Instant since,
+    String reason) {
+
+  public NodeStatus {
+    Checks.schemaVersion("NodeStatus", schemaVersion, Protocol.SCHEMA_VERSION);
+    Checks.required("state", state);
+    Checks.optionalText("reason", reason, 200);
+  }
+
+  /** Published retained after connect. */
+  public static NodeStatus online(Instant since) {
+    return new NodeStatus(Protocol.SCHEMA_VERSION, NodeState.ONLINE, since, null);
+  }
+
+  /** The will payload: offline, reason {@code connection lost}, no time. */
+  public static NodeStatus will() {
+    return new NodeStatus(Protocol.SCHEMA_VERSION, NodeState.OFFLINE, null, "connection lost");
+  }
+
+  /** Published retained on a clean shutdown. */
+  public static NodeStatus shutdown(Instant since) {
+    return new NodeStatus(Protocol.SCHEMA_VERSION, NodeState.OFFLINE, since, "shutdown");
+  }
+}

@@ -1,0 +1,458 @@
+package io.edgeslm.testkit.bundles;
+
+import io.edgeslm.protocol.BundleFile;
+import io.edgeslm.protocol.ChunkError;
+import io.edgeslm.protocol.ChunkHeader;
+import io.edgeslm.protocol.ChunkRequest;
+import io.edgeslm.protocol.ErrorCode;
+import io.edgeslm.protocol.InvalidPayloadException;
+import io.edgeslm.protocol.Json;
+import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.NodeTopics;
+import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.UpdateAssignment;
+import io.edgeslm.testkit.HarnessUnavailableException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.eclipse.paho.mqttv5.common.packet.UserProperty;
+
+/**
+ * The controller's side of the update transfer, small enough for tests: it offers bundles (a
+ * directory of files) as {@link UpdateAssignment}s, answers {@link ChunkRequest}s on {@code
+ * edge/v1/+/+/update/request} with raw chunks and {@link ChunkHeader} user properties (the contract
+ * of {@code docs/protocol.md}), and misbehaves on purpose according to its {@link Faults}.
+ *
+ * <p>Publishing happens on the server's own threads (never in Paho's callback, which deadlocks),
+ * with at most {@value #WINDOW} unacknowledged publishes.
+ */
+public final class BundleServer implements AutoCloseable {
+
+  /** Unacknowledged QoS 1 publishes at most (below Mosquitto's default 20 in-flight). */
+  public static final int WINDOW = 16;
+
+  private static final String REQUEST_FILTER = "edge/v1/+/+/update/request";
+
+  private final MqttAsyncClient client;
+  private final Map<String, Offer> offers = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> served = new ConcurrentHashMap<>();
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> daemon(r, "serve"));
+  private final ScheduledExecutorService delayer =
+      Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "delay"));
+  private final Semaphore window = new Semaphore(WINDOW);
+  private final AtomicLong requests = new AtomicLong();
+  private final AtomicLong chunks = new AtomicLong();
+  private final AtomicLong bytes = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong duplicated = new AtomicLong();
+  private final AtomicLong corrupted = new AtomicLong();
+  private final AtomicLong errors = new AtomicLong();
+  private volatile Faults faults;
+  private volatile Random random;
+  private volatile boolean paused;
+
+  private record Offer(UpdateAssignment assignment, Path directory) {}
+
+  private BundleServer(MqttAsyncClient client, Faults faults) {
+    this.client = client;
+    setFaults(faults);
+  }
+
+  /**
+   * Connects to the broker and starts serving.
+   *
+   * @throws HarnessUnavailableException when the broker cannot be reached
+   */
+  public static BundleServer start(String brokerUrl, String clientId, Faults faults)
+      throws HarnessUnavailableException {
+    Objects.requireNonNull(faults, "faults");
+    MqttAsyncClient c;
+    try {
+      c = new MqttAsyncClient(brokerUrl, clientId, new MemoryPersistence());
+    } catch (MqttException e) {
+      throw new HarnessUnavailableException(
+          "Cannot create an MQTT client for " + brokerUrl + ": " + e + ". Check the URL.", e);
+    }
+    BundleServer server = new BundleServer(c, faults);
+    c.setCallback(server.new Callback());
+    MqttConnectionOptions o = new MqttConnectionOptions();
+    o.setCleanStart(true);
+    o.setReceiveMaximum(1000);
+    try {
+      c.connect(o).waitForCompletion(10_000);
+      c.subscribe(REQUEST_FILTER, 1).waitForCompletion(10_000);
+    } catch (MqttException e) {
+      server.close();
+      throw new HarnessUnavailableException(
+          "The bundle server cannot connect to "
+              + brokerUrl
+              + ": "
+              + e
+              + ". Start Mosquitto (apt-get install mosquitto) or use MqttBroker.privateMosquitto().",
+          e);
+    }
+    return server;
+  }
+
+  /** Replaces the faults (and restarts their generator from the new seed). */
+  public void setFaults(Faults f) {
+    this.faults = Objects.requireNonNull(f, "faults");
+    this.random = new Random(f.seed());
+  }
+
+  /** While paused, requests are read and counted but not answered (a controller gone quiet). */
+  public void setPaused(boolean value) {
+    this.paused = value;
+  }
+
+  /**
+   * Describes every regular file under {@code bundleDir} (relative POSIX names, sorted) as an
+   * assignment for {@code node}, and serves it from now on. Hashing reads every file once.
+   */
+  public UpdateAssignment offer(
+      String assignmentId,
+      String bundleId,
+      ModelRef model,
+      Path bundleDir,
+      int chunkBytes,
+      NodeTopics node)
+      throws IOException {
+    List<Path> files;
+    try (Stream<Path> s = Files.walk(bundleDir)) {
+      files = s.filter(Files::isRegularFile).sorted().toList();
+    }
+    List<BundleFile> described = new ArrayList<>();
+    long total = 0;
+    for (Path f : files) {
+      String name = bundleDir.relativize(f).toString().replace('\\', '/');
+      BundleFile bf = BundleFile.fromFile(name, f, chunkBytes);
+      described.add(bf);
+      total += bf.sizeBytes();
+    }
+    UpdateAssignment a =
+        new UpdateAssignment(
+            Protocol.SCHEMA_VERSION,
+            assignmentId,
+            null,
+            bundleId,
+            model,
+            total,
+            chunkBytes,
+            described,
+            node.updateRequest(),
+            Instant.now());
+    offers.put(assignmentId, new Offer(a, bundleDir));
+    return a;
+  }
+
+  /** Serves an assignment built elsewhere from the files in {@code bundleDir}. */
+  public void serve(UpdateAssignment assignment, Path bundleDir) {
+    offers.put(assignment.assignmentId(), new Offer(assignment, bundleDir));
+  }
+
+  /** Publishes the assignment retained on the node's {@code update/assignment} topic. */
+  public void publishAssignment(NodeTopics node, UpdateAssignment assignment) throws IOException {
+    publishNow(node.updateAssignment(), Json.write(assignment), true, List.of());
+  }
+
+  /** Clears the retained assignment (an empty retained payload). */
+  public void clearAssignment(NodeTopics node) throws IOException {
+    publishNow(node.updateAssignment(), new byte[0], true, List.of());
+  }
+
+  /** Publishes any payload (commands, acknowledgements) and waits for the broker's PUBACK. */
+  public void publish(String topic, byte[] payload, boolean retained) throws IOException {
+    publishNow(topic, payload, retained, List.of());
+  }
+
+  /** Chunk requests received. */
+  public long requests() {
+    return requests.get();
+  }
+
+  /** Chunks sent, duplicates and corrupted ones included, drops not. */
+  public long chunksSent() {
+    return chunks.get();
+  }
+
+  /** Payload bytes of the chunks sent. */
+  public long bytesSent() {
+    return bytes.get();
+  }
+
+  public long dropped() {
+    return dropped.get();
+  }
+
+  public long duplicated() {
+    return duplicated.get();
+  }
+
+  public long corrupted() {
+    return corrupted.get();
+  }
+
+  /** {@link ChunkError}s sent (unknown assignment, file or index). */
+  public long errorsSent() {
+    return errors.get();
+  }
+
+  /** How often chunk {@code index} of {@code file} in {@code assignmentId} was sent. */
+  public long timesSent(String assignmentId, String file, int index) {
+    AtomicLong n = served.get(key(assignmentId, file, index));
+    return n == null ? 0 : n.get();
+  }
+
+  /** Chunks of an assignment that were sent more than once (retries, duplicates, refetches). */
+  public long chunksSentMoreThanOnce(String assignmentId) {
+    String prefix = assignmentId + "\u0000";
+    return served.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(prefix) && e.getValue().get() > 1)
+        .count();
+  }
+
+  /** Sends beyond the first, summed over the chunks of an assignment (what was fetched again). */
+  public long resends(String assignmentId) {
+    String prefix = assignmentId + "\u0000";
+    return served.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(prefix))
+        .mapToLong(e -> Math.max(0, e.getValue().get() - 1))
+        .sum();
+  }
+
+  /** Forgets the per-chunk counts (e.g. between the phases of a benchmark). */
+  public void resetCounts() {
+    served.clear();
+  }
+
+  @Override
+  public void close() {
+    worker.shutdownNow();
+    delayer.shutdownNow();
+    try {
+      if (client.isConnected()) {
+        client.disconnect().waitForCompletion(5_000);
+      }
+    } catch (MqttException e) {
+      // closing anyway
+    }
+    try {
+      client.close(true);
+    } catch (MqttException e) {
+      // already closed
+    }
+  }
+
+  private void handle(byte[] payload) {
+    ChunkRequest r;
+    try {
+      r = Json.read(payload, ChunkRequest.class);
+    } catch (InvalidPayloadException e) {
+      return; // nothing to answer to: no reply topic known
+    }
+    requests.incrementAndGet();
+    if (paused) {
+      return;
+    }
+    Offer offer = offers.get(r.assignmentId());
+    if (offer == null) {
+      error(r, "Unknown assignment '" + r.assignmentId() + "'.");
+      return;
+    }
+    BundleFile file = offer.assignment().file(r.file()).orElse(null);
+    if (file == null) {
+      error(r, "Assignment " + r.assignmentId() + " has no file '" + r.file() + "'.");
+      return;
+    }
+    BitSet wanted = r.wanted();
+    if (wanted.length() > file.chunks().size()) {
+      error(r, "File '" + r.file() + "' has " + file.chunks().size() + " chunks.");
+      return;
+    }
+    int chunkBytes = offer.assignment().chunkBytes();
+    Path path = offer.directory().resolve(r.file());
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      for (int i = wanted.nextSetBit(0); i >= 0; i = wanted.nextSetBit(i + 1)) {
+        long offset = (long) i * chunkBytes;
+        int len = (int) Math.min(chunkBytes, file.sizeBytes() - offset);
+        ByteBuffer buf = ByteBuffer.allocate(len);
+        while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) >= 0) {
+          // positional read until full
+        }
+        sendChunk(r, i, offset, buf.array());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void sendChunk(ChunkRequest r, int index, long offset, byte[] data) {
+    Faults f = faults;
+    Random rnd = random;
+    if (rnd.nextDouble() < f.drop()) {
+      dropped.incrementAndGet();
+      return;
+    }
+    byte[] out = data;
+    if (data.length > 0 && rnd.nextDouble() < f.corrupt()) {
+      out = data.clone();
+      out[rnd.nextInt(out.length)] ^= 0x5A;
+      corrupted.incrementAndGet();
+    }
+    int copies = rnd.nextDouble() < f.duplicate() ? 2 : 1;
+    if (copies == 2) {
+      duplicated.incrementAndGet();
+    }
+    List<UserProperty> props = new ArrayList<>();
+    ChunkHeader.of(r.requestId(), r.assignmentId(), r.file(), index, offset)
+        .toUserProperties()
+        .forEach((k, v) -> props.add(new UserProperty(k, v)));
+    long delayMs =
+        f.maxDelay().isZero() || rnd.nextDouble() >= f.delay()
+            ? 0
+            : 1 + rnd.nextLong(f.maxDelay().toMillis());
+    served
+        .computeIfAbsent(key(r.assignmentId(), r.file(), index), k -> new AtomicLong())
+        .incrementAndGet();
+    for (int c = 0; c < copies; c++) {
+      byte[] payload = out;
+      if (delayMs > 0) {
+        delayer.schedule(
+            () -> worker.execute(() -> publishChunk(r.replyTo(), payload, props)),
+            delayMs,
+            TimeUnit.MILLISECONDS);
+      } else {
+        publishChunk(r.replyTo(), payload, props);
+      }
+    }
+  }
+
+  private void publishChunk(String topic, byte[] payload, List<UserProperty> props) {
+    try {
+      window.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    MqttMessage m = new MqttMessage(payload, 1, false, properties(props));
+    try {
+      client.publish(
+          topic,
+          m,
+          null,
+          new MqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken t) {
+              window.release();
+            }
+
+            @Override
+            public void onFailure(IMqttToken t, Throwable e) {
+              window.release();
+            }
+          });
+      chunks.incrementAndGet();
+      bytes.addAndGet(payload.length);
+    } catch (MqttException e) {
+      window.release();
+    }
+  }
+
+  private void error(ChunkRequest r, String message) {
+    errors.incrementAndGet();
+    ChunkError e =
+        new ChunkError(
+            Protocol.SCHEMA_VERSION,
+            r.requestId(),
+            r.assignmentId(),
+            ErrorCode.NOT_FOUND,
+            message,
+            null);
+    try {
+      publishNow(r.replyTo(), Json.write(e), false, List.of());
+    } catch (IOException ex) {
+      // the node will time out and ask again
+    }
+  }
+
+  private void publishNow(String topic, byte[] payload, boolean retained, List<UserProperty> props)
+      throws IOException {
+    MqttMessage m = new MqttMessage(payload, 1, retained, properties(props));
+    try {
+      client.publish(topic, m).waitForCompletion(10_000);
+    } catch (MqttException e) {
+      throw new IOException("Publishing to " + topic + " failed: " + e, e);
+    }
+  }
+
+  private static MqttProperties properties(List<UserProperty> props) {
+    MqttProperties p = new MqttProperties();
+    if (!props.isEmpty()) {
+      p.setContentType(ChunkHeader.CONTENT_TYPE);
+      p.setUserProperties(props);
+    }
+    return p;
+  }
+
+  private static String key(String assignmentId, String file, int index) {
+    return assignmentId + "\u0000" + file + "\u0000" + index;
+  }
+
+  private static Thread daemon(Runnable r, String what) {
+    Thread t = new Thread(r, "bundle-server-" + what);
+    t.setDaemon(true);
+    return t;
+  }
+
+  private final class Callback implements MqttCallback {
+    @Override
+    public void disconnected(MqttDisconnectResponse response) {}
+
+    @Override
+    public void mqttErrorOccurred(MqttException exception) {}
+
+    @Override
+    public void messageArrived(String topic, MqttMessage message) {
+      byte[] payload = message.getPayload();
+      worker.execute(() -> handle(payload));
+    }
+
+    @Override
+    public void deliveryComplete(IMqttToken token) {}
+
+    @Override
+    public void connectComplete(boolean reconnect, String serverUri) {}
+
+    @Override
+    public void authPacketArrived(int reasonCode, MqttProperties properties) {}
+  }
+}
