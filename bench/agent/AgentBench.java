@@ -44,13 +44,20 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
  * </ol>
  *
  * Usage (see bench/agent/run.sh): {@code java -cp <agent libs> bench/agent/AgentBench.java
- * <quarkus-app dir> <model.gguf> <mqtt host> <mqtt port>}.
+ * <quarkus-app dir> <model.gguf> <mqtt host> <mqtt port> [all|latency-only]}. With the
+ * environment variable {@code BENCH_QUICK=1} (bench/run --quick) every measure is repeated fewer
+ * times: a smoke check of the benchmark, not a measurement.
  */
 public class AgentBench {
 
   static Path app;
   static Path work;
   static String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  static final boolean QUICK = "1".equals(System.getenv("BENCH_QUICK"));
+  static final int STARTS = QUICK ? 2 : 5;
+  static final long IDLE_SETTLE_MS = QUICK ? 3_000 : 10_000;
+  static final int QUESTIONS = QUICK ? 10 : 40;
+  static final int WARM_UPS = QUICK ? 2 : 5;
   static final List<String> FLAGS =
       List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=25", "--enable-native-access=ALL-UNNAMED");
 
@@ -67,7 +74,7 @@ public class AgentBench {
       return;
     }
 
-    System.out.println("## Idle RSS (no model), 10 s after ready");
+    System.out.println("## Idle RSS (no model), " + IDLE_SETTLE_MS / 1000 + " s after ready");
     long idleJvm = idleRssOf(baseJvm(baseline, "Idle"), null);
     long external = idleRssOf(agent(externalEnv(host, port, "bench-idle"), List.of()), "ready");
     long embedded = idleRssOf(agent(embeddedEnv(), List.of()), "ready");
@@ -78,23 +85,23 @@ public class AgentBench {
         idleJvm >> 20, external >> 20, (double) external / idleJvm, embedded >> 20,
         (double) embedded / idleJvm);
 
-    System.out.println("## Start to ready (median of 5)");
+    System.out.println("## Start to ready (median of " + STARTS + ")");
     List<Long> trivial = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < STARTS; i++) {
       long t0 = System.nanoTime();
       Process p = baseJvm(baseline, "Hello");
       p.waitFor();
       trivial.add(System.nanoTime() - t0);
     }
     List<Long> jvm = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < STARTS; i++) {
       jvm.add(startToReady(externalEnv(host, port, "bench-start"), List.of()));
     }
     Path aot = work.resolve("agent.aot");
     // Training run: records the cache when the agent exits.
     startToReady(externalEnv(host, port, "bench-start"), List.of("-XX:AOTCacheOutput=" + aot));
     List<Long> withAot = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < STARTS; i++) {
       withAot.add(startToReady(externalEnv(host, port, "bench-start"), List.of("-XX:AOTCache=" + aot)));
     }
     long base = median(trivial);
@@ -240,7 +247,7 @@ public class AgentBench {
     } else {
       awaitReady(p);
     }
-    Thread.sleep(10_000);
+    Thread.sleep(IDLE_SETTLE_MS);
     long rss = rss(p.pid());
     stop(p);
     return rss;
@@ -297,8 +304,8 @@ public class AgentBench {
       c.publish(oilTopic, v).waitForCompletion(10_000);
       List<Long> firstToken = new ArrayList<>();
       List<Long> inAgent = new ArrayList<>();
-      int n = 40;
-      for (int i = 0; i < n + 5; i++) {
+      int n = QUESTIONS;
+      for (int i = 0; i < n + WARM_UPS; i++) {
         replies.clear();
         MqttMessage q =
             new MqttMessage(
@@ -327,13 +334,13 @@ public class AgentBench {
             }
             Matcher m =
                 Pattern.compile("\"firstTokenMs\":(\\d+)").matcher(text);
-            if (i >= 5 && m.find()) {
+            if (i >= WARM_UPS && m.find()) {
               inAgent.add(Long.parseLong(m.group(1)) * 1_000_000);
             }
             break;
           }
         }
-        if (i >= 5 && first != null) {
+        if (i >= WARM_UPS && first != null) {
           firstToken.add(first);
         }
       }

@@ -2,6 +2,9 @@
 # Node agent footprint and overhead (docs/benchmarks.md, "Node agent").
 #   bench/agent/run.sh [model.gguf] [mqtt-host] [mqtt-port]
 # Defaults: the test kit's tiny synthetic model (written to bench/out), the local Mosquitto.
+# Env: BENCH_QUICK=1 for fewer repetitions (bench/run --quick). After AgentBench's own output it
+# prints machine-readable lines for bench/run
+# (RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
@@ -17,5 +20,27 @@ if [[ -z "$MODEL" ]]; then
       io.edgeslm.testkit.GgufWriterMain --shape tiny --type q8_0 --seed 42 "$MODEL"
   fi
 fi
-exec "$JAVA_HOME/bin/java" -cp "$APP/lib/main/*:$APP/app/*" bench/agent/AgentBench.java \
-  "$APP" "$MODEL" "${2:-127.0.0.1}" "${3:-1883}" "${4:-all}"
+OUT=$(mktemp)
+trap 'rm -f "$OUT"' EXIT
+"$JAVA_HOME/bin/java" -cp "$APP/lib/main/*:$APP/app/*" bench/agent/AgentBench.java \
+  "$APP" "$MODEL" "${2:-127.0.0.1}" "${3:-1883}" "${4:-all}" | tee "$OUT"
+
+# Machine-readable results from the lines above.
+awk -v broker="${2:-127.0.0.1}:${3:-1883}" '
+  function num(s) { return match(s, /[-+]?[0-9]+(\.[0-9]+)?/) ? substr(s, RSTART, RLENGTH) + 0 : 0 }
+  /^idle JVM \(baseline\)/ {
+    split($0, a, "|"); base = num(a[1]); ext = num(a[2]); emb = num(a[3])
+    printf "RESULT name=agent.idle-rss measured=%d baseline=%d unit=MiB ratio=%.2f target=- met=- desc=agent idle RSS without a model, external broker, vs an idle JVM with the same flags\n", ext, base, ext / base
+    printf "RESULT name=agent.idle-rss-embedded measured=%d baseline=%d unit=MiB ratio=%.2f target=- met=- desc=agent idle RSS without a model, embedded HiveMQ broker, vs an idle JVM\n", emb, base, emb / base
+  }
+  /^trivial JVM \(baseline\)/ {
+    split($0, a, "|"); base = num(a[1]); jvm = num(a[2]); aot = num(a[3])
+    printf "RESULT name=agent.start measured=%d baseline=%d unit=ms ratio=%.2f target=- met=- desc=agent start to ready (median), JVM, vs starting a trivial JVM\n", jvm, base, jvm / base
+    printf "RESULT name=agent.start-aot measured=%d baseline=%d unit=ms ratio=%.2f target=- met=- desc=agent start to ready (median) from a JDK AOT cache vs the same agent without it\n", aot, jvm, aot / jvm
+  }
+  / questions: MQTT question->first token median / {
+    split($0, a, "|"); med = num(substr(a[1], index(a[1], "median")))
+    eng = num(substr(a[2], index(a[2], "(baseline)")))
+    added = med - eng
+    printf "RESULT name=agent.first-token measured=%.2f baseline=%.2f unit=ms ratio=%.2f target=added<=5ms met=%s desc=MQTT question to first streamed token at the client (median, broker %s) vs the engine\047s own TTFT p50 (added %.2f ms)\n", med, eng, med / eng, (added <= 5 ? "yes" : "no"), broker, added
+  }' "$OUT"

@@ -5,11 +5,14 @@
 #
 # Usage: bench/signing/run.sh [ROUNDS]          (from the repository root; default 3 rounds)
 # Env:   BENCH_DIR (default: a new directory under ${TMPDIR:-/tmp}), KEEP=1 to keep the bundles,
-#        JAVA_HOME (JDK 21+; default /usr/lib/jvm/temurin-25-jdk-amd64 when it exists).
+#        JAVA_HOME (JDK 21+; default /usr/lib/jvm/temurin-25-jdk-amd64 when it exists),
+#        SIZE_MIB (bundle size, default 2048; a multiple of 4; bench/run --quick uses a small one).
 #
-# Two bundle shapes, both 2 GiB of random bytes plus a release.json:
+# Two bundle shapes, both SIZE_MIB (2 GiB) of random bytes plus a release.json:
 #   single  one 2 GiB model.gguf  (no parallelism possible: SHA-256 is sequential per file)
 #   shards  four 512 MiB files    (our verifier hashes files in parallel, one thread per core)
+# The last lines are machine-readable results for bench/run (docs/benchmarks.md, "Benchmark suite"):
+#   RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...
 # Files are read once before timing so both tools hash from the page cache; each round runs
 # openssl then ours. Reported: the best round of each tool (least disturbed by other load) and the
 # median of the per-round ratios (each ratio taken from neighbouring measurements).
@@ -20,6 +23,10 @@
 set -euo pipefail
 
 ROUNDS="${1:-3}"
+SIZE_MIB="${SIZE_MIB:-2048}"
+if ! [[ "$SIZE_MIB" =~ ^[0-9]+$ ]] || (( SIZE_MIB < 4 || SIZE_MIB % 4 != 0 )); then
+  echo "SIZE_MIB must be a multiple of 4 MiB, at least 4; got '$SIZE_MIB'." >&2; exit 2
+fi
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 if [[ -z "${JAVA_HOME:-}" && -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]]; then
   export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
@@ -109,12 +116,33 @@ bench_shape() {
     "$(calc "$mb / $best_j")" "$(calc "$best_o / $best_j")" "$peak"
   printf 'MEDIAN %-6s per-round ratio (openssl time / ours): warm JVM %.2fx, fresh JVM in-process %.2fx, CLI %.2fx\n' \
     "$(basename "$dir")" "$(median "${rw[@]}")" "$(median "${rv[@]}")" "$(median "${rj[@]}")"
+  # Machine-readable lines for bench/run, from the same best-of-rounds figures as above.
+  local shape; shape=$(basename "$dir")
+  local what="2 GiB one file"; [[ "$shape" == shards ]] && what="2 GiB in 4 files"
+  (( SIZE_MIB != 2048 )) && what="${what/2 GiB/$SIZE_MIB MiB}"
+  result "signing.$shape.warm" "$(calc "$mb / $best_w")" "$(calc "$mb / $best_o")" MB/s \
+    "$(calc "$best_o / $best_w")" \
+    "model-signing verify, $what, warm JVM (3rd verify in one JVM) vs openssl dgst -sha256"
+  result "signing.$shape.cli" "$(calc "$mb / $best_j")" "$(calc "$mb / $best_o")" MB/s \
+    "$(calc "$best_o / $best_j")" \
+    "model-signing verify, $what, whole CLI process (java -Xmx64m -jar) vs openssl dgst -sha256"
+  PEAK_ALL=$(( peak > PEAK_ALL ? peak : PEAK_ALL ))
+}
+
+PEAK_ALL=0
+result() { # name measured baseline unit ratio desc; target for the verify speed: >= 0.95x
+  local met; met=$(awk "BEGIN { print ($5 >= 0.95) ? \"yes\" : \"no\" }")
+  printf 'RESULT name=%s measured=%.0f baseline=%.0f unit=%s ratio=%.2f target=>=0.95x met=%s desc=%s\n' \
+    "$1" "$2" "$3" "$4" "$5" "$met" "$6"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-make_bundle single 1 2048
-make_bundle shards 4 512
+make_bundle single 1 "$SIZE_MIB"
+make_bundle shards 4 $((SIZE_MIB / 4))
 echo "model-signing verify vs openssl dgst -sha256 over the same files, best of $ROUNDS rounds:"
 bench_shape "$WORK/single"
 bench_shape "$WORK/shards"
+printf 'RESULT name=signing.heap measured=%d baseline=64 unit=MiB ratio=%.2f target=<64MiB met=%s desc=%s\n' \
+  "$PEAK_ALL" "$(calc "$PEAK_ALL / 64")" "$( (( PEAK_ALL < 64 )) && echo yes || echo no)" \
+  "model-signing verify CLI peak heap (G1 log) against its -Xmx64m limit"

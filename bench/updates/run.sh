@@ -2,6 +2,8 @@
 # Update transfer benchmark: a SIZE_MB bundle (default 1024) over the local Mosquitto with the
 # node's downloader vs mosquitto_pub/mosquitto_sub moving the same messages, plus refetch after a
 # stop at half way. Usage: bench/updates/run.sh [SIZE_MB] [BROKER_URL]
+# After the benchmark's own output it prints machine-readable lines for bench/run
+# (RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -10,4 +12,19 @@ CP_FILE=$(mktemp)
 ./mvnw -B -q -pl node-agent dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test
 CP="node-agent/target/test-classes:node-agent/target/classes:$(cat "$CP_FILE")"
 rm -f "$CP_FILE"
-exec "$JAVA_HOME/bin/java" -Xmx1g ${BENCH_OPTS:-} -cp "$CP" io.edgeslm.agent.update.UpdateTransferBench "${1:-1024}" "${2:-tcp://127.0.0.1:1883}"
+OUT=$(mktemp)
+trap 'rm -f "$OUT"' EXIT
+"$JAVA_HOME/bin/java" -Xmx1g ${BENCH_OPTS:-} -cp "$CP" io.edgeslm.agent.update.UpdateTransferBench "${1:-1024}" "${2:-tcp://127.0.0.1:1883}" | tee "$OUT"
+
+# Machine-readable results from the lines above.
+awk -v mib="${1:-1024}" '
+  function num(s) { return match(s, /[-+]?[0-9]+(\.[0-9]+)?/) ? substr(s, RSTART, RLENGTH) + 0 : 0 }
+  /mosquitto_pub\/sub baseline:/ { base = num(substr($0, index($0, ":"))) }
+  /update downloader:/ { ours = num(substr($0, index($0, ":"))) }
+  /stopped at half way:/ { kept = num(substr($0, index($0, ":"))); again = num(substr($0, index($0, ","))) }
+  END {
+    if (base > 0 && ours > 0)
+      printf "RESULT name=updates.transfer measured=%.1f baseline=%.1f unit=MB/s ratio=%.2f target=>=0.7x met=%s desc=update download of %d MiB over Mosquitto (256 KiB chunks, QoS 1) vs mosquitto_pub/mosquitto_sub moving the same messages\n", ours, base, ours / base, (ours / base >= 0.7 ? "yes" : "no"), mib
+    if (kept > 0)
+      printf "RESULT name=updates.refetch measured=%.1f baseline=%.1f unit=MiB ratio=%.3f target=- met=- desc=fetched again after a stop at half way and a resume vs what a restart from zero would fetch again (the kept part)\n", again, kept, again / kept
+  }' "$OUT"
