@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.edgeslm.fleet.TestBundles;
 import io.edgeslm.fleet.internal.app.ControllerBean;
+import io.edgeslm.fleet.sim.QuestionResponder;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.NodeBirth;
 import io.edgeslm.protocol.Protocol;
@@ -13,6 +14,7 @@ import jakarta.inject.Inject;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +30,9 @@ abstract class ApiContract {
   URI base;
 
   @Inject ControllerBean bean;
+
+  @org.eclipse.microprofile.config.inject.ConfigProperty(name = "fleet.mqtt.uri")
+  String mqttUri;
 
   Http http;
   static final Map<String, String> TOKENS = new java.util.concurrent.ConcurrentHashMap<>();
@@ -367,6 +372,190 @@ abstract class ApiContract {
         io.edgeslm.fleet.internal.cli.FleetCtl.run(
             new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true), args);
     return new Cli(code, out.toString(), err.toString());
+  }
+
+  /** One server-sent event. */
+  record Event(String name, JsonNode data) {}
+
+  /** Reads server-sent events from a streamed response body, skipping comment lines. */
+  static final class Events implements AutoCloseable {
+    private final java.io.BufferedReader in;
+
+    Events(java.io.InputStream body) {
+      in =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(body, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** The next event, or null at the end of the stream. */
+    Event next() throws Exception {
+      String name = "message";
+      StringBuilder data = new StringBuilder();
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        if (line.isEmpty()) {
+          if (!data.isEmpty()) {
+            return new Event(name, Http.JSON.readTree(data.toString()));
+          }
+          continue;
+        }
+        if (line.startsWith("event:")) {
+          name = line.substring(6).trim();
+        } else if (line.startsWith("data:")) {
+          data.append(line.substring(5).trim());
+        }
+      }
+      return null;
+    }
+
+    @Override
+    public void close() throws Exception {
+      in.close();
+    }
+  }
+
+  java.net.http.HttpResponse<java.io.InputStream> askStreamed(String node, String body)
+      throws Exception {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(
+            java.net.http.HttpRequest.newBuilder(base.resolve("/api/v1/nodes/" + node + "/ask"))
+                .header("Authorization", "Bearer " + TOKENS.get("operator"))
+                .header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+  }
+
+  @Test
+  void ask_streamed_relaysEachPartAsItArrives_thenTheAnswer() throws Exception {
+    try (QuestionResponder node = new QuestionResponder(mqttUri, "plant-1", "gw-5").connect()) {
+      var response =
+          askStreamed(
+              "gw-5", "{\"question\":\"What is the oil temperature?\",\"timeoutSeconds\":90}");
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.headers().firstValue("Content-Type").orElse(""))
+          .startsWith("text/event-stream");
+      try (Events events = new Events(response.body())) {
+        Event question = events.next();
+        assertThat(question.name()).isEqualTo("question");
+        assertThat(question.data().get("node").asText()).isEqualTo("gw-5");
+
+        QuestionResponder.Incoming q = node.nextQuestion(Duration.ofSeconds(30));
+        assertThat(q.question().question()).isEqualTo("What is the oil temperature?");
+        assertThat(q.question().streamRequested()).isTrue();
+        assertThat(q.question().id()).isEqualTo(question.data().get("id").asText());
+
+        // Each part is read from the stream before the node sends the next reply: the relay
+        // forwards parts as they arrive instead of collecting the answer.
+        q.part("Press 3 oil is ");
+        Event first = events.next();
+        assertThat(first.name()).isEqualTo("part");
+        assertThat(first.data().get("seq").asInt()).isZero();
+        assertThat(first.data().get("text").asText()).isEqualTo("Press 3 oil is ");
+        q.part("67.6 °C.");
+        Event second = events.next();
+        assertThat(second.data().get("seq").asInt()).isEqualTo(1);
+        assertThat(second.data().get("text").asText()).isEqualTo("67.6 °C.");
+
+        q.answer("Press 3 oil is 67.6 °C.");
+        Event answer = events.next();
+        assertThat(answer.name()).isEqualTo("answer");
+        assertThat(answer.data().get("answer").asText()).isEqualTo("Press 3 oil is 67.6 °C.");
+        assertThat(answer.data().get("source").asText()).isEqualTo("rules");
+        assertThat(events.next()).as("the stream ends after the answer").isNull();
+      }
+    }
+  }
+
+  @Test
+  void ask_busyNode_isAProblemEventInTheStreamAnd503WithRetryAfterInJson() throws Exception {
+    try (QuestionResponder node = new QuestionResponder(mqttUri, "plant-1", "gw-4").connect()) {
+      var response = askStreamed("gw-4", "{\"question\":\"Status?\",\"timeoutSeconds\":90}");
+      try (Events events = new Events(response.body())) {
+        assertThat(events.next().name()).isEqualTo("question");
+        node.nextQuestion(Duration.ofSeconds(30)).busy(1500);
+        Event problem = events.next();
+        assertThat(problem.name()).isEqualTo("problem");
+        assertThat(problem.data().get("type").asText())
+            .isEqualTo("https://edgeslm.io/problems/node-busy");
+        assertThat(problem.data().get("retryAfterMs").asLong()).isEqualTo(1500);
+        assertThat(problem.data().get("detail").asText())
+            .isEqualTo(
+                "Node 'gw-4' is busy (busy): The question queue is full (8 waiting). Ask again"
+                    + " after 1500 ms.");
+        assertThat(events.next()).isNull();
+      }
+
+      var json =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return http.send(
+                      "POST",
+                      "/api/v1/nodes/gw-4/ask",
+                      TOKENS.get("operator"),
+                      "{\"question\":\"Status?\",\"timeoutSeconds\":90}");
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      node.nextQuestion(Duration.ofSeconds(30)).busy(1500);
+      Http.Reply r = json.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(r.status()).isEqualTo(503);
+      assertThat(r.contentType()).startsWith("application/problem+json");
+      assertThat(r.json().get("type").asText()).isEqualTo("https://edgeslm.io/problems/node-busy");
+      assertThat(r.json().get("code").asText()).isEqualTo("busy");
+    }
+  }
+
+  @Test
+  void ask_silentNode_timesOutWithAProblem() throws Exception {
+    try (QuestionResponder node = new QuestionResponder(mqttUri, "plant-1", "gw-3").connect()) {
+      var response = askStreamed("gw-3", "{\"question\":\"Anyone?\",\"timeoutSeconds\":1}");
+      try (Events events = new Events(response.body())) {
+        assertThat(events.next().name()).isEqualTo("question");
+        Event problem = events.next();
+        assertThat(problem.name()).isEqualTo("problem");
+        assertThat(problem.data().get("type").asText())
+            .isEqualTo("https://edgeslm.io/problems/node-timeout");
+        assertThat(problem.data().get("detail").asText())
+            .startsWith("Node 'gw-3' did not answer within 1 s");
+        assertThat(events.next()).isNull();
+      }
+      // The node did receive it, with an expiry it can honour.
+      assertThat(node.nextQuestion(Duration.ofSeconds(30)).question().expiresAt()).isNotNull();
+
+      Http.Reply json =
+          http.send(
+              "POST",
+              "/api/v1/nodes/gw-3/ask",
+              TOKENS.get("operator"),
+              "{\"question\":\"Anyone?\",\"timeoutSeconds\":1}");
+      assertThat(json.status()).isEqualTo(504);
+      assertThat(json.json().get("type").asText())
+          .isEqualTo("https://edgeslm.io/problems/node-timeout");
+    }
+  }
+
+  @Test
+  void ask_offlineNode_isRefusedBeforeAnythingIsSent() throws Exception {
+    Instant at = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    bean.controller()
+        .nodes()
+        .recordStatus("plant-1", "gw-2", io.edgeslm.protocol.NodeStatus.shutdown(at), at);
+    var response = askStreamed("gw-2", "{\"question\":\"Hello?\"}");
+    assertThat(response.statusCode()).isEqualTo(503);
+    JsonNode p = Http.JSON.readTree(response.body().readAllBytes());
+    assertThat(p.get("type").asText()).isEqualTo("https://edgeslm.io/problems/node-offline");
+    assertThat(p.get("detail").asText())
+        .isEqualTo(
+            "Node 'gw-2' is offline (shutdown) since "
+                + at
+                + " and cannot answer. Ask again when it is back online.");
+    bean.controller()
+        .nodes()
+        .recordStatus(
+            "plant-1", "gw-2", io.edgeslm.protocol.NodeStatus.online(Instant.now()), Instant.now());
   }
 
   @Test

@@ -11,6 +11,7 @@ import io.edgeslm.fleet.internal.rollout.RolloutPlanRequest;
 import io.edgeslm.fleet.internal.store.BirthEvent;
 import io.edgeslm.fleet.internal.store.HealthSample;
 import io.edgeslm.fleet.internal.store.StatusEvent;
+import io.edgeslm.fleet.sim.QuestionResponder;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.NodeBirth;
 import io.edgeslm.protocol.NodeHealth;
@@ -44,6 +45,9 @@ class UiChromiumIT {
   URI base;
 
   @Inject ControllerBean bean;
+
+  @org.eclipse.microprofile.config.inject.ConfigProperty(name = "fleet.mqtt.uri")
+  String mqttUri;
 
   static final Path SHOTS = Path.of("target/ui-screenshots");
 
@@ -128,6 +132,19 @@ class UiChromiumIT {
             "alice");
   }
 
+  /** Waits (up to 60 s, for a loaded machine) until the element shows exactly {@code expected}. */
+  static void waitForText(WebDriver web, String css, String expected) throws Exception {
+    String seen = null;
+    for (int i = 0; i < 600; i++) {
+      seen = web.text(css);
+      if (expected.equals(seen)) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    assertThat(seen).as("text of %s", css).isEqualTo(expected);
+  }
+
   @Test
   void everyPage_rendersInChromium_withAScreenshot() throws Exception {
     seed();
@@ -164,6 +181,24 @@ class UiChromiumIT {
       assertThat(web.text("#facts")).contains("phi-mini v3").contains("line=l1");
       web.screenshot(SHOTS.resolve("05-node-detail.png"));
 
+      // The ask box shows the node's answer part by part as the stream delivers it.
+      try (QuestionResponder node =
+          new QuestionResponder(mqttUri, "plant-1", "press-1").connect()) {
+        web.type("#question", "What is the oil temperature of press 1?");
+        web.click("#ask");
+        QuestionResponder.Incoming q = node.nextQuestion(Duration.ofSeconds(30));
+        assertThat(q.question().question()).isEqualTo("What is the oil temperature of press 1?");
+        q.part("Press 1 oil is ");
+        waitForText(web, "#answer-text", "Press 1 oil is"); // WebDriver trims
+        assertThat(web.text("#answer-meta")).isEqualTo("Answering…");
+        q.part("61.2 °C, normal.");
+        waitForText(web, "#answer-text", "Press 1 oil is 61.2 °C, normal.");
+        web.screenshot(SHOTS.resolve("05b-node-ask-streaming.png"));
+        q.answer("Press 1 oil temperature is 61.2 °C, normal 40–80.");
+        waitForText(web, "#answer-text", "Press 1 oil temperature is 61.2 °C, normal 40–80.");
+        assertThat(web.text("#answer-meta")).isEqualTo("Source: rules, 42 ms");
+      }
+
       web.open(base.resolve("/ui/rollouts"));
       assertThat(web.text("#rollout-list")).contains("r-ui").contains("phi-mini v4 to line l1");
       web.screenshot(SHOTS.resolve("06-rollouts.png"));
@@ -179,7 +214,7 @@ class UiChromiumIT {
       web.screenshot(SHOTS.resolve("08-bundles.png"));
     }
     try (var shots = Files.list(SHOTS)) {
-      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(8);
+      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(9);
     }
   }
 }

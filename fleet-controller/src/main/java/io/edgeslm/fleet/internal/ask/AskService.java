@@ -13,26 +13,33 @@ import io.edgeslm.protocol.Reply;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 
 /**
  * Forwards an operator's question to a node over MQTT 5 request/response (contract: the {@code ask}
- * channel of docs/asyncapi.yaml) and collects the streamed parts and the final reply. Replies come
- * to this replica's own topic {@code fleet/v1/{clientId}/reply}, matched by correlation data. At
- * most {@value #MAX_PENDING} questions are open at once.
+ * channel of docs/asyncapi.yaml) and hands the streamed parts and the final reply to the caller as
+ * they arrive. Replies come to this replica's own topic {@code fleet/v1/{clientId}/reply}, matched
+ * by correlation data. At most {@value #MAX_PENDING} questions are open at once, and each buffers
+ * at most {@value #MAX_BUFFERED_PARTS} parts its reader has not taken yet (further parts are
+ * dropped: the final answer repeats the whole text, so nothing is lost but the early view).
  */
 public final class AskService {
 
   public static final int MAX_PENDING = 256;
+
+  public static final int MAX_BUFFERED_PARTS = 1024;
 
   /**
    * What came back.
@@ -44,13 +51,108 @@ public final class AskService {
    */
   public record AskResult(String id, List<String> parts, Answer answer, ErrorReply error) {}
 
-  private record Pending(
-      List<String> parts, Consumer<String> onPart, CompletableFuture<Reply> done) {}
+  /** The controller cannot take another question now; retry after a few seconds. */
+  public static final class TooManyQuestionsException extends Exception {
+    TooManyQuestionsException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * One open question. Read its replies with {@link #next}; close it when done (also on failure),
+   * which forgets it, so late replies are dropped.
+   */
+  public final class Exchange implements AutoCloseable {
+    private final String id;
+    private final Instant deadline;
+    // Parts plus room for the final reply, which is never dropped.
+    private final BlockingQueue<Reply> replies = new ArrayBlockingQueue<>(MAX_BUFFERED_PARTS + 1);
+    private final CompletableFuture<Void> sent;
+    private int nextSeq;
+    private boolean ended;
+
+    private Exchange(String id, Instant deadline, CompletableFuture<Void> sent) {
+      this.id = id;
+      this.deadline = deadline;
+      this.sent = sent;
+    }
+
+    public String id() {
+      return id;
+    }
+
+    public Instant deadline() {
+      return deadline;
+    }
+
+    /**
+     * The next reply: an {@link AnswerPart}, then finally an {@link Answer} or {@link ErrorReply}.
+     *
+     * @param until wait at most until this instant (capped at the question's deadline)
+     * @return the reply, or null if none came by {@code until}
+     * @throws IllegalStateException if the question could not be published to the broker
+     */
+    public Reply next(Instant until) throws InterruptedException {
+      Instant end = until.isAfter(deadline) ? deadline : until;
+      while (true) {
+        if (sent.isCompletedExceptionally()) {
+          Throwable cause = sent.exceptionNow();
+          throw new IllegalStateException(
+              "The question could not be published to the broker ("
+                  + cause.getMessage()
+                  + "). Check the controller's MQTT connection (GET /q/health/ready) and ask"
+                  + " again.",
+              cause);
+        }
+        long left = Duration.between(clock.instant(), end).toMillis();
+        if (left <= 0) {
+          return replies.poll();
+        }
+        // Wake up at least every second to notice a failed publish.
+        Reply r = replies.poll(Math.min(left, 1000), TimeUnit.MILLISECONDS);
+        if (r != null) {
+          return r;
+        }
+      }
+    }
+
+    /** Whether the question's deadline has passed. */
+    public boolean expired() {
+      return !clock.instant().isBefore(deadline);
+    }
+
+    private synchronized void accept(Reply r) {
+      if (ended) {
+        return;
+      }
+      if (r instanceof AnswerPart part) {
+        // QoS 1 may redeliver: a part already seen is dropped.
+        if (part.seq() < nextSeq) {
+          return;
+        }
+        nextSeq = part.seq() + 1;
+        if (replies.size() >= MAX_BUFFERED_PARTS) {
+          droppedParts.incrementAndGet();
+          return;
+        }
+        replies.offer(r);
+      } else {
+        ended = true;
+        replies.offer(r);
+      }
+    }
+
+    @Override
+    public void close() {
+      pending.remove(id);
+    }
+  }
 
   private final MqttTransport mqtt;
   private final String replyTopic;
   private final Clock clock;
-  private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+  private final Map<String, Exchange> pending = new ConcurrentHashMap<>();
+  private final AtomicLong droppedParts = new AtomicLong();
 
   public AskService(MqttTransport mqtt, String clientId, Clock clock) {
     this.mqtt = mqtt;
@@ -59,43 +161,79 @@ public final class AskService {
     mqtt.subscribe(replyTopic, 1, this::onReply);
   }
 
+  /** Parts dropped because a reader fell {@value #MAX_BUFFERED_PARTS} parts behind. */
+  public long droppedParts() {
+    return droppedParts.get();
+  }
+
+  /** Questions open now. */
+  public int open() {
+    return pending.size();
+  }
+
+  /**
+   * Publishes a streamed question and returns the open exchange; the node's replies are queued for
+   * {@link Exchange#next}. The question carries {@code expiresAt} and MQTT message expiry, so a
+   * node that comes back after the deadline does not answer it.
+   *
+   * @throws TooManyQuestionsException if {@value #MAX_PENDING} questions are open already
+   */
+  public Exchange open(NodeTopics node, String text, Duration timeout)
+      throws TooManyQuestionsException {
+    if (pending.size() >= MAX_PENDING) {
+      throw new TooManyQuestionsException(
+          "The controller has "
+              + MAX_PENDING
+              + " questions open, its limit. Retry in a few seconds.");
+    }
+    String id = "fq-" + UUID.randomUUID();
+    Instant deadline = clock.instant().plus(timeout);
+    Question q = new Question(Protocol.SCHEMA_VERSION, id, text, null, true, deadline);
+    CompletableFuture<Void> sent = new CompletableFuture<>();
+    Exchange x = new Exchange(id, deadline, sent);
+    pending.put(id, x);
+    mqtt.publishRequest(
+            node.ask(),
+            Json.write(q),
+            replyTopic,
+            id.getBytes(StandardCharsets.UTF_8),
+            Math.max(1, timeout.toSeconds()))
+        .whenComplete(
+            (ok, e) -> {
+              if (e != null) {
+                sent.completeExceptionally(e);
+              } else {
+                sent.complete(null);
+              }
+            });
+    return x;
+  }
+
   /**
    * Asks and waits for the final reply.
    *
-   * @param onPart called with each streamed part as it arrives (may be a no-op)
    * @throws TimeoutException if no final reply came within {@code timeout}
-   * @throws IllegalStateException if too many questions are open
+   * @throws TooManyQuestionsException if too many questions are open
+   * @throws IllegalStateException if the question could not be published
    */
-  public AskResult ask(NodeTopics node, String text, Duration timeout, Consumer<String> onPart)
-      throws TimeoutException, InterruptedException {
-    if (pending.size() >= MAX_PENDING) {
-      throw new IllegalStateException(
-          "Too many questions are open (" + MAX_PENDING + "). Retry in a few seconds.");
-    }
-    String id = "fq-" + UUID.randomUUID();
-    Question q =
-        new Question(Protocol.SCHEMA_VERSION, id, text, null, true, clock.instant().plus(timeout));
-    Pending p = new Pending(new ArrayList<>(), onPart, new CompletableFuture<>());
-    pending.put(id, p);
-    try {
-      mqtt.publishRequest(
-          node.ask(),
-          Json.write(q),
-          replyTopic,
-          id.getBytes(StandardCharsets.UTF_8),
-          Math.max(1, timeout.toSeconds()));
-      Reply r = p.done().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      synchronized (p) {
-        return new AskResult(
-            id,
-            List.copyOf(p.parts()),
-            r instanceof Answer a ? a : null,
-            r instanceof ErrorReply e ? e : null);
+  public AskResult ask(NodeTopics node, String text, Duration timeout)
+      throws TimeoutException, InterruptedException, TooManyQuestionsException {
+    try (Exchange x = open(node, text, timeout)) {
+      List<String> parts = new ArrayList<>();
+      while (true) {
+        Reply r = x.next(x.deadline());
+        switch (r) {
+          case null ->
+              throw new TimeoutException("no final reply within " + timeout.toSeconds() + " s");
+          case AnswerPart p -> parts.add(p.text());
+          case Answer a -> {
+            return new AskResult(x.id(), List.copyOf(parts), a, null);
+          }
+          case ErrorReply e -> {
+            return new AskResult(x.id(), List.copyOf(parts), null, e);
+          }
+        }
       }
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("the question could not be sent: " + e.getCause(), e);
-    } finally {
-      pending.remove(id);
     }
   }
 
@@ -108,17 +246,9 @@ public final class AskService {
       return;
     }
     String id = corr != null ? new String(corr, StandardCharsets.UTF_8) : r.id();
-    Pending p = id == null ? null : pending.get(id);
-    if (p == null) {
-      return;
-    }
-    if (r instanceof AnswerPart part) {
-      synchronized (p) {
-        p.parts().add(part.text());
-      }
-      p.onPart().accept(part.text());
-    } else {
-      p.done().complete(r);
+    Exchange x = id == null ? null : pending.get(id);
+    if (x != null) {
+      x.accept(r);
     }
   }
 }

@@ -6,14 +6,11 @@ import io.edgeslm.fleet.FleetNotFoundException;
 import io.edgeslm.fleet.Role;
 import io.edgeslm.fleet.internal.app.ControllerBean;
 import io.edgeslm.fleet.internal.app.FleetController;
-import io.edgeslm.fleet.internal.ask.AskService;
 import io.edgeslm.fleet.internal.store.HealthPoint;
 import io.edgeslm.fleet.internal.store.JournalRow;
 import io.edgeslm.fleet.internal.store.NodeFilter;
 import io.edgeslm.fleet.internal.store.NodeRow;
 import io.edgeslm.fleet.internal.store.Page;
-import io.edgeslm.protocol.Question;
-import io.edgeslm.protocol.Topics;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DefaultValue;
@@ -23,13 +20,15 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeoutException;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /** Fleet inventory: summary, nodes, health history, journal, asking a node. */
@@ -148,43 +147,29 @@ public class FleetApi {
   @POST
   @Path("/nodes/{id}/ask")
   @Consumes(MediaType.APPLICATION_JSON)
+  @Produces({MediaType.APPLICATION_JSON, AskRelay.EVENT_STREAM})
   @Requires(Role.OPERATOR)
-  @Operation(summary = "Ask a node's model a question over MQTT request/response")
-  public AskService.AskResult ask(@PathParam("id") String id, AskRequest request)
+  @Operation(
+      summary = "Ask a node's model a question over MQTT request/response",
+      description =
+          "With 'Accept: text/event-stream' the node's replies stream as server-sent events as"
+              + " they arrive: 'question' (id, node, deadline), 'part' (seq, text) per streamed"
+              + " piece, then 'answer' (the node's final answer) or 'problem' (RFC 9457: node-busy,"
+              + " node-error, node-timeout). Otherwise the final answer is returned as JSON and"
+              + " every other outcome is a problem: node-offline or busy (503), node-busy (503"
+              + " with Retry-After), node-error (502), node-timeout (504).")
+  public Response ask(@PathParam("id") String id, AskRequest request, @Context HttpHeaders headers)
       throws FleetException, InterruptedException {
-    if (request == null
-        || request.question() == null
-        || request.question().isBlank()
-        || request.question().length() > Question.MAX_QUESTION_CHARS) {
-      throw new FleetInputException(
-          "question must be 1 to " + Question.MAX_QUESTION_CHARS + " characters.");
-    }
-    int timeout = request.timeoutSeconds() == null ? 30 : request.timeoutSeconds();
-    if (timeout < 1 || timeout > 120) {
-      throw new FleetInputException(
-          "timeoutSeconds must be between 1 and 120: got " + timeout + ".");
-    }
     FleetController c = c();
-    NodeRow node = c.nodes().node(id).orElseThrow(() -> notFound(id));
-    try {
-      return c.ask()
-          .ask(
-              Topics.node(node.site(), node.nodeId()),
-              request.question(),
-              Duration.ofSeconds(timeout),
-              part -> {});
-    } catch (TimeoutException e) {
-      throw new io.edgeslm.fleet.FleetConflictException(
-          "Node '"
-              + id
-              + "' did not answer within "
-              + timeout
-              + " s (status "
-              + node.status()
-              + "). Check that it is online, or ask again with a longer timeoutSeconds.",
-          e);
-    } catch (IllegalStateException e) {
-      throw new io.edgeslm.fleet.FleetConflictException(e.getMessage(), e);
+    AskRelay.Checked q =
+        AskRelay.check(
+            c,
+            id,
+            request == null ? null : request.question(),
+            request == null ? null : request.timeoutSeconds());
+    if (AskRelay.wantsStream(headers)) {
+      return AskRelay.stream(c, q, "/api/v1/nodes/" + id + "/ask");
     }
+    return Response.ok(AskRelay.ask(c, q), MediaType.APPLICATION_JSON).build();
   }
 }

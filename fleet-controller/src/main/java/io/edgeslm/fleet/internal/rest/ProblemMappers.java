@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import io.edgeslm.fleet.FleetException;
 import io.edgeslm.fleet.FleetStorageException;
+import io.edgeslm.fleet.FleetUnavailableException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.Response;
@@ -24,6 +25,9 @@ public class ProblemMappers {
 
   @ServerExceptionMapper
   public Response fleet(FleetException e) {
+    if (e instanceof FleetUnavailableException u) {
+      return Problem.unavailable(u, path());
+    }
     int status =
         switch (e.problemKey()) {
           case "invalid-request" -> 400;
@@ -96,7 +100,9 @@ public class ProblemMappers {
       case 413 -> "Payload too large";
       case 415 -> "Unsupported media type";
       case 422 -> "Bundle rejected";
+      case 502 -> "Node failed";
       case 503 -> "Unavailable";
+      case 504 -> "Node timed out";
       default -> status >= 500 ? "Internal error" : "Error";
     };
   }

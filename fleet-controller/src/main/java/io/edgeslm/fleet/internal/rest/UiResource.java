@@ -2,6 +2,8 @@ package io.edgeslm.fleet.internal.rest;
 
 import io.edgeslm.fleet.AuditEvent;
 import io.edgeslm.fleet.BundleInfo;
+import io.edgeslm.fleet.FleetInputException;
+import io.edgeslm.fleet.FleetUnavailableException;
 import io.edgeslm.fleet.GateResult;
 import io.edgeslm.fleet.Role;
 import io.edgeslm.fleet.RolloutState;
@@ -16,8 +18,6 @@ import io.edgeslm.fleet.internal.store.HealthPoint;
 import io.edgeslm.fleet.internal.store.NodeFilter;
 import io.edgeslm.fleet.internal.store.NodeRow;
 import io.edgeslm.fleet.internal.store.Page;
-import io.edgeslm.protocol.Question;
-import io.edgeslm.protocol.Topics;
 import io.quarkus.qute.Template;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -29,6 +29,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -187,30 +188,30 @@ public class UiResource {
   @Operation(hidden = true)
   public String ask(@PathParam("id") String id, @FormParam("question") String question)
       throws Exception {
+    // Without JavaScript the form posts here and the page shows the final answer.
     FleetController c = c();
-    NodeRow row = c.nodes().node(id).orElseThrow(() -> FleetApi.notFound(id));
-    if (question == null || question.isBlank() || question.length() > Question.MAX_QUESTION_CHARS) {
-      return renderNode(
-          id, "Type a question of 1 to " + Question.MAX_QUESTION_CHARS + " characters.");
-    }
+    c.nodes().node(id).orElseThrow(() -> FleetApi.notFound(id));
     String answer;
     try {
-      AskService.AskResult r =
-          c.ask()
-              .ask(
-                  Topics.node(row.site(), row.nodeId()), question, Duration.ofSeconds(30), p -> {});
-      answer =
-          r.answer() != null
-              ? r.answer().answer()
-              : "The node refused: "
-                  + r.error().message()
-                  + " ("
-                  + r.error().code().wireName()
-                  + ")";
-    } catch (java.util.concurrent.TimeoutException e) {
-      answer = "The node did not answer within 30 s. Check that it is online.";
+      AskService.AskResult r = AskRelay.ask(c, AskRelay.check(c, id, question, 30));
+      answer = r.answer().answer();
+    } catch (FleetInputException | FleetUnavailableException e) {
+      answer = e.getMessage();
     }
     return renderNode(id, answer);
+  }
+
+  @POST
+  @Path("/nodes/{id}/ask/stream")
+  @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
+  @Produces(AskRelay.EVENT_STREAM)
+  @Requires(Role.OPERATOR)
+  @Operation(hidden = true)
+  public Response askStream(@PathParam("id") String id, @FormParam("question") String question)
+      throws Exception {
+    // The node page's script posts here and shows the events as they arrive.
+    FleetController c = c();
+    return AskRelay.stream(c, AskRelay.check(c, id, question, 30), "/ui/nodes/" + id + "/ask");
   }
 
   /** One wave's row in the rollout page. */
