@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -43,6 +44,8 @@ public interface AgentConfig {
   Journal journal();
 
   Demo demo();
+
+  Updates updates();
 
   /**
    * Where to write the broker URL and topics once started (a properties file), so that tools such
@@ -274,5 +277,84 @@ public interface AgentConfig {
     /** Period between two simulated readings. */
     @WithDefault("1s")
     Duration period();
+  }
+
+  /**
+   * Model updates over MQTT and from a USB stick (docs/updates.md). On when a trust store or pinned
+   * keys are configured, unless {@code enabled} says otherwise.
+   */
+  interface Updates {
+    /** Absent: on exactly when {@code trust-store} or {@code pinned-keys} is set. */
+    Optional<Boolean> enabled();
+
+    /** The model store, staging area and update journal (one file system). */
+    @WithName("data-dir")
+    @WithDefault("${java.io.tmpdir}/edgeslm-agent/data")
+    String dataDir();
+
+    /** A signed trust root (JSON, {@code model-signing trust init}) naming the release keys. */
+    @WithName("trust-store")
+    Optional<String> trustStore();
+
+    /** PEM public keys of the release managers, pinned (instead of a trust store). */
+    @WithName("pinned-keys")
+    Optional<List<String>> pinnedKeys();
+
+    /** The release channel this node follows for its model ({@code edgeslm.agent.model.name}). */
+    @WithDefault("stable")
+    String channel();
+
+    /** The directory a USB stick is mounted on; absent: no side-loading. */
+    @WithName("usb.watch-dir")
+    Optional<String> usbWatchDir();
+
+    /** How often the USB directory is looked at. */
+    @WithName("usb.poll-interval")
+    @WithDefault("5s")
+    Duration usbPollInterval();
+
+    /** How long installing one bundle from a stick may take before its result says timeout. */
+    @WithName("usb.timeout")
+    @WithDefault("1h")
+    Duration usbTimeout();
+
+    /** How long a new model is watched before it is committed. */
+    @WithDefault("5m")
+    Duration soak();
+
+    /** Interval between health samples during the soak. */
+    @WithName("soak-sample")
+    @WithDefault("10s")
+    Duration soakSample();
+
+    /** Consecutive not-ready samples that fail the soak. */
+    @WithName("soak-max-not-ready")
+    @WithDefault("3")
+    int soakMaxNotReady();
+
+    /** Error rate (0..1) above which the soak fails, once {@code soak-min-requests} ran. */
+    @WithName("soak-max-error-rate")
+    @WithDefault("0.2")
+    double soakMaxErrorRate();
+
+    /** Requests needed before the error rate and speed are judged. */
+    @WithName("soak-min-requests")
+    @WithDefault("5")
+    long soakMinRequests();
+
+    /** Slowest acceptable speed, as a fraction of the previous model's tokens/s. */
+    @WithName("soak-min-speed-ratio")
+    @WithDefault("0.5")
+    double soakMinSpeedRatio();
+
+    /** Free bytes to keep beyond twice the bundle size before accepting an update. */
+    @WithName("disk-margin-bytes")
+    @WithDefault("268435456")
+    long diskMarginBytes();
+
+    /** {@code auto}, {@code side-by-side} or {@code stop-first} (inference's SwapMode). */
+    @WithName("swap-mode")
+    @WithDefault("auto")
+    String swapMode();
   }
 }

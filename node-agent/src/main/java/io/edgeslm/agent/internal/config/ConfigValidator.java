@@ -3,6 +3,7 @@ package io.edgeslm.agent.internal.config;
 import io.edgeslm.agent.AgentConfig;
 import io.edgeslm.agent.AgentConfigException;
 import io.edgeslm.agent.internal.sensor.SensorSpec;
+import io.edgeslm.inference.SwapMode;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -216,8 +217,111 @@ public final class ConfigValidator {
           "journal.max-bytes", Long.toString(journal.maxBytes()), "between 4096 and 2^40");
     }
 
+    Optional<UpdateConfig> updates = updates(config);
+
     return new ValidatedConfig(
-        nodeId, config.site(), labels, brokerUrl, sensors, modelPath, simulator, journalDir);
+        nodeId,
+        config.site(),
+        labels,
+        brokerUrl,
+        sensors,
+        modelPath,
+        simulator,
+        journalDir,
+        updates);
+  }
+
+  private static Optional<UpdateConfig> updates(AgentConfig config) throws AgentConfigException {
+    AgentConfig.Updates u = config.updates();
+    Optional<String> trustStore = u.trustStore().filter(s -> !s.isBlank());
+    List<String> pinned =
+        u.pinnedKeys().orElse(List.of()).stream().filter(s -> !s.isBlank()).toList();
+    boolean trustConfigured = trustStore.isPresent() || !pinned.isEmpty();
+    boolean on = u.enabled().orElse(trustConfigured);
+    if (!on) {
+      return Optional.empty();
+    }
+    if (!trustConfigured) {
+      throw invalid(
+          "updates.enabled",
+          "true",
+          "a trust store (updates.trust-store) or pinned release keys (updates.pinned-keys) to"
+              + " verify bundles with; without one no update can be trusted");
+    }
+    if (trustStore.isPresent() && !pinned.isEmpty()) {
+      throw invalid(
+          "updates.pinned-keys",
+          String.join(",", pinned),
+          "either a trust store or pinned keys, not both");
+    }
+    existingFile("updates.trust-store", trustStore);
+    List<Path> keys = new ArrayList<>();
+    for (String k : pinned) {
+      existingFile("updates.pinned-keys", Optional.of(k));
+      keys.add(path("updates.pinned-keys", k));
+    }
+    String model = config.model().name().orElse("");
+    if (model.isEmpty()) {
+      throw invalid(
+          "model.name",
+          "(none)",
+          "the name of the model this node runs when updates are on (the signed release's"
+              + " 'model'); assignments and bundles for other models are refused");
+    }
+    if (!IDENTIFIER.matcher(u.channel()).matches()) {
+      throw invalid("updates.channel", u.channel(), "1-128 letters, digits, '.', '_', ':' or '-'");
+    }
+    Optional<Path> usb = Optional.empty();
+    if (u.usbWatchDir().isPresent() && !u.usbWatchDir().get().isBlank()) {
+      usb = Optional.of(path("updates.usb.watch-dir", u.usbWatchDir().get()));
+    }
+    duration(
+        "updates.usb.poll-interval",
+        u.usbPollInterval(),
+        Duration.ofMillis(100),
+        Duration.ofHours(1));
+    duration("updates.usb.timeout", u.usbTimeout(), Duration.ofSeconds(10), Duration.ofDays(1));
+    duration("updates.soak", u.soak(), Duration.ZERO, Duration.ofDays(7));
+    duration("updates.soak-sample", u.soakSample(), Duration.ofMillis(50), Duration.ofHours(1));
+    range("updates.soak-max-not-ready", u.soakMaxNotReady(), 1, 1000);
+    if (!(u.soakMaxErrorRate() >= 0 && u.soakMaxErrorRate() <= 1)) {
+      throw invalid(
+          "updates.soak-max-error-rate", Double.toString(u.soakMaxErrorRate()), "between 0 and 1");
+    }
+    range("updates.soak-min-requests", u.soakMinRequests(), 1, 1_000_000);
+    if (!(u.soakMinSpeedRatio() >= 0 && u.soakMinSpeedRatio() <= 1)) {
+      throw invalid(
+          "updates.soak-min-speed-ratio",
+          Double.toString(u.soakMinSpeedRatio()),
+          "between 0 and 1");
+    }
+    range("updates.disk-margin-bytes", u.diskMarginBytes(), 0, 1L << 50);
+    SwapMode swap =
+        switch (u.swapMode().toLowerCase(Locale.ROOT)) {
+          case "auto" -> SwapMode.AUTO;
+          case "side-by-side" -> SwapMode.SIDE_BY_SIDE;
+          case "stop-first" -> SwapMode.STOP_FIRST;
+          default ->
+              throw invalid("updates.swap-mode", u.swapMode(), "auto, side-by-side or stop-first");
+        };
+    return Optional.of(
+        new UpdateConfig(
+            path("updates.data-dir", u.dataDir()),
+            trustStore.map(Path::of),
+            keys,
+            model,
+            u.channel(),
+            usb,
+            u.usbPollInterval(),
+            u.usbTimeout(),
+            u.soak(),
+            u.soakSample(),
+            u.soakMaxNotReady(),
+            u.soakMaxErrorRate(),
+            u.soakMinRequests(),
+            u.soakMinSpeedRatio(),
+            u.diskMarginBytes(),
+            swap));
   }
 
   /** The host name as a topic level: characters outside the allowed set become '-'. */

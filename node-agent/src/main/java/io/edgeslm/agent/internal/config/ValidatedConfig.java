@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param modelPath the model file or bundle directory, or empty for rule-based mode
  * @param simulator whether the demo sensor simulator runs
  * @param journalDir the journal directory
+ * @param updates the checked update settings, present when updates are on
  */
 public record ValidatedConfig(
     String nodeId,
@@ -28,7 +29,8 @@ public record ValidatedConfig(
     List<SensorSpec> sensors,
     Optional<Path> modelPath,
     boolean simulator,
-    Path journalDir) {
+    Path journalDir,
+    Optional<UpdateConfig> updates) {
 
   public ValidatedConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -38,6 +40,7 @@ public record ValidatedConfig(
     sensors = List.copyOf(sensors);
     Objects.requireNonNull(modelPath, "modelPath");
     Objects.requireNonNull(journalDir, "journalDir");
+    Objects.requireNonNull(updates, "updates");
   }
 
   /** Whether the agent runs its own broker. */

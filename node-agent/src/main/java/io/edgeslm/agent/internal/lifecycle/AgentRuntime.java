@@ -24,6 +24,9 @@ import io.edgeslm.agent.internal.sensor.SensorSpec;
 import io.edgeslm.agent.internal.sensor.SensorStore;
 import io.edgeslm.agent.internal.serving.ServingTasks;
 import io.edgeslm.agent.internal.serving.ServingTasksFactory;
+import io.edgeslm.agent.internal.store.StoredModel;
+import io.edgeslm.agent.internal.update.NodeProfile;
+import io.edgeslm.agent.internal.update.UpdateService;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeBirth;
 import io.edgeslm.protocol.NodeHealth;
@@ -44,6 +47,7 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -88,6 +92,7 @@ public class AgentRuntime {
   private volatile Journal journal;
   private volatile JournalDrainer drainer;
   private volatile ServingTasks serving;
+  private volatile UpdateService updates;
   private volatile MqttTransport transport;
   private volatile QuestionService questions;
   private volatile SensorStore sensors;
@@ -155,10 +160,12 @@ public class AgentRuntime {
     }
 
     sensors = new SensorStore(checked.sensors());
+    ServingTasksFactory.Start first = firstModel();
     serving =
         servingFactory.open(
             checked,
             config.model(),
+            first,
             () -> SensorSnapshot.of(sensors, clock.instant()),
             clock,
             () -> {
@@ -253,6 +260,11 @@ public class AgentRuntime {
         });
     registerMetrics();
     transport.start();
+    if (updates != null) {
+      // The engine activates the store's model on the serving stack the Q&A and reports use.
+      updates.start(
+          serving.modelRuntime(), brokerUrl, checked.nodeId() + "-update", checked.modelPath());
+    }
 
     long healthMs = config.health().interval().toMillis();
     timers.scheduleAtFixedRate(this::journalHealth, healthMs, healthMs, TimeUnit.MILLISECONDS);
@@ -282,6 +294,50 @@ public class AgentRuntime {
         Banner.text(checked, topics, brokerUrl, serving, config.demo().period(), managementPort));
   }
 
+  /**
+   * What to serve first. With updates on, the store's verified active model wins over the
+   * configured path, which only seeds the store the first time (a signed bundle directory is
+   * imported through the update gate; a plain GGUF file is served as configured, outside the store,
+   * until an update replaces it).
+   */
+  private ServingTasksFactory.Start firstModel() throws AgentConfigException {
+    if (checked.updates().isEmpty()) {
+      return checked
+          .modelPath()
+          .<ServingTasksFactory.Start>map(ServingTasksFactory.Start.PlainGguf::new)
+          .orElse(new ServingTasksFactory.Start.Rules());
+    }
+    updates =
+        UpdateService.open(
+            checked.updates().get(),
+            new NodeProfile(
+                checked.nodeId(),
+                UpdateService.architecture(),
+                config.deviceClass(),
+                SystemProbe.ramTotalBytes() >> 20,
+                checked.labels(),
+                agentVersion,
+                Map.of()),
+            topics,
+            clock);
+    Optional<StoredModel> active = updates.active();
+    if (active.isPresent()) {
+      LOG.infof("Serving the model store's active model %s", active.get().describe());
+      return new ServingTasksFactory.Start.Awaiting(
+          "model loading: " + active.get().describe() + " from the model store");
+    }
+    if (checked.modelPath().isPresent()) {
+      Path path = checked.modelPath().get();
+      if (UpdateService.isBundle(path)) {
+        LOG.infof("The model store is empty: importing the configured bundle %s", path);
+        return new ServingTasksFactory.Start.Awaiting(
+            "model loading: importing the configured bundle " + path);
+      }
+      return new ServingTasksFactory.Start.PlainGguf(path);
+    }
+    return new ServingTasksFactory.Start.Rules();
+  }
+
   /** Stops everything; safe to call twice. */
   public synchronized void stop() {
     started = false;
@@ -297,6 +353,11 @@ public class AgentRuntime {
     }
     if (drainer != null) {
       drainer.close();
+    }
+    UpdateService u = updates;
+    updates = null;
+    if (u != null) {
+      u.close();
     }
     if (transport != null) {
       transport.close(Json.write(NodeStatus.shutdown(clock.instant())));
@@ -379,7 +440,11 @@ public class AgentRuntime {
         questions.refused() + serving.errors() + reports.failed(),
         Math.min(SystemProbe.ramUsedBytes(), total),
         total,
-        SystemProbe.diskFreeBytes(checked.modelPath().orElse(checked.journalDir())),
+        SystemProbe.diskFreeBytes(
+            checked
+                .updates()
+                .map(u -> u.dataDir())
+                .orElse(checked.modelPath().orElse(checked.journalDir()))),
         SystemProbe.cpuTemperatureC().isPresent()
             ? SystemProbe.cpuTemperatureC().getAsDouble()
             : null,
@@ -437,6 +502,11 @@ public class AgentRuntime {
 
   public Optional<Journal> journal() {
     return Optional.ofNullable(journal);
+  }
+
+  /** The update side, when updates are on and the agent runs. */
+  public Optional<UpdateService> updates() {
+    return Optional.ofNullable(updates);
   }
 
   private void registerMetrics() {

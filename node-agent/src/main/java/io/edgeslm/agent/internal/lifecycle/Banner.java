@@ -42,7 +42,11 @@ final class Banner {
             serving
                 .model()
                 .map(m -> "model " + m.name() + " v" + m.version() + " (" + m.digest() + ")")
-                .orElse("rules (no model configured)"))
+                .orElse(
+                    serving
+                        .notReadyReason()
+                        .map(why -> "rules until the model is ready (" + why + ")")
+                        .orElse("rules (no model configured)")))
         .append('\n');
     b.append("  Sensors: ").append(config.sensors().size());
     if (config.simulator()) {

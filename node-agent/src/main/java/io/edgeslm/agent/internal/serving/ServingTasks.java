@@ -2,6 +2,7 @@ package io.edgeslm.agent.internal.serving;
 
 import io.edgeslm.agent.internal.qa.Answerer;
 import io.edgeslm.agent.internal.report.ReportWriter;
+import io.edgeslm.agent.internal.update.ModelRuntime;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.Source;
 import java.util.Optional;
@@ -45,6 +46,12 @@ public interface ServingTasks extends AutoCloseable {
 
   /** Requests that ended in an error or a fallback since start. */
   long errors();
+
+  /**
+   * The serving stack as the update engine drives it: activations swap the model that answers
+   * questions and writes reports here, so there is one inference scheduler per agent.
+   */
+  ModelRuntime modelRuntime();
 
   @Override
   void close();

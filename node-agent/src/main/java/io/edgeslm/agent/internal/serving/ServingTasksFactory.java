@@ -4,6 +4,8 @@ import io.edgeslm.agent.AgentConfig;
 import io.edgeslm.agent.AgentConfigException;
 import io.edgeslm.agent.internal.config.ValidatedConfig;
 import io.edgeslm.agent.internal.sensor.SensorSnapshot;
+import io.edgeslm.inference.EngineConfig;
+import io.edgeslm.inference.SwapMode;
 import io.edgeslm.inference.TaskLimits;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Files;
@@ -16,54 +18,73 @@ import java.util.function.Supplier;
 @ApplicationScoped
 public class ServingTasksFactory {
 
+  /** What the serving stack starts with. */
+  public sealed interface Start {
+    /** Rules only, until (if ever) the update engine activates a model. */
+    record Rules() implements Start {}
+
+    /** The operator's plain GGUF file, loaded in the background now (today's behaviour). */
+    record PlainGguf(Path gguf) implements Start {}
+
+    /** A model the update engine is about to activate (the store's); not ready until then. */
+    record Awaiting(String why) implements Start {}
+  }
+
   /**
-   * @param checked the checked configuration (model path)
+   * @param checked the checked configuration (model path, update settings)
    * @param model the model settings
+   * @param start what to serve first
    * @param snapshots current sensor windows
    * @param clock wall clock
    * @param onModelChange called after a model became active (to publish a new birth message)
-   * @throws AgentConfigException when the model path is not a GGUF file
+   * @throws AgentConfigException when a plain model path is not a GGUF file
    */
   public ServingTasks open(
       ValidatedConfig checked,
       AgentConfig.Model model,
+      Start start,
       Supplier<SensorSnapshot> snapshots,
       Clock clock,
       Runnable onModelChange)
       throws AgentConfigException {
     Optional<TaskServing.ModelPlan> plan = Optional.empty();
-    if (checked.modelPath().isPresent()) {
-      Path gguf = checked.modelPath().get();
-      if (!Files.isRegularFile(gguf)) {
-        throw new AgentConfigException(
-            "edgeslm.agent.model.path",
-            "Invalid configuration edgeslm.agent.model.path='"
-                + gguf
-                + "': expected a GGUF model file. Point it at the .gguf file (bundle directories"
-                + " are installed by the update path).",
-            null);
+    Optional<String> awaited = Optional.empty();
+    switch (start) {
+      case Start.PlainGguf p -> {
+        if (!Files.isRegularFile(p.gguf())) {
+          throw new AgentConfigException(
+              "edgeslm.agent.model.path",
+              "Invalid configuration edgeslm.agent.model.path='"
+                  + p.gguf()
+                  + "': expected a GGUF model file, or a signed bundle directory with updates on"
+                  + " (edgeslm.agent.updates.trust-store or pinned-keys set). Point it at the"
+                  + " .gguf file, or configure the release keys.",
+              null);
+        }
+        plan = Optional.of(new TaskServing.ModelPlan(p.gguf(), model.name(), model.version()));
       }
-      int threads =
-          model.threads() == 0 ? Runtime.getRuntime().availableProcessors() : model.threads();
-      TaskLimits d = TaskLimits.qaDefaults();
-      TaskLimits qa =
-          new TaskLimits(
-              model.answerTokens(),
-              model.answerDeadline(),
-              d.contextTokens(),
-              model.temperature().orElse(d.temperature()),
-              model.seed().orElse(d.seed()));
-      plan =
-          Optional.of(
-              new TaskServing.ModelPlan(
-                  gguf,
-                  model.name(),
-                  model.version(),
-                  threads,
-                  model.context(),
-                  qa,
-                  TaskLimits.reportDefaults().withNPredict(model.reportTokens())));
+      case Start.Awaiting a -> awaited = Optional.of(a.why());
+      case Start.Rules r -> {}
     }
-    return new TaskServing(clock, snapshots, plan, onModelChange);
+    int threads =
+        model.threads() == 0 ? Runtime.getRuntime().availableProcessors() : model.threads();
+    TaskLimits d = TaskLimits.qaDefaults();
+    TaskLimits qa =
+        new TaskLimits(
+            model.answerTokens(),
+            model.answerDeadline(),
+            d.contextTokens(),
+            model.temperature().orElse(d.temperature()),
+            model.seed().orElse(d.seed()));
+    SwapMode swap = checked.updates().map(u -> u.swapMode()).orElse(SwapMode.AUTO);
+    TaskServing.Settings settings =
+        new TaskServing.Settings(
+            threads,
+            model.context(),
+            qa,
+            TaskLimits.reportDefaults().withNPredict(model.reportTokens()),
+            swap,
+            EngineConfig.WorkerBackend.defaults());
+    return new TaskServing(clock, snapshots, settings, plan, awaited, onModelChange);
   }
 }

@@ -3,9 +3,10 @@ package io.edgeslm.agent.internal.serving;
 import io.edgeslm.agent.internal.qa.Answerer;
 import io.edgeslm.agent.internal.report.ReportWriter;
 import io.edgeslm.agent.internal.sensor.SensorSnapshot;
+import io.edgeslm.agent.internal.update.ModelRuntime;
+import io.edgeslm.agent.internal.update.SchedulerRuntime;
+import io.edgeslm.agent.internal.update.UpdateException;
 import io.edgeslm.inference.EngineConfig;
-import io.edgeslm.inference.InferenceException;
-import io.edgeslm.inference.ModelSpec;
 import io.edgeslm.inference.OperatorQaTask;
 import io.edgeslm.inference.ReportRules;
 import io.edgeslm.inference.Scheduler;
@@ -13,6 +14,7 @@ import io.edgeslm.inference.SchedulerConfig;
 import io.edgeslm.inference.SchedulerMetrics;
 import io.edgeslm.inference.SensorReportTask;
 import io.edgeslm.inference.SensorWindow;
+import io.edgeslm.inference.SwapMode;
 import io.edgeslm.inference.TaskLimits;
 import io.edgeslm.inference.TaskOutcome;
 import io.edgeslm.protocol.Answer;
@@ -24,6 +26,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
@@ -33,34 +36,48 @@ import org.jboss.logging.Logger;
  * model once it has loaded (in the background, so MQTT, health and rule answers are up while a
  * multi-gigabyte model loads). A model that cannot answer in time, or writes invalid output, is
  * replaced by the rules for that request: the tasks fall back, and this class counts it.
+ *
+ * <p>It is also the update engine's {@link ModelRuntime}: there is one inference {@link Scheduler}
+ * per agent (inside a {@link SchedulerRuntime}), and an activation swaps the model behind it (new
+ * worker, warm-up, activation check, switch) and then relabels the Q&A and report tasks with the
+ * new model's identity, so the next answer names the model that wrote it.
  */
-final class TaskServing implements ServingTasks {
+final class TaskServing implements ServingTasks, ModelRuntime {
 
   private static final Logger LOG = Logger.getLogger(TaskServing.class);
 
-  /** What to load, when a model is configured. */
-  record ModelPlan(
-      Path gguf,
-      Optional<String> name,
-      long version,
+  /** How models are run, whichever model it is. */
+  record Settings(
       int threads,
       int context,
       TaskLimits qaLimits,
-      TaskLimits reportLimits) {
+      TaskLimits reportLimits,
+      SwapMode swapMode,
+      EngineConfig engineConfig) {
+    Settings {
+      Objects.requireNonNull(qaLimits, "qaLimits");
+      Objects.requireNonNull(reportLimits, "reportLimits");
+      Objects.requireNonNull(swapMode, "swapMode");
+      Objects.requireNonNull(engineConfig, "engineConfig");
+    }
+  }
+
+  /** A plain GGUF file the operator configured, loaded at start. */
+  record ModelPlan(Path gguf, Optional<String> name, long version) {
     ModelPlan {
       Objects.requireNonNull(gguf, "gguf");
       Objects.requireNonNull(name, "name");
-      Objects.requireNonNull(qaLimits, "qaLimits");
-      Objects.requireNonNull(reportLimits, "reportLimits");
     }
   }
 
   private final Clock clock;
   private final Supplier<SensorSnapshot> snapshots;
   private final Runnable onModelChange;
+  private final Settings settings;
   private final OperatorQaTask rulesQa;
   private final SensorReportTask rulesReport;
-  private final Optional<ModelPlan> plan;
+  private final SchedulerRuntime runtime;
+  private final Object swapLock = new Object();
   private final AtomicLong fallbacks = new AtomicLong();
   private final Thread loader;
   private volatile Scheduler scheduler;
@@ -70,17 +87,33 @@ final class TaskServing implements ServingTasks {
   private volatile String loadProblem;
   private volatile boolean closed;
 
+  /**
+   * @param plan a plain GGUF to load in the background now, if any
+   * @param awaitedModel why the agent is not ready yet when a model will be activated by the update
+   *     engine (the store's active model), or empty
+   */
   TaskServing(
       Clock clock,
       Supplier<SensorSnapshot> snapshots,
+      Settings settings,
       Optional<ModelPlan> plan,
+      Optional<String> awaitedModel,
       Runnable onModelChange) {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
-    this.plan = Objects.requireNonNull(plan, "plan");
+    this.settings = Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(plan, "plan");
     this.onModelChange = Objects.requireNonNull(onModelChange, "onModelChange");
     this.rulesQa = OperatorQaTask.rulesOnly(clock);
     this.rulesReport = SensorReportTask.rulesOnly(ReportRules.defaults());
+    this.runtime =
+        new SchedulerRuntime(
+            settings.engineConfig(),
+            SchedulerConfig.defaults(),
+            settings.threads(),
+            settings.context(),
+            settings.swapMode());
+    loadProblem = awaitedModel.orElse(null);
     if (plan.isPresent()) {
       loadProblem = "model loading";
       loader = new Thread(() -> load(plan.get()), "model-loader");
@@ -97,31 +130,96 @@ final class TaskServing implements ServingTasks {
       ModelRef ref = ModelIdentity.of(p.gguf(), p.name(), p.version());
       LOG.infof(
           "Loading model %s v%d (%s) from %s", ref.name(), ref.version(), ref.digest(), p.gguf());
-      Scheduler s =
-          Scheduler.open(
-              EngineConfig.WorkerBackend.defaults(),
-              ModelSpec.of(p.gguf(), p.threads(), p.context()),
-              SchedulerConfig.defaults());
-      if (closed) {
-        s.close();
-        return;
+      synchronized (swapLock) {
+        if (scheduler != null || closed) {
+          return; // the update engine activated a model first; it wins
+        }
+        activate(ref, p.gguf(), Optional.empty());
       }
-      scheduler = s;
-      model = ref;
-      modelQa = OperatorQaTask.withModel(s, ref, p.qaLimits(), clock);
-      modelReport = SensorReportTask.withModel(s, ref, ReportRules.defaults(), p.reportLimits());
-      loadProblem = null;
       LOG.infof(
           "Model %s v%d ready after %d ms",
           ref.name(), ref.version(), (System.nanoTime() - start) / 1_000_000);
-      onModelChange.run();
-    } catch (InferenceException | java.io.IOException | RuntimeException e) {
+    } catch (UpdateException | java.io.IOException | RuntimeException e) {
       loadProblem = "model failed to load: " + e.getMessage();
       LOG.errorf(
           "The model %s could not be loaded: %s. Answering with the rules until it is fixed"
               + " (check edgeslm.agent.model.path and the log above).",
           p.gguf(), e.getMessage());
     }
+  }
+
+  // ---- ModelRuntime: the update engine's side ----
+
+  @Override
+  public OptionalDouble activate(Path gguf, Optional<Path> evaluationFile) throws UpdateException {
+    ModelRef ref;
+    try {
+      ref = ModelIdentity.of(gguf, Optional.empty(), 1);
+    } catch (java.io.IOException e) {
+      throw new UpdateException(
+          UpdateException.Fault.MODEL,
+          "model_load_failed",
+          "Cannot read the model file " + gguf + ": " + e.getMessage(),
+          e);
+    }
+    return activate(ref, gguf, evaluationFile);
+  }
+
+  @Override
+  public OptionalDouble activate(ModelRef ref, Path gguf, Optional<Path> evaluationFile)
+      throws UpdateException {
+    OptionalDouble score;
+    synchronized (swapLock) {
+      if (closed) {
+        throw new UpdateException(
+            UpdateException.Fault.LOCAL, "shutting_down", "The agent is shutting down.");
+      }
+      if (scheduler == null && loadProblem == null) {
+        loadProblem = "model loading";
+      }
+      try {
+        score = runtime.activate(gguf, evaluationFile);
+      } catch (UpdateException e) {
+        if (scheduler == null) {
+          loadProblem = "model failed to load: " + e.getMessage();
+        }
+        throw e;
+      }
+      Scheduler s = runtime.scheduler();
+      scheduler = s;
+      modelQa = OperatorQaTask.withModel(s, ref, settings.qaLimits(), clock);
+      modelReport =
+          SensorReportTask.withModel(s, ref, ReportRules.defaults(), settings.reportLimits());
+      model = ref;
+      loadProblem = null;
+      LOG.infof("Serving model %s v%d (%s)", ref.name(), ref.version(), ref.digest());
+    }
+    onModelChange.run();
+    return score;
+  }
+
+  @Override
+  public void unload() {
+    synchronized (swapLock) {
+      modelQa = null;
+      modelReport = null;
+      model = null;
+      scheduler = null;
+      runtime.unload();
+      loadProblem = null; // the rules serve; readiness follows rules-fallback mode
+      LOG.warn("No verified model is left to serve: answering with the rules");
+    }
+    onModelChange.run();
+  }
+
+  @Override
+  public Sample sample() {
+    return runtime.sample();
+  }
+
+  @Override
+  public ModelRuntime modelRuntime() {
+    return this;
   }
 
   @Override
@@ -191,11 +289,6 @@ final class TaskServing implements ServingTasks {
     return Optional.ofNullable(loadProblem);
   }
 
-  /** Whether a configured model finished loading (true when none is configured). */
-  boolean started() {
-    return plan.isEmpty() || model != null;
-  }
-
   @Override
   public boolean alive() {
     // The scheduler restarts a crashed worker itself; it is dead only after giving up.
@@ -241,12 +334,10 @@ final class TaskServing implements ServingTasks {
   @Override
   public void close() {
     closed = true;
-    Scheduler s = scheduler;
-    scheduler = null;
     modelQa = null;
     modelReport = null;
-    if (s != null) {
-      s.close();
-    }
+    scheduler = null;
+    // Closing waits for a swap in progress to finish (it holds the runtime's lock).
+    runtime.close();
   }
 }

@@ -1,5 +1,6 @@
 package io.edgeslm.agent.internal.update;
 
+import io.edgeslm.protocol.ModelRef;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -32,6 +33,17 @@ public interface ModelRuntime extends AutoCloseable {
    *     activation_check_failed}; the model serving before keeps serving
    */
   OptionalDouble activate(Path gguf, Optional<Path> evaluationFile) throws UpdateException;
+
+  /**
+   * As {@link #activate(Path, Optional)}, naming the model being activated so that a runtime that
+   * serves requests can label its answers and reports with it. The default ignores the name.
+   *
+   * @param model the identity of the model in {@code gguf} (the stored bundle's reference)
+   */
+  default OptionalDouble activate(ModelRef model, Path gguf, Optional<Path> evaluationFile)
+      throws UpdateException {
+    return activate(gguf, evaluationFile);
+  }
 
   /** Stops serving any model (no verified model left). */
   void unload();

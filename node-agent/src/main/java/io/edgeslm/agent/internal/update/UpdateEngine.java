@@ -178,7 +178,8 @@ public final class UpdateEngine implements AutoCloseable {
       return;
     }
     try {
-      runtime.activate(store.directory(a.get()).resolve(a.get().modelFile()), Optional.empty());
+      runtime.activate(
+          a.get().ref(), store.directory(a.get()).resolve(a.get().modelFile()), Optional.empty());
     } catch (UpdateException e) {
       LOG.log(Level.WARNING, "The active model " + a.get().describe() + " does not start", e);
       rollbackNow(
@@ -507,6 +508,7 @@ public final class UpdateEngine implements AutoCloseable {
     try {
       score =
           runtime.activate(
+              model.ref(),
               dir.resolve(model.modelFile()),
               Optional.ofNullable(model.evaluationFile()).map(dir::resolve));
     } catch (UpdateException e) {
@@ -574,7 +576,7 @@ public final class UpdateEngine implements AutoCloseable {
       Optional<StoredModel> prev = store.previous();
       if (prev.isPresent()) {
         StoredModel p = prev.get();
-        runtime.activate(store.directory(p).resolve(p.modelFile()), Optional.empty());
+        runtime.activate(p.ref(), store.directory(p).resolve(p.modelFile()), Optional.empty());
       } else {
         runtime.unload();
       }

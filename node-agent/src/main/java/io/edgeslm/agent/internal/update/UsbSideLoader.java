@@ -225,6 +225,21 @@ public final class UsbSideLoader {
    * bounding the count, depth and size before the verifier ever sees it (OMS A7, A9).
    */
   void copy(Path from, Path to) throws IOException, UpdateException {
+    copyBundle(from, to, store);
+  }
+
+  /**
+   * Copies the bundle tree {@code from} into {@code to} (a staging directory of {@code store}) with
+   * the same refusals as a stick: links, special files, {@code ..} names, more than {@value
+   * #MAX_FILES} entries, nesting deeper than {@value #MAX_DEPTH}, more than 64 GiB, or more than
+   * half the free space.
+   *
+   * @throws UpdateException fault {@code ARTIFACT} with the refusal's reason code, or {@code LOCAL}
+   *     / {@code disk_full}
+   * @throws IOException when reading or writing fails (the source vanished, the disk broke)
+   */
+  public static void copyBundle(Path from, Path to, ModelStore store)
+      throws IOException, UpdateException {
     List<Path> entries;
     try (Stream<Path> s = Files.walk(from, MAX_DEPTH + 1)) {
       entries = s.toList();
