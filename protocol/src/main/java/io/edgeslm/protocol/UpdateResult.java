@@ -14,7 +14,9 @@ import java.time.Instant;
  * @param assignmentId the assignment concerned; at least one of this and {@code commandId}
  * @param commandId the command concerned (e.g. an operator rollback); optional
  * @param outcome verified, activated, rejected, rolled_back or cancelled
- * @param model the bundle the outcome is about (for a rollback: the model left)
+ * @param model the bundle the outcome is about (for a rollback: the model left); absent when the
+ *     outcome concerns no bundle (a command on a node without a verified model, an assignment too
+ *     malformed to name one)
  * @param activeModel the model serving after this outcome; absent on a rules-only node
  * @param reasonCode a stable identifier of the reason, e.g. {@code signature_invalid}, {@code
  *     activation_check_failed}; optional
@@ -45,7 +47,6 @@ public record UpdateResult(
         "an update result must name its assignmentId or commandId: got neither. Name what the"
             + " result is about.");
     Checks.required("outcome", outcome);
-    Checks.required("model", model);
     Checks.optionalIdentifier("reasonCode", reasonCode, 64);
     Checks.optionalText("reason", reason, ErrorReply.MAX_MESSAGE_CHARS);
     Checks.check(

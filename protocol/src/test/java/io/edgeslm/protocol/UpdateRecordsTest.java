@@ -234,6 +234,29 @@ class UpdateRecordsTest {
   }
 
   @Test
+  void result_forACommandOnANodeWithoutModel_namesNoModel_andRoundTrips() throws Exception {
+    UpdateResult r =
+        new UpdateResult(
+            1,
+            null,
+            "cmd-1",
+            UpdateOutcome.REJECTED,
+            null,
+            null,
+            "no_previous_model",
+            "There is no previous model to roll back to.",
+            null,
+            T);
+
+    String json = new String(Json.write(r), java.nio.charset.StandardCharsets.UTF_8);
+
+    assertThat(json).doesNotContain("\"model\"");
+    assertThat(
+            Json.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), UpdateResult.class))
+        .isEqualTo(r);
+  }
+
+  @Test
   void command_cancelWithoutAssignment_isRefused() {
     assertThatThrownBy(() -> new UpdateCommand(1, "c-1", CommandAction.CANCEL, null, null, T, null))
         .hasMessage(
