@@ -1,0 +1,382 @@
+package io.edgeslm.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edgeslm.protocol.Channel;
+import io.edgeslm.protocol.NodeTopics;
+import io.edgeslm.protocol.Topics;
+import io.edgeslm.testkit.ChildJvm;
+import io.edgeslm.testkit.TestPki;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The production broker configuration, proven against a real Mosquitto: started with the
+ * mosquitto.conf and ACL the production overlay renders, and with certificates made by the real
+ * fleet-pki.sh. Every channel of the protocol ({@link Channel}) is exercised, so a new channel
+ * without an ACL rule fails here.
+ *
+ * <p>Mosquitto refuses a subscription it does not authorize with reason code 0x87 (MQTT 5) or
+ * grants it and never delivers (wildcards, MQTT 3.1.1); a publish it does not authorize is
+ * acknowledged (0x87 or success, by version) and dropped. So the tests assert what a client can
+ * observe: what is delivered. "Not delivered" is proven without timing: after the message that must
+ * not arrive, a barrier message that must arrive is published on the same path; QoS 1 publishes are
+ * sequential (each waits for its PUBACK, after which the broker has routed it), and a broker
+ * delivers to one subscriber in order, so once the barrier is in, the forbidden message would have
+ * been before it.
+ */
+class BrokerSecurityIT {
+  private static final String SITE = "plant-1";
+  private static final NodeTopics A = Topics.node(SITE, "gw-a");
+  private static final NodeTopics B = Topics.node(SITE, "gw-b");
+
+  @TempDir static Path tmp;
+  private static FleetPki pki;
+  private static FleetBroker broker;
+  private final List<TestClient> clients = new ArrayList<>();
+
+  @BeforeAll
+  static void startBroker() throws Exception {
+    pki = new FleetPki(tmp.resolve("pki"));
+    pki.run("init");
+    pki.run("broker", "--dns", "localhost", "--ip", "127.0.0.1");
+    pki.run("node", "gw-a", "gw-b", "gw-c", "gw-d");
+    pki.run("controller", "--replicas", "2");
+    pki.run("revoke", "gw-c");
+    Path certs = Files.createDirectories(tmp.resolve("certs"));
+    Files.copy(pki.dir.resolve("ca/ca.crt"), certs.resolve("ca.crt"));
+    Files.copy(pki.dir.resolve("broker/tls.crt"), certs.resolve("tls.crt"));
+    Files.copy(pki.dir.resolve("broker/tls.key"), certs.resolve("tls.key"));
+    Files.copy(pki.dir.resolve("ca/crl.pem"), certs.resolve("crl.pem"));
+    ConfigMap cm = Rendered.of("overlays/production").get(ConfigMap.class, "mosquitto-config");
+    broker =
+        FleetBroker.start(
+            cm.getData().get("mosquitto.conf"),
+            cm.getData().get("acl"),
+            certs,
+            tmp.resolve("broker"));
+  }
+
+  @AfterAll
+  static void stopBroker() throws Exception {
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  @AfterEach
+  void closeClients() {
+    clients.forEach(TestClient::close);
+  }
+
+  private TestClient node(String id) throws Exception {
+    return track(TestClient.connect(broker.url(), id, pki.node(id)));
+  }
+
+  private TestClient controller(int replica) throws Exception {
+    return track(
+        TestClient.connect(broker.url(), "controller-" + replica, pki.controller(replica)));
+  }
+
+  private TestClient track(TestClient c) {
+    clients.add(c);
+    return c;
+  }
+
+  private static String unique(String what) {
+    return what + "-" + UUID.randomUUID();
+  }
+
+  // --- nodes ------------------------------------------------------------------------------------
+
+  @Test
+  void nodeA_receivesNothingMeantForNodeB_evenWithWildcards() throws Exception {
+    TestClient a = node("gw-a");
+    TestClient b = node("gw-b");
+    TestClient ctl = controller(0);
+    List<Channel> toNode =
+        List.of(Channel.values()).stream()
+            .filter(c -> c.direction() == Channel.Direction.TO_NODE)
+            .toList();
+    for (Channel ch : toNode) {
+      // Refused (0x87) or granted without delivery, depending on the Mosquitto version: the
+      // delivery check below decides.
+      System.out.printf("gw-a SUBSCRIBE %s -> 0x%02x%n", B.topic(ch), a.subscribe(B.topic(ch)));
+      assertThat(b.subscribe(B.topic(ch)))
+          .as("gw-b subscribing to its own %s", ch)
+          .isLessThan(0x80);
+    }
+    // Wildcards are granted, but deliver only what the ACL lets the node read.
+    assertThat(a.subscribe("edge/v1/#")).isLessThan(0x80);
+    assertThat(a.subscribe("#")).isLessThan(0x80);
+    assertThat(a.subscribe(A.ask())).isLessThan(0x80);
+
+    List<String> secrets = new ArrayList<>();
+    for (Channel ch : toNode) {
+      String secret = unique("for-gw-b-only-" + ch.suffix());
+      secrets.add(secret);
+      assertThat(ctl.publish(B.topic(ch), secret, false))
+          .as("controller publishes %s", ch)
+          .isLessThan(0x80);
+      // B, the owner, gets each one: the messages were really sent.
+      b.await(r -> r.payload().equals(secret), secret);
+    }
+    String barrier = unique("barrier");
+    ctl.publish(A.ask(), barrier, false);
+    a.await(r -> r.payload().equals(barrier), "the barrier on its own ask topic");
+    assertThat(a.received())
+        .extracting(TestClient.Received::payload)
+        .doesNotContainAnyElementsOf(secrets);
+    assertThat(a.received())
+        .extracting(TestClient.Received::topic)
+        .allMatch(t -> !t.contains("/gw-b/"));
+  }
+
+  @Test
+  void nodeA_doesNotGetNodeBsRetainedAssignment() throws Exception {
+    TestClient ctl = controller(0);
+    String secret = unique("retained-assignment-for-gw-b");
+    assertThat(ctl.publish(B.updateAssignment(), secret, true)).isLessThan(0x80);
+    String own = unique("retained-assignment-for-gw-a");
+    assertThat(ctl.publish(A.updateAssignment(), own, true)).isLessThan(0x80);
+    try {
+      TestClient a = node("gw-a");
+      assertThat(a.subscribe("edge/v1/+/+/update/assignment")).isLessThan(0x80);
+      a.await(r -> r.payload().equals(own), "its own retained assignment");
+      String barrier = unique("barrier");
+      assertThat(a.subscribe(A.ask())).isLessThan(0x80);
+      ctl.publish(A.ask(), barrier, false);
+      a.await(r -> r.payload().equals(barrier), "the barrier");
+      assertThat(a.received()).extracting(TestClient.Received::payload).doesNotContain(secret);
+    } finally {
+      ctl.publish(B.updateAssignment(), "", true);
+      ctl.publish(A.updateAssignment(), "", true);
+    }
+  }
+
+  @Test
+  void nodeA_cannotPublishAsNodeB() throws Exception {
+    TestClient a = node("gw-a");
+    TestClient ctl = controller(0);
+    TestClient observer = controller(1);
+    // The controller's own subscriptions (FleetIngest, ChunkServer), and one that sees everything
+    // else a node publishes.
+    for (Channel ch : Channel.values()) {
+      if (ch.direction() == Channel.Direction.FROM_NODE && ch != Channel.REPORT) {
+        assertThat(ctl.subscribe(Topics.filter(ch)))
+            .as("controller subscribes %s", ch)
+            .isLessThan(0x80);
+      }
+    }
+    assertThat(observer.subscribe(Topics.sharedFilter("fleet", Channel.HEALTH))).isLessThan(0x80);
+    List<String> forged = new ArrayList<>();
+    for (Channel ch : Channel.values()) {
+      if (ch.direction() == Channel.Direction.FROM_NODE) {
+        String f = unique("forged-" + ch.suffix());
+        forged.add(f);
+        int code = a.publish(B.topic(ch), f, ch == Channel.STATUS || ch == Channel.BIRTH);
+        System.out.printf("gw-a PUBLISH %s -> 0x%02x%n", B.topic(ch), code);
+      }
+    }
+    // gw-a's own messages on the same channels arrive: the barrier, and proof of what nodes may do.
+    for (Channel ch : Channel.values()) {
+      if (ch.direction() == Channel.Direction.FROM_NODE && ch != Channel.REPORT) {
+        String own = unique("own-" + ch.suffix());
+        assertThat(a.publish(A.topic(ch), own, false)).isLessThan(0x80);
+        ctl.await(r -> r.payload().equals(own), "gw-a's own " + ch.suffix());
+      }
+    }
+    assertThat(ctl.received())
+        .extracting(TestClient.Received::payload)
+        .doesNotContainAnyElementsOf(forged);
+    assertThat(observer.received())
+        .extracting(TestClient.Received::payload)
+        .doesNotContainAnyElementsOf(forged);
+    // Nothing was retained for gw-b either: a new subscriber to its status and birth sees none.
+    TestClient late = track(TestClient.connect(broker.url(), "controller-1", pki.controller(1)));
+    late.subscribe(B.status());
+    late.subscribe(B.birth());
+    late.subscribe(A.status());
+    String barrier = unique("barrier");
+    a.publish(A.status(), barrier, false);
+    late.await(r -> r.payload().equals(barrier), "the barrier");
+    assertThat(late.received())
+        .extracting(TestClient.Received::topic)
+        .doesNotContain(B.status(), B.birth());
+  }
+
+  @Test
+  void aNodeCannotTakeOverAnotherNodesSession() throws Exception {
+    TestClient b = node("gw-b");
+    assertThat(b.subscribe(B.ask())).isLessThan(0x80);
+    // gw-d asks for gw-b's client id; the broker uses its certificate's CN instead.
+    TestClient d = track(TestClient.connect(broker.url(), "gw-b", pki.node("gw-d")));
+    assertThat(d.subscribe("edge/v1/#")).isLessThan(0x80);
+    TestClient ctl = controller(0);
+    String q = unique("question-for-gw-b");
+    ctl.publish(B.ask(), q, false);
+    b.await(r -> r.payload().equals(q), "its question after gw-d connected as 'gw-b'");
+    assertThat(b.connected()).as("gw-b still connected: %s", b.disconnectReason()).isTrue();
+    assertThat(d.connected()).isTrue();
+    assertThat(d.received()).extracting(TestClient.Received::payload).doesNotContain(q);
+  }
+
+  // --- who may connect --------------------------------------------------------------------------
+
+  @Test
+  void clientWithoutCertificate_isRefused() throws Exception {
+    assertThatThrownBy(() -> TestClient.connect(broker.url(), "gw-a", pki.anonymous()))
+        .isInstanceOf(MqttException.class);
+  }
+
+  @Test
+  void clientWithCertificateFromAnotherCa_isRefused() throws Exception {
+    // The same CN, signed by a CA the broker does not trust.
+    TestPki other = TestPki.create(tmp.resolve("other-ca"));
+    var stranger = other.issueClient("gw-a");
+    Path trustOurs = pki.caCert();
+    var factory = FleetPki.fromPem(stranger.certificate(), stranger.privateKey(), trustOurs);
+    assertThatThrownBy(() -> TestClient.connect(broker.url(), "gw-a", factory))
+        .isInstanceOf(MqttException.class);
+  }
+
+  @Test
+  void revokedNode_isRefused_whileOthersConnect() throws Exception {
+    assertThatThrownBy(() -> TestClient.connect(broker.url(), "gw-c", pki.node("gw-c")))
+        .isInstanceOf(Exception.class);
+    assertThat(node("gw-d").connected()).isTrue();
+  }
+
+  @Test
+  void plainMqttOnTheTlsPort_isRefused() {
+    assertThatThrownBy(() -> TestClient.connect("tcp://127.0.0.1:" + broker.port, "gw-a", null))
+        .isInstanceOf(MqttException.class);
+  }
+
+  // --- the controller ---------------------------------------------------------------------------
+
+  @Test
+  void controller_canDoWhatTheControllerDoes() throws Exception {
+    TestClient ctl = controller(0);
+    TestClient a = node("gw-a");
+    // Registry, health, journal, results, progress and chunk requests: the controller's own
+    // filters,
+    // shared where FleetIngest and ChunkServer share them.
+    assertThat(ctl.subscribe(Topics.filter(Channel.BIRTH))).isLessThan(0x80);
+    assertThat(ctl.subscribe(Topics.filter(Channel.STATUS))).isLessThan(0x80);
+    for (Channel ch :
+        List.of(
+            Channel.HEALTH,
+            Channel.JOURNAL,
+            Channel.UPDATE_RESULT,
+            Channel.UPDATE_PROGRESS,
+            Channel.UPDATE_REQUEST)) {
+      assertThat(ctl.subscribe(Topics.sharedFilter("fleet", ch))).as("%s", ch).isLessThan(0x80);
+      String m = unique(ch.suffix());
+      assertThat(a.publish(A.topic(ch), m, false)).isLessThan(0x80);
+      ctl.await(
+          r -> r.payload().equals(m), "gw-a's " + ch.suffix() + " via the shared subscription");
+    }
+    String birth = unique("birth");
+    a.publish(A.birth(), birth, true);
+    ctl.await(r -> r.payload().equals(birth), "gw-a's birth");
+    // Assignments, chunks, commands and journal acknowledgements reach the node.
+    for (Channel ch : Channel.values()) {
+      if (ch.direction() == Channel.Direction.TO_NODE) {
+        assertThat(a.subscribe(A.topic(ch))).isLessThan(0x80);
+        String m = unique(ch.suffix());
+        assertThat(ctl.publish(A.topic(ch), m, false)).isLessThan(0x80);
+        a.await(r -> r.payload().equals(m), ch.suffix() + " from the controller");
+      }
+    }
+    // "Ask a node": question with the replica's reply topic; the node answers there.
+    String replyTopic = "fleet/v1/controller-0/reply";
+    assertThat(ctl.subscribe(replyTopic)).isLessThan(0x80);
+    MqttProperties props = new MqttProperties();
+    props.setResponseTopic(replyTopic);
+    props.setCorrelationData("c-1".getBytes(StandardCharsets.UTF_8));
+    String question = unique("question");
+    ctl.publish(A.ask(), question, false, props);
+    var q = a.await(r -> r.payload().equals(question), "the question");
+    assertThat(q.properties().getResponseTopic()).isEqualTo(replyTopic);
+    String answer = unique("answer");
+    assertThat(a.publish(q.properties().getResponseTopic(), answer, false)).isLessThan(0x80);
+    ctl.await(r -> r.payload().equals(answer), "the node's answer");
+    a.publish(A.birth(), "", true);
+  }
+
+  @Test
+  void controller_cannotImpersonateNodesNorReadQuestionsReportsOrOtherReplies() throws Exception {
+    TestClient ctl0 = controller(0);
+    TestClient ctl1 = controller(1);
+    TestClient a = node("gw-a");
+    assertThat(ctl1.subscribe(Topics.filter(Channel.STATUS))).isLessThan(0x80);
+    assertThat(ctl1.subscribe(Topics.filter(Channel.BIRTH))).isLessThan(0x80);
+    assertThat(ctl1.subscribe(Topics.sharedFilter("fleet", Channel.HEALTH))).isLessThan(0x80);
+    // controller-0 tries to speak for gw-b.
+    List<String> forged = new ArrayList<>();
+    for (Channel ch :
+        List.of(Channel.STATUS, Channel.BIRTH, Channel.HEALTH, Channel.UPDATE_RESULT)) {
+      String f = unique("forged-by-controller-" + ch.suffix());
+      forged.add(f);
+      System.out.printf("forged PUBLISH -> 0x%02x%n", ctl0.publish(B.topic(ch), f, false));
+    }
+    // controller-0 listens for questions, reports and the other replica's replies.
+    for (String filter : List.of(A.ask(), A.report(), "fleet/v1/controller-1/reply", "#")) {
+      System.out.printf("controller-0 SUBSCRIBE %s -> 0x%02x%n", filter, ctl0.subscribe(filter));
+    }
+    String question = unique("question-from-controller-1");
+    ctl1.publish(A.ask(), question, false);
+    String report = unique("report");
+    assertThat(a.publish(A.report(), report, false)).isLessThan(0x80);
+    String reply = unique("reply-to-controller-1");
+    assertThat(a.publish("fleet/v1/controller-1/reply", reply, false)).isLessThan(0x80);
+    String barrier = unique("barrier");
+    assertThat(a.publish(A.status(), barrier, false)).isLessThan(0x80);
+    ctl1.await(r -> r.payload().equals(barrier), "the barrier");
+    ctl0.await(r -> r.payload().equals(barrier), "the barrier");
+    assertThat(ctl1.received())
+        .extracting(TestClient.Received::payload)
+        .doesNotContainAnyElementsOf(forged);
+    assertThat(ctl0.received())
+        .extracting(TestClient.Received::payload)
+        .doesNotContain(question, report, reply);
+  }
+
+  @Test
+  void controllerIdentity_worksThroughTheJvmPropertiesTheStatefulSetSets() throws Exception {
+    // The controller has no fleet.mqtt TLS keys: its pod passes the key and trust stores as
+    // javax.net.ssl.* system properties (JAVA_OPTS in base/fleet-controller.yaml) and Paho's
+    // default
+    // SSL socket factory reads them. A child JVM does exactly that.
+    String pw = new String(pki.password());
+    ChildJvm.Result r =
+        ChildJvm.of(ControllerTlsProbe.class.getName())
+            .systemProperty(
+                "javax.net.ssl.keyStore", pki.dir.resolve("controller/controller-0.p12").toString())
+            .systemProperty("javax.net.ssl.keyStoreType", "PKCS12")
+            .systemProperty("javax.net.ssl.keyStorePassword", pw)
+            .systemProperty(
+                "javax.net.ssl.trustStore", pki.dir.resolve("controller/truststore.p12").toString())
+            .systemProperty("javax.net.ssl.trustStoreType", "PKCS12")
+            .systemProperty("javax.net.ssl.trustStorePassword", pw)
+            .args(broker.url(), "controller-0", "fleet/v1/controller-0/reply")
+            .timeout(Duration.ofMinutes(2))
+            .run();
+    r.requireExitCode(0);
+  }
+}
