@@ -65,6 +65,11 @@ abstract class ControllerContract {
   }
 
   FleetController newController(String clientId, DataSource ds) throws Exception {
+    return newController(clientId, ds, Duration.ofSeconds(60));
+  }
+
+  FleetController newController(String clientId, DataSource ds, Duration outboxLease)
+      throws Exception {
     Path bundles = Files.createDirectories(tmp.resolve("bundles-" + clientId));
     return new FleetController(
         ds,
@@ -81,7 +86,8 @@ abstract class ControllerContract {
             Duration.ofMillis(200),
             Duration.ofDays(7),
             10_000,
-            500),
+            500,
+            outboxLease),
         Clock.systemUTC());
   }
 
@@ -267,6 +273,101 @@ abstract class ControllerContract {
     } finally {
       second.close();
     }
+  }
+
+  @Test
+  void assignmentStoredButNotPublished_isPublishedOnceByAnotherReplica() throws Exception {
+    controller.close();
+    DataSource shared = freshDatabase();
+    // A short lease, so the second replica takes over the first one's unpublished rows quickly.
+    controller = newController("controller-1", shared, Duration.ofSeconds(1));
+    controller.runner().suspendPublishing(true); // dies right after each commit
+    controller.start();
+    VirtualNode n = node("gw-0", Map.of());
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> controller.nodes().countByStatus().getOrDefault("online", 0L) == 1L);
+    BundleInfo info =
+        controller
+            .catalog()
+            .upload(
+                TestBundles.spool(TestBundles.signed(tmp, key, "phi-mini", 4, 30_000)), "alice");
+    controller.runner().create("r-outbox", plan(info, List.of(Wave.percent(100))), "alice");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> controller.runner().get("r-outbox").targets().containsKey("gw-0"));
+    assertThat(controller.outbox().pending()).isEqualTo(1);
+    assertThat(controller.outbox().retainedAssignment("gw-0")).isEqualTo("r-outbox.gw-0");
+    controller.close();
+    assertThat(n.assignmentsReceived()).as("nothing was published before the crash").isZero();
+
+    controller = newController("controller-2", shared, Duration.ofSeconds(1));
+    copyTree(
+        tmp.resolve("bundles-controller-1").resolve(info.bundleId()),
+        controller.catalog().files().dir(info.bundleId()));
+    controller.start();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(() -> assertThat(n.active()).isEqualTo(info.model()));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(controller.runner().get("r-outbox").status())
+                    .isEqualTo(RolloutStatus.COMPLETED));
+    assertThat(controller.runner().republished()).isEqualTo(1);
+    assertThat(n.assignmentsReceived()).as("the assignment arrived once").isEqualTo(1);
+    // After the node's result the retained assignment, still ours, is cleared.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(controller.outbox().retainedAssignment("gw-0")).isNull();
+              assertThat(controller.outbox().pending()).isZero();
+            });
+  }
+
+  @Test
+  void chunkSize_staysBelowEachNodesMaximumPacketSize() throws Exception {
+    // The controller's chunk size is 16 KiB; gw-small accepts packets of at most 12 KiB, and the
+    // broker drops anything larger for it (MQTT 5 Maximum Packet Size).
+    VirtualNode small = new VirtualNode(broker.url(), "plant-1", "gw-small", OLD, Map.of());
+    small.maxPacketBytes(12 * 1024).connect();
+    nodes.add(small);
+    VirtualNode big = node("gw-big", Map.of());
+    beat();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                controller.nodes().countByStatus().getOrDefault("online", 0L) == 2L
+                    && controller.nodes().maxPacketBytes().containsKey("gw-small"));
+    BundleInfo info =
+        controller
+            .catalog()
+            .upload(
+                TestBundles.spool(TestBundles.signed(tmp, key, "phi-mini", 5, 70_000)), "alice");
+    assertThat(info.chunkBytes()).isEqualTo(16 * 1024);
+    controller.runner().create("r-chunks", plan(info, List.of(Wave.percent(100))), "alice");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(() -> assertThat(nodes).allMatch(x -> info.model().equals(x.active())));
+    assertThat(small.lastAssignment().chunkBytes()).isEqualTo(8 * 1024);
+    assertThat(big.lastAssignment().chunkBytes()).isEqualTo(16 * 1024);
+    assertThat(small.bytesReceived()).isEqualTo(info.totalBytes());
+    assertThat(big.bytesReceived()).isEqualTo(info.totalBytes());
+  }
+
+  static RolloutPlanRequest plan(BundleInfo info, List<Wave> waves) {
+    return new RolloutPlanRequest(
+        null,
+        "plan of " + info.bundleId(),
+        info.bundleId(),
+        null,
+        waves,
+        new Thresholds(100, 0, ErrorAction.PAUSE, Duration.ofMinutes(5)),
+        null,
+        null);
   }
 
   static void copyTree(Path from, Path to) throws Exception {

@@ -52,6 +52,11 @@ public final class VirtualNode implements AutoCloseable {
   private volatile ModelRef active;
   private volatile ModelRef previous;
   private volatile boolean rejectInstalls;
+  private volatile Long maxPacketBytes;
+  private volatile UpdateAssignment lastAssignment;
+  private final AtomicLong assignmentsReceived = new AtomicLong();
+  private final java.util.Set<String> seenAssignments =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicLong requests = new AtomicLong();
   private final AtomicLong bytesReceived = new AtomicLong();
   private UpdateAssignment pending;
@@ -85,6 +90,25 @@ public final class VirtualNode implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Sets the largest MQTT packet this node accepts, before {@link #connect}: sent in CONNECT (so
+   * the broker drops larger packets for it, MQTT 5 section 3.1.2.11.4) and stated in its birth.
+   */
+  public VirtualNode maxPacketBytes(long value) {
+    maxPacketBytes = value;
+    return this;
+  }
+
+  /** Non-empty assignment messages received, counting redeliveries. */
+  public long assignmentsReceived() {
+    return assignmentsReceived.get();
+  }
+
+  /** The last assignment received, or null. */
+  public UpdateAssignment lastAssignment() {
+    return lastAssignment;
+  }
+
   public VirtualNode rejectInstalls(boolean value) {
     rejectInstalls = value;
     return this;
@@ -98,6 +122,9 @@ public final class VirtualNode implements AutoCloseable {
     MqttProperties willProps = new MqttProperties();
     willProps.setWillDelayInterval(0L);
     o.setWillMessageProperties(willProps);
+    if (maxPacketBytes != null) {
+      o.setMaximumPacketSize(maxPacketBytes);
+    }
     client.connect(o).waitForCompletion(10_000);
     client.subscribe(topics.updateAssignment(), 1).waitForCompletion(10_000);
     client.subscribe(topics.updateCommand(), 1).waitForCompletion(10_000);
@@ -124,7 +151,7 @@ public final class VirtualNode implements AutoCloseable {
             8L << 30,
             labels,
             active,
-            null,
+            maxPacketBytes,
             now,
             now);
     publish(topics.birth(), Json.write(b), 1, true);
@@ -175,6 +202,12 @@ public final class VirtualNode implements AutoCloseable {
     }
     UpdateAssignment a =
         Json.read(payload, UpdateAssignment.class, UpdateAssignment.MAX_PAYLOAD_BYTES);
+    assignmentsReceived.incrementAndGet();
+    lastAssignment = a;
+    // Idempotent by assignment id, as the agent is: a republished assignment is not started again.
+    if (!seenAssignments.add(a.assignmentId())) {
+      return;
+    }
     if (active != null && active.digest().equals(a.model().digest())) {
       return;
     }

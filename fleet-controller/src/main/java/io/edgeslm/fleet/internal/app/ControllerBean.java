@@ -79,7 +79,8 @@ public class ControllerBean {
                 config.rollouts().tick(),
                 config.health().retention(),
                 config.health().queue(),
-                config.health().batch()),
+                config.health().batch(),
+                config.rollouts().outboxLease()),
             Clock.systemUTC());
     if (config.auth().bootstrapAdminToken().isPresent()) {
       String secret = config.auth().bootstrapAdminToken().get();

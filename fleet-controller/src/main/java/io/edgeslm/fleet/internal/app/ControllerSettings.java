@@ -20,6 +20,7 @@ import java.time.Duration;
  * @param healthRetention how long health history is kept
  * @param healthQueue health messages waiting to be written
  * @param healthBatch health messages per transaction
+ * @param outboxLease how long a claimed outbox row is left to its claimer
  */
 public record ControllerSettings(
     String mqttUri,
@@ -34,4 +35,38 @@ public record ControllerSettings(
     Duration tickInterval,
     Duration healthRetention,
     int healthQueue,
-    int healthBatch) {}
+    int healthBatch,
+    Duration outboxLease) {
+
+  /** Settings with the default outbox lease of 60 s. */
+  public ControllerSettings(
+      String mqttUri,
+      String clientId,
+      String mqttUsername,
+      String mqttPassword,
+      String shareGroup,
+      Path bundlesDir,
+      int chunkBytes,
+      long chunkBytesPerSecond,
+      TrustStore trust,
+      Duration tickInterval,
+      Duration healthRetention,
+      int healthQueue,
+      int healthBatch) {
+    this(
+        mqttUri,
+        clientId,
+        mqttUsername,
+        mqttPassword,
+        shareGroup,
+        bundlesDir,
+        chunkBytes,
+        chunkBytesPerSecond,
+        trust,
+        tickInterval,
+        healthRetention,
+        healthQueue,
+        healthBatch,
+        Duration.ofSeconds(60));
+  }
+}

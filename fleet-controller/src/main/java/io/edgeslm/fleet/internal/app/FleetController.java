@@ -12,6 +12,7 @@ import io.edgeslm.fleet.internal.rollout.RolloutRunner;
 import io.edgeslm.fleet.internal.store.CatalogStore;
 import io.edgeslm.fleet.internal.store.Db;
 import io.edgeslm.fleet.internal.store.NodeStore;
+import io.edgeslm.fleet.internal.store.OutboxStore;
 import io.edgeslm.fleet.internal.store.RolloutStore;
 import io.edgeslm.fleet.internal.store.TokenStore;
 import io.edgeslm.protocol.Channel;
@@ -49,6 +50,7 @@ public final class FleetController implements AutoCloseable {
   private final ChunkServer chunks;
   private final ScheduledExecutorService ticker;
   private final AskService ask;
+  private final OutboxStore outbox;
 
   public FleetController(DataSource dataSource, ControllerSettings settings, Clock clock)
       throws FleetException, MqttException {
@@ -70,7 +72,7 @@ public final class FleetController implements AutoCloseable {
                 10_000,
                 256));
     this.health = new HealthWriter(nodes, clock, settings.healthQueue(), settings.healthBatch());
-    this.ingest = new FleetIngest(mqtt, nodes, health, clock);
+    this.outbox = new OutboxStore(db);
     this.catalog =
         new Catalog(
             catalogStore,
@@ -79,7 +81,17 @@ public final class FleetController implements AutoCloseable {
             BundleVerifier.of(settings.trust()),
             settings.chunkBytes(),
             clock);
-    this.runner = new RolloutRunner(rollouts, nodes, catalog, mqtt, clock);
+    this.runner =
+        new RolloutRunner(
+            rollouts,
+            nodes,
+            catalog,
+            mqtt,
+            outbox,
+            settings.clientId(),
+            settings.outboxLease(),
+            clock);
+    this.ingest = new FleetIngest(mqtt, nodes, health, runner::clearAfterResult, clock);
     this.chunks =
         new ChunkServer(
             mqtt,
@@ -98,14 +110,31 @@ public final class FleetController implements AutoCloseable {
             });
   }
 
-  /** Subscribes, connects and starts the rollout ticker and health pruning. */
+  /**
+   * Subscribes, connects and starts the rollout ticker, the outbox drain and health pruning. Outbox
+   * rows this replica (by its client id) claimed in an earlier run are published first.
+   */
   public void start() {
     ingest.subscribe(settings.shareGroup());
     mqtt.subscribe(
         Topics.sharedFilter(settings.shareGroup(), Channel.UPDATE_REQUEST), 1, chunks::onRequest);
     mqtt.start();
     long tick = settings.tickInterval().toMillis();
+    try {
+      runner.releaseOwnClaims();
+    } catch (FleetException e) {
+      LOG.warnf("cannot release earlier outbox claims: %s", e.getMessage());
+    }
     ticker.scheduleWithFixedDelay(runner::tickAll, tick, tick, TimeUnit.MILLISECONDS);
+    ticker.scheduleWithFixedDelay(
+        () -> {
+          if (mqtt.isConnected()) {
+            runner.drainOutbox();
+          }
+        },
+        0,
+        Math.min(tick, 1000),
+        TimeUnit.MILLISECONDS);
     ticker.scheduleWithFixedDelay(this::prune, 1, 10, TimeUnit.MINUTES);
   }
 
@@ -154,6 +183,10 @@ public final class FleetController implements AutoCloseable {
 
   public ChunkServer chunks() {
     return chunks;
+  }
+
+  public OutboxStore outbox() {
+    return outbox;
   }
 
   public AskService ask() {

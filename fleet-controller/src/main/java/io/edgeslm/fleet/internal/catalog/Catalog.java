@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -303,6 +304,68 @@ public final class Catalog {
         + model.version()
         + "-"
         + model.digest().substring("sha256:".length(), "sha256:".length() + 12);
+  }
+
+  /** Re-chunked bundle descriptions, by bundle id and chunk size; a few, least recently used go. */
+  private final Map<String, BundleInfo> rechunked =
+      java.util.Collections.synchronizedMap(
+          new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, BundleInfo> eldest) {
+              return size() > 16;
+            }
+          });
+
+  /**
+   * The bundle described at another chunk size: the same files with their chunk hashes computed at
+   * {@code chunkBytes}, for a node whose maximum packet size is below the bundle's chunk size.
+   * Reads every file once per size (the result is cached).
+   *
+   * @throws FleetStorageException if a file cannot be read
+   * @throws IllegalArgumentException if a file would have too many chunks at that size
+   */
+  public BundleInfo withChunkBytes(BundleInfo b, int chunkBytes) throws FleetStorageException {
+    if (chunkBytes == b.chunkBytes()) {
+      return b;
+    }
+    String key = b.bundleId() + "@" + chunkBytes;
+    BundleInfo cached = rechunked.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    List<BundleFile> out = new ArrayList<>();
+    try {
+      for (BundleFile f : b.files()) {
+        out.add(
+            BundleFile.fromFile(
+                f.name(), files.dir(b.bundleId()).resolve(f.name()).normalize(), chunkBytes));
+      }
+    } catch (java.io.IOException e) {
+      throw new FleetStorageException(
+          "Cannot read bundle '"
+              + b.bundleId()
+              + "' to hash it at "
+              + chunkBytes
+              + "-byte chunks ("
+              + e.getMessage()
+              + "). Check the bundle directory "
+              + files.dir(b.bundleId())
+              + ".",
+          e);
+    }
+    BundleInfo r =
+        new BundleInfo(
+            b.bundleId(),
+            b.model(),
+            b.totalBytes(),
+            chunkBytes,
+            out,
+            b.releaseJson(),
+            b.signerKeyIds(),
+            b.uploadedBy(),
+            b.uploadedAt());
+    rechunked.put(key, r);
+    return r;
   }
 
   public BundleInfo get(String bundleId) throws FleetException {

@@ -70,6 +70,13 @@ public interface FleetConfig {
     /** How often rollouts are stepped. */
     @WithDefault("PT5S")
     Duration tick();
+
+    /**
+     * How long a replica may take to publish the messages of a step it stored before another
+     * replica publishes them from the outbox.
+     */
+    @WithDefault("PT60S")
+    Duration outboxLease();
   }
 
   interface Health {

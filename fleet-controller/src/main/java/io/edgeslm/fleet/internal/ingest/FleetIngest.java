@@ -38,14 +38,27 @@ public final class FleetIngest {
   private final MqttTransport mqtt;
   private final NodeStore nodes;
   private final HealthWriter health;
+  private final FinalResults finalResults;
   private final Clock clock;
   private final AtomicLong invalid = new AtomicLong();
   private final AtomicLong received = new AtomicLong();
 
-  public FleetIngest(MqttTransport mqtt, NodeStore nodes, HealthWriter health, Clock clock) {
+  /** Told of every final update result, to clear the node's retained assignment if it is ours. */
+  @FunctionalInterface
+  public interface FinalResults {
+    void finished(String site, String nodeId, String assignmentId) throws Exception;
+  }
+
+  public FleetIngest(
+      MqttTransport mqtt,
+      NodeStore nodes,
+      HealthWriter health,
+      FinalResults finalResults,
+      Clock clock) {
     this.mqtt = mqtt;
     this.nodes = nodes;
     this.health = health;
+    this.finalResults = finalResults;
     this.clock = clock;
   }
 
@@ -134,8 +147,9 @@ public final class FleetIngest {
     nodes.recordResult(t.site(), t.node(), r, clock.instant());
     if (r.assignmentId() != null && r.outcome() != UpdateOutcome.VERIFIED) {
       // The contract: the controller clears the retained assignment once the node reported a
-      // final result, so a reconnecting node does not find it again.
-      mqtt.publish(t.nodeTopics().updateAssignment(), new byte[0], 1, true, null, null, null);
+      // final result, so a reconnecting node does not find it again; but only if the retained
+      // assignment is still this one, not a newer rollout's.
+      finalResults.finished(t.site(), t.node(), r.assignmentId());
     }
   }
 

@@ -17,7 +17,9 @@ import io.edgeslm.fleet.RolloutStep;
 import io.edgeslm.fleet.internal.catalog.Catalog;
 import io.edgeslm.fleet.internal.mqtt.MqttTransport;
 import io.edgeslm.fleet.internal.store.NodeStore;
+import io.edgeslm.fleet.internal.store.OutboxStore;
 import io.edgeslm.fleet.internal.store.RolloutStore;
+import io.edgeslm.protocol.BundleFile;
 import io.edgeslm.protocol.CommandAction;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeTopics;
@@ -27,6 +29,7 @@ import io.edgeslm.protocol.UpdateAssignment;
 import io.edgeslm.protocol.UpdateCommand;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,14 +69,48 @@ public final class RolloutRunner {
   private final SecureRandom random = new SecureRandom();
   private final AtomicLong dispatched = new AtomicLong();
   private final AtomicLong lostRaces = new AtomicLong();
+  private final AtomicLong republished = new AtomicLong();
+  private final OutboxStore outbox;
+  private final String owner;
+  private final Duration lease;
+  private volatile boolean publishingSuspended;
 
+  /**
+   * @param outbox where a step's messages are queued in the step's transaction
+   * @param owner this replica's name in outbox claims (its MQTT client id)
+   * @param lease how long a claimed outbox row is left to its claimer before another replica
+   *     publishes it
+   */
   public RolloutRunner(
-      RolloutStore rollouts, NodeStore nodes, Catalog catalog, MqttTransport mqtt, Clock clock) {
+      RolloutStore rollouts,
+      NodeStore nodes,
+      Catalog catalog,
+      MqttTransport mqtt,
+      OutboxStore outbox,
+      String owner,
+      Duration lease,
+      Clock clock) {
     this.rollouts = rollouts;
     this.nodes = nodes;
     this.catalog = catalog;
     this.mqtt = mqtt;
+    this.outbox = outbox;
+    this.owner = owner;
+    this.lease = lease;
     this.clock = clock;
+  }
+
+  /** Outbox rows published by the drain, i.e. left behind by a stopped or failed publisher. */
+  public long republished() {
+    return republished.get();
+  }
+
+  /**
+   * For tests: store steps with their outbox rows but publish nothing, as if the process stopped
+   * right after each commit.
+   */
+  public void suspendPublishing(boolean suspended) {
+    publishingSuspended = suspended;
   }
 
   /** Assignments published since start. */
@@ -143,8 +180,10 @@ public final class RolloutRunner {
             case ABORT -> engine.abort(s, actor, reason, now);
             case ROLLBACK -> engine.rollback(s, actor, reason, now);
           };
-      if (rollouts.compareAndSet(step.state(), s.revision(), step.audit())) {
-        perform(step.state(), step.actions(), reason);
+      Optional<List<OutboxStore.Row>> queued = store(s, step, reason, now);
+      if (queued.isPresent()) {
+        publish(queued.get());
+        logEnd(step.state());
         return step.state();
       }
       lostRaces.incrementAndGet();
@@ -188,65 +227,211 @@ public final class RolloutRunner {
     }
     RolloutState s = loaded.get();
     DbFleetView view = new DbFleetView(fleet, nodes.results(id), nodes);
-    RolloutStep step = engine.tick(s, view, clock.instant());
+    Instant now = clock.instant();
+    RolloutStep step = engine.tick(s, view, now);
     if (!step.changed(s)) {
       return Optional.empty();
     }
-    if (!rollouts.compareAndSet(step.state(), s.revision(), step.audit())) {
+    Optional<List<OutboxStore.Row>> queued = store(s, step, null, now);
+    if (queued.isEmpty()) {
       lostRaces.incrementAndGet();
       return Optional.empty();
     }
-    perform(step.state(), step.actions(), null);
+    publish(queued.get());
+    logEnd(step.state());
     return Optional.of(step);
   }
 
-  /** Publishes the messages of a stored step. */
-  private void perform(RolloutState s, List<RolloutAction> actions, String reason)
-      throws FleetException {
+  /**
+   * Stores the step with a compare-and-set and, in the same transaction, queues its messages in the
+   * outbox (claimed by this replica) and updates the retained-assignment record.
+   *
+   * @return the queued rows, or empty if another writer stored a newer state first
+   */
+  private Optional<List<OutboxStore.Row>> store(
+      RolloutState from, RolloutStep step, String reason, Instant now) throws FleetException {
+    List<RolloutAction> actions = step.actions();
     if (actions.isEmpty()) {
-      return;
+      return rollouts.compareAndSet(
+          step.state(), from.revision(), step.audit(), c -> List.<OutboxStore.Row>of());
     }
-    BundleInfo bundle = bundle(s.plan().bundleId());
+    BundleInfo bundle = bundle(step.state().plan().bundleId());
+    Map<String, Long> maxPackets =
+        actions.stream().anyMatch(a -> a instanceof RolloutAction.Dispatch)
+            ? nodes.maxPacketBytes()
+            : Map.of();
+    return rollouts.compareAndSet(
+        step.state(),
+        from.revision(),
+        step.audit(),
+        c ->
+            outbox.queueActions(
+                c,
+                step.state().id(),
+                bundle.bundleId(),
+                actions,
+                node -> chunkBytesFor(bundle, maxPackets.get(node)),
+                reason,
+                now,
+                owner,
+                now.plus(lease)));
+  }
+
+  /** Room kept in a node's maximum packet for the PUBLISH header, topic and chunk properties. */
+  public static final int PACKET_OVERHEAD_BYTES = 4096;
+
+  /**
+   * The chunk size for a node: the bundle's, unless the node's maximum packet size (from its birth
+   * message) cannot carry such a chunk; then the largest power of two that fits, at least {@link
+   * UpdateAssignment#MIN_CHUNK_BYTES}, and large enough that no file exceeds the protocol's chunk
+   * count limits.
+   */
+  public static int chunkBytesFor(BundleInfo bundle, Long maxPacketBytes) {
+    int chunk = bundle.chunkBytes();
+    if (maxPacketBytes == null || chunk + PACKET_OVERHEAD_BYTES <= maxPacketBytes) {
+      return chunk;
+    }
+    long room = Math.max(0, maxPacketBytes - PACKET_OVERHEAD_BYTES);
+    int fit =
+        Math.max(
+            UpdateAssignment.MIN_CHUNK_BYTES,
+            Integer.highestOneBit((int) Math.min(room, Integer.MAX_VALUE)));
+    while (fit < chunk && !withinChunkLimits(bundle, fit)) {
+      fit *= 2;
+    }
+    return Math.min(fit, chunk);
+  }
+
+  private static boolean withinChunkLimits(BundleInfo bundle, int chunkBytes) {
+    long total = 0;
+    for (BundleFile f : bundle.files()) {
+      long n = BundleFile.chunkCount(f.sizeBytes(), chunkBytes);
+      if (n > BundleFile.MAX_CHUNKS) {
+        return false;
+      }
+      total += n;
+    }
+    return total <= UpdateAssignment.MAX_TOTAL_CHUNKS;
+  }
+
+  /**
+   * Publishes rows left in the outbox: those whose lease ran out (their claimer stopped or failed
+   * to publish). Runs on every replica's ticker.
+   *
+   * @return rows published
+   */
+  public int drainOutbox() {
+    int total = 0;
+    try {
+      while (true) {
+        Instant now = clock.instant();
+        List<OutboxStore.Row> rows = outbox.claimExpired(owner, now, now.plus(lease), 1000);
+        if (rows.isEmpty()) {
+          return total;
+        }
+        LOG.infof(
+            "publishing %d outbox messages left by a stopped or failed publisher", rows.size());
+        total += publish(rows);
+        republished.addAndGet(rows.size());
+        if (rows.size() < 1000) {
+          return total;
+        }
+      }
+    } catch (FleetException e) {
+      LOG.warnf("outbox drain failed: %s", e.getMessage());
+      return total;
+    }
+  }
+
+  /** Makes this replica's own earlier claims available again; called once at start. */
+  public void releaseOwnClaims() throws FleetException {
+    int n = outbox.releaseClaimsOf(owner);
+    if (n > 0) {
+      LOG.infof("%d outbox messages of an earlier run of %s will be published", n, owner);
+    }
+  }
+
+  /**
+   * After a node's final result: clears its retained assignment, if it still holds that assignment
+   * (a newer rollout's assignment is left alone).
+   */
+  public void clearAfterResult(String site, String nodeId, String assignmentId)
+      throws FleetException {
     Instant now = clock.instant();
-    List<CompletableFuture<Void>> sent = new ArrayList<>();
-    for (RolloutAction a : actions) {
-      NodeTopics topics = Topics.node(a.site(), a.nodeId());
-      switch (a) {
-        case RolloutAction.Dispatch d -> {
-          UpdateAssignment assignment =
-              new UpdateAssignment(
-                  Protocol.SCHEMA_VERSION,
-                  d.assignmentId(),
-                  s.id(),
-                  bundle.bundleId(),
-                  bundle.model(),
-                  bundle.totalBytes(),
-                  bundle.chunkBytes(),
-                  bundle.files(),
-                  topics.updateRequest(),
-                  now);
-          sent.add(mqtt.publishJson(topics.updateAssignment(), Json.write(assignment), 1, true));
-          dispatched.incrementAndGet();
-        }
-        case RolloutAction.Cancel c -> {
-          sent.add(command(topics, CommandAction.CANCEL, c.assignmentId(), reason, now));
-          sent.add(clearAssignment(topics));
-        }
-        case RolloutAction.Rollback r -> {
-          sent.add(command(topics, CommandAction.ROLLBACK, r.assignmentId(), reason, now));
-          sent.add(clearAssignment(topics));
-        }
-      }
+    publish(outbox.queueClear(site, nodeId, assignmentId, now, owner, now.plus(lease)));
+  }
+
+  /**
+   * Publishes queued rows and deletes those the broker acknowledged; the others stay claimed until
+   * their lease runs out and are then published again by a drain.
+   *
+   * @return rows published
+   */
+  private int publish(List<OutboxStore.Row> rows) throws FleetException {
+    if (rows.isEmpty() || publishingSuspended) {
+      return 0;
     }
-    for (CompletableFuture<Void> f : sent) {
+    List<CompletableFuture<Void>> sent = new ArrayList<>(rows.size());
+    for (OutboxStore.Row r : rows) {
       try {
-        f.join();
-      } catch (RuntimeException e) {
-        // The state is stored; a lost assignment times out and counts as a failure, which the
-        // thresholds handle. Log and go on rather than stall the other nodes.
-        LOG.warnf("rollout %s: a publish failed: %s", s.id(), e.getMessage());
+        sent.add(send(r));
+      } catch (FleetException | RuntimeException e) {
+        sent.add(CompletableFuture.failedFuture(e));
       }
     }
+    List<OutboxStore.Row> done = new ArrayList<>(rows.size());
+    String failure = null;
+    for (int i = 0; i < rows.size(); i++) {
+      try {
+        sent.get(i).join();
+        done.add(rows.get(i));
+      } catch (RuntimeException e) {
+        failure = e.getMessage();
+      }
+    }
+    if (failure != null) {
+      LOG.warnf(
+          "%d of %d messages were not published (%s); they are retried after the %s lease",
+          rows.size() - done.size(), rows.size(), failure, lease);
+    }
+    boolean oneBatch =
+        done.size() == rows.size()
+            && rows.stream().allMatch(r -> r.batchId().equals(rows.get(0).batchId()));
+    outbox.delete(done, oneBatch);
+    return done.size();
+  }
+
+  private CompletableFuture<Void> send(OutboxStore.Row r) throws FleetException {
+    NodeTopics topics = Topics.node(r.site(), r.nodeId());
+    return switch (r.kind()) {
+      case DISPATCH -> {
+        BundleInfo base = bundle(r.bundleId());
+        BundleInfo bundle =
+            r.chunkBytes() == null ? base : catalog.withChunkBytes(base, r.chunkBytes());
+        UpdateAssignment assignment =
+            new UpdateAssignment(
+                Protocol.SCHEMA_VERSION,
+                r.assignmentId(),
+                r.rolloutId(),
+                bundle.bundleId(),
+                bundle.model(),
+                bundle.totalBytes(),
+                bundle.chunkBytes(),
+                bundle.files(),
+                topics.updateRequest(),
+                r.createdAt());
+        dispatched.incrementAndGet();
+        yield mqtt.publishJson(topics.updateAssignment(), Json.write(assignment), 1, true);
+      }
+      case CANCEL ->
+          command(topics, CommandAction.CANCEL, r.assignmentId(), r.reason(), r.createdAt());
+      case ROLLBACK ->
+          command(topics, CommandAction.ROLLBACK, r.assignmentId(), r.reason(), r.createdAt());
+      case CLEAR -> clearAssignment(topics);
+    };
+  }
+
+  private static void logEnd(RolloutState s) {
     if (s.status() == RolloutStatus.ROLLED_BACK || s.status() == RolloutStatus.ABORTED) {
       LOG.infof("rollout %s is %s", s.id(), s.status());
     }
@@ -302,7 +487,10 @@ public final class RolloutRunner {
     if (s.isEmpty() || !s.get().targets().containsKey(nodeId)) {
       return Optional.empty();
     }
-    return Optional.of(bundle(s.get().plan().bundleId()));
+    BundleInfo b = bundle(s.get().plan().bundleId());
+    // Serve at the chunk size the node's assignment was issued with.
+    Integer chunkBytes = outbox.chunkBytesOf(nodeId, assignmentId);
+    return Optional.of(chunkBytes == null ? b : catalog.withChunkBytes(b, chunkBytes));
   }
 
   /** Audit trail of a rollout. */

@@ -538,6 +538,25 @@ public final class NodeStore {
         });
   }
 
+  /** The maximum packet sizes nodes stated in their birth messages, for the nodes that did. */
+  public Map<String, Long> maxPacketBytes() throws FleetStorageException {
+    return db.run(
+        "reading the nodes' maximum packet sizes",
+        c -> {
+          Map<String, Long> out = new java.util.HashMap<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT node_id, max_packet_bytes FROM nodes"
+                          + " WHERE max_packet_bytes IS NOT NULL");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.put(rs.getString(1), rs.getLong(2));
+            }
+          }
+          return out;
+        });
+  }
+
   /** Counts of nodes by status. */
   public Map<String, Long> countByStatus() throws FleetStorageException {
     return db.run(

@@ -80,6 +80,20 @@ public final class RolloutStore {
    */
   public boolean compareAndSet(RolloutState next, long expectedRevision, List<AuditEvent> audit)
       throws FleetStorageException {
+    return compareAndSet(next, expectedRevision, audit, c -> Boolean.TRUE).isPresent();
+  }
+
+  /**
+   * Stores {@code next} if the stored revision is still {@code expectedRevision}, and runs {@code
+   * alsoInTx} in the same transaction (the outbox rows of the step's messages), so the state and
+   * its messages are stored together or not at all.
+   *
+   * @return what {@code alsoInTx} returned if stored; empty if another writer stored a newer state
+   *     first (then {@code alsoInTx} did not run)
+   */
+  public <T> Optional<T> compareAndSet(
+      RolloutState next, long expectedRevision, List<AuditEvent> audit, Db.TxWork<T> alsoInTx)
+      throws FleetStorageException {
     return db.tx(
         "storing rollout '" + next.id() + "'",
         c -> {
@@ -94,11 +108,11 @@ public final class RolloutStore {
             ps.setString(5, next.id());
             ps.setLong(6, expectedRevision);
             if (ps.executeUpdate() != 1) {
-              return false;
+              return Optional.<T>empty();
             }
           }
           insertAudit(c, audit);
-          return true;
+          return Optional.of(alsoInTx.run(c));
         });
   }
 
