@@ -11,6 +11,7 @@ import io.edgeslm.fleet.InstallResult;
 import io.edgeslm.fleet.ModelMetrics;
 import io.edgeslm.fleet.NodeSelector;
 import io.edgeslm.fleet.Role;
+import io.edgeslm.fleet.RolloutAction;
 import io.edgeslm.fleet.RolloutEngine;
 import io.edgeslm.fleet.RolloutPlan;
 import io.edgeslm.fleet.RolloutState;
@@ -48,12 +49,15 @@ abstract class StoreContract {
   RolloutStore rollouts;
   CatalogStore catalog;
   TokenStore tokens;
+  OutboxStore outbox;
+  Db db;
 
   abstract DataSource freshDatabase();
 
   @BeforeEach
   void open() throws Exception {
-    Db db = new Db(freshDatabase());
+    db = new Db(freshDatabase());
+    outbox = new OutboxStore(db);
     nodes = new NodeStore(db);
     rollouts = new RolloutStore(db);
     catalog = new CatalogStore(db);
@@ -232,6 +236,79 @@ abstract class StoreContract {
         .containsExactly("created", "paused");
     assertThat(rollouts.activeIds()).containsExactly("r1");
     assertThat(rollouts.usesBundle("b-1")).isTrue();
+  }
+
+  List<OutboxStore.Row> queue(String rollout, RolloutAction a, Instant at) throws Exception {
+    return db.tx(
+        "test",
+        c ->
+            outbox.queueActions(
+                c,
+                rollout,
+                "b-1",
+                List.of(a),
+                n -> 8192,
+                "why",
+                at,
+                "replica-1",
+                at.plusSeconds(60)));
+  }
+
+  @Test
+  void retainedAssignment_isClearedOnlyByTheRolloutThatHoldsIt() throws Exception {
+    List<OutboxStore.Row> a = queue("r-a", new RolloutAction.Dispatch("gw-1", "s", "r-a.gw-1"), T0);
+    assertThat(a)
+        .extracting(OutboxStore.Row::kind, OutboxStore.Row::chunkBytes)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(OutboxStore.Kind.DISPATCH, 8192));
+    assertThat(outbox.retainedAssignment("gw-1")).isEqualTo("r-a.gw-1");
+    assertThat(outbox.chunkBytesOf("gw-1", "r-a.gw-1")).isEqualTo(8192);
+
+    // A newer rollout takes the node's retained slot.
+    queue("r-b", new RolloutAction.Dispatch("gw-1", "s", "r-b.gw-1"), T0.plusSeconds(1));
+    assertThat(outbox.retainedAssignment("gw-1")).isEqualTo("r-b.gw-1");
+    assertThat(outbox.chunkBytesOf("gw-1", "r-a.gw-1")).isNull();
+
+    // A late result or an abort of the older rollout must not clear the newer assignment.
+    assertThat(outbox.queueClear("s", "gw-1", "r-a.gw-1", T0, "replica-1", T0.plusSeconds(60)))
+        .isEmpty();
+    assertThat(queue("r-a", new RolloutAction.Cancel("gw-1", "s", "r-a.gw-1"), T0.plusSeconds(2)))
+        .extracting(OutboxStore.Row::kind)
+        .containsExactly(OutboxStore.Kind.CANCEL);
+    assertThat(outbox.retainedAssignment("gw-1")).isEqualTo("r-b.gw-1");
+
+    // The holder's rollback sends its command and clears its own assignment.
+    assertThat(
+            queue(
+                "r-b",
+                new RolloutAction.Rollback("gw-1", "s", "r-b.gw-1", OLD.digest()),
+                T0.plusSeconds(3)))
+        .extracting(OutboxStore.Row::kind)
+        .containsExactly(OutboxStore.Kind.ROLLBACK, OutboxStore.Kind.CLEAR);
+    assertThat(outbox.retainedAssignment("gw-1")).isNull();
+    assertThat(outbox.pending()).isEqualTo(5);
+  }
+
+  @Test
+  void outboxRows_areClaimedByAnotherReplicaOnlyAfterTheLease_andReleasedAtRestart()
+      throws Exception {
+    List<OutboxStore.Row> rows =
+        queue("r-a", new RolloutAction.Dispatch("gw-1", "s", "r-a.gw-1"), T0);
+    Instant leaseEnd = T0.plusSeconds(60);
+    assertThat(outbox.claimExpired("replica-2", T0.plusSeconds(59), T0.plusSeconds(120), 10))
+        .as("still leased to its writer")
+        .isEmpty();
+    List<OutboxStore.Row> taken =
+        outbox.claimExpired("replica-2", leaseEnd.plusMillis(1), T0.plusSeconds(200), 10);
+    assertThat(taken).isEqualTo(rows);
+    assertThat(outbox.claimExpired("replica-3", leaseEnd.plusMillis(2), T0.plusSeconds(300), 10))
+        .as("one claimer at a time")
+        .isEmpty();
+
+    // replica-2 restarts: what it had claimed is free at once.
+    assertThat(outbox.releaseClaimsOf("replica-2")).isEqualTo(1);
+    assertThat(outbox.claimExpired("replica-2", T0, T0.plusSeconds(60), 10)).isEqualTo(rows);
+    outbox.delete(rows, true);
+    assertThat(outbox.pending()).isZero();
   }
 
   static BundleInfo bundle() {
