@@ -77,6 +77,7 @@ final class TaskServing implements ServingTasks, ModelRuntime {
   private final OperatorQaTask rulesQa;
   private final SensorReportTask rulesReport;
   private final SchedulerRuntime runtime;
+  private final Optional<ModelPlan> configured;
   private final Object swapLock = new Object();
   private final AtomicLong fallbacks = new AtomicLong();
   private final Thread loader;
@@ -102,7 +103,7 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
     this.settings = Objects.requireNonNull(settings, "settings");
-    Objects.requireNonNull(plan, "plan");
+    this.configured = Objects.requireNonNull(plan, "plan");
     this.onModelChange = Objects.requireNonNull(onModelChange, "onModelChange");
     this.rulesQa = OperatorQaTask.rulesOnly(clock);
     this.rulesReport = SensorReportTask.rulesOnly(ReportRules.defaults());
@@ -198,8 +199,23 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     return score;
   }
 
+  /**
+   * No verified model is left (a rollback with no previous model in the store). When the operator
+   * configured a plain GGUF file, it serves again, as it did before the first update; otherwise the
+   * rules answer.
+   */
   @Override
   public void unload() {
+    if (configured.isPresent() && !closed) {
+      ModelPlan p = configured.get();
+      try {
+        activate(ModelIdentity.of(p.gguf(), p.name(), p.version()), p.gguf(), Optional.empty());
+        LOG.warnf("No verified model is left in the store: serving the configured %s", p.gguf());
+        return;
+      } catch (UpdateException | java.io.IOException | RuntimeException e) {
+        LOG.errorf("The configured model %s does not start either: %s", p.gguf(), e.getMessage());
+      }
+    }
     synchronized (swapLock) {
       modelQa = null;
       modelReport = null;

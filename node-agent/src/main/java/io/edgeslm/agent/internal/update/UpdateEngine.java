@@ -84,6 +84,7 @@ public final class UpdateEngine implements AutoCloseable {
   private volatile String rollbackOrdered;
   private volatile long lastProgressNanos;
   private volatile String lastRollback;
+  private volatile boolean closing;
 
   public UpdateEngine(
       ModelStore store,
@@ -204,7 +205,10 @@ public final class UpdateEngine implements AutoCloseable {
     try {
       a = Json.read(payload, UpdateAssignment.class, UpdateAssignment.MAX_PAYLOAD_BYTES);
     } catch (InvalidPayloadException e) {
-      LOG.warning("Ignoring an unreadable assignment: " + e.getMessage());
+      Optional<String> id = assignmentIdOf(payload);
+      LOG.warning(
+          "Refusing an unreadable assignment " + id.orElse("(no id)") + ": " + e.getMessage());
+      id.ifPresent(i -> worker.submit(() -> refuseUnreadable(i, e.getMessage())));
       return;
     }
     if (a.assignmentId().equals(currentAssignment)) {
@@ -215,6 +219,44 @@ public final class UpdateEngine implements AutoCloseable {
       cancelRequested = true; // a newer assignment replaces the running download
     }
     worker.submit(() -> runAssignment(a));
+  }
+
+  /**
+   * The id of an assignment that failed to parse, if its JSON names a well-formed one: then the
+   * controller learns why instead of waiting (nothing else of the payload is trusted).
+   */
+  private static Optional<String> assignmentIdOf(byte[] payload) {
+    if (payload.length > UpdateAssignment.MAX_PAYLOAD_BYTES) {
+      return Optional.empty();
+    }
+    try {
+      String id = Json.mapper().readTree(payload).path("assignmentId").asText("");
+      return ASSIGNMENT_ID.matcher(id).matches() ? Optional.of(id) : Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static final java.util.regex.Pattern ASSIGNMENT_ID =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+
+  private void refuseUnreadable(String id, String why) {
+    synchronized (doneIds) {
+      if (doneIds.contains(id)) {
+        return;
+      }
+    }
+    String reason =
+        "The assignment cannot be read: "
+            + why
+            + " Nothing was downloaded; fix the assignment and publish it again under a new id.";
+    try {
+      journal(JournalEvent.REJECTED, id, null, "malformed_assignment: " + why);
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "Cannot journal the refusal of " + id, e);
+    }
+    remember(id);
+    publishResult(id, null, UpdateOutcome.REJECTED, null, "malformed_assignment", reason, null);
   }
 
   private void onCommand(byte[] payload) {
@@ -523,6 +565,12 @@ public final class UpdateEngine implements AutoCloseable {
     }
     Double s = score.isPresent() ? score.getAsDouble() : null;
     Optional<String> failure = soak(id, baseline);
+    if (closing) {
+      // Neither commit nor roll back while the agent stops: the pointer stays on trial, and the
+      // next start rolls it back and reports it (restarted_during_trial), as after a power cut.
+      LOG.info("The agent stops during the soak of " + model.describe() + "; trial left open");
+      return;
+    }
     if (failure.isPresent()) {
       String reason = failure.get();
       String code = reason.startsWith("rollback ordered") ? "rollback_ordered" : "soak_failed";
@@ -557,7 +605,7 @@ public final class UpdateEngine implements AutoCloseable {
   private boolean sleepOrRollback(long millis) {
     long until = System.nanoTime() + millis * 1_000_000;
     while (System.nanoTime() < until) {
-      if (rollbackOrdered != null) {
+      if (rollbackOrdered != null || closing) {
         return true;
       }
       try {
@@ -599,9 +647,7 @@ public final class UpdateEngine implements AutoCloseable {
     }
     if (id != null) {
       remember(id);
-      if (ref != null) {
-        publishResult(id, null, UpdateOutcome.ROLLED_BACK, ref, code, reason, null);
-      }
+      publishResult(id, null, UpdateOutcome.ROLLED_BACK, ref, code, reason, null);
     }
   }
 
@@ -636,11 +682,15 @@ public final class UpdateEngine implements AutoCloseable {
 
   private void commandDone(UpdateCommand c, UpdateOutcome outcome, String code, String reason) {
     remember("cmd:" + c.commandId());
-    // A result names a model; with none installed there is nothing to name, and the journal
-    // entry written on receipt is the record.
-    store
-        .active()
-        .ifPresent(m -> publishResult(null, c.commandId(), outcome, m.ref(), code, reason, null));
+    // The result names the model serving, or none on a node without a verified model.
+    publishResult(
+        null,
+        c.commandId(),
+        outcome,
+        store.active().map(StoredModel::ref).orElse(null),
+        code,
+        reason,
+        null);
   }
 
   private void fail(String id, ModelRef model, UpdateException e) {
@@ -806,6 +856,7 @@ public final class UpdateEngine implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     cancelRequested = true;
     worker.shutdownNow();
     try {

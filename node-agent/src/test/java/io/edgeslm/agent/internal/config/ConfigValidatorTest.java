@@ -184,6 +184,106 @@ class ConfigValidatorTest {
   }
 
   @Test
+  void updates_offByDefault_onWithPinnedKeys_checkedIntoUpdateConfig() throws Exception {
+    assertThat(ConfigValidator.validate(config(Map.of()), "h").updates()).isEmpty();
+
+    java.nio.file.Path key = java.nio.file.Files.createTempFile("release", ".pub");
+    try {
+      ValidatedConfig v =
+          ConfigValidator.validate(
+              config(
+                  Map.of(
+                      "edgeslm.agent.updates.pinned-keys", key.toString(),
+                      "edgeslm.agent.model.name", "plant-assistant",
+                      "edgeslm.agent.updates.data-dir", "/var/lib/edgeslm",
+                      "edgeslm.agent.updates.usb.watch-dir", "/media/usb",
+                      "edgeslm.agent.updates.swap-mode", "stop-first")),
+              "h");
+      UpdateConfig u = v.updates().orElseThrow();
+      assertThat(u.pinnedKeys()).containsExactly(key);
+      assertThat(u.trustStore()).isEmpty();
+      assertThat(u.model()).isEqualTo("plant-assistant");
+      assertThat(u.channel()).isEqualTo("stable");
+      assertThat(u.dataDir()).isEqualTo(java.nio.file.Path.of("/var/lib/edgeslm"));
+      assertThat(u.usbWatchDir()).contains(java.nio.file.Path.of("/media/usb"));
+      assertThat(u.soak()).isEqualTo(java.time.Duration.ofMinutes(5));
+      assertThat(u.swapMode()).isEqualTo(io.edgeslm.inference.SwapMode.STOP_FIRST);
+
+      // Turned off explicitly, the keys are ignored.
+      assertThat(
+              ConfigValidator.validate(
+                      config(
+                          Map.of(
+                              "edgeslm.agent.updates.pinned-keys",
+                              key.toString(),
+                              "edgeslm.agent.updates.enabled",
+                              "false")),
+                      "h")
+                  .updates())
+          .isEmpty();
+
+      // Without the model's name the node could not tell its model's assignments from others.
+      assertThatThrownBy(
+              () ->
+                  ConfigValidator.validate(
+                      config(Map.of("edgeslm.agent.updates.pinned-keys", key.toString())), "h"))
+          .isInstanceOf(AgentConfigException.class)
+          .hasMessageStartingWith(
+              "Invalid configuration edgeslm.agent.model.name='(none)': expected the name of the"
+                  + " model this node runs when updates are on");
+      assertThatThrownBy(
+              () ->
+                  ConfigValidator.validate(
+                      config(
+                          Map.of(
+                              "edgeslm.agent.updates.pinned-keys", key.toString(),
+                              "edgeslm.agent.model.name", "m",
+                              "edgeslm.agent.updates.soak-max-error-rate", "1.5")),
+                      "h"))
+          .hasMessageStartingWith(
+              "Invalid configuration edgeslm.agent.updates.soak-max-error-rate='1.5': expected"
+                  + " between 0 and 1.");
+      assertThatThrownBy(
+              () ->
+                  ConfigValidator.validate(
+                      config(
+                          Map.of(
+                              "edgeslm.agent.updates.pinned-keys", key.toString(),
+                              "edgeslm.agent.model.name", "m",
+                              "edgeslm.agent.updates.swap-mode", "hot")),
+                      "h"))
+          .hasMessageStartingWith(
+              "Invalid configuration edgeslm.agent.updates.swap-mode='hot': expected auto,"
+                  + " side-by-side or stop-first.");
+    } finally {
+      java.nio.file.Files.delete(key);
+    }
+  }
+
+  @Test
+  void updates_enabledWithoutTrust_orWithAMissingKey_rejected() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.updates.enabled", "true")), "h"))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessage(
+            "Invalid configuration edgeslm.agent.updates.enabled='true': expected a trust store"
+                + " (updates.trust-store) or pinned release keys (updates.pinned-keys) to verify"
+                + " bundles with; without one no update can be trusted. Fix it in"
+                + " application.properties, the file named by EDGESLM_CONFIG, or the environment"
+                + " variable EDGESLM_AGENT_UPDATES_ENABLED.");
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.updates.pinned-keys", "/nonexistent/key.pem")),
+                    "h"))
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.updates.pinned-keys='/nonexistent/key.pem':"
+                + " expected the file must exist and be readable.");
+  }
+
+  @Test
   void hostName_sanitizedIntoATopicLevel() {
     assertThat(ConfigValidator.sanitizeHostName("--my host/01")).isEqualTo("my-host-01");
     assertThat(ConfigValidator.sanitizeHostName("")).isEqualTo("node");
