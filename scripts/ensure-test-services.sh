@@ -47,7 +47,12 @@ command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || missing+=(libgomp1)
 [ -x /usr/bin/chromium ] || missing+=(chromium)          # fleet-controller web UI tests
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+# deploy-tests render the deploy/k3s overlays with kubectl: any kubectl on PATH, else Debian's
+# (package kubernetes-client, kubectl 1.20 with kustomize v2.0.3, which the manifests are written for).
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+command -v kubectl >/dev/null 2>&1 || die "kubectl is still not on PATH after installing kubernetes-client; install a kubectl by hand"
+log "kubectl: $(command -v kubectl)"
 export PATH="$PATH:/usr/sbin"
 
 # --- Mosquitto on 127.0.0.1:1883 -----------------------------------------------------------------

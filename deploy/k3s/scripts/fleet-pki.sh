@@ -229,8 +229,10 @@ cmd_controller() {
   if ! openssl pkcs12 -export -nokeys -in "$CA/ca.crt" -name fleet-ca -jdktrust anyExtendedKeyUsage \
     -passout "pass:$pw" -out "$d/truststore.p12" 2>/dev/null; then
     rm -f "$d/truststore.p12"
-    command -v keytool >/dev/null 2>&1 || die "controller: the Java trust store needs OpenSSL 3.2+ or keytool (apt-get install openjdk-17-jre-headless); neither is here"
-    keytool -importcert -noprompt -alias fleet-ca -file "$CA/ca.crt" -storetype PKCS12 \
+    local keytool; keytool=$(command -v keytool || true)
+    [ -n "$keytool" ] || { [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/keytool" ] && keytool=$JAVA_HOME/bin/keytool; }
+    [ -n "$keytool" ] || die "controller: the Java trust store needs OpenSSL 3.2+ or keytool (any JDK; apt-get install openjdk-17-jre-headless); neither is here"
+    "$keytool" -importcert -noprompt -alias fleet-ca -file "$CA/ca.crt" -storetype PKCS12 \
       -keystore "$d/truststore.p12" -storepass "$pw" >/dev/null 2>&1 \
       || die "controller: keytool could not write $d/truststore.p12"
   fi

@@ -220,19 +220,45 @@ class BrokerSecurityIT {
   }
 
   @Test
-  void aNodeCannotTakeOverAnotherNodesSession() throws Exception {
-    TestClient b = node("gw-b");
-    assertThat(b.subscribe(B.ask())).isLessThan(0x80);
-    // gw-d asks for gw-b's client id; the broker uses its certificate's CN instead.
-    TestClient d = track(TestClient.connect(broker.url(), "gw-b", pki.node("gw-d")));
-    assertThat(d.subscribe("edge/v1/#")).isLessThan(0x80);
+  void aNodeHoldsTwoConnections_likeTheAgentAndItsUpdateLink() throws Exception {
+    // The agent connects as <node-id> and its update link as <node-id>-update, with one
+    // certificate: the broker must let both stay connected.
+    TestClient main = node("gw-b");
+    TestClient link = track(TestClient.connect(broker.url(), "gw-b-update", pki.node("gw-b")));
+    assertThat(main.subscribe(B.ask())).isLessThan(0x80);
+    assertThat(link.subscribe(B.updateAssignment())).isLessThan(0x80);
     TestClient ctl = controller(0);
+    String q = unique("question");
+    String assignment = unique("assignment");
+    ctl.publish(B.ask(), q, false);
+    ctl.publish(B.updateAssignment(), assignment, false);
+    main.await(r -> r.payload().equals(q), "the question");
+    link.await(r -> r.payload().equals(assignment), "the assignment");
+    assertThat(main.connected()).as("main: %s", main.disconnectReason()).isTrue();
+    assertThat(link.connected()).as("link: %s", link.disconnectReason()).isTrue();
+  }
+
+  @Test
+  void anotherNodesClientId_givesNoneOfItsRights() throws Exception {
+    // gw-d connects with the client id "gw-b": its rights still follow its certificate (gw-d).
+    TestClient d = track(TestClient.connect(broker.url(), "gw-b", pki.node("gw-d")));
+    NodeTopics dTopics = Topics.node(SITE, "gw-d");
+    d.subscribe(B.ask());
+    assertThat(d.subscribe(dTopics.ask())).isLessThan(0x80);
+    TestClient ctl = controller(0);
+    assertThat(ctl.subscribe(Topics.filter(Channel.STATUS))).isLessThan(0x80);
     String q = unique("question-for-gw-b");
     ctl.publish(B.ask(), q, false);
-    b.await(r -> r.payload().equals(q), "its question after gw-d connected as 'gw-b'");
-    assertThat(b.connected()).as("gw-b still connected: %s", b.disconnectReason()).isTrue();
-    assertThat(d.connected()).isTrue();
+    String forged = unique("forged-status");
+    d.publish(B.status(), forged, false);
+    String own = unique("own-status");
+    assertThat(d.publish(dTopics.status(), own, false)).isLessThan(0x80);
+    ctl.await(r -> r.payload().equals(own), "gw-d's own status");
+    String barrier = unique("barrier");
+    ctl.publish(dTopics.ask(), barrier, false);
+    d.await(r -> r.payload().equals(barrier), "the barrier");
     assertThat(d.received()).extracting(TestClient.Received::payload).doesNotContain(q);
+    assertThat(ctl.received()).extracting(TestClient.Received::payload).doesNotContain(forged);
   }
 
   // --- who may connect --------------------------------------------------------------------------

@@ -443,7 +443,7 @@ class ManifestsIT {
             () -> new AssertionError(c.getName() + " has no port named " + port.getStrVal()));
   }
 
-  private static Container agent(Rendered r) {
+  static Container agent(Rendered r) {
     return r.get(DaemonSet.class, "node-agent")
         .getSpec()
         .getTemplate()
@@ -466,7 +466,7 @@ class ManifestsIT {
   }
 
   /** env plus envFrom ConfigMaps: name → literal value (null for valueFrom). */
-  private static Map<String, String> effectiveEnv(Rendered r, Container c) {
+  static Map<String, String> effectiveEnv(Rendered r, Container c) {
     Map<String, String> env = new LinkedHashMap<>();
     if (c.getEnvFrom() != null) {
       for (EnvFromSource from : c.getEnvFrom()) {
