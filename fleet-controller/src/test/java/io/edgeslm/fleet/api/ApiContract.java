@@ -109,6 +109,7 @@ abstract class ApiContract {
           new Endpoint(
               "POST", "/api/v1/rollouts/none/rollback", "{\"reason\":\"r\"}", "release-manager"),
           new Endpoint("POST", "/api/v1/bundles", "multipart", "release-manager"),
+          new Endpoint("GET", "/api/v1/uploads/none-such-upload", null, "release-manager"),
           new Endpoint("DELETE", "/api/v1/bundles/none", null, "admin"),
           new Endpoint("GET", "/api/v1/tokens", null, "admin"),
           new Endpoint(
@@ -221,7 +222,7 @@ abstract class ApiContract {
     Path dir = Files.createTempDirectory("api-bundles");
     Path good = TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini", 5, 5000);
     String rm = TOKENS.get("release-manager");
-    Http.Reply up = http.upload("/api/v1/bundles", rm, files(good));
+    Http.Reply up = http.upload("/api/v1/bundles", rm, files(good), "api-test-good-1");
     assertThat(up.status()).as(up.body()).isEqualTo(201);
     String bundleId = up.json().get("bundleId").asText();
 
@@ -229,7 +230,7 @@ abstract class ApiContract {
     byte[] w = Files.readAllBytes(bad.resolve("model.gguf"));
     w[100] ^= 1;
     Files.write(bad.resolve("model.gguf"), w);
-    Http.Reply rejected = http.upload("/api/v1/bundles", rm, files(bad));
+    Http.Reply rejected = http.upload("/api/v1/bundles", rm, files(bad), "api-test-bad-1");
     assertThat(rejected.status()).isEqualTo(422);
     assertThat(rejected.json().get("type").asText())
         .isEqualTo("https://edgeslm.io/problems/bundle-rejected");
@@ -237,6 +238,23 @@ abstract class ApiContract {
         .startsWith("The bundle failed verification against the controller's trust store: ")
         .contains("model.gguf")
         .doesNotContain("/.staging/");
+
+    // The controller's own progress of each upload, by the client's Upload-Id.
+    JsonNode stored = http.get("/api/v1/uploads/api-test-good-1", rm).json();
+    assertThat(stored.get("phase").asText()).isEqualTo("STORED");
+    assertThat(stored.get("bundleId").asText()).isEqualTo(bundleId);
+    assertThat(stored.get("bytesTotal").asLong())
+        .isEqualTo(up.json().get("totalBytes").asLong())
+        .isEqualTo(stored.get("bytesDone").asLong());
+    JsonNode refused = http.get("/api/v1/uploads/api-test-bad-1", rm).json();
+    assertThat(refused.get("phase").asText()).isEqualTo("REJECTED");
+    assertThat(refused.get("detail").asText()).isEqualTo(rejected.json().get("detail").asText());
+    Http.Reply badId = http.upload("/api/v1/bundles", rm, files(good), "../x");
+    assertThat(badId.status()).isEqualTo(400);
+    assertThat(badId.json().get("detail").asText())
+        .isEqualTo(
+            "Upload-Id must be 8 to 64 characters of A-Z a-z 0-9 . _ - (starting with a letter or"
+                + " digit): got '../x'. Use a random id such as a UUID.");
 
     Http.Reply created =
         http.send(
@@ -305,7 +323,9 @@ abstract class ApiContract {
 
     Cli upload = cli("--url", url, "--token", rm, "upload", bundle.toString());
     assertThat(upload.code()).as(upload.err()).isZero();
-    assertThat(upload.out()).contains("uploading 100% of");
+    assertThat(upload.out())
+        .containsPattern("uploading 100% of \\d+ bytes, \\d+\\.\\d (B|KB|MB|GB)/s\n")
+        .containsPattern("controller: verified and stored \\d+ bytes in \\d+\\.\\d s\n");
     String bundleId = upload.lastLine();
     assertThat(bundleId).startsWith("phi-cli-v1-");
 

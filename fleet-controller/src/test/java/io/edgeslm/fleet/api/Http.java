@@ -54,6 +54,11 @@ final class Http {
 
   /** Uploads files as multipart parts named 'file', each with its file name. */
   Reply upload(String path, String token, List<Path> files) throws Exception {
+    return upload(path, token, files, null);
+  }
+
+  /** Uploads files as multipart parts named 'file', with an Upload-Id header unless null. */
+  Reply upload(String path, String token, List<Path> files, String uploadId) throws Exception {
     String boundary = "b" + UUID.randomUUID();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (Path f : files) {
@@ -74,6 +79,9 @@ final class Http {
             .POST(HttpRequest.BodyPublishers.ofByteArray(out.toByteArray()));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
+    }
+    if (uploadId != null) {
+      b.header("Upload-Id", uploadId);
     }
     return reply(client.send(b.build(), HttpResponse.BodyHandlers.ofString()));
   }

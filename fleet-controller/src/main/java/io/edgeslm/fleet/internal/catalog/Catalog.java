@@ -56,6 +56,7 @@ public final class Catalog {
   private final CatalogStore store;
   private final RolloutStore rollouts;
   private final BundleFiles files;
+  private final UploadProgress progress;
   private final BundleVerifier verifier;
   private final int chunkBytes;
   private final Clock clock;
@@ -73,6 +74,7 @@ public final class Catalog {
     this.verifier = verifier;
     this.chunkBytes = chunkBytes;
     this.clock = clock;
+    this.progress = new UploadProgress(clock);
   }
 
   public BundleFiles files() {
@@ -90,6 +92,32 @@ public final class Catalog {
    * @throws FleetConflictException if the catalog already holds this bundle
    */
   public BundleInfo upload(List<UploadedFile> upload, String actor) throws FleetException {
+    return upload(upload, actor, progress.start("local-" + java.util.UUID.randomUUID()));
+  }
+
+  /**
+   * As {@link #upload(List, String)}, reporting each phase to {@code tracker} (see {@link
+   * UploadProgress}).
+   */
+  public BundleInfo upload(List<UploadedFile> upload, String actor, UploadProgress.Tracker tracker)
+      throws FleetException {
+    try {
+      BundleInfo info = store(upload, actor, tracker);
+      tracker.stored(info.bundleId());
+      return info;
+    } catch (FleetException e) {
+      tracker.rejected(e.getMessage());
+      throw e;
+    }
+  }
+
+  /** Server-side progress of uploads. */
+  public UploadProgress progress() {
+    return progress;
+  }
+
+  private BundleInfo store(List<UploadedFile> upload, String actor, UploadProgress.Tracker tracker)
+      throws FleetException {
     checkNames(upload);
     Path stage;
     try {
@@ -124,6 +152,8 @@ public final class Catalog {
                   + " bytes. Bundles larger than 64 GiB are not accepted.");
         }
       }
+      tracker.total(total);
+      tracker.phase(UploadProgress.Phase.VERIFYING);
       VerifiedBundle verified;
       try {
         verified = verifier.verify(stage, BundleOptions.defaults());
@@ -155,10 +185,11 @@ public final class Catalog {
         names.add(sf.name());
       }
       names.add(stage.relativize(verified.signatureFile()).toString().replace('\\', '/'));
+      tracker.phase(UploadProgress.Phase.HASHING);
       Set<String> seen = new HashSet<>();
       for (String name : names) {
         if (seen.add(name)) {
-          bundleFiles.add(hashFile(stage, name));
+          bundleFiles.add(hashFile(stage, name, tracker));
         }
       }
       if (bundleFiles.size() > UpdateAssignment.MAX_FILES) {
@@ -259,7 +290,8 @@ public final class Catalog {
     }
   }
 
-  private BundleFile hashFile(Path dir, String name) throws IOException {
+  private BundleFile hashFile(Path dir, String name, UploadProgress.Tracker tracker)
+      throws IOException {
     MessageDigest whole = sha256();
     MessageDigest chunk = sha256();
     List<String> chunkHashes = new ArrayList<>();
@@ -282,6 +314,7 @@ public final class Catalog {
           }
         }
         size += n;
+        tracker.hashed(n);
       }
     }
     if (inChunk > 0) {

@@ -159,7 +159,8 @@ public final class FleetCtl {
       AtomicLong sent = new AtomicLong();
       PrintWriter out = spec.commandLine().getOut();
       Enumeration<InputStream> seq = Collections.enumeration(parts);
-      // Streams the files from disk; prints progress at every 10%.
+      long start = System.nanoTime();
+      // Streams the files from disk; prints progress with the rate at every 10%.
       InputStream body =
           new java.io.FilterInputStream(new SequenceInputStream(seq)) {
             int lastTenth = -1;
@@ -168,25 +169,102 @@ public final class FleetCtl {
             public int read(byte[] b, int off, int len) throws IOException {
               int n = super.read(b, off, len);
               if (n > 0) {
-                int tenth = (int) (10 * sent.addAndGet(n) / size);
+                long done = sent.addAndGet(n);
+                int tenth = (int) (10 * done / size);
                 if (tenth != lastTenth) {
                   lastTenth = tenth;
-                  out.printf(Locale.ROOT, "uploading %d%% of %d bytes%n", tenth * 10, size);
+                  double seconds = Math.max(1e-3, (System.nanoTime() - start) / 1e9);
+                  out.printf(
+                      Locale.ROOT,
+                      "uploading %d%% of %d bytes, %s/s%n",
+                      tenth * 10,
+                      size,
+                      bytes(done / seconds));
                 }
               }
               return n;
             }
           };
+      // The controller reports what it does with the bundle once received (verifying the
+      // signature, hashing chunks) under this id; see GET /api/v1/uploads/{id}.
+      String uploadId = "up-" + UUID.randomUUID();
       HttpRequest req =
           root.request("/api/v1/bundles")
               .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+              .header("Upload-Id", uploadId)
               .POST(
                   HttpRequest.BodyPublishers.fromPublisher(
                       HttpRequest.BodyPublishers.ofInputStream(() -> body), size))
               .build();
-      JsonNode info = answer(root.http().send(req, HttpResponse.BodyHandlers.ofString()));
-      out.println(info.get("bundleId").asText());
-      return 0;
+      HttpClient http = root.http();
+      java.util.concurrent.CompletableFuture<HttpResponse<String>> pending =
+          http.sendAsync(req, HttpResponse.BodyHandlers.ofString());
+      String lastShown = "";
+      while (true) {
+        try {
+          HttpResponse<String> r = pending.get(1, java.util.concurrent.TimeUnit.SECONDS);
+          JsonNode info = answer(r);
+          JsonNode p = progress(http, uploadId);
+          if (p != null) {
+            double seconds =
+                Duration.between(
+                            java.time.Instant.parse(p.get("startedAt").asText()),
+                            java.time.Instant.parse(p.get("updatedAt").asText()))
+                        .toMillis()
+                    / 1000.0;
+            out.printf(
+                Locale.ROOT,
+                "controller: verified and stored %d bytes in %.1f s%n",
+                p.get("bytesTotal").asLong(),
+                seconds);
+          }
+          out.println(info.get("bundleId").asText());
+          return 0;
+        } catch (java.util.concurrent.TimeoutException e) {
+          if (sent.get() < size) {
+            continue;
+          }
+          // Everything is sent: show what the controller is doing with it.
+          JsonNode p = progress(http, uploadId);
+          if (p != null) {
+            String phase = p.get("phase").asText().toLowerCase(Locale.ROOT);
+            long received = p.get("bytesTotal").asLong();
+            String shown =
+                phase.equals("hashing") && received > 0
+                    ? String.format(
+                        Locale.ROOT,
+                        "controller: hashing chunks, %d%% of %d bytes",
+                        10 * (10 * p.get("bytesDone").asLong() / received),
+                        received)
+                    : "controller: " + phase;
+            if (!shown.equals(lastShown)) {
+              out.println(shown);
+              lastShown = shown;
+            }
+          }
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw new IOException("the upload failed: " + e.getCause().getMessage(), e.getCause());
+        }
+      }
+    }
+
+    /** The controller's progress of the upload, or null if it has none (yet). */
+    private JsonNode progress(HttpClient http, String uploadId) throws Exception {
+      HttpResponse<String> r =
+          http.send(
+              root.request("/api/v1/uploads/" + uploadId).GET().build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
+    }
+
+    static String bytes(double n) {
+      String[] units = {"B", "KB", "MB", "GB"};
+      int u = 0;
+      while (n >= 1000 && u < units.length - 1) {
+        n /= 1000;
+        u++;
+      }
+      return String.format(Locale.ROOT, "%.1f %s", n, units[u]);
     }
   }
 

@@ -4,10 +4,12 @@ import io.edgeslm.fleet.AuditEvent;
 import io.edgeslm.fleet.BundleInfo;
 import io.edgeslm.fleet.FleetException;
 import io.edgeslm.fleet.FleetInputException;
+import io.edgeslm.fleet.FleetNotFoundException;
 import io.edgeslm.fleet.Role;
 import io.edgeslm.fleet.RolloutState;
 import io.edgeslm.fleet.internal.app.ControllerBean;
 import io.edgeslm.fleet.internal.app.FleetController;
+import io.edgeslm.fleet.internal.catalog.UploadProgress;
 import io.edgeslm.fleet.internal.catalog.UploadedFile;
 import io.edgeslm.fleet.internal.rollout.RolloutPlanRequest;
 import io.edgeslm.fleet.internal.rollout.RolloutRunner;
@@ -18,6 +20,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -91,15 +94,55 @@ public class ReleaseApi {
           "One multipart part named 'file' per bundle file, its filename the bundle-relative"
               + " path (model.gguf, release.json, model.sig, ...). Verified against the trust"
               + " store before it is stored; 422 with the reason otherwise.")
-  public Response upload(@RestForm("file") List<FileUpload> files) throws FleetException {
+  public Response upload(
+      @RestForm("file") List<FileUpload> files, @HeaderParam("Upload-Id") String uploadId)
+      throws FleetException {
+    if (uploadId != null && !UploadProgress.validId(uploadId)) {
+      throw new FleetInputException(
+          "Upload-Id must be 8 to 64 characters of A-Z a-z 0-9 . _ - (starting with a letter or"
+              + " digit): got '"
+              + (uploadId.length() > 80 ? uploadId.substring(0, 80) + "…" : uploadId)
+              + "'. Use a random id such as a UUID.");
+    }
+    FleetController c = c();
+    UploadProgress.Tracker tracker =
+        c.catalog()
+            .progress()
+            .start(uploadId != null ? uploadId : "anonymous-" + java.util.UUID.randomUUID());
     List<UploadedFile> upload = new ArrayList<>();
     if (files != null) {
       for (FileUpload f : files) {
         upload.add(new UploadedFile(f.fileName(), f.uploadedFile()));
       }
     }
-    BundleInfo info = c().catalog().upload(upload, AuthFilter.actor(request));
+    BundleInfo info = c.catalog().upload(upload, AuthFilter.actor(request), tracker);
     return Response.status(201).entity(info).build();
+  }
+
+  @GET
+  @Path("/uploads/{uploadId}")
+  @Requires(Role.RELEASE_MANAGER)
+  @Operation(
+      summary = "Server-side progress of a bundle upload",
+      description =
+          "For an upload sent with the header 'Upload-Id': its phase once the controller has"
+              + " received it (RECEIVED, VERIFYING, HASHING, then STORED with the bundleId or"
+              + " REJECTED with the detail) and the bytes hashed so far. 404 while the body is"
+              + " still arriving. The last 256 uploads are kept.")
+  public UploadProgress.Snapshot uploadProgress(@PathParam("uploadId") String uploadId)
+      throws FleetException {
+    return c().catalog()
+        .progress()
+        .get(uploadId)
+        .orElseThrow(
+            () ->
+                new FleetNotFoundException(
+                    "No upload '"
+                        + uploadId
+                        + "' is known: it is still arriving, was sent without this Upload-Id,"
+                        + " or is older than the last "
+                        + UploadProgress.MAX_TRACKED
+                        + " uploads."));
   }
 
   @DELETE
