@@ -17,6 +17,8 @@ import java.time.Instant;
  * @param since when this state began; omitted in the will, whose payload is fixed at connect time
  * @param reason why, for people (e.g. {@code shutdown}, {@code connection lost}); optional, at most
  *     200 characters
+ * @param activeModel the model serving when the node said {@code online} (republished when it
+ *     changes); absent in the will, when offline and on a rules-only node
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -24,17 +26,33 @@ public record NodeStatus(
     @JsonProperty(required = true) int schemaVersion,
     NodeState state,
     Instant since,
-    String reason) {
+    String reason,
+    ModelRef activeModel) {
 
   public NodeStatus {
     Checks.schemaVersion("NodeStatus", schemaVersion, Protocol.SCHEMA_VERSION);
     Checks.required("state", state);
     Checks.optionalText("reason", reason, 200);
+    Checks.check(
+        activeModel == null || state == NodeState.ONLINE,
+        "activeModel is only sent with state 'online': got state "
+            + Checks.quote(state)
+            + " with a model. Leave activeModel out of offline states.");
+  }
+
+  /** Without a model: the will, offline states, and senders that predate {@code activeModel}. */
+  public NodeStatus(int schemaVersion, NodeState state, Instant since, String reason) {
+    this(schemaVersion, state, since, reason, null);
   }
 
   /** Published retained after connect. */
   public static NodeStatus online(Instant since) {
-    return new NodeStatus(Protocol.SCHEMA_VERSION, NodeState.ONLINE, since, null);
+    return online(since, null);
+  }
+
+  /** Published retained after connect and when the serving model changes; the model may be null. */
+  public static NodeStatus online(Instant since, ModelRef activeModel) {
+    return new NodeStatus(Protocol.SCHEMA_VERSION, NodeState.ONLINE, since, null, activeModel);
   }
 
   /** The will payload: offline, reason {@code connection lost}, no time. */

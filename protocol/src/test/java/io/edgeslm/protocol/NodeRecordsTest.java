@@ -154,6 +154,22 @@ class NodeRecordsTest {
   }
 
   @Test
+  void status_online_namesTheServingModel_andRoundTrips() throws Exception {
+    NodeStatus s = NodeStatus.online(Instant.parse("2026-11-21T07:00:00Z"), MODEL);
+
+    assertThat(Json.read(Json.write(s), NodeStatus.class)).isEqualTo(s);
+    assertThat(Json.read(Json.write(NodeStatus.will()), NodeStatus.class).activeModel()).isNull();
+  }
+
+  @Test
+  void status_offlineWithAModel_isRefused() {
+    assertThatThrownBy(() -> new NodeStatus(1, NodeState.OFFLINE, null, "shutdown", MODEL))
+        .hasMessage(
+            "activeModel is only sent with state 'online': got state 'OFFLINE' with a model."
+                + " Leave activeModel out of offline states.");
+  }
+
+  @Test
   void record_schemaVersionZero_isRefused() {
     assertThatThrownBy(() -> new NodeStatus(0, NodeState.ONLINE, null, null))
         .hasMessage(

@@ -15,6 +15,8 @@ import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.NodeBirth;
 import io.edgeslm.protocol.NodeHealth;
+import io.edgeslm.protocol.NodeState;
+import io.edgeslm.protocol.NodeStatus;
 import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Protocol;
 import io.edgeslm.protocol.Reply;
@@ -176,7 +178,7 @@ class AgentUpdateIT {
         server.clearAssignment(t);
         assertAnsweredBy(c, t, ref2, agent);
         awaitBirth(c, t, ref2, agent);
-        assertRetainedBirth(t, ref2);
+        assertRetainedBirthAndStatus(t, ref2);
         awaitHealth(c, t, ref2);
 
         // v3's activation check fails: rolled back, reported, and v2 keeps answering.
@@ -189,7 +191,7 @@ class AgentUpdateIT {
         assertThat(rolledBack.activeModel()).isEqualTo(ref2);
         server.clearAssignment(t);
         assertAnsweredBy(c, t, ref2, agent);
-        assertRetainedBirth(t, ref2);
+        assertRetainedBirthAndStatus(t, ref2);
       } finally {
         agent.close();
       }
@@ -240,6 +242,7 @@ class AgentUpdateIT {
         assertThat(ordered.activeModel()).isEqualTo(ref2);
         awaitBirth(c, t, ref2, again);
         assertAnsweredBy(c, t, ref2, again);
+        assertRetainedBirthAndStatus(t, ref2);
       }
     }
   }
@@ -257,12 +260,16 @@ class AgentUpdateIT {
     throw new AssertionError("No birth naming " + want + "; last " + last + "\n" + a.output());
   }
 
-  /** A new subscriber gets the retained birth, and it names {@code want}. */
-  private static void assertRetainedBirth(NodeTopics t, ModelRef want) throws Exception {
+  /** A new subscriber gets the retained birth and status, and both name {@code want}. */
+  private static void assertRetainedBirthAndStatus(NodeTopics t, ModelRef want) throws Exception {
     try (TestMqttClient fresh = TestMqttClient.connect(broker.url())) {
       fresh.subscribe(t.birth());
+      fresh.subscribe(t.status());
       NodeBirth b = Json.read(fresh.next(t.birth(), WAIT).payload(), NodeBirth.class);
       assertThat(b.activeModel()).isEqualTo(want);
+      NodeStatus s = Json.read(fresh.next(t.status(), WAIT).payload(), NodeStatus.class);
+      assertThat(s.state()).isEqualTo(NodeState.ONLINE);
+      assertThat(s.activeModel()).isEqualTo(want);
     }
   }
 

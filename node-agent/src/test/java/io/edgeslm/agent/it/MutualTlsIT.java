@@ -2,12 +2,18 @@ package io.edgeslm.agent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edgeslm.agent.update.TestBundles;
 import io.edgeslm.protocol.Answer;
+import io.edgeslm.protocol.CommandAction;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeState;
 import io.edgeslm.protocol.NodeStatus;
 import io.edgeslm.protocol.NodeTopics;
+import io.edgeslm.protocol.Protocol;
 import io.edgeslm.protocol.Topics;
+import io.edgeslm.protocol.UpdateCommand;
+import io.edgeslm.protocol.UpdateOutcome;
+import io.edgeslm.protocol.UpdateResult;
 import io.edgeslm.testkit.MosquittoConfig;
 import io.edgeslm.testkit.MqttBroker;
 import io.edgeslm.testkit.TestPki;
@@ -15,6 +21,7 @@ import io.edgeslm.testkit.TlsClientIdentity;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -32,7 +39,8 @@ class MutualTlsIT {
   @TempDir Path work;
 
   @Test
-  void clientCertificateAndPerNodeAcl_agentConnectsAnnouncesAndAnswers() throws Exception {
+  void clientCertificateAndPerNodeAcl_agentConnectsAnnouncesAnswers_andItsUpdateLinkToo()
+      throws Exception {
     TestPki pki = TestPki.create(work.resolve("pki"));
     TlsClientIdentity node = pki.issueClient("gw-0042");
     TlsClientIdentity operator = pki.issueClient("operator");
@@ -54,6 +62,12 @@ class MutualTlsIT {
       env.put("EDGESLM_AGENT_BROKER_TLS_CA", pki.caCertificate().toString());
       env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(AgentProcess.freePort()));
       env.put("EDGESLM_AGENT_JOURNAL_DIR", work.resolve("journal").toString());
+      // Updates on: the update link is a second connection with the same certificate.
+      Path releaseKey = work.resolve("release.pub");
+      new TestBundles().writePublicKey(releaseKey);
+      env.put("EDGESLM_AGENT_UPDATES_PINNED_KEYS", releaseKey.toString());
+      env.put("EDGESLM_AGENT_UPDATES_DATA_DIR", work.resolve("data").toString());
+      env.put("EDGESLM_AGENT_MODEL_NAME", TestBundles.MODEL);
       NodeTopics t = Topics.node("plant-7", "gw-0042");
       try (TestMqttClient ops =
               TestMqttClient.connect(broker.url(), "operator", true, operator.socketFactory());
@@ -72,7 +86,42 @@ class MutualTlsIT {
             60L);
         Answer a = Json.read(ops.next("operator/answers/tls", WAIT).payload(), Answer.class);
         assertThat(a.answer()).isEqualTo("This node has no sensor readings yet.");
+
+        // The update link got through TLS and the ACL: a rollback order is answered (this node
+        // has no model, so it is refused, naming none).
+        ops.subscribe(t.updateResult());
+        UpdateCommand rollback =
+            new UpdateCommand(
+                Protocol.SCHEMA_VERSION,
+                "cmd-tls-1",
+                CommandAction.ROLLBACK,
+                null,
+                null,
+                Instant.now(),
+                null);
+        UpdateResult r = null;
+        long until = System.nanoTime() + WAIT.toNanos();
+        while (r == null && System.nanoTime() < until) {
+          // Repeated until the link has subscribed (it connects in the background); the command
+          // id makes every repeat after the first a no-op.
+          ops.publish(t.updateCommand(), Json.write(rollback));
+          r = nextResult(ops, t);
+        }
+        assertThat(r).as(agent.output()).isNotNull();
+        assertThat(r.commandId()).isEqualTo("cmd-tls-1");
+        assertThat(r.outcome()).isEqualTo(UpdateOutcome.REJECTED);
+        assertThat(r.reasonCode()).isEqualTo("no_previous_model");
+        assertThat(r.model()).isNull();
       }
+    }
+  }
+
+  private static UpdateResult nextResult(TestMqttClient c, NodeTopics t) throws Exception {
+    try {
+      return Json.read(
+          c.next(t.updateResult(), Duration.ofSeconds(2)).payload(), UpdateResult.class);
+    } catch (AssertionError noneYet) {
+      return null;
     }
   }
 }

@@ -26,6 +26,8 @@ import io.edgeslm.agent.internal.serving.ServingTasks;
 import io.edgeslm.agent.internal.serving.ServingTasksFactory;
 import io.edgeslm.agent.internal.store.StoredModel;
 import io.edgeslm.agent.internal.update.NodeProfile;
+import io.edgeslm.agent.internal.update.PahoUpdateLink;
+import io.edgeslm.agent.internal.update.UpdateLink;
 import io.edgeslm.agent.internal.update.UpdateService;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeBirth;
@@ -262,8 +264,7 @@ public class AgentRuntime {
     transport.start();
     if (updates != null) {
       // The engine activates the store's model on the serving stack the Q&A and reports use.
-      updates.start(
-          serving.modelRuntime(), brokerUrl, checked.nodeId() + "-update", checked.modelPath());
+      updates.start(serving.modelRuntime(), updateLink(b), checked.modelPath());
     }
 
     long healthMs = config.health().interval().toMillis();
@@ -372,6 +373,27 @@ public class AgentRuntime {
     }
   }
 
+  /**
+   * The update engine's own connection to the same broker, with the same TLS identity and
+   * credentials as the agent's transport, as client {@code {node-id}-update} (the deployment's
+   * broker ACLs allow a node these two connections with one certificate).
+   */
+  private UpdateLink updateLink(AgentConfig.Broker b) throws AgentException {
+    Optional<javax.net.SocketFactory> tls = TlsSocketFactories.from(b).map(f -> f);
+    if (tls.isEmpty() && (brokerUrl.startsWith("ssl:") || brokerUrl.startsWith("wss:"))) {
+      tls = Optional.of(javax.net.ssl.SSLSocketFactory.getDefault());
+    }
+    try {
+      return PahoUpdateLink.connect(
+          brokerUrl,
+          checked.nodeId() + "-update",
+          new PahoUpdateLink.Options(tls, b.username(), b.password()));
+    } catch (IOException e) {
+      throw new AgentTransportException(
+          "Cannot create the update link to " + brokerUrl + ": " + e.getMessage(), e);
+    }
+  }
+
   private void writeRunInfo() {
     if (config.runInfoFile().isEmpty()) {
       return;
@@ -403,7 +425,10 @@ public class AgentRuntime {
   private void announce() {
     transport.publish(
         OutboundMessage.json(
-            topics.status(), Json.write(NodeStatus.online(clock.instant())), 1, true));
+            topics.status(),
+            Json.write(NodeStatus.online(clock.instant(), serving.model().orElse(null))),
+            1,
+            true));
     transport.publish(OutboundMessage.json(topics.birth(), Json.write(birth()), 1, true));
   }
 

@@ -1,15 +1,19 @@
 package io.edgeslm.agent.internal.update;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import javax.net.SocketFactory;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
@@ -47,12 +51,38 @@ public final class PahoUpdateLink implements UpdateLink {
   private volatile long maxPacket = Long.MAX_VALUE;
   private volatile boolean closed;
 
-  private PahoUpdateLink(MqttAsyncClient client) {
+  /**
+   * What the link needs beyond the URI and client id to reach a broker that authenticates: the
+   * agent's TLS socket factory (client certificate, broker CA) and MQTT credentials.
+   */
+  public record Options(
+      Optional<SocketFactory> socketFactory, Optional<String> username, Optional<String> password) {
+
+    public static final Options NONE =
+        new Options(Optional.empty(), Optional.empty(), Optional.empty());
+
+    public Options {
+      Objects.requireNonNull(socketFactory, "socketFactory");
+      Objects.requireNonNull(username, "username");
+      Objects.requireNonNull(password, "password");
+    }
+  }
+
+  private final Options options;
+
+  private PahoUpdateLink(MqttAsyncClient client, Options options) {
     this.client = client;
+    this.options = options;
   }
 
   /** Creates the client and starts connecting in the background (retrying until {@link #close}). */
   public static PahoUpdateLink connect(String serverUri, String clientId) throws IOException {
+    return connect(serverUri, clientId, Options.NONE);
+  }
+
+  /** As {@link #connect(String, String)}, with TLS and credentials. */
+  public static PahoUpdateLink connect(String serverUri, String clientId, Options options)
+      throws IOException {
     MqttAsyncClient c;
     try {
       c = new MqttAsyncClient(serverUri, clientId, new MemoryPersistence());
@@ -60,7 +90,7 @@ public final class PahoUpdateLink implements UpdateLink {
       throw new IOException(
           "Cannot create an MQTT client for '" + serverUri + "': " + e + ". Check the URI.", e);
     }
-    PahoUpdateLink link = new PahoUpdateLink(c);
+    PahoUpdateLink link = new PahoUpdateLink(c, Objects.requireNonNull(options, "options"));
     c.setCallback(link.new Callback());
     link.control.execute(link::connectLoop);
     return link;
@@ -75,6 +105,9 @@ public final class PahoUpdateLink implements UpdateLink {
       o.setAutomaticReconnectDelay(1, 10);
       o.setReceiveMaximum(1000);
       o.setConnectionTimeout(10);
+      options.username().ifPresent(o::setUserName);
+      options.password().ifPresent(p -> o.setPassword(p.getBytes(StandardCharsets.UTF_8)));
+      options.socketFactory().ifPresent(o::setSocketFactory);
       try {
         IMqttToken t = client.connect(o);
         t.waitForCompletion(15_000);

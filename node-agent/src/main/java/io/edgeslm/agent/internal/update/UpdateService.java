@@ -195,15 +195,15 @@ public final class UpdateService implements AutoCloseable {
    * model and {@code seed} is a bundle directory, it is copied into staging, verified and activated
    * like a side-loaded bundle. Then the USB watcher starts, if configured.
    *
-   * @param brokerUrl the broker the agent uses
-   * @param clientId the update link's MQTT client id
-   * @throws AgentConfigException when the link cannot be created for this broker URL
+   * @param updateLink the MQTT link for assignments, chunks, commands and the journal (connecting
+   *     in the background); closed by {@link #close}
+   * @throws AgentConfigException when the engine cannot start on the data directory
    */
-  public void start(ModelRuntime runtime, String brokerUrl, String clientId, Optional<Path> seed)
+  public void start(ModelRuntime runtime, UpdateLink updateLink, Optional<Path> seed)
       throws AgentConfigException {
     this.runtime = runtime;
+    this.link = updateLink;
     try {
-      link = PahoUpdateLink.connect(brokerUrl, clientId);
       UpdateSettings settings =
           new UpdateSettings(
               config.soak(),
@@ -234,8 +234,6 @@ public final class UpdateService implements AutoCloseable {
               + e.getMessage()
               + ". Check the data directory "
               + config.dataDir()
-              + " and the broker URL "
-              + brokerUrl
               + ".",
           e);
     }
