@@ -180,6 +180,10 @@ class AgentUpdateIT {
         awaitBirth(c, t, ref2, agent);
         assertRetainedBirthAndStatus(t, ref2);
         awaitHealth(c, t, ref2);
+        assertThat(metrics(env))
+            .as("Prometheus metrics")
+            .containsPattern("(?m)^edgeslm_agent_update_model_version(\\{[^}]*\\})? 2\\.0$")
+            .containsPattern("(?m)^edgeslm_agent_update_in_progress(\\{[^}]*\\})? [01]\\.0$");
 
         // v3's activation check fails: rolled back, reported, and v2 keeps answering.
         UpdateAssignment a3 =
@@ -244,6 +248,20 @@ class AgentUpdateIT {
         assertAnsweredBy(c, t, ref2, again);
         assertRetainedBirthAndStatus(t, ref2);
       }
+    }
+  }
+
+  private static String metrics(Map<String, String> env) throws Exception {
+    java.net.URI uri =
+        java.net.URI.create(
+            "http://127.0.0.1:" + env.get("EDGESLM_MANAGEMENT_PORT") + "/q/metrics");
+    try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+      var response =
+          http.send(
+              java.net.http.HttpRequest.newBuilder(uri).timeout(WAIT).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).isEqualTo(200);
+      return response.body();
     }
   }
 

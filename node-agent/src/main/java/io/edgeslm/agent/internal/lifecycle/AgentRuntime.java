@@ -614,6 +614,22 @@ public class AgentRuntime {
     meters.add(
         Gauge.builder("edgeslm.agent.model.ready", () -> serving.ready() ? 1 : 0)
             .register(registry));
+    if (updates != null) {
+      UpdateService u = updates;
+      meters.add(
+          Gauge.builder(
+                  "edgeslm.agent.update.in.progress",
+                  () -> u.engine().flatMap(e -> e.currentAssignment()).isPresent() ? 1 : 0)
+              .description(
+                  "1 while an update (MQTT or USB) is downloading, verifying or activating")
+              .register(registry));
+      meters.add(
+          Gauge.builder(
+                  "edgeslm.agent.update.model.version",
+                  () -> u.active().map(m -> m.version()).orElse(0L))
+              .description("release version of the store's active model, 0 when none")
+              .register(registry));
+    }
   }
 
   private static String hostName() {
