@@ -12,10 +12,11 @@
 #   /etc/systemd/system/edgeslm-agent.service.d/10-gateway.conf  this installation's JDK and paths
 #
 # Usage (as root, from the repository or an unpacked release):
-#   deploy/gateway/install-agent.sh --node-id gw-0042 --site plant-7 \
+#   deploy/gateway/install-agent.sh --node-id gw-0042 --site plant-7 --model phi-mini \
 #     --broker ssl://mqtt.plant-7.example:8883 --tls fleet-pki/nodes/gw-0042 \
 #     --release-key release.pub.pem --app node-agent/target/quarkus-app
-# Options: --java-home DIR (default: the newest JDK 21+ under /usr/lib/jvm), --root DIR (install
+# --model is the model this node follows (the signed release's "model"; updates for other models
+# are refused). Options: --channel NAME (default stable), --java-home DIR (default: the newest JDK 21+ under /usr/lib/jvm), --root DIR (install
 # below DIR and skip user creation and systemctl: for tests and image builds), --no-start.
 set -euo pipefail
 
@@ -26,11 +27,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 unit_src=$repo/node-agent/src/main/deploy/edgeslm-agent.service
 
-node_id='' site='' broker='' tls='' key='' app='' java_home='' root='' start=true
+node_id='' site='' model='' channel=stable broker='' tls='' key='' app='' java_home='' root='' start=true
 while [ $# -gt 0 ]; do
   case "$1" in
     --node-id) node_id=${2:?}; shift 2 ;;
     --site) site=${2:?}; shift 2 ;;
+    --model) model=${2:?}; shift 2 ;;
+    --channel) channel=${2:?}; shift 2 ;;
     --broker) broker=${2:?}; shift 2 ;;
     --tls) tls=${2:?}; shift 2 ;;
     --release-key) key=${2:?}; shift 2 ;;
@@ -38,7 +41,7 @@ while [ $# -gt 0 ]; do
     --java-home) java_home=${2:?}; shift 2 ;;
     --root) root=${2:?}; shift 2 ;;
     --no-start) start=false; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -46,6 +49,9 @@ done
 id_re='^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
 [[ "$node_id" =~ $id_re ]] || die "--node-id '$node_id' must be 1-64 of A-Z a-z 0-9 _ . - starting with a letter or digit (it is an MQTT topic level and the certificate CN)"
 [[ "$site" =~ $id_re ]] || die "--site '$site' must be 1-64 of A-Z a-z 0-9 _ . - starting with a letter or digit"
+name_re='^[A-Za-z0-9._:-]{1,128}$'
+[[ "$model" =~ $name_re ]] || die "--model '$model' must be the model's name as signed in its release.json (1-128 letters, digits, '.', '_', ':' or '-')"
+[[ "$channel" =~ $name_re ]] || die "--channel '$channel' must be 1-128 letters, digits, '.', '_', ':' or '-'"
 [[ "$broker" =~ ^ssl://[^/]+:[0-9]+$ ]] || die "--broker '$broker' must be ssl://host:port (the fleet broker only accepts mutual TLS)"
 for f in node.crt node.key ca.crt; do
   [ -f "$tls/$f" ] || die "--tls '$tls' must hold node.crt, node.key and ca.crt (fleet-pki.sh node $node_id writes them); $f is missing"
@@ -112,6 +118,8 @@ edgeslm.agent.node-id=$node_id
 edgeslm.agent.site=$site
 edgeslm.agent.device-class=generic
 edgeslm.agent.demo.simulator=off
+edgeslm.agent.model.name=$model
+edgeslm.agent.updates.channel=$channel
 edgeslm.agent.broker.url=$broker
 edgeslm.agent.broker.tls.certificate=/etc/edgeslm/tls/node.crt
 edgeslm.agent.broker.tls.private-key=/etc/edgeslm/tls/node.key

@@ -49,6 +49,8 @@ class GatewayInstallIT {
                 nodeId,
                 "--site",
                 "plant-7",
+                "--model",
+                "phi-mini",
                 "--broker",
                 "ssl://mqtt.plant-7.example:8883",
                 "--tls",
@@ -120,6 +122,7 @@ class GatewayInstallIT {
     assertThat(props)
         .containsEntry("edgeslm.agent.node-id", "gw-0042")
         .containsEntry("edgeslm.agent.site", "plant-7")
+        .containsEntry("edgeslm.agent.model.name", "phi-mini")
         .containsEntry("edgeslm.agent.broker.url", "ssl://mqtt.plant-7.example:8883");
 
     // Every file or directory the DaemonSet configures the agent with has the same value here.
