@@ -6,7 +6,6 @@ import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Topics;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -23,7 +22,6 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -199,29 +197,11 @@ class AgentOnFleetBrokerIT {
             .getSpec()
             .getContainers()
             .get(0);
-    Map<String, String> env = new LinkedHashMap<>(ManifestsIT.effectiveEnv(prod, c));
-    for (EnvVar v : c.getEnv()) {
-      if (v.getValueFrom() == null) {
-        continue;
-      }
-      if (v.getValueFrom().getFieldRef() != null
-          && v.getValueFrom().getFieldRef().getFieldPath().equals("spec.nodeName")) {
-        env.put(v.getName(), NODE);
-      } else if (v.getValueFrom().getConfigMapKeyRef() != null) {
-        var ref = v.getValueFrom().getConfigMapKeyRef();
-        env.put(v.getName(), prod.get(ConfigMap.class, ref.getName()).getData().get(ref.getKey()));
-      } else {
-        throw new AssertionError("The test does not know how to resolve env " + v.getName());
-      }
-    }
+    Map<String, String> env =
+        PodEnv.reRoot(PodEnv.resolve(prod, c, Map.of("spec.nodeName", NODE), Map.of()), root);
     env.put("EDGESLM_AGENT_BROKER_URL", broker.url());
     env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(managementPort));
     env.put("EDGESLM_HTTP_PORT", Integer.toString(freePort()));
-    for (var e : env.entrySet()) {
-      if (e.getValue() != null && e.getValue().startsWith("/")) {
-        e.setValue(root + e.getValue());
-      }
-    }
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     cmd.addAll(List.of(env.remove("JAVA_OPTS").trim().split("\\s+")));
