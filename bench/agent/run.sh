@@ -2,7 +2,8 @@
 # Node agent footprint and overhead (docs/benchmarks.md, "Node agent").
 #   bench/agent/run.sh [model.gguf] [mqtt-host] [mqtt-port]
 # Defaults: the test kit's tiny synthetic model (written to bench/out), the local Mosquitto.
-# Env: BENCH_QUICK=1 for fewer repetitions (bench/run --quick). After AgentBench's own output it
+# Env: BENCH_QUICK=1 for fewer repetitions (bench/run --quick); BROKER_DESC names the broker in
+# the result line (bench/run: its private Mosquitto with set_tcp_nodelay true). After AgentBench's own output it
 # prints machine-readable lines for bench/run
 # (RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...).
 set -euo pipefail
@@ -26,7 +27,7 @@ trap 'rm -f "$OUT"' EXIT
   "$APP" "$MODEL" "${2:-127.0.0.1}" "${3:-1883}" "${4:-all}" | tee "$OUT"
 
 # Machine-readable results from the lines above.
-awk -v broker="${2:-127.0.0.1}:${3:-1883}" '
+awk -v broker="${BROKER_DESC:-broker ${2:-127.0.0.1}:${3:-1883}}" '
   function num(s) { return match(s, /[-+]?[0-9]+(\.[0-9]+)?/) ? substr(s, RSTART, RLENGTH) + 0 : 0 }
   /^idle JVM \(baseline\)/ {
     split($0, a, "|"); base = num(a[1]); ext = num(a[2]); emb = num(a[3])
@@ -42,5 +43,5 @@ awk -v broker="${2:-127.0.0.1}:${3:-1883}" '
     split($0, a, "|"); med = num(substr(a[1], index(a[1], "median")))
     eng = num(substr(a[2], index(a[2], "(baseline)")))
     added = med - eng
-    printf "RESULT name=agent.first-token measured=%.2f baseline=%.2f unit=ms ratio=%.2f target=added<=5ms met=%s desc=MQTT question to first streamed token at the client (median, broker %s) vs the engine\047s own TTFT p50 (added %.2f ms)\n", med, eng, med / eng, (added <= 5 ? "yes" : "no"), broker, added
+    printf "RESULT name=agent.first-token measured=%.2f baseline=%.2f unit=ms ratio=%.2f target=added<=5ms met=%s desc=MQTT question to first streamed token at the client (median, %s) vs the engine\047s own TTFT p50 (added %.2f ms)\n", med, eng, med / eng, (added <= 5 ? "yes" : "no"), broker, added
   }' "$OUT"
