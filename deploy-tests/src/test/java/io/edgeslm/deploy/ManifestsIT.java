@@ -81,6 +81,8 @@ class ManifestsIT {
             "node-agent",
             AgentConfig.class,
             Repo.root().resolve("node-agent/src/main/resources/application.properties"));
+    // FleetConfig lives in the controller's internal package; a test-only module may read it here
+    // because the configuration interface is exactly what the manifests must match.
     controllerKeys =
         AppConfigKeys.of(
                 "fleet-controller",
