@@ -125,6 +125,16 @@ public final class FleetController implements AutoCloseable {
     } catch (FleetException e) {
       LOG.warnf("cannot release earlier outbox claims: %s", e.getMessage());
     }
+    // A created or commanded rollout is stepped at once, on the ticker's thread (one step at a
+    // time per replica), rather than at the next tick.
+    runner.onChange(
+        id -> {
+          try {
+            ticker.execute(() -> runner.tickNow(id));
+          } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+          }
+        });
     ticker.scheduleWithFixedDelay(runner::tickAll, tick, tick, TimeUnit.MILLISECONDS);
     ticker.scheduleWithFixedDelay(
         () -> {

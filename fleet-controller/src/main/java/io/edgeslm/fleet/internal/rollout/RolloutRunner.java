@@ -74,6 +74,7 @@ public final class RolloutRunner {
   private final String owner;
   private final Duration lease;
   private volatile boolean publishingSuspended;
+  private volatile java.util.function.Consumer<String> changed = id -> {};
 
   /**
    * @param outbox where a step's messages are queued in the step's transaction
@@ -98,6 +99,15 @@ public final class RolloutRunner {
     this.owner = owner;
     this.lease = lease;
     this.clock = clock;
+  }
+
+  /**
+   * Called with a rollout's id after it was created or commanded, so the owner can step it at once
+   * instead of at the next tick (a new rollout's first wave then starts without waiting up to a
+   * tick interval).
+   */
+  public void onChange(java.util.function.Consumer<String> listener) {
+    changed = listener;
   }
 
   /** Outbox rows published by the drain, i.e. left behind by a stopped or failed publisher. */
@@ -145,6 +155,7 @@ public final class RolloutRunner {
       throw new FleetInputException(e.getMessage(), e);
     }
     rollouts.create(step.state(), step.audit());
+    changed.accept(rid);
     return step.state();
   }
 
@@ -184,12 +195,22 @@ public final class RolloutRunner {
       if (queued.isPresent()) {
         publish(queued.get());
         logEnd(step.state());
+        changed.accept(id);
         return step.state();
       }
       lostRaces.incrementAndGet();
     }
     throw new FleetConflictException(
         "Rollout '" + id + "' kept changing while the command was applied. Retry the command.");
+  }
+
+  /** One engine step for one rollout, now; failures are logged like the ticker's. */
+  public void tickNow(String id) {
+    try {
+      tick(id, nodes.fleetNodes());
+    } catch (FleetException | DbFleetView.StoreFailure e) {
+      LOG.warnf("rollout %s: tick failed: %s", id, e.getMessage());
+    }
   }
 
   /** One engine step for every active rollout. */
@@ -232,12 +253,23 @@ public final class RolloutRunner {
     if (!step.changed(s)) {
       return Optional.empty();
     }
+    long t0 = System.nanoTime();
     Optional<List<OutboxStore.Row>> queued = store(s, step, null, now);
     if (queued.isEmpty()) {
       lostRaces.incrementAndGet();
       return Optional.empty();
     }
-    publish(queued.get());
+    long t1 = System.nanoTime();
+    int sent = publish(queued.get());
+    if (queued.get().size() >= 1000) {
+      LOG.infof(
+          "rollout %s: stored a step with %d messages in %d ms, published %d in %d ms",
+          id,
+          queued.get().size(),
+          (t1 - t0) / 1_000_000,
+          sent,
+          (System.nanoTime() - t1) / 1_000_000);
+    }
     logEnd(step.state());
     return Optional.of(step);
   }

@@ -120,32 +120,25 @@ public final class OutboxStore {
         }
       }
     }
+    insert(c, rows, owner, leaseUntil);
     if (dispatches) {
-      // Delete then insert: a portable upsert (H2 lacks ON CONFLICT DO UPDATE).
+      // Each dispatched node's retained slot now holds the new assignment: two set statements
+      // over this batch's rows rather than a delete and an insert per node.
       try (PreparedStatement del =
-              c.prepareStatement("DELETE FROM retained_assignments WHERE node_id = ?");
+              c.prepareStatement(
+                  "DELETE FROM retained_assignments WHERE node_id IN (SELECT node_id FROM outbox"
+                      + " WHERE batch_id = ? AND kind = 'DISPATCH')");
           PreparedStatement ins =
               c.prepareStatement(
                   "INSERT INTO retained_assignments (node_id, assignment_id, rollout_id,"
-                      + " chunk_bytes, at) VALUES (?,?,?,?,?)")) {
-        for (Row d : rows) {
-          if (d.kind() != Kind.DISPATCH) {
-            continue;
-          }
-          del.setString(1, d.nodeId());
-          del.addBatch();
-          ins.setString(1, d.nodeId());
-          ins.setString(2, d.assignmentId());
-          ins.setString(3, rolloutId);
-          ins.setInt(4, d.chunkBytes());
-          Db.setTime(ins, 5, now);
-          ins.addBatch();
-        }
-        del.executeBatch();
-        ins.executeBatch();
+                      + " chunk_bytes, at) SELECT node_id, assignment_id, rollout_id, chunk_bytes,"
+                      + " created_at FROM outbox WHERE batch_id = ? AND kind = 'DISPATCH'")) {
+        del.setString(1, batch);
+        del.executeUpdate();
+        ins.setString(1, batch);
+        ins.executeUpdate();
       }
     }
-    insert(c, rows, owner, leaseUntil);
     return rows;
   }
 
