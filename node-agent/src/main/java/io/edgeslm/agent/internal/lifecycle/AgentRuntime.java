@@ -325,14 +325,15 @@ public class AgentRuntime {
     if (active.isPresent()) {
       LOG.infof("Serving the model store's active model %s", active.get().describe());
       return new ServingTasksFactory.Start.Awaiting(
-          "model loading: " + active.get().describe() + " from the model store");
+          "model loading: " + active.get().describe() + " from the model store",
+          checked.modelPath().filter(p -> !UpdateService.isBundle(p)));
     }
     if (checked.modelPath().isPresent()) {
       Path path = checked.modelPath().get();
       if (UpdateService.isBundle(path)) {
         LOG.infof("The model store is empty: importing the configured bundle %s", path);
         return new ServingTasksFactory.Start.Awaiting(
-            "model loading: importing the configured bundle " + path);
+            "model loading: importing the configured bundle " + path, Optional.empty());
       }
       return new ServingTasksFactory.Start.PlainGguf(path);
     }

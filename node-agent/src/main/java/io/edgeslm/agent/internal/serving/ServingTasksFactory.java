@@ -26,8 +26,11 @@ public class ServingTasksFactory {
     /** The operator's plain GGUF file, loaded in the background now (today's behaviour). */
     record PlainGguf(Path gguf) implements Start {}
 
-    /** A model the update engine is about to activate (the store's); not ready until then. */
-    record Awaiting(String why) implements Start {}
+    /**
+     * A model the update engine is about to activate (the store's); not ready until then. {@code
+     * fallback} is the operator's plain GGUF, served if no verified model is left.
+     */
+    record Awaiting(String why, Optional<Path> fallback) implements Start {}
   }
 
   /**
@@ -49,6 +52,7 @@ public class ServingTasksFactory {
       throws AgentConfigException {
     Optional<TaskServing.ModelPlan> plan = Optional.empty();
     Optional<String> awaited = Optional.empty();
+    Optional<TaskServing.ModelPlan> fallback = Optional.empty();
     switch (start) {
       case Start.PlainGguf p -> {
         if (!Files.isRegularFile(p.gguf())) {
@@ -63,7 +67,13 @@ public class ServingTasksFactory {
         }
         plan = Optional.of(new TaskServing.ModelPlan(p.gguf(), model.name(), model.version()));
       }
-      case Start.Awaiting a -> awaited = Optional.of(a.why());
+      case Start.Awaiting a -> {
+        awaited = Optional.of(a.why());
+        fallback =
+            a.fallback()
+                .filter(Files::isRegularFile)
+                .map(f -> new TaskServing.ModelPlan(f, model.name(), model.version()));
+      }
       case Start.Rules r -> {}
     }
     int threads =
@@ -85,6 +95,6 @@ public class ServingTasksFactory {
             TaskLimits.reportDefaults().withNPredict(model.reportTokens()),
             swap,
             EngineConfig.WorkerBackend.defaults());
-    return new TaskServing(clock, snapshots, settings, plan, awaited, onModelChange);
+    return new TaskServing(clock, snapshots, settings, plan, awaited, fallback, onModelChange);
   }
 }

@@ -92,6 +92,8 @@ final class TaskServing implements ServingTasks, ModelRuntime {
    * @param plan a plain GGUF to load in the background now, if any
    * @param awaitedModel why the agent is not ready yet when a model will be activated by the update
    *     engine (the store's active model), or empty
+   * @param fallback the operator's plain GGUF, served when no verified model is left (defaults to
+   *     {@code plan})
    */
   TaskServing(
       Clock clock,
@@ -99,11 +101,13 @@ final class TaskServing implements ServingTasks, ModelRuntime {
       Settings settings,
       Optional<ModelPlan> plan,
       Optional<String> awaitedModel,
+      Optional<ModelPlan> fallback,
       Runnable onModelChange) {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
     this.settings = Objects.requireNonNull(settings, "settings");
-    this.configured = Objects.requireNonNull(plan, "plan");
+    Objects.requireNonNull(plan, "plan");
+    this.configured = Objects.requireNonNull(fallback, "fallback").or(() -> plan);
     this.onModelChange = Objects.requireNonNull(onModelChange, "onModelChange");
     this.rulesQa = OperatorQaTask.rulesOnly(clock);
     this.rulesReport = SensorReportTask.rulesOnly(ReportRules.defaults());
