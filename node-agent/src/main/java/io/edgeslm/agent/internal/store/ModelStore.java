@@ -304,10 +304,12 @@ public final class ModelStore {
       previous = null;
     }
     pointer = new StorePointer(active, previous, false, null);
-    if (!pointer.equals(p)) {
+    trialInterrupted = trial ? p : null;
+    // An interrupted trial stays on disk until the caller has journaled its rollback ({@link
+    // #settleRecovery}): a crash in between reports it again at the next start instead of never.
+    if (!pointer.equals(p) && !trial) {
       AtomicFiles.write(pointerFile, Json.write(pointer));
     }
-    trialInterrupted = trial ? p : null;
     // Verified but unreferenced models stay (an install whose switch was interrupted can then be
     // activated without downloading again); half-installed directories without a marker go.
     try (Stream<Path> s = Files.list(models)) {
@@ -336,6 +338,17 @@ public final class ModelStore {
   /** The pointer as found on open when a trial was interrupted by a restart (now rolled back). */
   public Optional<StorePointer> interruptedTrial() {
     return Optional.ofNullable(trialInterrupted);
+  }
+
+  /**
+   * Writes the pointer recovery decided on, once an interrupted trial's rollback is journaled.
+   * Until then the file still says "on trial", so a crash before the report repeats the rollback
+   * and its report rather than losing it. No-op when nothing is pending.
+   */
+  public void settleRecovery() throws IOException {
+    if (trialInterrupted != null) {
+      AtomicFiles.write(root.resolve("pointer.json"), Json.write(pointer));
+    }
   }
 
   /** A model record for a bundle just verified. */

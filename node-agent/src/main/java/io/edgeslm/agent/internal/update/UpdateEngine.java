@@ -123,6 +123,7 @@ public final class UpdateEngine implements AutoCloseable {
       String reason = "the agent restarted while the new model was on trial; rolled back";
       journal.append(
           JournalEvent.ROLLED_BACK, id, null, trial.get().active().ref(), reason, clock.instant());
+      store.settleRecovery();
       remember(id);
       publishResult(
           id,

@@ -63,6 +63,28 @@ class ModelStoreTest {
   }
 
   @Test
+  void open_interruptedTrial_isReportedAgainUntilSettled() throws Exception {
+    ModelStore s = ModelStore.open(dir);
+    StoredModel a = model(s, "a", 1);
+    s.beginTrial(a, "as-1");
+    s.commit();
+    StoredModel b = model(s, "b", 2);
+    s.beginTrial(b, "as-2");
+
+    // A crash before the rollback was journaled: the next open finds the trial again.
+    assertThat(ModelStore.open(dir).interruptedTrial()).isPresent();
+    ModelStore third = ModelStore.open(dir);
+    assertThat(third.interruptedTrial()).isPresent();
+    assertThat(third.active()).contains(a);
+
+    third.settleRecovery();
+
+    ModelStore settled = ModelStore.open(dir);
+    assertThat(settled.interruptedTrial()).isEmpty();
+    assertThat(settled.pointer()).isEqualTo(new StorePointer(a, null, false, null));
+  }
+
+  @Test
   void open_removesTemporaryFilesAndHalfInstalledDirectories_butKeepsVerifiedOnes()
       throws Exception {
     ModelStore s = ModelStore.open(dir);
