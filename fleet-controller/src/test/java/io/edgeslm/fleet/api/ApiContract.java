@@ -587,7 +587,9 @@ abstract class ApiContract {
         .contains("fleet_nodes{status=\"online\"}")
         .contains("fleet_heartbeats_stored_total")
         .contains("fleet_heartbeat_lag_p99_ms")
-        .contains("fleet_chunk_bytes_served_total");
+        .contains("fleet_chunk_bytes_served_total")
+        .contains("fleet_outbox_pending")
+        .contains("fleet_ask_open");
     // Each application registers its own meters: a meter left over from an earlier application
     // in this JVM would report the stopped controller's objects (NaN once they are collected).
     List<String> fleetValues = metrics.body().lines().filter(l -> l.startsWith("fleet_")).toList();

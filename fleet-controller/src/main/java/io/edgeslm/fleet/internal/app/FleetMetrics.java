@@ -70,6 +70,19 @@ public class FleetMetrics {
             .description("Update assignments published")
             .register(registry));
     keep(
+        Gauge.builder("fleet_outbox_pending", () -> outboxPending())
+            .description(
+                "Node messages of stored rollout steps not yet published (should drain to 0)")
+            .register(registry));
+    keep(
+        FunctionCounter.builder("fleet_outbox_republished", c.runner(), r -> r.republished())
+            .description("Outbox messages published after their first publisher stopped or failed")
+            .register(registry));
+    keep(
+        Gauge.builder("fleet_ask_open", c.ask(), a -> a.open())
+            .description("Questions to nodes waiting for their final reply")
+            .register(registry));
+    keep(
         Gauge.builder("fleet_rollouts_active", () -> activeRollouts())
             .description("Rollouts running, paused or completed (still assigning late joiners)")
             .register(registry));
@@ -89,6 +102,14 @@ public class FleetMetrics {
   private double count(String status) {
     refresh();
     return nodes.getOrDefault(status, 0L);
+  }
+
+  private double outboxPending() {
+    try {
+      return bean.controller().outbox().pending();
+    } catch (Exception e) {
+      return Double.NaN;
+    }
   }
 
   private double activeRollouts() {

@@ -44,7 +44,9 @@ import org.jboss.logging.Logger;
  * Runs the pure {@link RolloutEngine} against the database and MQTT. Every step is stored with a
  * compare-and-set on the rollout's revision before its messages are published, so two replicas that
  * tick the same rollout at the same time never both dispatch it: the loser's write fails and it
- * sends nothing.
+ * sends nothing. The step's messages are written to the outbox in the same transaction and
+ * published from there (ADR 0010): a replica that stops between commit and publish leaves them for
+ * {@link #drainOutbox} on another replica, so no assignment, command or clear is lost.
  */
 public final class RolloutRunner {
 

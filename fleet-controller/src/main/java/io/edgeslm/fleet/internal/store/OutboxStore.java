@@ -89,6 +89,7 @@ public final class OutboxStore {
     String batch = UUID.randomUUID().toString();
     List<Row> rows = new ArrayList<>();
     boolean dispatches = false;
+    List<RolloutAction> withdrawn = new ArrayList<>();
     for (RolloutAction a : actions) {
       switch (a) {
         case RolloutAction.Dispatch d -> {
@@ -107,17 +108,30 @@ public final class OutboxStore {
         }
         case RolloutAction.Cancel x -> {
           rows.add(row(batch, rows.size(), Kind.CANCEL, rolloutId, bundleId, a, null, reason, now));
-          if (release(c, a.nodeId(), x.assignmentId())) {
-            rows.add(row(batch, rows.size(), Kind.CLEAR, rolloutId, bundleId, a, null, null, now));
-          }
+          withdrawn.add(a);
         }
         case RolloutAction.Rollback r -> {
           rows.add(
               row(batch, rows.size(), Kind.ROLLBACK, rolloutId, bundleId, a, null, reason, now));
-          if (release(c, a.nodeId(), r.assignmentId())) {
-            rows.add(row(batch, rows.size(), Kind.CLEAR, rolloutId, bundleId, a, null, null, now));
-          }
+          withdrawn.add(a);
         }
+      }
+    }
+    // Commands first, then the clears of the assignments the nodes still hold from this rollout.
+    boolean[] released = release(c, withdrawn);
+    for (int i = 0; i < withdrawn.size(); i++) {
+      if (released[i]) {
+        rows.add(
+            row(
+                batch,
+                rows.size(),
+                Kind.CLEAR,
+                rolloutId,
+                bundleId,
+                withdrawn.get(i),
+                null,
+                null,
+                now));
       }
     }
     insert(c, rows, owner, leaseUntil);
@@ -209,6 +223,40 @@ public final class OutboxStore {
           insert(c, rows, owner, leaseUntil);
           return rows;
         });
+  }
+
+  /**
+   * Removes each node's retained-assignment record if it holds the action's assignment, in one
+   * batch.
+   *
+   * @return per action, whether its record was removed (so its clear may be sent)
+   */
+  private static boolean[] release(Connection c, List<RolloutAction> actions) throws SQLException {
+    boolean[] out = new boolean[actions.size()];
+    if (actions.isEmpty()) {
+      return out;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "DELETE FROM retained_assignments WHERE node_id = ? AND assignment_id = ?")) {
+      for (RolloutAction a : actions) {
+        ps.setString(1, a.nodeId());
+        ps.setString(
+            2,
+            switch (a) {
+              case RolloutAction.Cancel x -> x.assignmentId();
+              case RolloutAction.Rollback r -> r.assignmentId();
+              case RolloutAction.Dispatch d -> d.assignmentId();
+            });
+        ps.addBatch();
+      }
+      int[] counts = ps.executeBatch();
+      for (int i = 0; i < counts.length; i++) {
+        // Drivers that cannot tell report SUCCESS_NO_INFO; a clear is then sent, as before V2.
+        out[i] = counts[i] == 1 || counts[i] == java.sql.Statement.SUCCESS_NO_INFO;
+      }
+    }
+    return out;
   }
 
   /** Removes the node's retained-assignment record if it holds {@code assignmentId}. */
