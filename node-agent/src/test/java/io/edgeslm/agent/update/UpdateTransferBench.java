@@ -2,16 +2,22 @@ package io.edgeslm.agent.update;
 
 import io.edgeslm.agent.internal.store.StagedTransfer;
 import io.edgeslm.agent.internal.update.ChunkDownloader;
+import io.edgeslm.agent.internal.update.HiveMqUpdateLink;
 import io.edgeslm.agent.internal.update.PahoUpdateLink;
 import io.edgeslm.agent.internal.update.UpdateException;
+import io.edgeslm.agent.internal.update.UpdateLink;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Topics;
 import io.edgeslm.protocol.UpdateAssignment;
+import io.edgeslm.testkit.MqttBroker;
 import io.edgeslm.testkit.bundles.BundleServer;
 import io.edgeslm.testkit.bundles.Faults;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -27,7 +33,16 @@ public final class UpdateTransferBench {
 
   public static void main(String[] args) throws Exception {
     long sizeMb = args.length > 0 ? Long.parseLong(args[0]) : 1024;
-    String url = args.length > 1 ? args[1] : "tcp://127.0.0.1:1883";
+    String where = args.length > 1 ? args[1] : "private";
+    // "private": a Mosquitto of our own (default configuration) on a free port, so that other
+    // tests or benchmarks using the shared broker cannot answer our chunk requests.
+    try (MqttBroker broker = "private".equals(where) ? MqttBroker.privateMosquitto() : null) {
+      run(sizeMb, broker == null ? where : broker.url(), broker == null ? "" : " (private)");
+    }
+    System.exit(0);
+  }
+
+  static void run(long sizeMb, String url, String note) throws Exception {
     String host = url.replaceAll("^tcp://([^:]+):.*$", "$1");
     String port = url.replaceAll("^.*:(\\d+)$", "$1");
     int chunk = UpdateAssignment.DEFAULT_CHUNK_BYTES;
@@ -88,9 +103,28 @@ public final class UpdateTransferBench {
     }
     double baseline = mbps(bytes, System.nanoTime() - t0);
 
+    // Second reference: the disk itself, writing the same bytes in chunk-size pieces and forcing
+    // them once at the end (the downloader must put every byte on disk, durably; the Mosquitto
+    // clients above discard theirs).
+    Path diskFile = work.resolve("disk.bin");
+    ByteBuffer block = ByteBuffer.wrap(Files.readAllBytes(one));
+    long t2 = System.nanoTime();
+    try (FileChannel ch =
+        FileChannel.open(diskFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      for (int i = 0; i < messages; i++) {
+        block.clear();
+        while (block.hasRemaining()) {
+          ch.write(block);
+        }
+      }
+      ch.force(false);
+    }
+    double disk = mbps(bytes, System.nanoTime() - t2);
+    Files.delete(diskFile);
+
     try (BundleServer server = BundleServer.start(url, id + "-ctl", Faults.NONE);
-        PahoUpdateLink link = PahoUpdateLink.connect(url, id + "-node")) {
-      if (!link.awaitConnected(10_000)) {
+        UpdateLink link = link(url, id + "-node")) {
+      if (!awaitConnected(link, 10_000)) {
         throw new IllegalStateException("no connection to " + url);
       }
       Holder h = new Holder();
@@ -137,15 +171,18 @@ public final class UpdateTransferBench {
         d.run((done, total) -> {}, () -> false);
         long refetched = server.resends(b.assignmentId()) * (long) chunk;
         System.out.printf(
-            "update transfer, %d MiB in %d chunks of %d KiB over %s:%n"
+            "update transfer, %d MiB in %d chunks of %d KiB over %s, link %s:%n"
                 + "  mosquitto_pub/sub baseline: %.1f MB/s%n"
+                + "  disk write + fsync:         %.1f MB/s%n"
                 + "  update downloader:          %.1f MB/s  (ratio %.2f)%n"
                 + "  stopped at half way: %d MiB kept, %.1f MiB fetched again (window: %d MiB)%n",
             sizeMb,
             messages,
             chunk >> 10,
-            url,
+            url + note,
+            link.getClass().getSimpleName(),
             baseline,
+            disk,
             ours,
             ours / baseline,
             kept >> 20,
@@ -157,7 +194,21 @@ public final class UpdateTransferBench {
         s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
-    System.exit(0);
+  }
+
+  /** The link under test: -Dbench.link=paho measures the Paho link for comparison. */
+  static UpdateLink link(String url, String clientId) throws java.io.IOException {
+    return "paho".equals(System.getProperty("bench.link"))
+        ? PahoUpdateLink.connect(url, clientId)
+        : HiveMqUpdateLink.connect(url, clientId);
+  }
+
+  static boolean awaitConnected(UpdateLink link, long millis) throws InterruptedException {
+    long until = System.nanoTime() + millis * 1_000_000;
+    while (!link.isConnected() && System.nanoTime() < until) {
+      Thread.sleep(20);
+    }
+    return link.isConnected();
   }
 
   /** Routes chunk messages to whichever downloader runs now. */

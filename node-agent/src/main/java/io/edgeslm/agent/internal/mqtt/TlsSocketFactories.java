@@ -43,11 +43,45 @@ public final class TlsSocketFactories {
   private TlsSocketFactories() {}
 
   /**
+   * The key and trust managers the broker settings ask for, for clients that take managers rather
+   * than a socket factory (the update link, {@code internal.update.HiveMqUpdateLink}). Empty
+   * optionals inside mean the JDK's defaults.
+   */
+  public record Managers(Optional<KeyManagerFactory> keys, Optional<TrustManagerFactory> trust) {}
+
+  /**
    * The socket factory the broker settings ask for, or empty for plain TCP.
    *
    * @throws AgentConfigException naming the key whose file cannot be used
    */
   public static Optional<SSLSocketFactory> from(AgentConfig.Broker b) throws AgentConfigException {
+    Optional<Managers> m = managers(b);
+    if (m.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(
+          m.get().keys().map(KeyManagerFactory::getKeyManagers).orElse(null),
+          m.get().trust().map(TrustManagerFactory::getTrustManagers).orElse(null),
+          null);
+      return Optional.of(ctx.getSocketFactory());
+    } catch (GeneralSecurityException e) {
+      throw new AgentConfigException(
+          "edgeslm.agent.broker.tls.certificate",
+          "Cannot set up TLS for the broker connection: "
+              + e.getMessage()
+              + ". Check the JDK's TLS support (java.security).",
+          e);
+    }
+  }
+
+  /**
+   * The key and trust managers the broker settings ask for, or empty when no TLS key is set.
+   *
+   * @throws AgentConfigException naming the key whose file cannot be used
+   */
+  public static Optional<Managers> managers(AgentConfig.Broker b) throws AgentConfigException {
     boolean any =
         b.tlsCertificate().isPresent()
             || b.tlsKeyStore().isPresent()
@@ -91,12 +125,7 @@ public final class TlsSocketFactories {
         tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(ts);
       }
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(
-          kmf == null ? null : kmf.getKeyManagers(),
-          tmf == null ? null : tmf.getTrustManagers(),
-          null);
-      return Optional.of(ctx.getSocketFactory());
+      return Optional.of(new Managers(Optional.ofNullable(kmf), Optional.ofNullable(tmf)));
     } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
       throw new AgentConfigException(
           key,

@@ -132,7 +132,15 @@ public final class ChunkDownloader {
         UpdateLink.Message m = inbox.poll(50, TimeUnit.MILLISECONDS);
         while (m != null) {
           now = System.nanoTime();
-          switch (handle(m, planner, now)) {
+          Outcome o = handle(m, planner, now);
+          if (o == Outcome.NEW && link.isConnected()) {
+            // Refill the window as soon as a request completes rather than after the inbox is
+            // drained: while we hash and write a burst, the next chunks are already on their way.
+            for (RequestPlanner.Ask a : planner.plan(now, transfer::missing)) {
+              send(a);
+            }
+          }
+          switch (o) {
             case NEW -> lastArrival = now;
             case NOT_FOUND -> {
               if (++notFound >= 3) {
