@@ -14,6 +14,7 @@ public final class FleetUnavailableException extends FleetException {
   public static final String NODE_TIMEOUT = "node-timeout";
   public static final String NODE_ERROR = "node-error";
   public static final String BUSY = "busy";
+  public static final String MQTT_UNAVAILABLE = "mqtt-unavailable";
 
   private final String key;
   private final Long retryAfterMs;

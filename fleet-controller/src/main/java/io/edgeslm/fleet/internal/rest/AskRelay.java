@@ -99,7 +99,7 @@ final class AskRelay {
       throw tooMany(e);
     } catch (IllegalStateException e) {
       throw new FleetUnavailableException(
-          FleetUnavailableException.BUSY, e.getMessage(), 5000L, null);
+          FleetUnavailableException.MQTT_UNAVAILABLE, e.getMessage(), 5000L, null);
     }
     if (r.error() != null) {
       throw nodeError(q.node().nodeId(), r.error());
@@ -139,7 +139,7 @@ final class AskRelay {
           problem(
               out,
               new FleetUnavailableException(
-                  FleetUnavailableException.BUSY, e.getMessage(), 5000L, null),
+                  FleetUnavailableException.MQTT_UNAVAILABLE, e.getMessage(), 5000L, null),
               path);
           return;
         }
