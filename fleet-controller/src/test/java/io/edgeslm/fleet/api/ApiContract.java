@@ -488,6 +488,32 @@ abstract class ApiContract {
   }
 
   @Test
+  void ask_nodeGoesOfflineMidAnswer_endsTheStreamWithNodeOffline() throws Exception {
+    try (QuestionResponder node = new QuestionResponder(mqttUri, "plant-1", "gw-1").connect()) {
+      var response = askStreamed("gw-1", "{\"question\":\"Oil?\",\"timeoutSeconds\":90}");
+      try (Events events = new Events(response.body())) {
+        assertThat(events.next().name()).isEqualTo("question");
+        node.nextQuestion(Duration.ofSeconds(30)).part("Oil is ");
+        assertThat(events.next().name()).isEqualTo("part");
+        node.crash(); // the broker publishes the node's last will
+        Event problem = events.next();
+        assertThat(problem.name()).isEqualTo("problem");
+        assertThat(problem.data().get("type").asText())
+            .isEqualTo("https://edgeslm.io/problems/node-offline");
+        assertThat(problem.data().get("detail").asText())
+            .isEqualTo(
+                "Node 'gw-1' went offline (connection lost) before it answered. Ask again when it"
+                    + " is back online.");
+        assertThat(events.next()).isNull();
+      }
+    }
+    Instant now = Instant.now();
+    bean.controller()
+        .nodes()
+        .recordStatus("plant-1", "gw-1", io.edgeslm.protocol.NodeStatus.online(now), now);
+  }
+
+  @Test
   void ask_busyNode_isAProblemEventInTheStreamAnd503WithRetryAfterInJson() throws Exception {
     try (QuestionResponder node = new QuestionResponder(mqttUri, "plant-1", "gw-4").connect()) {
       var response = askStreamed("gw-4", "{\"question\":\"Status?\",\"timeoutSeconds\":90}");

@@ -105,10 +105,20 @@ public final class QuestionResponder implements AutoCloseable {
     client.setCallback(new Callback());
   }
 
-  /** Connects, subscribes to the ask topic and publishes the node's retained online status. */
+  /**
+   * Connects with the agent's last will (retained offline status, no delay), subscribes to the ask
+   * topic and publishes the node's retained online status.
+   */
   public QuestionResponder connect() throws MqttException {
     MqttConnectionOptions o = new MqttConnectionOptions();
     o.setCleanStart(true);
+    MqttMessage will = new MqttMessage(Json.write(NodeStatus.will()));
+    will.setQos(1);
+    will.setRetained(true);
+    o.setWill(topics.status(), will);
+    MqttProperties willProps = new MqttProperties();
+    willProps.setWillDelayInterval(0L);
+    o.setWillMessageProperties(willProps);
     client.connect(o).waitForCompletion(10_000);
     client.subscribe(topics.ask(), 1).waitForCompletion(10_000);
     MqttMessage online = new MqttMessage(Json.write(NodeStatus.online(Instant.now())));
@@ -126,6 +136,11 @@ public final class QuestionResponder implements AutoCloseable {
           "no question reached " + topics.ask() + " within " + timeout.toSeconds() + " s");
     }
     return q;
+  }
+
+  /** Drops the connection without DISCONNECT, so the broker publishes the will. */
+  public void crash() throws MqttException {
+    client.disconnectForcibly(0, 1000, false);
   }
 
   private final class Callback implements MqttCallback {

@@ -91,7 +91,9 @@ public final class FleetController implements AutoCloseable {
             settings.clientId(),
             settings.outboxLease(),
             clock);
-    this.ingest = new FleetIngest(mqtt, nodes, health, runner::clearAfterResult, clock);
+    this.ask = new AskService(mqtt, settings.clientId(), clock);
+    this.ingest =
+        new FleetIngest(mqtt, nodes, health, runner::clearAfterResult, ask::nodeOffline, clock);
     this.chunks =
         new ChunkServer(
             mqtt,
@@ -100,7 +102,6 @@ public final class FleetController implements AutoCloseable {
             settings.chunkBytesPerSecond(),
             10_000,
             256);
-    this.ask = new AskService(mqtt, settings.clientId(), clock);
     this.ticker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {

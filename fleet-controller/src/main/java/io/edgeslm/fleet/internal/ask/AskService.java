@@ -51,6 +51,25 @@ public final class AskService {
    */
   public record AskResult(String id, List<String> parts, Answer answer, ErrorReply error) {}
 
+  /** The node went offline (its status or last will said so) before it answered. */
+  public static final class NodeOfflineException extends Exception {
+    NodeOfflineException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Tells the open questions to {@code nodeId} that the node went offline, so they end now instead
+   * of at their deadline. Called by the registry ingest for every offline status.
+   */
+  public void nodeOffline(String nodeId, String reason) {
+    for (Exchange x : pending.values()) {
+      if (x.nodeId.equals(nodeId)) {
+        x.offline = reason == null ? "offline" : reason;
+      }
+    }
+  }
+
   /** The controller cannot take another question now; retry after a few seconds. */
   public static final class TooManyQuestionsException extends Exception {
     TooManyQuestionsException(String message) {
@@ -64,6 +83,8 @@ public final class AskService {
    */
   public final class Exchange implements AutoCloseable {
     private final String id;
+    private final String nodeId;
+    private volatile String offline;
     private final Instant deadline;
     // Parts plus room for the final reply, which is never dropped.
     private final BlockingQueue<Reply> replies = new ArrayBlockingQueue<>(MAX_BUFFERED_PARTS + 1);
@@ -71,8 +92,9 @@ public final class AskService {
     private int nextSeq;
     private boolean ended;
 
-    private Exchange(String id, Instant deadline, CompletableFuture<Void> sent) {
+    private Exchange(String id, String nodeId, Instant deadline, CompletableFuture<Void> sent) {
       this.id = id;
+      this.nodeId = nodeId;
       this.deadline = deadline;
       this.sent = sent;
     }
@@ -89,7 +111,8 @@ public final class AskService {
      * The next reply: an {@link AnswerPart}, then finally an {@link Answer} or {@link ErrorReply}.
      *
      * @param until wait at most until this instant (capped at the question's deadline)
-     * @return the reply, or null if none came by {@code until}
+     * @return the reply, or null if none came by {@code until} or the node went offline (see {@link
+     *     #offlineReason})
      * @throws IllegalStateException if the question could not be published to the broker
      */
     public Reply next(Instant until) throws InterruptedException {
@@ -104,6 +127,9 @@ public final class AskService {
                   + " again.",
               cause);
         }
+        if (offline != null && replies.isEmpty()) {
+          return null;
+        }
         long left = Duration.between(clock.instant(), end).toMillis();
         if (left <= 0) {
           return replies.poll();
@@ -114,6 +140,11 @@ public final class AskService {
           return r;
         }
       }
+    }
+
+    /** Why the node went offline while the question was open, or null if it did not. */
+    public String offlineReason() {
+      return offline;
     }
 
     /** Whether the question's deadline has passed. */
@@ -190,7 +221,7 @@ public final class AskService {
     Instant deadline = clock.instant().plus(timeout);
     Question q = new Question(Protocol.SCHEMA_VERSION, id, text, null, true, deadline);
     CompletableFuture<Void> sent = new CompletableFuture<>();
-    Exchange x = new Exchange(id, deadline, sent);
+    Exchange x = new Exchange(id, node.node(), deadline, sent);
     pending.put(id, x);
     mqtt.publishRequest(
             node.ask(),
@@ -213,18 +244,26 @@ public final class AskService {
    * Asks and waits for the final reply.
    *
    * @throws TimeoutException if no final reply came within {@code timeout}
+   * @throws NodeOfflineException if the node went offline before its final reply
    * @throws TooManyQuestionsException if too many questions are open
    * @throws IllegalStateException if the question could not be published
    */
   public AskResult ask(NodeTopics node, String text, Duration timeout)
-      throws TimeoutException, InterruptedException, TooManyQuestionsException {
+      throws TimeoutException,
+          InterruptedException,
+          TooManyQuestionsException,
+          NodeOfflineException {
     try (Exchange x = open(node, text, timeout)) {
       List<String> parts = new ArrayList<>();
       while (true) {
         Reply r = x.next(x.deadline());
         switch (r) {
-          case null ->
-              throw new TimeoutException("no final reply within " + timeout.toSeconds() + " s");
+          case null -> {
+            if (x.offlineReason() != null) {
+              throw new NodeOfflineException(x.offlineReason());
+            }
+            throw new TimeoutException("no final reply within " + timeout.toSeconds() + " s");
+          }
           case AnswerPart p -> parts.add(p.text());
           case Answer a -> {
             return new AskResult(x.id(), List.copyOf(parts), a, null);

@@ -39,6 +39,7 @@ public final class FleetIngest {
   private final NodeStore nodes;
   private final HealthWriter health;
   private final FinalResults finalResults;
+  private final java.util.function.BiConsumer<String, String> wentOffline;
   private final Clock clock;
   private final AtomicLong invalid = new AtomicLong();
   private final AtomicLong received = new AtomicLong();
@@ -54,7 +55,9 @@ public final class FleetIngest {
       NodeStore nodes,
       HealthWriter health,
       FinalResults finalResults,
+      java.util.function.BiConsumer<String, String> wentOffline,
       Clock clock) {
+    this.wentOffline = wentOffline;
     this.mqtt = mqtt;
     this.nodes = nodes;
     this.health = health;
@@ -97,6 +100,10 @@ public final class FleetIngest {
       return;
     }
     NodeStatus status = read(topic, m, NodeStatus.class);
+    if (status != null && status.state() == io.edgeslm.protocol.NodeState.OFFLINE) {
+      // Questions waiting for this node end now rather than at their deadline.
+      wentOffline.accept(t.node(), status.reason());
+    }
     if (status != null) {
       health.put(new StatusEvent(t.site(), t.node(), status, clock.instant()));
     }

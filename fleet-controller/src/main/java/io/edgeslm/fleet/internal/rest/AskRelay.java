@@ -37,7 +37,8 @@ import java.util.concurrent.TimeoutException;
  *   <li>{@code part}: an {@link AnswerPart} as the node sent it ({@code seq}, {@code text});
  *   <li>{@code answer}: the final {@link Answer}; the stream ends;
  *   <li>{@code problem}: an RFC 9457 problem ({@code node-busy} with {@code retryAfterMs}, {@code
- *       node-error} with the node's {@code code}, {@code node-timeout}); the stream ends.
+ *       node-error} with the node's {@code code}, {@code node-offline} when its status or last will
+ *       arrives meanwhile, {@code node-timeout}); the stream ends.
  * </ul>
  *
  * A comment line is sent every {@value #KEEP_ALIVE_SECONDS} s of silence so proxies keep the
@@ -95,6 +96,8 @@ final class AskRelay {
       r = c.ask().ask(node(q), q.question(), q.timeout());
     } catch (TimeoutException e) {
       throw timeout(q);
+    } catch (AskService.NodeOfflineException e) {
+      throw wentOffline(q, e.getMessage());
     } catch (AskService.TooManyQuestionsException e) {
       throw tooMany(e);
     } catch (IllegalStateException e) {
@@ -145,6 +148,10 @@ final class AskRelay {
         }
         switch (r) {
           case null -> {
+            if (x.offlineReason() != null) {
+              problem(out, wentOffline(q, x.offlineReason()), path);
+              return;
+            }
             if (x.expired()) {
               problem(out, timeout(q), path);
               return;
@@ -195,6 +202,18 @@ final class AskRelay {
             + " s (status "
             + q.node().status()
             + "). Check that it is online, or ask again with a longer timeoutSeconds.",
+        null,
+        null);
+  }
+
+  static FleetUnavailableException wentOffline(Checked q, String reason) {
+    return new FleetUnavailableException(
+        FleetUnavailableException.NODE_OFFLINE,
+        "Node '"
+            + q.node().nodeId()
+            + "' went offline ("
+            + reason
+            + ") before it answered. Ask again when it is back online.",
         null,
         null);
   }
