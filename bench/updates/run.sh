@@ -22,13 +22,13 @@ awk -v mib="${1:-1024}" '
   /mosquitto_pub\/sub baseline:/ { base = num(substr($0, index($0, ":"))) }
   /disk write \+ fsync:/ { disk = num(substr($0, index($0, ":"))) }
   /update downloader:/ { ours = num(substr($0, index($0, ":"))); r = num(substr($0, index($0, "(ratio"))) }
-  /stopped at half way:/ { kept = num(substr($0, index($0, ":"))); again = num(substr($0, index($0, ","))) }
+  /stopped at half way:/ { stopped = 1; kept = num(substr($0, index($0, ":"))); again = num(substr($0, index($0, ","))) }
   END {
     if (r == 0 && base > 0) r = ours / base
     if (base > 0 && ours > 0)
       printf "RESULT name=updates.transfer measured=%.1f baseline=%.1f unit=MB/s ratio=%.2f target=>=0.7x met=%s desc=update download of %d MiB over Mosquitto (256 KiB chunks, QoS 1) vs mosquitto_pub/mosquitto_sub moving the same messages\n", ours, base, r, (r >= 0.7 ? "yes" : "no"), mib
     if (disk > 0 && ours > 0)
       printf "RESULT name=updates.transfer-vs-disk measured=%.1f baseline=%.1f unit=MB/s ratio=%.2f target=- met=- desc=the same download vs writing the same bytes in chunk-size pieces to disk with one fsync (what the downloader must at least do)\n", ours, disk, ours / disk
-    if (kept > 0)
-      printf "RESULT name=updates.refetch measured=%.1f baseline=%.1f unit=MiB ratio=%.3f target=- met=- desc=fetched again after a stop at half way and a resume vs what a restart from zero would fetch again (the kept part)\n", again, kept, again / kept
+    if (stopped)
+      printf "RESULT name=updates.refetch measured=%.1f baseline=%.1f unit=MiB ratio=%s target=- met=- desc=fetched again after a stop at half way and a resume vs what a restart from zero would fetch again (the kept part)\n", again, kept, (kept > 0 ? sprintf("%.3f", again / kept) : "-")
   }' "$OUT"
