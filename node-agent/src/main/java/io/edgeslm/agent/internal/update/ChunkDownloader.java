@@ -21,8 +21,10 @@ import java.util.function.BooleanSupplier;
 /**
  * Pulls the missing chunks of one {@link StagedTransfer} over an {@link UpdateLink}: a bounded
  * window of {@link ChunkRequest}s (see {@link RequestPlanner}), each received chunk checked against
- * its SHA-256 from the assignment, written at its offset, and persisted in batches of at most the
- * in-flight window ({@link StagedTransfer#flush}), so a crash costs at most one window of refetch.
+ * its SHA-256 from the assignment, written at its offset, and persisted in batches of half the
+ * in-flight window ({@link StagedTransfer#flush}). Requests in flight plus chunks written but not
+ * yet persisted never exceed the window ({@code requestsInFlight × chunksPerRequest} chunks), so a
+ * crash costs at most one window of refetch.
  *
  * <p>Chunks arrive through {@link #offer} (the engine routes the node's {@code update/chunk} topic
  * here); everything else runs on the thread that calls {@link #run}.
@@ -109,9 +111,14 @@ public final class ChunkDownloader {
             idle,
             first,
             "r" + Long.toHexString(System.nanoTime() & 0xffffff));
-    // Persist after every request's worth of chunks: a crash then costs the requests in flight
-    // plus at most one request's worth of written-but-unflushed chunks.
-    int flushEvery = tuning.chunksPerRequest();
+    // The window bounds what a crash can cost: chunks requested but not yet here, plus chunks
+    // written but not yet forced with their bitmap bits. New requests go out only when nothing is
+    // unflushed, and every arrival moves one chunk from the first group to the second, so the two
+    // together never exceed the window: a restart fetches at most one window again. Flushing at
+    // half the window keeps the other half in flight while we force (each flush is a few fsyncs,
+    // the costliest step per chunk on a slow disk).
+    int window = tuning.requestsInFlight() * tuning.chunksPerRequest();
+    int flushEvery = Math.max(1, window / 2);
     long lastArrival = System.nanoTime();
     long lastFlush = lastArrival;
     long lastProgress = 0;
@@ -124,23 +131,13 @@ public final class ChunkDownloader {
               UpdateException.Fault.TRANSFER, "cancelled", "The download was cancelled.");
         }
         long now = System.nanoTime();
-        if (link.isConnected()) {
-          for (RequestPlanner.Ask a : planner.plan(now, transfer::missing)) {
-            send(a);
-          }
+        if (transfer.unflushed() == 0) {
+          request(planner, now);
         }
         UpdateLink.Message m = inbox.poll(50, TimeUnit.MILLISECONDS);
         while (m != null) {
           now = System.nanoTime();
-          Outcome o = handle(m, planner, now);
-          if (o == Outcome.NEW && link.isConnected()) {
-            // Refill the window as soon as a request completes rather than after the inbox is
-            // drained: while we hash and write a burst, the next chunks are already on their way.
-            for (RequestPlanner.Ask a : planner.plan(now, transfer::missing)) {
-              send(a);
-            }
-          }
-          switch (o) {
+          switch (handle(m, planner, now)) {
             case NEW -> lastArrival = now;
             case NOT_FOUND -> {
               if (++notFound >= 3) {
@@ -154,11 +151,17 @@ public final class ChunkDownloader {
             }
             default -> {}
           }
+          if (transfer.unflushed() >= flushEvery) {
+            // Flush and refill here rather than after the inbox is drained: while we force and
+            // write a burst, the next requests are already on their way.
+            transfer.flush();
+            lastFlush = now;
+            request(planner, now);
+          }
           m = inbox.poll();
         }
         now = System.nanoTime();
-        if (transfer.unflushed() >= flushEvery
-            || (transfer.unflushed() > 0 && now - lastFlush > 1_000_000_000L)) {
+        if (transfer.unflushed() > 0 && now - lastFlush > 1_000_000_000L) {
           transfer.flush();
           lastFlush = now;
         }
@@ -281,6 +284,14 @@ public final class ChunkDownloader {
       }
     }
     return -1;
+  }
+
+  private void request(RequestPlanner planner, long now) throws IOException {
+    if (link.isConnected()) {
+      for (RequestPlanner.Ask a : planner.plan(now, transfer::missing)) {
+        send(a);
+      }
+    }
   }
 
   private void send(RequestPlanner.Ask a) throws IOException {

@@ -2,6 +2,7 @@ package io.edgeslm.agent.internal.update;
 
 import com.hivemq.client.mqtt.MqttClientSslConfig;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.MqttWebSocketConfig;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.lifecycle.MqttClientDisconnectedContext;
 import com.hivemq.client.mqtt.lifecycle.MqttDisconnectSource;
@@ -39,6 +40,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import javax.net.ssl.KeyManagerFactory;
@@ -61,8 +63,9 @@ import javax.net.ssl.TrustManagerFactory;
  *       wait for it in a queue of at most {@value #MAX_QUEUED_BYTES} bytes; beyond that they are
  *       dropped and counted, like the agent transport's bounded inbound queue.
  *   <li>At most {@value #WINDOW} of our QoS 1 publishes are unacknowledged.
- *   <li>TLS with the JDK's defaults for {@code ssl://} and {@code mqtts://} URIs, or with the key
- *       and trust managers of {@link Settings} (client certificates).
+ *   <li>TLS with the JDK's defaults for {@code ssl://}, {@code mqtts://} and {@code wss://} URIs,
+ *       or with the key and trust managers of {@link Settings} (client certificates); MQTT over
+ *       WebSocket for {@code ws://} and {@code wss://}, as the agent's transport accepts.
  * </ul>
  *
  * <p>MQTT 5 only: chunks carry their header in user properties. Thread-safe.
@@ -95,8 +98,8 @@ public final class HiveMqUpdateLink implements UpdateLink {
   /**
    * How to reach the broker.
    *
-   * @param serverUri {@code tcp://host:port}, {@code mqtt://…}, {@code ssl://…} or {@code
-   *     mqtts://…}
+   * @param serverUri {@code tcp://host:port}, {@code mqtt://…}, {@code ssl://…}, {@code mqtts://…},
+   *     {@code ws://host:port/path} or {@code wss://…}
    * @param clientId the MQTT client id (unique per connection: the agent uses its node id plus a
    *     suffix)
    * @param username optional user name
@@ -181,6 +184,7 @@ public final class HiveMqUpdateLink implements UpdateLink {
           new ThreadPoolExecutor.DiscardPolicy());
   private final AtomicLong queuedBytes = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
+  private final AtomicInteger generation = new AtomicInteger();
   private final Semaphore window = new Semaphore(WINDOW);
   private final Mqtt5AsyncClient client;
   private volatile long maxPacket = Long.MAX_VALUE;
@@ -191,12 +195,6 @@ public final class HiveMqUpdateLink implements UpdateLink {
   private HiveMqUpdateLink(Settings settings) throws IOException {
     this.settings = settings;
     this.client = build(settings);
-    // One global callback for every subscription, registered once: it outlives reconnects, where
-    // per-subscription callbacks end with the (clean) session. It runs on Netty's thread and only
-    // copies the message out and queues it, so the PUBACK follows at once: acknowledging from the
-    // handler thread instead costs two thread hand-offs per message, and with the broker's small
-    // in-flight window (Mosquitto: 20) that halved throughput on a loaded machine (ADR 0021).
-    client.publishes(MqttGlobalPublishFilter.ALL, this::enqueue);
   }
 
   /** Creates the client and starts connecting in the background (retrying until {@link #close}). */
@@ -225,16 +223,18 @@ public final class HiveMqUpdateLink implements UpdateLink {
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     boolean tlsScheme =
         switch (scheme) {
-          case "tcp", "mqtt" -> false;
-          case "ssl", "mqtts" -> true;
+          case "tcp", "mqtt", "ws" -> false;
+          case "ssl", "mqtts", "wss" -> true;
           default ->
-              throw badUri(s.serverUri(), "the scheme must be tcp, mqtt, ssl or mqtts", null);
+              throw badUri(
+                  s.serverUri(), "the scheme must be tcp, mqtt, ssl, mqtts, ws or wss", null);
         };
+    boolean webSocket = scheme.startsWith("ws");
     if (uri.getHost() == null) {
       throw badUri(s.serverUri(), "it has no host", null);
     }
     boolean tls = tlsScheme || s.keyManagers().isPresent() || s.trustManagers().isPresent();
-    int port = uri.getPort() > 0 ? uri.getPort() : tls ? 8883 : 1883;
+    int port = uri.getPort() > 0 ? uri.getPort() : webSocket ? (tls ? 443 : 80) : tls ? 8883 : 1883;
     Mqtt5ClientBuilder b =
         Mqtt5Client.builder()
             .identifier(s.clientId())
@@ -242,6 +242,10 @@ public final class HiveMqUpdateLink implements UpdateLink {
             .serverPort(port)
             .addConnectedListener(ctx -> onConnect((Mqtt5ClientConnectedContext) ctx))
             .addDisconnectedListener(this::onDisconnect);
+    if (webSocket) {
+      String path = uri.getRawPath() == null ? "" : uri.getRawPath().replaceFirst("^/", "");
+      b = b.webSocketConfig(MqttWebSocketConfig.builder().serverPath(path).build());
+    }
     if (tls) {
       b =
           b.sslConfig(
@@ -259,7 +263,7 @@ public final class HiveMqUpdateLink implements UpdateLink {
             + uri
             + "': "
             + why
-            + ". Write it as tcp://host:port or ssl://host:port.",
+            + ". Write it as tcp://host:port or ssl://host:port (ws:// and wss:// for WebSocket).",
         cause);
   }
 
@@ -298,6 +302,20 @@ public final class HiveMqUpdateLink implements UpdateLink {
     maxPacket =
         max >= Mqtt5ConnAckRestrictions.DEFAULT_MAXIMUM_PACKET_SIZE_NO_LIMIT ? Long.MAX_VALUE : max;
     lastError = "";
+    // A clean session ends the client's publish flows with it (we switched its own resubscription
+    // off), so every connect registers a new global callback before subscribing; one left over from
+    // an earlier connection would ignore messages. The callback runs on Netty's thread and only
+    // copies the message out and queues it, so the PUBACK follows at once: acknowledging from the
+    // handler thread instead costs two thread hand-offs per message, and with the broker's small
+    // in-flight window (Mosquitto: 20) that halved throughput on a loaded machine (ADR 0021).
+    int gen = generation.incrementAndGet();
+    client.publishes(
+        MqttGlobalPublishFilter.ALL,
+        p -> {
+          if (gen == generation.get()) {
+            enqueue(p);
+          }
+        });
     // Never block Netty's thread: subscribe asynchronously, then run the connect actions on the
     // worker once every SUBACK is in (a failed subscription is renewed by the next reconnect).
     List<CompletableFuture<Mqtt5SubAck>> acks = new ArrayList<>();
