@@ -81,7 +81,9 @@ class AgentUpdateIT {
 
   @BeforeAll
   static void startBroker() throws Exception {
-    broker = MqttBroker.forTests();
+    // A private broker: on the shared one, any other test's bundle server (they subscribe to
+    // every node's update/request) answers this node's chunk requests with not_found.
+    broker = MqttBroker.privateMosquitto();
   }
 
   @AfterAll
