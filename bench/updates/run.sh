@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Update transfer benchmark: a SIZE_MB bundle (default 1024) over the local Mosquitto with the
-# node's downloader vs mosquitto_pub/mosquitto_sub moving the same messages, plus refetch after a
-# stop at half way. Usage: bench/updates/run.sh [SIZE_MB] [BROKER_URL]
+# Update transfer benchmark: a SIZE_MB bundle (default 1024) over Mosquitto with the node's
+# downloader vs mosquitto_pub/mosquitto_sub moving the same messages, plus refetch after a stop at
+# half way. Usage: bench/updates/run.sh [SIZE_MB] [BROKER_URL|private]
+# The default, private, starts a Mosquitto of its own (default configuration, free port), so that
+# other tests' bundle servers on the shared broker cannot answer the benchmark's chunk requests.
+# BENCH_OPTS=-Dbench.link=paho measures the Paho link instead of the agent's HiveMQ link.
 # After the benchmark's own output it prints machine-readable lines for bench/run
 # (RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...).
 set -euo pipefail
@@ -14,7 +17,7 @@ CP="node-agent/target/test-classes:node-agent/target/classes:$(cat "$CP_FILE")"
 rm -f "$CP_FILE"
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
-"$JAVA_HOME/bin/java" -Xmx1g ${BENCH_OPTS:-} -cp "$CP" io.edgeslm.agent.update.UpdateTransferBench "${1:-1024}" "${2:-tcp://127.0.0.1:1883}" | tee "$OUT"
+"$JAVA_HOME/bin/java" -Xmx1g ${BENCH_OPTS:-} -cp "$CP" io.edgeslm.agent.update.UpdateTransferBench "${1:-1024}" "${2:-private}" | tee "$OUT"
 
 # Machine-readable results from the lines above.
 awk -v mib="${1:-1024}" '

@@ -33,6 +33,11 @@ import org.eclipse.paho.mqttv5.common.packet.UserProperty;
  * when publishing from the callback, "too many publishes in progress"): subscriptions are renewed
  * after every connect on our own thread, the first connect is retried with backoff, handlers run on
  * one ordered worker thread, and at most {@value #WINDOW} QoS 1 publishes are unacknowledged.
+ *
+ * <p>Slow for chunks: Paho 1.2.5 decodes every received PUBLISH through a stream that reads one
+ * byte per call, twice, which held downloads to 0.04× of the broker's speed. The agent therefore
+ * uses {@link HiveMqUpdateLink}; this link remains for comparison runs of the benchmark and for
+ * small-message observers in tests (ADR 0021).
  */
 public final class PahoUpdateLink implements UpdateLink {
 

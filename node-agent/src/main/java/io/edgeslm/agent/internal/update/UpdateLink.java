@@ -6,8 +6,10 @@ import java.util.function.Consumer;
 
 /**
  * What the update engine needs from MQTT: publish, subscribe, and the largest packet the broker
- * accepts. Implemented over a Paho v5 client ({@link PahoUpdateLink}); kept this small so the
- * engine can run beside the agent's own transport or in a test process.
+ * accepts. Implemented over the HiveMQ MQTT client ({@link HiveMqUpdateLink}, the agent's link: it
+ * receives chunks at the broker's speed) and over Paho v5 ({@link PahoUpdateLink}, whose per-byte
+ * decoding limits it to a few percent of that; kept for comparison, see ADR 0021). Kept this small
+ * so the engine can run beside the agent's own transport or in a test process.
  */
 public interface UpdateLink extends AutoCloseable {
 
@@ -18,7 +20,8 @@ public interface UpdateLink extends AutoCloseable {
   void publish(String topic, byte[] payload, int qos, boolean retained) throws IOException;
 
   /**
-   * Subscribes {@code filter} (resubscribed after every reconnect); handlers run off Paho's thread.
+   * Subscribes {@code filter} (resubscribed after every reconnect); handlers run on one thread of
+   * the link's own, never on the MQTT client's.
    */
   void subscribe(String filter, int qos, Consumer<Message> handler) throws IOException;
 
