@@ -1,0 +1,812 @@
+package io.edgeslm.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.edgeslm.testkit.GgmlType;
+import io.edgeslm.testkit.ModelShape;
+import io.edgeslm.testkit.PostgresDatabase;
+import io.edgeslm.testkit.SyntheticModel;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The whole fleet on one machine, as separate processes: a private Mosquitto with the production
+ * broker configuration and ACL (deploy/k3s/parts/mosquitto) and certificates from the real
+ * fleet-pki.sh, the packaged fleet controller on a fresh PostgreSQL database, and three packaged
+ * node agents (one labelled arch=arm64), each seeded with a synthetic model v1. The test only uses
+ * what an operator has: model-signing.jar, fleetctl, the REST API and mosquitto_rr.
+ *
+ * <p>The steps depend on each other and run in order; a failed step fails the ones after it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FleetSystemIT {
+  private static final Duration WAIT = Duration.ofSeconds(240);
+  private static final String SITE = "plant-sys";
+  private static final String MODEL = "plant-assistant";
+  private static final String DEVICE_CLASS = "gateway-m";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Node id → labels. The third node is "ARM" by label; its real arch fact stays the host's. */
+  private static final Map<String, Map<String, String>> NODES = new LinkedHashMap<>();
+
+  static {
+    NODES.put("gw-line1", Map.of("line", "1"));
+    NODES.put("gw-line2", Map.of("line", "2"));
+    NODES.put("gw-arm", Map.of("line", "2", "arch", "arm64"));
+  }
+
+  /** Constrained output: even a random-weight model passes this activation check. */
+  private static final String PASSING =
+      """
+      {"schemaVersion": 1, "minScore": 1.0, "cases": [
+        {"id": "yes-no", "prompt": "Is the pump running? Answer yes or no:", "nPredict": 4,
+         "grammar": "root ::= (\\"yes\\" | \\"no\\")", "expect": {"maxChars": 3}}]}
+      """;
+
+  /** A random-weight model cannot repeat a value: this activation check fails. */
+  private static final String FAILING =
+      """
+      {"schemaVersion": 1, "minScore": 1.0, "cases": [
+        {"id": "mentions-value", "prompt": "Press 3 oil temperature is 71.2 C. Repeat the value:",
+         "nPredict": 8, "expect": {"contains": ["71.2"]}}]}
+      """;
+
+  private final long t0 = System.nanoTime();
+  private final List<String> timeline = new ArrayList<>();
+  private final Map<String, Process> agents = new LinkedHashMap<>();
+  private final Map<String, Integer> agentStarts = new LinkedHashMap<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private Path work;
+  private Path repo;
+  private Path javaBin;
+  private Process broker;
+  private Process controller;
+  private PostgresDatabase db;
+  private int brokerPort;
+  private int httpPort;
+  private String token;
+  private Path pki;
+  private Path operatorPem;
+  private Path trustRoot;
+  private final Map<String, String> digests = new LinkedHashMap<>();
+  private final Map<String, String> bundleIds = new LinkedHashMap<>();
+
+  @BeforeAll
+  void startTheFleet() throws Exception {
+    repo = Path.of(System.getProperty("edgeslm.repo", "..")).toAbsolutePath().normalize();
+    javaBin = Path.of(ProcessHandle.current().info().command().orElse("java"));
+    for (String p :
+        List.of(
+            "model-signing/target/model-signing.jar",
+            "fleet-controller/target/quarkus-app/quarkus-run.jar",
+            "node-agent/target/quarkus-app/quarkus-run.jar")) {
+      if (!Files.isRegularFile(repo.resolve(p))) {
+        throw new AssertionError(
+            repo.resolve(p)
+                + " is missing: package the applications first (./mvnw -B package -DskipTests;"
+                + " a reactor build packages them before system-tests).");
+      }
+    }
+    work = Files.createDirectories(repo.resolve("system-tests/target/system-" + UUID.randomUUID()));
+    mark("setup", "work directory " + work);
+
+    // Certificates from the real script: broker, one per node, controller-0 and controller-1.
+    pki = work.resolve("pki");
+    fleetPki("init");
+    fleetPki("broker", "--dns", "localhost", "--ip", "127.0.0.1");
+    for (String node : NODES.keySet()) {
+      fleetPki("node", node);
+    }
+    fleetPki("controller", "--replicas", "2");
+    String password = Files.readString(pki.resolve("controller/password")).trim();
+    // The operator asks with controller-1's identity (the ACL lets controller replicas write
+    // questions and read their own reply topic); mosquitto_rr wants PEM.
+    operatorPem = work.resolve("operator.pem");
+    run(
+        List.of(
+            "openssl",
+            "pkcs12",
+            "-in",
+            pki.resolve("controller/controller-1.p12").toString(),
+            "-passin",
+            "pass:" + password,
+            "-nodes",
+            "-out",
+            operatorPem.toString()),
+        Map.of(),
+        "openssl-operator");
+    startBroker();
+    mark("setup", "mosquitto with the production TLS+ACL config on port " + brokerPort);
+
+    // Release keys and the trust store, with the public CLI.
+    Path keys = Files.createDirectories(work.resolve("keys"));
+    signing(
+        "keygen",
+        "--curve",
+        "p256",
+        "--private-key",
+        keys.resolve("rm1.pem").toString(),
+        "--public-key",
+        keys.resolve("rm1.pub").toString());
+    signing(
+        "keygen",
+        "--curve",
+        "p256",
+        "--private-key",
+        keys.resolve("root1.pem").toString(),
+        "--public-key",
+        keys.resolve("root1.pub").toString());
+    trustRoot = keys.resolve("root.1.json");
+    signing(
+        "trust",
+        "init",
+        "--root-key",
+        keys.resolve("root1.pub").toString(),
+        "--release-key",
+        keys.resolve("rm1.pub").toString(),
+        "--sign-with",
+        keys.resolve("root1.pem").toString(),
+        "--out",
+        trustRoot.toString());
+    Path v1 = bundle("v1", 1, 41, null);
+    mark("setup", "trust store and signed bundle v1 with model-signing.jar");
+
+    db = PostgresDatabase.createLocal();
+    startController(password);
+    mark("setup", "controller on PostgreSQL, http port " + httpPort);
+
+    for (String node : NODES.keySet()) {
+      startAgent(node, v1, brokerUrl());
+    }
+    for (String node : NODES.keySet()) {
+      String d = digests.get("v1");
+      await(node + " online on v1 in the registry", () -> online(node) && digest(node).equals(d));
+    }
+    mark("setup", "three agents online, each serving v1 " + digests.get("v1"));
+  }
+
+  @AfterAll
+  void stopEverything() throws Exception {
+    for (var e : agents.entrySet()) {
+      stop(e.getValue());
+    }
+    stop(controller);
+    stop(broker);
+    if (db != null) {
+      db.close();
+    }
+    System.out.println("---- system test timeline ----");
+    timeline.forEach(System.out::println);
+  }
+
+  @Test
+  @Order(1)
+  void step1_signedBundleIsAccepted_unsignedAndTamperedAreRefused() throws Exception {
+    Path v2 = bundle("v2", 2, 42, PASSING);
+    String id = upload(v2);
+    assertThat(id).startsWith(MODEL + "-v2-");
+    JsonNode info = rest("GET", "/api/v1/bundles/" + id, null, 200);
+    assertThat(info.at("/model/digest").asText()).isEqualTo(digests.get("v2"));
+    bundleIds.put("v2", id);
+    mark("1", "fleetctl upload v2 accepted as " + id);
+
+    Path unsigned = copy(v2, "v2-unsigned");
+    Files.delete(unsigned.resolve("model.sig"));
+    ProcResult r = fleetctl("upload", unsigned.toString());
+    assertThat(r.exit).as(r.output).isEqualTo(1);
+    mark("1", "unsigned copy refused: " + lastLine(r.output));
+
+    Path tampered = copy(v2, "v2-tampered");
+    byte[] model = Files.readAllBytes(tampered.resolve("model.gguf"));
+    model[model.length - 1] ^= 1;
+    Files.write(tampered.resolve("model.gguf"), model);
+    r = fleetctl("upload", tampered.toString());
+    assertThat(r.exit).as(r.output).isEqualTo(1);
+    mark("1", "tampered copy refused: " + lastLine(r.output));
+    JsonNode list = rest("GET", "/api/v1/bundles", null, 200);
+    assertThat(list.findValuesAsText("bundleId")).containsExactly(id);
+  }
+
+  @Test
+  @Order(2)
+  void step2_canaryThenTheRest_allNodesOnV2_answeredByV2() throws Exception {
+    // gw-arm is offline during this rollout (step 4 brings it back).
+    stop(agents.get("gw-arm"));
+    await("gw-arm offline in the registry", () -> !online("gw-arm"));
+    mark("2", "gw-arm stopped; the controller shows it offline");
+
+    String rollout = createRollout("v2 to the fleet", bundleIds.get("v2"));
+    mark("2", "rollout " + rollout + " created: canary 1, then 100%, gate soak PT3S");
+    JsonNode done =
+        await("rollout " + rollout + " completed", () -> rolloutIn(rollout, "COMPLETED"));
+    mark("2", "rollout completed: " + done.get("waiting").asText(""));
+    for (String node : List.of("gw-line1", "gw-line2")) {
+      assertThat(digest(node)).isEqualTo(digests.get("v2"));
+      JsonNode answer = ask(node);
+      assertThat(answer.at("/model/digest").asText())
+          .as(answer.toString())
+          .isEqualTo(digests.get("v2"));
+      mark("2", node + " answers from v2: " + abbreviate(answer.path("answer").asText()));
+    }
+  }
+
+  @Test
+  @Order(3)
+  void step4_offlineNodeCatchesUpWhenItReturns_andItsJournalReachesTheController()
+      throws Exception {
+    startAgent("gw-arm", work.resolve("bundles/v1"), brokerUrl());
+    mark("4", "gw-arm started again");
+    await("gw-arm on v2", () -> online("gw-arm") && digest("gw-arm").equals(digests.get("v2")));
+    JsonNode journal =
+        await(
+            "gw-arm's journal with the v2 activation at the controller",
+            () -> {
+              JsonNode j = rest("GET", "/api/v1/nodes/gw-arm/journal", null, 200);
+              return j.toString().toLowerCase().contains("activated") ? j : null;
+            });
+    mark(
+        "4",
+        "gw-arm caught up to v2; its journal at the controller: " + abbreviate(journal.toString()));
+    JsonNode answer = ask("gw-arm");
+    assertThat(answer.at("/model/digest").asText()).isEqualTo(digests.get("v2"));
+    mark("4", "gw-arm answers from v2");
+  }
+
+  @Test
+  @Order(4)
+  void step3_failingActivationCheck_canaryRollsBack_rolloutPauses_noOtherNodeGetsV3()
+      throws Exception {
+    Path v3 = bundle("v3", 3, 43, FAILING);
+    String id = upload(v3);
+    bundleIds.put("v3", id);
+    mark("3", "v3 (failing activation check) uploaded as " + id);
+    String rollout = createRollout("v3 to the fleet", id);
+    JsonNode paused = await("rollout " + rollout + " paused", () -> rolloutIn(rollout, "PAUSED"));
+    mark("3", "rollout paused: " + abbreviate(paused.get("waiting").asText("")));
+    List<String> gotV3 = new ArrayList<>();
+    for (String node : NODES.keySet()) {
+      JsonNode j = rest("GET", "/api/v1/nodes/" + node + "/journal", null, 200);
+      if (j.toString().contains(digests.get("v3"))) {
+        gotV3.add(node);
+        assertThat(j.toString()).contains("activation_check_failed");
+      }
+      assertThat(digest(node)).isEqualTo(digests.get("v2"));
+    }
+    assertThat(gotV3).as("nodes that received v3").hasSize(1);
+    mark("3", "canary " + gotV3.get(0) + " rolled back to v2 by itself; no other node got v3");
+    JsonNode answer = ask(gotV3.get(0));
+    assertThat(answer.at("/model/digest").asText()).isEqualTo(digests.get("v2"));
+    mark("3", gotV3.get(0) + " answers from v2 after the rollback");
+    rest("POST", "/api/v1/rollouts/" + rollout + "/abort", "{\"reason\":\"v3 fails\"}", 200);
+  }
+
+  @Test
+  @Order(5)
+  void step5_usbSideLoadWhileOffline_isShownAfterReconnect() throws Exception {
+    String node = "gw-line1";
+    Path v4 = bundle("v4", 4, 44, PASSING);
+    stop(agents.get(node));
+    // Offline: the same agent, pointed at a port where no broker listens.
+    startAgent(node, work.resolve("bundles/v1"), "ssl://127.0.0.1:" + freePort());
+    await(node + " offline in the registry", () -> !online(node));
+    Path stick = work.resolve("nodes/" + node + "/stick");
+    Path staged = copy(v4, "v4-on-stick");
+    Files.move(staged, stick.resolve("v4"), StandardCopyOption.ATOMIC_MOVE);
+    mark("5", "v4 copied onto " + node + "'s USB stick while it is offline");
+    Path resultFile = stick.resolve("edgeslm-result.json");
+    JsonNode result =
+        await(
+            "USB result file naming v4",
+            () -> {
+              if (!Files.exists(resultFile)) {
+                return null;
+              }
+              try {
+                JsonNode f = JSON.readTree(resultFile.toFile());
+                for (JsonNode r : f.path("results")) {
+                  if (r.path("bundle").asText().equals("v4")) {
+                    return r;
+                  }
+                }
+              } catch (IOException e) {
+                return null; // being replaced right now
+              }
+              return null;
+            });
+    assertThat(result.path("outcome").asText()).as(result.toString()).isEqualTo("activated");
+    assertThat(digest(node)).isEqualTo(digests.get("v2"));
+    mark("5", "stick result: activated; the controller still shows v2 while the node is away");
+    stop(agents.get(node));
+    startAgent(node, work.resolve("bundles/v1"), brokerUrl());
+    await(
+        node + " on v4 in the registry",
+        () -> online(node) && digest(node).equals(digests.get("v4")));
+    mark("5", node + " reconnected; the controller shows v4");
+    JsonNode answer = ask(node);
+    assertThat(answer.at("/model/digest").asText()).isEqualTo(digests.get("v4"));
+    mark("5", node + " answers from v4");
+  }
+
+  // ---- the fleet's parts ----
+
+  private void startBroker() throws Exception {
+    Path dir = Files.createDirectories(work.resolve("broker"));
+    Files.createDirectories(dir.resolve("config"));
+    Files.createDirectories(dir.resolve("data"));
+    Path certs = Files.createDirectories(dir.resolve("certs"));
+    for (String f : List.of("ca/ca.crt", "broker/tls.crt", "broker/tls.key", "ca/crl.pem")) {
+      Files.copy(pki.resolve(f), certs.resolve(Path.of(f).getFileName()));
+    }
+    Path parts = repo.resolve("deploy/k3s/parts/mosquitto");
+    String conf = Files.readString(parts.resolve("mosquitto.conf"));
+    if (!conf.contains("\nlistener 8883\n")) {
+      throw new AssertionError("deploy/k3s mosquitto.conf has no 'listener 8883' line");
+    }
+    brokerPort = freePort();
+    // Only what ties the file to a pod changes: mount paths, and the listener's port.
+    String local =
+        conf.replace("/mosquitto/config/", dir.resolve("config") + "/")
+            .replace("/mosquitto/certs/", certs + "/")
+            .replace("/mosquitto/data/", dir.resolve("data") + "/")
+            .replace("\nlistener 8883\n", "\nlistener " + brokerPort + " 127.0.0.1\n");
+    if ("root".equals(System.getProperty("user.name"))) {
+      local = "user root\n" + local;
+    }
+    Files.writeString(dir.resolve("mosquitto.conf"), local);
+    Files.copy(parts.resolve("acl"), dir.resolve("config/acl"));
+    Path binary =
+        Stream.of("/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto")
+            .map(Path::of)
+            .filter(Files::isExecutable)
+            .findFirst()
+            .orElseThrow(
+                () -> new AssertionError("mosquitto is not installed (apt-get install mosquitto)"));
+    broker =
+        new ProcessBuilder(binary.toString(), "-c", dir.resolve("mosquitto.conf").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("mosquitto.log").toFile())
+            .start();
+    await(
+        "mosquitto listening on " + brokerPort,
+        () -> {
+          if (!broker.isAlive()) {
+            throw new AssertionError(
+                "mosquitto exited: " + Files.readString(dir.resolve("mosquitto.log")));
+          }
+          try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", brokerPort), 500);
+            return true;
+          } catch (IOException e) {
+            return false;
+          }
+        });
+  }
+
+  private String brokerUrl() {
+    return "ssl://127.0.0.1:" + brokerPort;
+  }
+
+  private void startController(String password) throws Exception {
+    token = UUID.randomUUID() + "-" + UUID.randomUUID();
+    httpPort = freePort();
+    Path dir = Files.createDirectories(work.resolve("controller"));
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("FLEET_DATABASE", "postgresql");
+    env.put("QUARKUS_DATASOURCE_ACTIVE", "false");
+    env.put("QUARKUS_DATASOURCE_PG_ACTIVE", "true");
+    env.put("QUARKUS_DATASOURCE_PG_JDBC_URL", db.jdbcUrl());
+    env.put("QUARKUS_DATASOURCE_PG_USERNAME", db.user());
+    env.put("QUARKUS_DATASOURCE_PG_PASSWORD", db.password());
+    env.put("FLEET_MQTT_URI", brokerUrl());
+    env.put("FLEET_MQTT_CLIENT_ID", "controller-0");
+    env.put("FLEET_TRUST_ROOT", trustRoot.toString());
+    env.put("FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN", token);
+    env.put("FLEET_BUNDLES_DIR", dir.resolve("bundles").toString());
+    env.put("FLEET_ROLLOUTS_TICK", "PT1S");
+    env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
+    Path mqtt = pki.resolve("controller");
+    List<String> cmd =
+        List.of(
+            javaBin.toString(),
+            "-XX:+UseSerialGC",
+            "-Xmx384m",
+            "-Djavax.net.ssl.keyStore=" + mqtt.resolve("controller-0.p12"),
+            "-Djavax.net.ssl.keyStoreType=PKCS12",
+            "-Djavax.net.ssl.keyStorePassword=" + password,
+            "-Djavax.net.ssl.trustStore=" + mqtt.resolve("truststore.p12"),
+            "-Djavax.net.ssl.trustStoreType=PKCS12",
+            "-Djavax.net.ssl.trustStorePassword=" + password,
+            "-jar",
+            repo.resolve("fleet-controller/target/quarkus-app/quarkus-run.jar").toString());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("controller.log").toFile());
+    pb.environment().putAll(env);
+    controller = pb.start();
+    await(
+        "controller ready",
+        () -> {
+          if (!controller.isAlive()) {
+            throw new AssertionError(
+                "The controller exited. Log:\n" + Files.readString(dir.resolve("controller.log")));
+          }
+          try {
+            return http.send(
+                        HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready"))
+                            .timeout(Duration.ofSeconds(10))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                    .statusCode()
+                == 200;
+          } catch (IOException e) {
+            return false;
+          }
+        });
+  }
+
+  private void startAgent(String node, Path v1, String brokerUrl) throws Exception {
+    Path dir = Files.createDirectories(work.resolve("nodes/" + node));
+    Files.createDirectories(dir.resolve("stick"));
+    Path tls = pki.resolve("nodes/" + node);
+    StringBuilder props = new StringBuilder();
+    props
+        .append("edgeslm.agent.broker.tls.certificate=")
+        .append(tls.resolve("node.crt"))
+        .append('\n');
+    props
+        .append("edgeslm.agent.broker.tls.private-key=")
+        .append(tls.resolve("node.key"))
+        .append('\n');
+    props.append("edgeslm.agent.broker.tls.ca=").append(tls.resolve("ca.crt")).append('\n');
+    NODES
+        .get(node)
+        .forEach(
+            (k, v) ->
+                props.append("edgeslm.agent.labels.").append(k).append('=').append(v).append('\n'));
+    Files.writeString(dir.resolve("agent.properties"), props.toString());
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("EDGESLM_CONFIG", dir.resolve("agent.properties").toString());
+    env.put("EDGESLM_AGENT_BROKER_URL", brokerUrl);
+    env.put("EDGESLM_AGENT_SITE", SITE);
+    env.put("EDGESLM_AGENT_NODE_ID", node);
+    env.put("EDGESLM_AGENT_DEVICE_CLASS", DEVICE_CLASS);
+    env.put("EDGESLM_AGENT_BROKER_MAX_RECONNECT_DELAY", "1s");
+    env.put("EDGESLM_AGENT_HEALTH_INTERVAL", "1s");
+    env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(freePort()));
+    env.put("EDGESLM_HTTP_PORT", Integer.toString(freePort()));
+    env.put("EDGESLM_AGENT_JOURNAL_DIR", dir.resolve("journal").toString());
+    env.put("EDGESLM_AGENT_MODEL_PATH", v1.toString());
+    env.put("EDGESLM_AGENT_MODEL_NAME", MODEL);
+    env.put("EDGESLM_AGENT_MODEL_THREADS", "1");
+    env.put("EDGESLM_AGENT_MODEL_CONTEXT", "1024");
+    env.put("EDGESLM_AGENT_MODEL_ANSWER_TOKENS", "24");
+    env.put("EDGESLM_AGENT_MODEL_TEMPERATURE", "0.8");
+    env.put("EDGESLM_AGENT_MODEL_SEED", "1");
+    env.put("EDGESLM_AGENT_REPORT_INTERVAL", "1h");
+    env.put("EDGESLM_AGENT_UPDATES_TRUST_STORE", trustRoot.toString());
+    env.put("EDGESLM_AGENT_UPDATES_DATA_DIR", dir.resolve("data").toString());
+    env.put("EDGESLM_AGENT_UPDATES_USB_WATCH_DIR", dir.resolve("stick").toString());
+    env.put("EDGESLM_AGENT_UPDATES_USB_POLL_INTERVAL", "300ms");
+    env.put("EDGESLM_AGENT_UPDATES_SOAK", "1s");
+    env.put("EDGESLM_AGENT_UPDATES_SOAK_SAMPLE", "200ms");
+    env.put("EDGESLM_AGENT_UPDATES_DISK_MARGIN_BYTES", "0");
+    env.put("EDGESLM_AGENT_UPDATES_SWAP_MODE", "side-by-side");
+    int n = agentStarts.merge(node, 1, Integer::sum);
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                javaBin.toString(),
+                "-XX:+UseSerialGC",
+                "-Xmx256m",
+                "--enable-native-access=ALL-UNNAMED",
+                "-jar",
+                repo.resolve("node-agent/target/quarkus-app/quarkus-run.jar").toString())
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("agent-" + n + ".log").toFile());
+    pb.environment().putAll(env);
+    agents.put(node, pb.start());
+  }
+
+  // ---- the public tools ----
+
+  private void fleetPki(String... args) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "bash",
+                repo.resolve("deploy/k3s/scripts/fleet-pki.sh").toString(),
+                "--dir",
+                pki.toString()));
+    cmd.addAll(List.of(args));
+    ProcResult r = run(cmd, Map.of(), "fleet-pki");
+    assertThat(r.exit).as(r.output).isZero();
+  }
+
+  private ProcResult signing(String... args) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                javaBin.toString(),
+                "-jar",
+                repo.resolve("model-signing/target/model-signing.jar").toString()));
+    cmd.addAll(List.of(args));
+    ProcResult r = run(cmd, Map.of(), "model-signing");
+    assertThat(r.exit).as("model-signing %s%n%s", List.of(args), r.output).isZero();
+    return r;
+  }
+
+  private ProcResult fleetctl(String... args) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(List.of("bash", repo.resolve("fleet-controller/fleetctl").toString()));
+    cmd.addAll(List.of(args));
+    return run(
+        cmd,
+        Map.of(
+            "FLEET_URL",
+            "http://127.0.0.1:" + httpPort,
+            "FLEET_TOKEN",
+            token,
+            "JAVA_HOME",
+            javaBin.getParent().getParent().toString()),
+        "fleetctl");
+  }
+
+  /** A bundle signed with the CLI: synthetic model (seed), release.json, optional eval. */
+  private Path bundle(String name, int version, long seed, String evaluation) throws Exception {
+    Path dir = Files.createDirectories(work.resolve("bundles/" + name));
+    SyntheticModel.of(ModelShape.tiny(), GgmlType.Q8_0, seed).write(dir.resolve("model.gguf"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "release",
+                "init",
+                "--model",
+                MODEL,
+                "--version",
+                Integer.toString(version),
+                "--channel",
+                "stable",
+                "--valid-days",
+                "30",
+                "--device-class",
+                DEVICE_CLASS,
+                "--min-agent-version",
+                "0.1.0",
+                "--model-file",
+                "model.gguf",
+                "--out",
+                dir.resolve("release.json").toString()));
+    if (evaluation != null) {
+      Files.writeString(dir.resolve("eval.json"), evaluation);
+      args.addAll(List.of("--evaluation-file", "eval.json"));
+    }
+    signing(args.toArray(String[]::new));
+    signing("sign", "--private-key", work.resolve("keys/rm1.pem").toString(), dir.toString());
+    ProcResult v = signing("verify", "--trust-store", trustRoot.toString(), dir.toString());
+    var m = java.util.regex.Pattern.compile("root sha256:([0-9a-f]{64})").matcher(v.output);
+    assertThat(m.find()).as(v.output).isTrue();
+    digests.put(name, "sha256:" + m.group(1));
+    return dir;
+  }
+
+  private String upload(Path bundle) throws Exception {
+    ProcResult r = fleetctl("upload", bundle.toString());
+    assertThat(r.exit).as(r.output).isZero();
+    return lastLine(r.output);
+  }
+
+  private String createRollout(String name, String bundleId) throws Exception {
+    String plan =
+        """
+        {"name": "%s", "bundleId": "%s", "selector": {"sites": ["%s"]},
+         "waves": [{"count": 1}, {"percent": 100}],
+         "thresholds": {"successPercent": 100, "errorPercent": 0, "onErrors": "PAUSE",
+                        "resultTimeout": "PT5M"},
+         "gate": {"soak": "PT3S", "baseline": "PT1H", "minTokensPerSecondRatio": 0.0,
+                  "maxP95LatencyRatio": 1000, "maxErrorRateIncrease": 1.0,
+                  "minActivationScore": 0.5, "minMeasuredPercent": 100, "dataTimeout": "PT5M"}}
+        """
+            .formatted(name, bundleId, SITE);
+    return rest("POST", "/api/v1/rollouts", plan, 201).get("id").asText();
+  }
+
+  private JsonNode rolloutIn(String id, String status) throws Exception {
+    JsonNode r = rest("GET", "/api/v1/rollouts/" + id, null, 200);
+    String s = r.path("status").asText();
+    if (!s.equals(status) && !s.equals("RUNNING") && !s.equals("PAUSED")) {
+      throw new AssertionError("rollout " + id + " is " + s + ", waiting for " + status + ": " + r);
+    }
+    return s.equals(status) ? r : null;
+  }
+
+  /** An operator's question with mosquitto_rr; returns the node's answer. */
+  private JsonNode ask(String node) throws Exception {
+    ProcResult r =
+        run(
+            List.of(
+                "mosquitto_rr",
+                "-V",
+                "mqttv5",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(brokerPort),
+                "--cafile",
+                pki.resolve("ca/ca.crt").toString(),
+                "--cert",
+                operatorPem.toString(),
+                "--key",
+                operatorPem.toString(),
+                "-i",
+                "operator-" + UUID.randomUUID().toString().substring(0, 8),
+                "-t",
+                "edge/v1/" + SITE + "/" + node + "/ask",
+                "-e",
+                "fleet/v1/controller-1/reply",
+                "-m",
+                "{\"schemaVersion\":1,\"question\":\"Is the pump running?\"}",
+                "-W",
+                "180"),
+            Map.of(),
+            "mosquitto_rr");
+    assertThat(r.exit).as(r.output).isZero();
+    JsonNode answer = JSON.readTree(r.output.strip().lines().reduce((a, b) -> b).orElse("{}"));
+    assertThat(answer.path("type").asText()).as(r.output).isEqualTo("answer");
+    return answer;
+  }
+
+  private boolean online(String node) throws Exception {
+    HttpResponse<String> r = send("GET", "/api/v1/nodes/" + node, null);
+    return r.statusCode() == 200
+        && JSON.readTree(r.body()).path("status").asText().equalsIgnoreCase("online");
+  }
+
+  /** The serving model's digest as the controller's registry shows it. */
+  private String digest(String node) throws Exception {
+    HttpResponse<String> r = send("GET", "/api/v1/nodes/" + node, null);
+    if (r.statusCode() != 200) {
+      return "";
+    }
+    return JSON.readTree(r.body()).at("/model/digest").asText("");
+  }
+
+  private JsonNode rest(String method, String path, String body, int want) throws Exception {
+    HttpResponse<String> r = send(method, path, body);
+    assertThat(r.statusCode()).as("%s %s: %s", method, path, r.body()).isEqualTo(want);
+    return JSON.readTree(r.body());
+  }
+
+  private HttpResponse<String> send(String method, String path, String body) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  // ---- plumbing ----
+
+  private record ProcResult(int exit, String output) {}
+
+  private ProcResult run(List<String> cmd, Map<String, String> env, String name) throws Exception {
+    Path log = Files.createTempFile(work, name + "-", ".log");
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    if (!p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      throw new AssertionError(name + " did not finish within " + WAIT + ": " + cmd);
+    }
+    return new ProcResult(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+  }
+
+  /** Polls until {@code check} returns true or a non-null value other than false. */
+  private <T> T await(String what, Callable<T> check) throws Exception {
+    long end = System.nanoTime() + WAIT.toNanos();
+    Exception last = null;
+    while (System.nanoTime() < end) {
+      try {
+        T v = check.call();
+        if (v != null && !Boolean.FALSE.equals(v)) {
+          return v;
+        }
+      } catch (IOException e) {
+        last = e;
+      }
+      Thread.sleep(300);
+    }
+    throw new AssertionError(
+        "Waited " + WAIT + " for " + what + " (last error: " + last + "). Logs in " + work);
+  }
+
+  private void mark(String step, String observation) {
+    String line =
+        String.format("%7.1f s  step %-5s %s", (System.nanoTime() - t0) / 1e9, step, observation);
+    timeline.add(line);
+    System.out.println(line);
+  }
+
+  private Path copy(Path from, String name) throws IOException {
+    Path to = work.resolve("bundles/" + name);
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.sorted(Comparator.naturalOrder()).toList()) {
+        Path t = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(t);
+        } else {
+          Files.copy(p, t);
+        }
+      }
+    }
+    return to;
+  }
+
+  private static void stop(Process p) throws InterruptedException {
+    if (p == null || !p.isAlive()) {
+      return;
+    }
+    p.destroy();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static String lastLine(String out) {
+    return out.strip().lines().reduce((a, b) -> b).orElse("");
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() > 160 ? s.substring(0, 157) + "..." : s;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}
