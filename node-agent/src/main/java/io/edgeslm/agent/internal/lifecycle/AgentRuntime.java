@@ -25,8 +25,8 @@ import io.edgeslm.agent.internal.sensor.SensorStore;
 import io.edgeslm.agent.internal.serving.ServingTasks;
 import io.edgeslm.agent.internal.serving.ServingTasksFactory;
 import io.edgeslm.agent.internal.store.StoredModel;
+import io.edgeslm.agent.internal.update.HiveMqUpdateLink;
 import io.edgeslm.agent.internal.update.NodeProfile;
-import io.edgeslm.agent.internal.update.PahoUpdateLink;
 import io.edgeslm.agent.internal.update.UpdateLink;
 import io.edgeslm.agent.internal.update.UpdateService;
 import io.edgeslm.protocol.Json;
@@ -380,15 +380,11 @@ public class AgentRuntime {
    * broker ACLs allow a node these two connections with one certificate).
    */
   private UpdateLink updateLink(AgentConfig.Broker b) throws AgentException {
-    Optional<javax.net.SocketFactory> tls = TlsSocketFactories.from(b).map(f -> f);
-    if (tls.isEmpty() && (brokerUrl.startsWith("ssl:") || brokerUrl.startsWith("wss:"))) {
-      tls = Optional.of(javax.net.ssl.SSLSocketFactory.getDefault());
-    }
+    // The HiveMQ client receives chunks at the broker's speed; Paho decodes them byte by byte
+    // (ADR 0021). Same TLS identity, credentials and keep-alive as the agent's transport.
     try {
-      return PahoUpdateLink.connect(
-          brokerUrl,
-          checked.nodeId() + "-update",
-          new PahoUpdateLink.Options(tls, b.username(), b.password()));
+      return HiveMqUpdateLink.connect(
+          HiveMqUpdateLink.Settings.forBroker(b, brokerUrl, checked.nodeId() + "-update"));
     } catch (IOException e) {
       throw new AgentTransportException(
           "Cannot create the update link to " + brokerUrl + ": " + e.getMessage(), e);

@@ -468,7 +468,9 @@ public final class UpdateEngine implements AutoCloseable {
           id,
           a.model(),
           a.totalBytes() + " bytes; " + d.corruptChunks() + " corrupt chunks refused");
-      t.dropState();
+      // The transfer state stays until the install has discarded the whole staging directory:
+      // a crash between the last chunk and the install then resumes with every chunk held,
+      // instead of finding no state and fetching the bundle again.
       return t.bundleDirectory();
     }
   }
