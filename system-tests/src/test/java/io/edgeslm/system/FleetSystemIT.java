@@ -57,6 +57,15 @@ class FleetSystemIT {
   private static final String DEVICE_CLASS = "gateway-m";
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * v2 carries this much padding and the controller serves chunks at {@link #CHUNK_RATE}: about 8 s
+   * per node, so step 4 can restart a node in the middle of its download. The agent keeps all but
+   * its window (16 MiB) of what it fetched, so a restart at 40 % still holds data to resume.
+   */
+  private static final int PADDING_MIB = 64;
+
+  private static final long CHUNK_RATE = 8_000_000;
+
   /** Node id → labels. The third node is "ARM" by label; its real arch fact stays the host's. */
   private static final Map<String, Map<String, String>> NODES = new LinkedHashMap<>();
 
@@ -86,10 +95,12 @@ class FleetSystemIT {
   private final List<String> timeline = new ArrayList<>();
   private final Map<String, Process> agents = new LinkedHashMap<>();
   private final Map<String, Integer> agentStarts = new LinkedHashMap<>();
+  private final List<Process> helpers = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
 
   private Path work;
   private Path repo;
+  private Path apps;
   private Path javaBin;
   private Process broker;
   private Process controller;
@@ -121,6 +132,23 @@ class FleetSystemIT {
     }
     work = Files.createDirectories(repo.resolve("system-tests/target/system-" + UUID.randomUUID()));
     mark("setup", "work directory " + work);
+    // The packaged applications are copied once, so that a rebuild in the working tree while the
+    // test runs cannot change the programs under it.
+    apps = Files.createDirectories(work.resolve("apps"));
+    for (String p :
+        List.of(
+            "model-signing/target/model-signing.jar",
+            "fleet-controller/target/quarkus-app",
+            "fleet-controller/fleetctl",
+            "node-agent/target/quarkus-app")) {
+      Files.createDirectories(apps.resolve(p).getParent());
+      ProcResult r =
+          run(
+              List.of("cp", "-r", repo.resolve(p).toString(), apps.resolve(p).toString()),
+              Map.of(),
+              "copy");
+      assertThat(r.exit).as(r.output).isZero();
+    }
 
     // Certificates from the real script: broker, one per node, controller-0 and controller-1.
     pki = work.resolve("pki");
@@ -202,10 +230,22 @@ class FleetSystemIT {
     for (var e : agents.entrySet()) {
       stop(e.getValue());
     }
+    for (Process p : helpers) {
+      stop(p);
+    }
     stop(controller);
     stop(broker);
     if (db != null) {
       db.close();
+    }
+    // Logs stay for a look after a failure; the large copies go.
+    if (work != null) {
+      for (String big : List.of("apps", "bundles")) {
+        deleteTree(work.resolve(big));
+      }
+      for (String node : NODES.keySet()) {
+        deleteTree(work.resolve("nodes/" + node + "/data"));
+      }
     }
     System.out.println("---- system test timeline ----");
     timeline.forEach(System.out::println);
@@ -214,7 +254,7 @@ class FleetSystemIT {
   @Test
   @Order(1)
   void step1_signedBundleIsAccepted_unsignedAndTamperedAreRefused() throws Exception {
-    Path v2 = bundle("v2", 2, 42, PASSING);
+    Path v2 = bundle("v2", 2, 42, PASSING, PADDING_MIB);
     String id = upload(v2);
     assertThat(id).startsWith(MODEL + "-v2-");
     JsonNode info = rest("GET", "/api/v1/bundles/" + id, null, 200);
@@ -264,21 +304,98 @@ class FleetSystemIT {
 
   @Test
   @Order(3)
-  void step4_offlineNodeCatchesUpWhenItReturns_andItsJournalReachesTheController()
+  void step4_offlineNodeCatchesUp_restartedMidDownloadResumes_journalReachesTheController()
       throws Exception {
+    // Watch gw-arm's progress as an operator may (controller-1's identity may read it).
+    Path progressLog = work.resolve("gw-arm-progress.jsonl");
+    ProcessBuilder sub =
+        new ProcessBuilder(
+                "mosquitto_sub",
+                "-V",
+                "mqttv5",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(brokerPort),
+                "--cafile",
+                pki.resolve("ca/ca.crt").toString(),
+                "--cert",
+                operatorPem.toString(),
+                "--key",
+                operatorPem.toString(),
+                "-i",
+                "operator-progress",
+                "-t",
+                "edge/v1/" + SITE + "/gw-arm/update/progress")
+            .redirectErrorStream(true)
+            .redirectOutput(progressLog.toFile());
+    Process watcher = sub.start();
+    helpers.add(watcher);
+    await("the progress subscription", () -> watcher.isAlive() && Files.exists(progressLog));
+
     startAgent("gw-arm", work.resolve("bundles/v1"), brokerUrl());
-    mark("4", "gw-arm started again");
+    mark("4", "gw-arm started again; it is assigned v2 as a late joiner");
+    JsonNode midway =
+        await(
+            "gw-arm downloading v2, at least 40 % done",
+            () -> {
+              for (String line : Files.readAllLines(progressLog)) {
+                if (!line.startsWith("{")) {
+                  continue;
+                }
+                JsonNode p = JSON.readTree(line);
+                String phase = p.path("phase").asText();
+                if (!phase.equalsIgnoreCase("downloading")) {
+                  if (!phase.isEmpty()) {
+                    throw new AssertionError(
+                        "gw-arm left the download ("
+                            + line
+                            + ") before the test could restart"
+                            + " it: the transfer was faster than the chunk rate allows");
+                  }
+                  continue;
+                }
+                long done = p.path("bytesDone").asLong();
+                long total = p.path("bytesTotal").asLong();
+                if (done * 10 >= total * 4 && done < total) {
+                  return p;
+                }
+              }
+              return null;
+            });
+    stop(agents.get("gw-arm"));
+    mark(
+        "4",
+        "gw-arm stopped mid-download at "
+            + midway.path("bytesDone").asLong()
+            + " of "
+            + midway.path("bytesTotal").asLong()
+            + " bytes");
+    startAgent("gw-arm", work.resolve("bundles/v1"), brokerUrl());
     await("gw-arm on v2", () -> online("gw-arm") && digest("gw-arm").equals(digests.get("v2")));
     JsonNode journal =
         await(
             "gw-arm's journal with the v2 activation at the controller",
             () -> {
               JsonNode j = rest("GET", "/api/v1/nodes/gw-arm/journal", null, 200);
-              return j.toString().toLowerCase().contains("activated") ? j : null;
+              return j.toString().toLowerCase().contains("\"activated\"") ? j : null;
             });
+    // In sequence order (the API lists the newest first).
+    List<String> starts =
+        journal.findParents("event").stream()
+            .filter(e -> e.path("event").asText().equalsIgnoreCase("download_started"))
+            .sorted(Comparator.comparingLong(e -> e.path("seq").asLong()))
+            .map(e -> e.path("detail").asText())
+            .toList();
+    assertThat(starts).as("download_started details in %s", journal).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(starts.get(0)).as("the first download_started").contains("from the start");
+    assertThat(starts.get(starts.size() - 1))
+        .as("the download_started after the restart")
+        .contains("resumed with");
     mark(
         "4",
-        "gw-arm caught up to v2; its journal at the controller: " + abbreviate(journal.toString()));
+        "gw-arm resumed and caught up to v2; journal at the controller: "
+            + abbreviate(starts.get(starts.size() - 1)));
     JsonNode answer = ask("gw-arm");
     assertThat(answer.at("/model/digest").asText()).isEqualTo(digests.get("v2"));
     mark("4", "gw-arm answers from v2");
@@ -435,6 +552,7 @@ class FleetSystemIT {
     env.put("FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN", token);
     env.put("FLEET_BUNDLES_DIR", dir.resolve("bundles").toString());
     env.put("FLEET_ROLLOUTS_TICK", "PT1S");
+    env.put("FLEET_BUNDLES_BYTES_PER_SECOND", Long.toString(CHUNK_RATE));
     env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
     Path mqtt = pki.resolve("controller");
     List<String> cmd =
@@ -449,7 +567,7 @@ class FleetSystemIT {
             "-Djavax.net.ssl.trustStoreType=PKCS12",
             "-Djavax.net.ssl.trustStorePassword=" + password,
             "-jar",
-            repo.resolve("fleet-controller/target/quarkus-app/quarkus-run.jar").toString());
+            apps.resolve("fleet-controller/target/quarkus-app/quarkus-run.jar").toString());
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .directory(dir.toFile())
@@ -534,7 +652,7 @@ class FleetSystemIT {
                 "-Xmx256m",
                 "--enable-native-access=ALL-UNNAMED",
                 "-jar",
-                repo.resolve("node-agent/target/quarkus-app/quarkus-run.jar").toString())
+                apps.resolve("node-agent/target/quarkus-app/quarkus-run.jar").toString())
             .directory(dir.toFile())
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("agent-" + n + ".log").toFile());
@@ -563,7 +681,7 @@ class FleetSystemIT {
             List.of(
                 javaBin.toString(),
                 "-jar",
-                repo.resolve("model-signing/target/model-signing.jar").toString()));
+                apps.resolve("model-signing/target/model-signing.jar").toString()));
     cmd.addAll(List.of(args));
     ProcResult r = run(cmd, Map.of(), "model-signing");
     assertThat(r.exit).as("model-signing %s%n%s", List.of(args), r.output).isZero();
@@ -572,7 +690,7 @@ class FleetSystemIT {
 
   private ProcResult fleetctl(String... args) throws Exception {
     List<String> cmd =
-        new ArrayList<>(List.of("bash", repo.resolve("fleet-controller/fleetctl").toString()));
+        new ArrayList<>(List.of("bash", apps.resolve("fleet-controller/fleetctl").toString()));
     cmd.addAll(List.of(args));
     return run(
         cmd,
@@ -588,8 +706,28 @@ class FleetSystemIT {
 
   /** A bundle signed with the CLI: synthetic model (seed), release.json, optional eval. */
   private Path bundle(String name, int version, long seed, String evaluation) throws Exception {
+    return bundle(name, version, seed, evaluation, 0);
+  }
+
+  /**
+   * As above, with {@code paddingMiB} of random bytes in {@code extra/padding.bin} (signed like
+   * every file) so that the transfer lasts long enough to interrupt.
+   */
+  private Path bundle(String name, int version, long seed, String evaluation, int paddingMiB)
+      throws Exception {
     Path dir = Files.createDirectories(work.resolve("bundles/" + name));
     SyntheticModel.of(ModelShape.tiny(), GgmlType.Q8_0, seed).write(dir.resolve("model.gguf"));
+    if (paddingMiB > 0) {
+      Files.createDirectories(dir.resolve("extra"));
+      java.util.Random random = new java.util.Random(seed);
+      byte[] mib = new byte[1 << 20];
+      try (var out = Files.newOutputStream(dir.resolve("extra/padding.bin"))) {
+        for (int i = 0; i < paddingMiB; i++) {
+          random.nextBytes(mib);
+          out.write(mib);
+        }
+      }
+    }
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -793,6 +931,17 @@ class FleetSystemIT {
     p.destroy();
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
