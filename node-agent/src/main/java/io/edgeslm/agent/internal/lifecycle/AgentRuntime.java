@@ -452,7 +452,7 @@ public class AgentRuntime {
         clock.instant(),
         (int) Math.max(1, config.health().interval().toSeconds()),
         why.isEmpty(),
-        why.orElse(null),
+        why.map(AgentRuntime::boundedReason).orElse(null),
         serving.source(),
         serving.model().orElse(null),
         serving.tokensPerSecond().orElse(null),
@@ -471,6 +471,14 @@ public class AgentRuntime {
             ? SystemProbe.cpuTemperatureC().getAsDouble()
             : null,
         null);
+  }
+
+  /**
+   * NodeHealth allows 500 characters of reason; a reason that quotes a long path and a native
+   * loader's message is longer, and the whole health message would be refused.
+   */
+  static String boundedReason(String why) {
+    return why.length() <= 500 ? why : why.substring(0, 497) + "...";
   }
 
   private void journalHealth() {
