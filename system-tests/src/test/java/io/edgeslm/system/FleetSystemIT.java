@@ -58,11 +58,12 @@ class FleetSystemIT {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * v2 carries this much padding and the controller serves chunks at {@link #CHUNK_RATE}: about 8 s
-   * per node, so step 4 can restart a node in the middle of its download. The agent keeps all but
-   * its window (16 MiB) of what it fetched, so a restart at 40 % still holds data to resume.
+   * v2 carries this much padding and the controller serves chunks at {@link #CHUNK_RATE}: about 13
+   * s per node, so step 4 can restart a node in the middle of its download with seconds to spare
+   * (stopped once 40 % arrived, it has 60 % = 60 MB, about 7 s, before it would finish). The agent
+   * keeps all but its window (16 MiB) of what it fetched, so it still holds data to resume.
    */
-  private static final int PADDING_MIB = 64;
+  private static final int PADDING_MIB = 96;
 
   private static final long CHUNK_RATE = 8_000_000;
 
