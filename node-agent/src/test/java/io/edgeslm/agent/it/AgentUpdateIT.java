@@ -181,7 +181,8 @@ class AgentUpdateIT {
         assertAnsweredBy(c, t, ref2, agent);
         awaitBirth(c, t, ref2, agent);
         assertRetainedBirthAndStatus(t, ref2);
-        awaitHealth(c, t, ref2);
+        // The health gate compares the activation score: health carries the check's score.
+        assertThat(awaitHealth(c, t, ref2).activationScore()).isEqualTo(1.0);
         assertThat(metrics(env))
             .as("Prometheus metrics")
             .containsPattern("(?m)^edgeslm_agent_update_model_version(\\{[^}]*\\})? 2\\.0$")
@@ -293,13 +294,14 @@ class AgentUpdateIT {
     }
   }
 
-  private static void awaitHealth(TestMqttClient c, NodeTopics t, ModelRef want) throws Exception {
+  private static NodeHealth awaitHealth(TestMqttClient c, NodeTopics t, ModelRef want)
+      throws Exception {
     long until = System.nanoTime() + WAIT.toNanos();
     while (System.nanoTime() < until) {
       NodeHealth h = Json.read(c.next(t.health(), WAIT).payload(), NodeHealth.class);
       if (want.equals(h.model())) {
         assertThat(h.source()).isEqualTo(Source.MODEL);
-        return;
+        return h;
       }
     }
     throw new AssertionError("No health message naming " + want);

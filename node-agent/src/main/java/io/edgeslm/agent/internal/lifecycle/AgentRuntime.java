@@ -470,7 +470,7 @@ public class AgentRuntime {
         SystemProbe.cpuTemperatureC().isPresent()
             ? SystemProbe.cpuTemperatureC().getAsDouble()
             : null,
-        null);
+        serving.activationScore().orElse(null));
   }
 
   /**

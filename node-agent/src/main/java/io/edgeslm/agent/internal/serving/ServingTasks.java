@@ -39,6 +39,15 @@ public interface ServingTasks extends AutoCloseable {
   Optional<Double> tokensPerSecond();
 
   /**
+   * The score of the activation check the serving model passed when this process activated it (an
+   * update with an evaluation file); empty for rules, a model started without a check, or after a
+   * restart (the check is not run again).
+   */
+  default Optional<Double> activationScore() {
+    return Optional.empty();
+  }
+
+  /**
    * The engine's own median time to first token (dispatch to first token, worker included) over
    * recent requests, if the model has served any.
    */

@@ -86,6 +86,7 @@ final class TaskServing implements ServingTasks, ModelRuntime {
   private volatile OperatorQaTask modelQa;
   private volatile SensorReportTask modelReport;
   private volatile String loadProblem;
+  private volatile Double activationScore;
   private volatile boolean closed;
 
   /**
@@ -195,6 +196,10 @@ final class TaskServing implements ServingTasks, ModelRuntime {
       modelQa = OperatorQaTask.withModel(s, ref, settings.qaLimits(), clock);
       modelReport =
           SensorReportTask.withModel(s, ref, ReportRules.defaults(), settings.reportLimits());
+      // Only a check run now counts: a model started again without one has no score to report.
+      // Written before the model, so whoever sees the new model also sees its score.
+      activationScore =
+          score.isPresent() ? Math.max(0.0, Math.min(1.0, score.getAsDouble())) : null;
       model = ref;
       loadProblem = null;
       LOG.infof("Serving model %s v%d (%s)", ref.name(), ref.version(), ref.digest());
@@ -224,6 +229,7 @@ final class TaskServing implements ServingTasks, ModelRuntime {
       modelQa = null;
       modelReport = null;
       model = null;
+      activationScore = null;
       scheduler = null;
       runtime.unload();
       loadProblem = null; // the rules serve; readiness follows rules-fallback mode
@@ -324,6 +330,11 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     }
     SchedulerMetrics m = s.metrics();
     return m.queueDepth();
+  }
+
+  @Override
+  public Optional<Double> activationScore() {
+    return source() == Source.MODEL ? Optional.ofNullable(activationScore) : Optional.empty();
   }
 
   @Override
