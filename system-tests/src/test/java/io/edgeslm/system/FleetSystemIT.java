@@ -304,6 +304,8 @@ class FleetSystemIT {
           .as(done.toString())
           .isEqualTo(gate.path("nodesInstalled").asInt())
           .isPositive();
+      // v2's activation check passes with score 1.0; the nodes' health carries it to the gate.
+      assertThat(gate.path("minActivationScore").asDouble()).as(done.toString()).isEqualTo(1.0);
       mark(
           "2",
           "wave "
@@ -801,9 +803,8 @@ class FleetSystemIT {
   /**
    * One canary, then everyone; any failure pauses. The gate needs health on the new model from
    * every installed node after a 3 s soak; its speed and latency limits are wide open, since
-   * synthetic models on a shared machine say nothing about speed. (minActivationScore is set, but
-   * the agents' health messages do not carry an activation score yet, so the controller has nothing
-   * to compare it with.)
+   * synthetic models on a shared machine say nothing about speed. The activation score (from the
+   * nodes' health messages) must be at least 0.5.
    */
   private String createRollout(String name, String bundleId) throws Exception {
     String plan =
