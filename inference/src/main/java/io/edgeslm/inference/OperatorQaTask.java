@@ -133,18 +133,29 @@ public final class OperatorQaTask {
     List<SensorState> offered = relevant.isEmpty() ? snapshot : relevant;
     List<SensorState> cited = new ArrayList<>();
     StringBuilder context = new StringBuilder();
-    int used = 0;
-    for (SensorState s : offered) {
-      String line = "- " + describe(s, start) + "\n";
-      int cost = engine.countPromptTokens(GenerationRequest.ofPrompt(line, 1));
-      if (used + cost > limits.contextTokens()) {
-        break;
-      }
-      used += cost;
-      context.append(line);
-      cited.add(s);
-      if (cited.size() == Answer.MAX_SENSORS) {
-        break;
+    List<SensorState> candidates = offered.subList(0, Math.min(offered.size(), Answer.MAX_SENSORS));
+    List<String> lines = new ArrayList<>();
+    for (SensorState s : candidates) {
+      lines.add("- " + describe(s, start) + "\n");
+    }
+    // One count for the whole block: each count is a round trip to the worker, and the block
+    // usually fits. Only when it does not are the lines counted one by one to keep a prefix.
+    String block = String.join("", lines);
+    if (block.isEmpty()
+        || engine.countPromptTokens(GenerationRequest.ofPrompt(block, 1))
+            <= limits.contextTokens()) {
+      context.append(block);
+      cited.addAll(candidates);
+    } else {
+      int used = 0;
+      for (int i = 0; i < lines.size(); i++) {
+        int cost = engine.countPromptTokens(GenerationRequest.ofPrompt(lines.get(i), 1));
+        if (used + cost > limits.contextTokens()) {
+          break;
+        }
+        used += cost;
+        context.append(lines.get(i));
+        cited.add(candidates.get(i));
       }
     }
     StringBuilder user = new StringBuilder();

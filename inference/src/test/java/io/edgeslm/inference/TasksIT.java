@@ -144,5 +144,19 @@ class TasksIT {
             .answer(null, "Is everything fine?", many, null, TokenListener.NONE);
 
     assertThat(out.value().sensors()).isNotEmpty().hasSizeLessThan(40);
+
+    // A budget that holds them all: every sensor is offered (and cited), in one count.
+    TaskOutcome<Answer> all =
+        OperatorQaTask.withModel(
+                scheduler,
+                MODEL,
+                TaskLimits.qaDefaults()
+                    .withNPredict(8)
+                    .withContextTokens(4096)
+                    .withSampling(0.8, 1),
+                Clock.systemUTC())
+            .answer(null, "Is everything fine?", many, null, TokenListener.NONE);
+    assertThat(all.fallbackReason()).isEmpty();
+    assertThat(all.value().sensors()).hasSize(40);
   }
 }
