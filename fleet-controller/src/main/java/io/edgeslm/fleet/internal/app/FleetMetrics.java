@@ -2,17 +2,14 @@ package io.edgeslm.fleet.internal.app;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
@@ -33,70 +30,52 @@ public class FleetMetrics {
   @Inject MeterRegistry registry;
 
   private final Map<String, Long> nodes = new ConcurrentHashMap<>();
-  private final List<Meter> registered = new CopyOnWriteArrayList<>();
   private volatile long refreshedAt;
 
   void onStart(@Observes StartupEvent e) throws Exception {
     FleetController c = bean.controller();
     for (String status : new String[] {"online", "offline", "unknown"}) {
-      keep(
-          Gauge.builder("fleet_nodes", () -> count(status))
-              .tag("status", status)
-              .description("Registered nodes by presence")
-              .register(registry));
+      Gauge.builder("fleet_nodes", () -> count(status))
+          .tag("status", status)
+          .description("Registered nodes by presence")
+          .register(registry);
     }
-    keep(
-        FunctionCounter.builder("fleet_heartbeats_stored", c.health(), h -> h.stored())
-            .description("Health messages stored")
-            .register(registry));
-    keep(
-        FunctionCounter.builder("fleet_heartbeats_dropped", c.health(), h -> h.dropped())
-            .description("Health messages dropped because the write queue was full")
-            .register(registry));
-    keep(
-        Gauge.builder("fleet_heartbeat_lag_p99_ms", c.health(), h -> h.lag().quantile(0.99))
-            .description("99th percentile of heartbeat lag (node time to commit) since start")
-            .register(registry));
-    keep(
-        Gauge.builder("fleet_heartbeat_queue", c.health(), h -> h.queued())
-            .description("Health messages waiting to be written")
-            .register(registry));
-    keep(
-        FunctionCounter.builder("fleet_chunk_bytes_served", c.chunks(), s -> s.bytesServed())
-            .description("Bundle bytes sent to nodes")
-            .register(registry));
-    keep(
-        FunctionCounter.builder("fleet_assignments_dispatched", c.runner(), r -> r.dispatched())
-            .description("Update assignments published")
-            .register(registry));
-    keep(
-        Gauge.builder("fleet_outbox_pending", () -> outboxPending())
-            .description(
-                "Node messages of stored rollout steps not yet published (should drain to 0)")
-            .register(registry));
-    keep(
-        FunctionCounter.builder("fleet_outbox_republished", c.runner(), r -> r.republished())
-            .description("Outbox messages published after their first publisher stopped or failed")
-            .register(registry));
-    keep(
-        Gauge.builder("fleet_ask_open", c.ask(), a -> a.open())
-            .description("Questions to nodes waiting for their final reply")
-            .register(registry));
-    keep(
-        Gauge.builder("fleet_rollouts_active", () -> activeRollouts())
-            .description("Rollouts running, paused or completed (still assigning late joiners)")
-            .register(registry));
+    FunctionCounter.builder("fleet_heartbeats_stored", c.health(), h -> h.stored())
+        .description("Health messages stored")
+        .register(registry);
+    FunctionCounter.builder("fleet_heartbeats_dropped", c.health(), h -> h.dropped())
+        .description("Health messages dropped because the write queue was full")
+        .register(registry);
+    Gauge.builder("fleet_heartbeat_lag_p99_ms", c.health(), h -> h.lag().quantile(0.99))
+        .description("99th percentile of heartbeat lag (node time to commit) since start")
+        .register(registry);
+    Gauge.builder("fleet_heartbeat_queue", c.health(), h -> h.queued())
+        .description("Health messages waiting to be written")
+        .register(registry);
+    FunctionCounter.builder("fleet_chunk_bytes_served", c.chunks(), s -> s.bytesServed())
+        .description("Bundle bytes sent to nodes")
+        .register(registry);
+    FunctionCounter.builder("fleet_assignments_dispatched", c.runner(), r -> r.dispatched())
+        .description("Update assignments published")
+        .register(registry);
+    Gauge.builder("fleet_outbox_pending", () -> outboxPending())
+        .description("Node messages of stored rollout steps not yet published (should drain to 0)")
+        .register(registry);
+    FunctionCounter.builder("fleet_outbox_republished", c.runner(), r -> r.republished())
+        .description("Outbox messages published after their first publisher stopped or failed")
+        .register(registry);
+    Gauge.builder("fleet_ask_open", c.ask(), a -> a.open())
+        .description("Questions to nodes waiting for their final reply")
+        .register(registry);
+    Gauge.builder("fleet_rollouts_active", () -> activeRollouts())
+        .description("Rollouts running, paused or completed (still assigning late joiners)")
+        .register(registry);
   }
 
   void onStop(@Observes ShutdownEvent e) {
-    for (Meter m : registered) {
-      registry.remove(m);
-    }
-    registered.clear();
-  }
-
-  private void keep(Meter meter) {
-    registered.add(meter);
+    registry.getMeters().stream()
+        .filter(m -> m.getId().getName().startsWith("fleet_"))
+        .forEach(registry::remove);
   }
 
   private double count(String status) {

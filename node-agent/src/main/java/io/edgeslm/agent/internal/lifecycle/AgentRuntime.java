@@ -39,7 +39,6 @@ import io.edgeslm.protocol.SensorReport;
 import io.edgeslm.protocol.Topics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -57,7 +56,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -77,8 +75,6 @@ public class AgentRuntime {
 
   @Inject AgentConfig config;
   @Inject MeterRegistry registry;
-
-  private final List<Meter> meters = new CopyOnWriteArrayList<>();
   @Inject ServingTasksFactory servingFactory;
 
   @ConfigProperty(name = "quarkus.application.version", defaultValue = "0.1.0")
@@ -345,8 +341,7 @@ public class AgentRuntime {
     started = false;
     // Micrometer's global registry outlives this runtime (dev-mode reloads, tests): leave nothing
     // behind that would keep reporting stopped objects or shadow the next registration.
-    meters.forEach(registry::remove);
-    meters.clear();
+    removeMetrics();
     if (timers != null) {
       timers.shutdownNow();
     }
@@ -539,101 +534,78 @@ public class AgentRuntime {
     return Optional.ofNullable(updates);
   }
 
+  /** Removes every {@code edgeslm.agent.*} meter this runtime registered. */
+  private void removeMetrics() {
+    registry.getMeters().stream()
+        .filter(m -> m.getId().getName().startsWith("edgeslm.agent."))
+        .forEach(registry::remove);
+  }
+
   private void registerMetrics() {
-    meters.add(
-        Gauge.builder("edgeslm.agent.mqtt.connected", () -> transport.isConnected() ? 1 : 0)
-            .description("1 while connected to the broker")
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder(
-                "edgeslm.agent.mqtt.connects", transport, MqttTransport::connectCount)
-            .register(registry));
-    meters.add(
-        Gauge.builder("edgeslm.agent.mqtt.inflight", transport, MqttTransport::inflight)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder(
-                "edgeslm.agent.mqtt.inbound.dropped", transport, MqttTransport::droppedInbound)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder(
-                "edgeslm.agent.mqtt.publish.failures", transport, MqttTransport::publishFailures)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder(
-                "edgeslm.agent.questions.received", questions, QuestionService::received)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder(
-                "edgeslm.agent.questions.answered", questions, QuestionService::answered)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder(
-                "edgeslm.agent.questions.refused", questions, QuestionService::refused)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder("edgeslm.agent.questions.busy", questions, QuestionService::busy)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder(
-                "edgeslm.agent.questions.dropped", questions, QuestionService::dropped)
-            .register(registry));
-    meters.add(
-        Gauge.builder("edgeslm.agent.queue.depth", () -> questions.depth() + serving.queueDepth())
-            .description("questions admitted and not finished plus the engine's queue")
-            .register(registry));
-    meters.add(
-        Gauge.builder(
-                "edgeslm.agent.qa.latency.p95.seconds",
-                () -> questions.p95().map(d -> d.toNanos() / 1e9).orElse(0.0))
-            .register(registry));
-    meters.add(
-        Gauge.builder(
-                "edgeslm.agent.engine.ttft.p50.seconds",
-                () -> serving.engineTimeToFirstTokenP50().map(d -> d.toNanos() / 1e9).orElse(0.0))
-            .description("the engine's own median time to first token, worker included")
-            .register(registry));
-    meters.add(
-        Gauge.builder(
-                "edgeslm.agent.tokens.per.second", () -> serving.tokensPerSecond().orElse(0.0))
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder("edgeslm.agent.reports.written", reports, ReportService::written)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder("edgeslm.agent.reports.failed", reports, ReportService::failed)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder("edgeslm.agent.sensor.readings", ingest, SensorIngest::accepted)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder("edgeslm.agent.sensor.rejected", ingest, SensorIngest::rejected)
-            .register(registry));
-    meters.add(
-        Gauge.builder("edgeslm.agent.journal.entries", journal, Journal::size).register(registry));
-    meters.add(
-        Gauge.builder("edgeslm.agent.journal.bytes", journal, Journal::bytes).register(registry));
-    meters.add(
-        FunctionCounter.builder("edgeslm.agent.journal.dropped", journal, Journal::dropped)
-            .register(registry));
-    meters.add(
-        Gauge.builder("edgeslm.agent.model.ready", () -> serving.ready() ? 1 : 0)
-            .register(registry));
+    Gauge.builder("edgeslm.agent.mqtt.connected", () -> transport.isConnected() ? 1 : 0)
+        .description("1 while connected to the broker")
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.mqtt.connects", transport, MqttTransport::connectCount)
+        .register(registry);
+    Gauge.builder("edgeslm.agent.mqtt.inflight", transport, MqttTransport::inflight)
+        .register(registry);
+    FunctionCounter.builder(
+            "edgeslm.agent.mqtt.inbound.dropped", transport, MqttTransport::droppedInbound)
+        .register(registry);
+    FunctionCounter.builder(
+            "edgeslm.agent.mqtt.publish.failures", transport, MqttTransport::publishFailures)
+        .register(registry);
+    FunctionCounter.builder(
+            "edgeslm.agent.questions.received", questions, QuestionService::received)
+        .register(registry);
+    FunctionCounter.builder(
+            "edgeslm.agent.questions.answered", questions, QuestionService::answered)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.questions.refused", questions, QuestionService::refused)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.questions.busy", questions, QuestionService::busy)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.questions.dropped", questions, QuestionService::dropped)
+        .register(registry);
+    Gauge.builder("edgeslm.agent.queue.depth", () -> questions.depth() + serving.queueDepth())
+        .description("questions admitted and not finished plus the engine's queue")
+        .register(registry);
+    Gauge.builder(
+            "edgeslm.agent.qa.latency.p95.seconds",
+            () -> questions.p95().map(d -> d.toNanos() / 1e9).orElse(0.0))
+        .register(registry);
+    Gauge.builder(
+            "edgeslm.agent.engine.ttft.p50.seconds",
+            () -> serving.engineTimeToFirstTokenP50().map(d -> d.toNanos() / 1e9).orElse(0.0))
+        .description("the engine's own median time to first token, worker included")
+        .register(registry);
+    Gauge.builder("edgeslm.agent.tokens.per.second", () -> serving.tokensPerSecond().orElse(0.0))
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.reports.written", reports, ReportService::written)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.reports.failed", reports, ReportService::failed)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.sensor.readings", ingest, SensorIngest::accepted)
+        .register(registry);
+    FunctionCounter.builder("edgeslm.agent.sensor.rejected", ingest, SensorIngest::rejected)
+        .register(registry);
+    Gauge.builder("edgeslm.agent.journal.entries", journal, Journal::size).register(registry);
+    Gauge.builder("edgeslm.agent.journal.bytes", journal, Journal::bytes).register(registry);
+    FunctionCounter.builder("edgeslm.agent.journal.dropped", journal, Journal::dropped)
+        .register(registry);
+    Gauge.builder("edgeslm.agent.model.ready", () -> serving.ready() ? 1 : 0).register(registry);
     if (updates != null) {
       UpdateService u = updates;
-      meters.add(
-          Gauge.builder(
-                  "edgeslm.agent.update.in.progress",
-                  () -> u.engine().flatMap(e -> e.currentAssignment()).isPresent() ? 1 : 0)
-              .description(
-                  "1 while an update (MQTT or USB) is downloading, verifying or activating")
-              .register(registry));
-      meters.add(
-          Gauge.builder(
-                  "edgeslm.agent.update.model.version",
-                  () -> u.active().map(m -> m.version()).orElse(0L))
-              .description("release version of the store's active model, 0 when none")
-              .register(registry));
+      Gauge.builder(
+              "edgeslm.agent.update.in.progress",
+              () -> u.engine().flatMap(e -> e.currentAssignment()).isPresent() ? 1 : 0)
+          .description("1 while an update (MQTT or USB) is downloading, verifying or activating")
+          .register(registry);
+      Gauge.builder(
+              "edgeslm.agent.update.model.version",
+              () -> u.active().map(m -> m.version()).orElse(0L))
+          .description("release version of the store's active model, 0 when none")
+          .register(registry);
     }
   }
 
