@@ -206,6 +206,39 @@ public interface AgentConfig {
     @WithName("answer-deadline")
     @WithDefault("60s")
     Duration answerDeadline();
+
+    /**
+     * Which engine runs the model: {@code auto} (llama-server when one is configured or found, else
+     * the bundled worker), {@code llama-server}, {@code worker} (the bundled llama.cpp binding in a
+     * child JVM) or {@code http} (an OpenAI-compatible server the agent does not start).
+     */
+    @WithDefault("auto")
+    String engine();
+
+    /** The llama-server binary; absent: EDGESLM_LLAMA_SERVER, PATH, then the build cache. */
+    @WithName("llama-server")
+    Optional<String> llamaServer();
+
+    /** Whether reasoning models may think before answering (llama-server only). */
+    @WithDefault("false")
+    boolean thinking();
+
+    /** The external server's root URL, e.g. {@code http://127.0.0.1:11434} (engine http). */
+    @WithName("http.url")
+    Optional<String> httpUrl();
+
+    /** The model id the external server serves (engine http). */
+    @WithName("http.model")
+    Optional<String> httpModel();
+
+    /** Bearer token for the external server (engine http). */
+    @WithName("http.api-key")
+    Optional<String> httpApiKey();
+
+    /** Whether the external server is a llama-server with {@code /tokenize} (engine http). */
+    @WithName("http.tokenize")
+    @WithDefault("false")
+    boolean httpTokenize();
   }
 
   /** The sensor report task. */

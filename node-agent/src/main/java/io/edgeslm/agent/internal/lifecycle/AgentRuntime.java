@@ -159,6 +159,10 @@ public class AgentRuntime {
 
     sensors = new SensorStore(checked.sensors());
     ServingTasksFactory.Start first = firstModel();
+    if (!(first instanceof ServingTasksFactory.Start.Rules)
+        || !checked.engine().loadsModelFiles()) {
+      LOG.infof("Inference engine: %s", checked.engine().reason());
+    }
     serving =
         servingFactory.open(
             checked,
@@ -594,6 +598,15 @@ public class AgentRuntime {
     FunctionCounter.builder("edgeslm.agent.journal.dropped", journal, Journal::dropped)
         .register(registry);
     Gauge.builder("edgeslm.agent.model.ready", () -> serving.ready() ? 1 : 0).register(registry);
+    // llama-server's own metrics (its /metrics, read through the engine), under our prefix;
+    // 0 while another engine or the rules serve.
+    for (String sample : LLAMA_SERVER_SAMPLES) {
+      Gauge.builder(
+              "edgeslm.agent.engine." + sample.replace(':', '.'),
+              () -> serving.engineMetrics().getOrDefault(sample, 0.0))
+          .description("llama-server's " + sample)
+          .register(registry);
+    }
     if (updates != null) {
       UpdateService u = updates;
       Gauge.builder(
@@ -608,6 +621,21 @@ public class AgentRuntime {
           .register(registry);
     }
   }
+
+  /** The llama-server samples folded into the agent's metrics (its /metrics, llama.cpp v0.5.0). */
+  static final java.util.List<String> LLAMA_SERVER_SAMPLES =
+      java.util.List.of(
+          "llamacpp:prompt_tokens_total",
+          "llamacpp:prompt_tokens_cached_total",
+          "llamacpp:prompt_seconds_total",
+          "llamacpp:tokens_predicted_total",
+          "llamacpp:tokens_predicted_seconds_total",
+          "llamacpp:n_decode_total",
+          "llamacpp:prompt_tokens_seconds",
+          "llamacpp:predicted_tokens_seconds",
+          "llamacpp:requests_processing",
+          "llamacpp:requests_deferred",
+          "llamacpp:n_busy_slots_per_decode");
 
   private static String hostName() {
     String env = System.getenv("HOSTNAME");
