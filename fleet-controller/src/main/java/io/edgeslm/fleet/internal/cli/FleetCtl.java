@@ -239,8 +239,7 @@ public final class FleetCtl {
         throw new TokenRefused(
             "the controller refused the token ("
                 + said
-                + "); check --token or FLEET_TOKEN"
-                + (r.statusCode() == 403 ? " and the token's role." : "."));
+                + (r.statusCode() == 401 ? "); check --token or FLEET_TOKEN." : ")."));
       }
       throw new Refused("the controller refused the request (" + said + ").");
     }
