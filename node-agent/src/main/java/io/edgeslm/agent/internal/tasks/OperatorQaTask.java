@@ -1,7 +1,15 @@
-package io.edgeslm.inference;
+package io.edgeslm.agent.internal.tasks;
 
-import io.edgeslm.inference.internal.tasks.Numbers;
-import io.edgeslm.inference.internal.tasks.SensorMatcher;
+import io.edgeslm.inference.ChatMessage;
+import io.edgeslm.inference.EngineUnavailableException;
+import io.edgeslm.inference.GenerationRequest;
+import io.edgeslm.inference.GenerationResult;
+import io.edgeslm.inference.InferenceEngine;
+import io.edgeslm.inference.InferenceException;
+import io.edgeslm.inference.InvalidOutputException;
+import io.edgeslm.inference.Priority;
+import io.edgeslm.inference.Scheduler;
+import io.edgeslm.inference.TokenListener;
 import io.edgeslm.protocol.Answer;
 import io.edgeslm.protocol.AnswerTimings;
 import io.edgeslm.protocol.ModelRef;
