@@ -56,6 +56,8 @@ if ! bash "$(dirname "$0")/ensure-llama-server.sh" --cached >/dev/null 2>&1; the
 fi
 [ -x /usr/bin/chromium ] || missing+=(chromium)          # fleet-controller web UI tests
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+# deploy-tests' GatewayInstallIT builds a Debian 13 root with Java 21 and 25 (Debian 12 has no 21).
+command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
 # deploy-tests render the deploy/k3s overlays with kubectl: any kubectl on PATH, else Debian's
 # (package kubernetes-client, kubectl 1.20 with kustomize v2.0.3, which the manifests are written for).
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)

@@ -306,12 +306,12 @@ public final class OperatorQaTask {
     return out;
   }
 
-  /** Drops control characters other than tab and line breaks, and surrounding space. */
+  /**
+   * Replaces control characters other than tab and line breaks with U+FFFD ({@link
+   * Protocol#sanitizeText}: the model's text is kept, made fit for the wire) and strips surrounding
+   * space. The node's streamed parts apply the same rule, so they join up to this text.
+   */
   static String clean(String s) {
-    StringBuilder b = new StringBuilder(s.length());
-    s.codePoints()
-        .filter(c -> c == '\n' || c == '\t' || c == '\r' || !Character.isISOControl(c))
-        .forEach(b::appendCodePoint);
-    return b.toString().strip();
+    return Protocol.sanitizeText(s).strip();
   }
 }
