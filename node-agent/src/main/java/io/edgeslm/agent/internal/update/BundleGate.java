@@ -2,7 +2,6 @@ package io.edgeslm.agent.internal.update;
 
 import io.edgeslm.agent.internal.store.ModelStore;
 import io.edgeslm.agent.internal.store.StoredModel;
-import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.signing.BundleOptions;
 import io.edgeslm.signing.BundleVerifier;
 import io.edgeslm.signing.HighWaterMark;
@@ -40,6 +39,11 @@ public final class BundleGate {
   public BundleGate(TrustStore trust, NodeProfile profile) {
     this.trust = trust;
     this.profile = profile;
+  }
+
+  /** The trust store bundles are verified against (the release policy's binding rule uses it). */
+  public TrustStore trust() {
+    return trust;
   }
 
   /**
@@ -81,38 +85,6 @@ public final class BundleGate {
           };
       throw new UpdateException(UpdateException.Fault.ARTIFACT, code, e.getMessage(), e);
     }
-  }
-
-  /**
-   * What the release policy refuses before a download, from the assignment's announced model alone:
-   * a model or channel this node does not follow, or a version not above a binding high-water mark
-   * (a mark whose signers were since revoked does not bind).
-   *
-   * @throws UpdateException fault {@code ARTIFACT}: {@code wrong_model}, {@code wrong_channel} or
-   *     {@code rollback}
-   */
-  public void precheck(ModelRef model, Map<ReleaseTrack, HighWaterMark> marks, Instant now)
-      throws UpdateException {
-    try {
-      ReleasePolicy.standard()
-          .precheck(
-              new ReleaseTrack(model.name(), model.channel()),
-              model.version(),
-              profile.facts(marks, now),
-              trust);
-    } catch (PolicyException e) {
-      throw policyRefusal(e);
-    }
-  }
-
-  /**
-   * The mark to persist once {@code p} is committed, by the release policy's rule: it replaces a
-   * lower mark and any mark that no longer binds, and never lowers a binding one.
-   */
-  public HighWaterMark nextMark(Map<ReleaseTrack, HighWaterMark> marks, Passed p) {
-    ReleasePolicy policy = ReleasePolicy.standard();
-    return policy.nextMark(
-        marks.get(p.release().track()), policy.markAfterActivation(p.bundle(), p.release()), trust);
   }
 
   private static UpdateException policyRefusal(PolicyException e) {
