@@ -1,6 +1,7 @@
 package io.edgeslm.agent.internal.update;
 
 import io.edgeslm.agent.internal.store.AtomicFiles;
+import io.edgeslm.agent.internal.store.Details;
 import io.edgeslm.agent.internal.store.ModelStore;
 import io.edgeslm.agent.internal.store.StagedTransfer;
 import io.edgeslm.agent.internal.store.StoredModel;
@@ -475,7 +476,7 @@ public final class UpdateEngine implements AutoCloseable {
   private Event verify(UpdateMachine.Verify v) {
     try {
       return new UpdateMachine.Verified(
-          v.id(), gate.verify(v.dir(), store.marks(), clock.instant()));
+          v.id(), gate.verify(v.dir(), store.marks(), clock.instant(), v.activeDigest()));
     } catch (UpdateException e) {
       return new UpdateMachine.Rejected(v.id(), e);
     }
@@ -568,28 +569,33 @@ public final class UpdateEngine implements AutoCloseable {
   }
 
   private void publishResult(UpdateMachine.PublishResult p) {
-    String reason = p.reason();
-    String r = reason == null || reason.length() <= 1000 ? reason : reason.substring(0, 999) + "…";
-    String code = p.reasonCode();
-    String c = code == null ? null : code.length() > 64 ? code.substring(0, 64) : code;
-    String id = p.assignmentId();
     try {
-      UpdateResult res =
-          new UpdateResult(
-              Protocol.SCHEMA_VERSION,
-              id != null && id.length() <= 128 ? id : null,
-              p.commandId(),
-              p.outcome(),
-              p.model(),
-              p.active(),
-              c,
-              r == null && p.outcome().needsReason() ? "unspecified" : r,
-              p.score(),
-              clock.instant());
-      link.publish(topics.updateResult(), Json.write(res), 1, false);
+      link.publish(topics.updateResult(), Json.write(toWire(p, clock.instant())), 1, false);
     } catch (IOException | IllegalArgumentException e) {
       LOG.fine("Result not published now (the journal replays it): " + e.getMessage());
     }
+  }
+
+  /**
+   * The wire form of a result: the reason escaped and bounded (it may quote model output), the code
+   * and id bounded to what the protocol accepts.
+   */
+  static UpdateResult toWire(UpdateMachine.PublishResult p, java.time.Instant at) {
+    String r = Details.printable(p.reason(), 1000);
+    String code = p.reasonCode();
+    String c = code == null ? null : code.length() > 64 ? code.substring(0, 64) : code;
+    String id = p.assignmentId();
+    return new UpdateResult(
+        Protocol.SCHEMA_VERSION,
+        id != null && id.length() <= 128 ? id : null,
+        p.commandId(),
+        p.outcome(),
+        p.model(),
+        p.active(),
+        c,
+        r == null && p.outcome().needsReason() ? "unspecified" : r,
+        p.score(),
+        at);
   }
 
   // ---- finished ids ----

@@ -322,7 +322,13 @@ public final class UpdateMachine {
 
   public record CancelTransfer(String id) implements Effect {}
 
-  public record Verify(String id, Path dir) implements Effect {}
+  /**
+   * Verifies the bundle in {@code dir}.
+   *
+   * @param activeDigest the committed serving model's digest for a USB bundle (one identical to it
+   *     is not a new attempt), else null
+   */
+  public record Verify(String id, Path dir, String activeDigest) implements Effect {}
 
   public record Install(String id, Path dir, StoredModel model) implements Effect {}
 
@@ -390,7 +396,7 @@ public final class UpdateMachine {
           fail(w, f.error(), now);
         }
       }
-      case Verified v -> verified(w, v);
+      case Verified v -> verified(w, v, now);
       case Rejected r -> {
         if (w.isCurrent(r.id())) {
           fail(w, r.error(), now);
@@ -579,7 +585,7 @@ public final class UpdateMachine {
       return;
     }
     w.job = Job.usb(u.id(), u.dir());
-    w.effects.add(new Verify(u.id(), u.dir()));
+    w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest()));
   }
 
   /** Keeps the queue bounded: the oldest waiting work is refused. */
@@ -631,18 +637,25 @@ public final class UpdateMachine {
     w.effects.add(
         new PublishProgress(
             b.id(), UpdatePhase.VERIFYING, a.totalBytes(), a.totalBytes(), null, null));
-    w.effects.add(new Verify(b.id(), b.dir()));
+    w.effects.add(new Verify(b.id(), b.dir(), null));
   }
 
-  private void verified(Work w, Verified v) {
+  private void verified(Work w, Verified v, Instant now) {
     if (!w.isCurrent(v.id()) || w.job.phase() != Phase.VERIFYING) {
       return;
     }
     BundleGate.Passed p = v.passed();
+    if (p.alreadyActive() && w.job.source() == Source.USB) {
+      // A stick still in after a restart: the model it holds serves already. Nothing is journaled
+      // or reported again, and the stick keeps saying it was activated.
+      w.effects.add(new DiscardStaging(v.id()));
+      done(w, w.pointer.active(), null, null, now);
+      return;
+    }
     if (w.job.source() == Source.MQTT) {
       UpdateException mismatch = mismatch(w.job.assignment(), p.model());
       if (mismatch != null) {
-        fail(w, mismatch, null);
+        fail(w, mismatch, now);
         return;
       }
     }
@@ -936,7 +949,7 @@ public final class UpdateMachine {
     Event next = w.queue.removeFirst();
     if (next instanceof UsbBundleFound u) {
       w.job = Job.usb(u.id(), u.dir());
-      w.effects.add(new Verify(u.id(), u.dir()));
+      w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest()));
     } else if (next instanceof AssignmentReceived a
         && !w.finished.contains(a.assignment().assignmentId())) {
       startAssignment(w, a, now);
@@ -964,6 +977,10 @@ public final class UpdateMachine {
       finished = new ArrayList<>(s.finished());
       restoring = s.restoring();
       closing = s.closing();
+    }
+
+    String committedDigest() {
+      return pointer.active() == null || pointer.trial() ? null : pointer.active().digest();
     }
 
     boolean isCurrent(String id) {

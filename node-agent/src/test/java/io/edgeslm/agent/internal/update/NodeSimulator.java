@@ -47,6 +47,7 @@ final class NodeSimulator {
   Instant now = Instant.parse("2026-12-01T08:00:00Z");
 
   final List<UpdateMachine.PublishResult> results = new ArrayList<>();
+  final List<io.edgeslm.protocol.UpdateResult> wire = new ArrayList<>();
   final List<UpdateMachine.StartTransfer> transfers = new ArrayList<>();
   final List<StoredModel> activations = new ArrayList<>();
   final Map<String, Path> bundleServer = new HashMap<>();
@@ -174,6 +175,7 @@ final class NodeSimulator {
         }
         case UpdateMachine.PublishResult r -> {
           results.add(r);
+          wire.add(UpdateEngine.toWire(r, now)); // throws as the engine's publish would
           yield List.of();
         }
         case UpdateMachine.PublishProgress p -> List.of();
@@ -198,7 +200,8 @@ final class NodeSimulator {
         case UpdateMachine.Verify v -> {
           try {
             yield List.of(
-                new UpdateMachine.Verified(v.id(), gate.verify(v.dir(), store.marks(), now)));
+                new UpdateMachine.Verified(
+                    v.id(), gate.verify(v.dir(), store.marks(), now, v.activeDigest())));
           } catch (UpdateException e) {
             yield List.of(new UpdateMachine.Rejected(v.id(), e));
           }

@@ -299,6 +299,33 @@ class UpdateMachineTest {
   }
 
   @Test
+  void activationCheckFails_withAControlCharacterInTheModelsOutput_isJournaledAndReported()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    UpdateAssignment a = n.offer("as-2", v2, bundles.ref(v2, 2));
+    // A synthetic model's output is untrusted: here it holds U+0002 and a line break.
+    n.activationFailures.put(
+        a.model().digest().substring(7),
+        new UpdateException(
+            UpdateException.Fault.MODEL,
+            "activation_check_failed",
+            "The new model failed its activation check: answered 'ok\u0002\nbye'"));
+
+    n.assign(a);
+
+    assertThat(n.journaled("as-2")).endsWith(JournalEvent.VERIFIED, JournalEvent.ROLLED_BACK);
+    assertThat(n.journal.entries().getLast().detail())
+        .isEqualTo(
+            "activation_check_failed: The new model failed its activation check: answered"
+                + " 'ok\\u0002\\nbye'");
+    var published = n.wire.getLast();
+    assertThat(published.outcome()).isEqualTo(UpdateOutcome.ROLLED_BACK);
+    assertThat(published.reasonCode()).isEqualTo("activation_check_failed");
+    assertThat(published.reason())
+        .isEqualTo("The new model failed its activation check: answered 'ok\\u0002\\nbye'");
+  }
+
+  @Test
   void activationCheckFails_overUsb_reportsTheSameCodeAsMqtt() throws Exception {
     NodeSimulator n = nodeServingV1();
     Path staged = n.store.stagingDir("usb-1").resolve("bundle");
@@ -313,6 +340,24 @@ class UpdateMachineTest {
     assertThat(e.fault()).isEqualTo(UpdateException.Fault.MODEL);
     assertThat(e.reasonCode()).isEqualTo("activation_check_failed");
     assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(1);
+  }
+
+  @Test
+  void usbBundleOfTheServingModel_stickStillInAfterARestart_isNotANewAttempt() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    int journaled = n.journal.entries().size();
+    int published = n.results.size();
+    Path staged = n.store.stagingDir("usb-again").resolve("bundle");
+    UsbSideLoader.copyBundle(v1, staged, n.store);
+
+    n.send(new UpdateMachine.UsbBundleFound("usb-again", staged));
+
+    UpdateMachine.UsbDone done = n.usbDone.get("usb-again");
+    assertThat(done.error()).isNull();
+    assertThat(done.model().version()).isEqualTo(1);
+    assertThat(n.journal.entries()).hasSize(journaled);
+    assertThat(n.results).hasSize(published);
+    assertThat(n.reopened().stagingIds()).isEmpty();
   }
 
   @Test
