@@ -6,6 +6,7 @@ import io.edgeslm.agent.AgentException;
 import io.edgeslm.agent.AgentTransportException;
 import io.edgeslm.agent.internal.broker.EmbeddedBroker;
 import io.edgeslm.agent.internal.config.ConfigValidator;
+import io.edgeslm.agent.internal.config.PlantIngestConfig;
 import io.edgeslm.agent.internal.config.ValidatedConfig;
 import io.edgeslm.agent.internal.health.SystemProbe;
 import io.edgeslm.agent.internal.journal.Journal;
@@ -22,6 +23,8 @@ import io.edgeslm.agent.internal.sensor.SensorIngest;
 import io.edgeslm.agent.internal.sensor.SensorSnapshot;
 import io.edgeslm.agent.internal.sensor.SensorSpec;
 import io.edgeslm.agent.internal.sensor.SensorStore;
+import io.edgeslm.agent.internal.sensor.sparkplug.SparkplugIngest;
+import io.edgeslm.agent.internal.sensor.uns.UnsIngest;
 import io.edgeslm.agent.internal.serving.ServingTasks;
 import io.edgeslm.agent.internal.serving.ServingTasksFactory;
 import io.edgeslm.agent.internal.store.StoredModel;
@@ -95,6 +98,9 @@ public class AgentRuntime {
   private volatile QuestionService questions;
   private volatile SensorStore sensors;
   private volatile SensorIngest ingest;
+  private volatile PlantIngestConfig plant;
+  private volatile SparkplugIngest sparkplug;
+  private volatile UnsIngest uns;
   private volatile ReportService reports;
   private volatile ScheduledExecutorService timers;
   private volatile Instant bootedAt;
@@ -132,6 +138,7 @@ public class AgentRuntime {
     }
     bootedAt = clock.instant();
     checked = ConfigValidator.validate(config, hostName());
+    plant = PlantIngestConfig.validate(config, checked.sensors().size());
     topics = Topics.node(checked.site(), checked.nodeId());
 
     if (checked.embeddedBroker()) {
@@ -157,7 +164,7 @@ public class AgentRuntime {
           e);
     }
 
-    sensors = new SensorStore(checked.sensors());
+    sensors = new SensorStore(checked.sensors(), plant.maxSensors());
     ServingTasksFactory.Start first = firstModel();
     if (!(first instanceof ServingTasksFactory.Start.Rules)
         || !checked.engine().loadsModelFiles()) {
@@ -252,6 +259,7 @@ public class AgentRuntime {
     for (SensorSpec s : checked.sensors()) {
       transport.subscribe(s.topic(), 1, ingest::onMessage);
     }
+    subscribePlantData();
     transport.addListener(
         new MqttTransport.ConnectionListener() {
           @Override
@@ -301,6 +309,42 @@ public class AgentRuntime {
             serving,
             config.demo().period(),
             managementPort));
+  }
+
+  /**
+   * Sparkplug B groups and UNS patterns. Only subscribe and a QoS 0 publish (rebirth requests) are
+   * used from the transport.
+   */
+  private void subscribePlantData() {
+    if (plant.sparkplug().isPresent()) {
+      SparkplugIngest.Settings settings = plant.sparkplug().get();
+      sparkplug =
+          new SparkplugIngest(
+              settings,
+              sensors,
+              ingest,
+              clock,
+              (topic, payload) ->
+                  transport.publish(
+                      new OutboundMessage(
+                          topic,
+                          payload,
+                          0,
+                          false,
+                          Optional.empty(),
+                          Optional.empty(),
+                          Optional.empty(),
+                          List.of())));
+      for (String filter : settings.filters()) {
+        transport.subscribe(filter, 1, sparkplug::onMessage);
+      }
+    }
+    if (!plant.unsRoutes().isEmpty()) {
+      uns = new UnsIngest(plant.unsRoutes(), plant.unsMaxPayloadBytes(), sensors, ingest);
+      for (String filter : uns.filters()) {
+        transport.subscribe(filter, 1, uns.handlerFor(filter));
+      }
+    }
   }
 
   /**
@@ -627,6 +671,33 @@ public class AgentRuntime {
     FunctionCounter.builder("edgeslm.agent.sensor.readings", ingest, SensorIngest::accepted)
         .register(registry);
     FunctionCounter.builder("edgeslm.agent.sensor.rejected", ingest, SensorIngest::rejected)
+        .register(registry);
+    if (sparkplug != null) {
+      FunctionCounter.builder(
+              "edgeslm.agent.sparkplug.metrics", sparkplug, SparkplugIngest::metrics)
+          .description("Sparkplug B metric values decoded and stored")
+          .register(registry);
+      FunctionCounter.builder(
+              "edgeslm.agent.sparkplug.refused", sparkplug, SparkplugIngest::refused)
+          .description("Sparkplug B payloads refused: oversized or not protobuf")
+          .register(registry);
+      FunctionCounter.builder(
+              "edgeslm.agent.sparkplug.rebirths", sparkplug, SparkplugIngest::rebirths)
+          .description("rebirth requests (NCMD) sent")
+          .register(registry);
+      FunctionCounter.builder(
+              "edgeslm.agent.sparkplug.problems", sparkplug, SparkplugIngest::problems)
+          .description("sequence gaps, unknown aliases, data before birth")
+          .register(registry);
+    }
+    if (uns != null) {
+      FunctionCounter.builder("edgeslm.agent.uns.values", uns, UnsIngest::values)
+          .register(registry);
+      FunctionCounter.builder("edgeslm.agent.uns.refused", uns, UnsIngest::refused)
+          .register(registry);
+    }
+    Gauge.builder("edgeslm.agent.sensors", sensors, SensorStore::size)
+        .description("sensors held, configured and discovered")
         .register(registry);
     Gauge.builder("edgeslm.agent.journal.entries", journal, Journal::size).register(registry);
     Gauge.builder("edgeslm.agent.journal.bytes", journal, Journal::bytes).register(registry);

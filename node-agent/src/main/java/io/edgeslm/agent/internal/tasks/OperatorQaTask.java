@@ -277,10 +277,16 @@ public final class OperatorQaTask {
         end);
   }
 
-  /** "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s ago". */
+  /**
+   * "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s ago"; a stale value is told in the
+   * past tense with why it is stale: "Press 3 oil temperature was 71.2 °C, normal 40–80, read 5 min
+   * ago; stale: edge node press-3 went offline (NDEATH)".
+   */
   static String describe(SensorState s, Instant now) {
     StringBuilder b = new StringBuilder();
-    b.append(s.displayName()).append(" is ").append(Numbers.withUnit(s.value(), s.unit()));
+    b.append(s.displayName())
+        .append(s.isStale() ? " was " : " is ")
+        .append(Numbers.withUnit(s.value(), s.unit()));
     if (s.normal() != null) {
       b.append(", normal ").append(Numbers.range(s.normal().min(), s.normal().max()));
       if (s.value() > s.normal().max()) {
@@ -290,6 +296,9 @@ public final class OperatorQaTask {
       }
     }
     b.append(", read ").append(Numbers.age(Duration.between(s.readAt(), now))).append(" ago");
+    if (s.isStale()) {
+      b.append("; stale: ").append(s.staleReason());
+    }
     return b.toString();
   }
 
@@ -301,7 +310,8 @@ public final class OperatorQaTask {
               s.sensor(),
               s.value(),
               s.unit(),
-              Math.max(0, Duration.between(s.readAt(), at).toMillis())));
+              Math.max(0, Duration.between(s.readAt(), at).toMillis()),
+              s.isStale() ? Boolean.TRUE : null));
     }
     return out;
   }
