@@ -52,6 +52,15 @@ public final class ConfigValidator {
    */
   public static ValidatedConfig validate(AgentConfig config, String hostName)
       throws AgentConfigException {
+    return validate(config, hostName, System.getenv());
+  }
+
+  /**
+   * As {@link #validate(AgentConfig, String)}, with the environment the engine is looked up in
+   * ({@code EDGESLM_LLAMA_SERVER}, {@code PATH}, {@code XDG_CACHE_HOME}, {@code HOME}).
+   */
+  public static ValidatedConfig validate(
+      AgentConfig config, String hostName, Map<String, String> env) throws AgentConfigException {
     String nodeId = config.nodeId().orElseGet(() -> sanitizeHostName(hostName));
     topicLevel("node-id", nodeId);
     topicLevel("site", config.site());
@@ -218,6 +227,7 @@ public final class ConfigValidator {
     }
 
     Optional<UpdateConfig> updates = updates(config);
+    EngineChoice engine = EngineSelection.choose(m, env);
 
     return new ValidatedConfig(
         nodeId,
@@ -228,7 +238,8 @@ public final class ConfigValidator {
         modelPath,
         simulator,
         journalDir,
-        updates);
+        updates,
+        engine);
   }
 
   private static Optional<UpdateConfig> updates(AgentConfig config) throws AgentConfigException {
@@ -379,7 +390,11 @@ public final class ConfigValidator {
             sensor.normalMin() + ".." + sensor.normalMax(),
             "normal-min must be finite and below normal-max");
       }
-      range(key + ".window", sensor.window(), 2, io.edgeslm.inference.SensorWindow.MAX_SAMPLES);
+      range(
+          key + ".window",
+          sensor.window(),
+          2,
+          io.edgeslm.agent.internal.tasks.SensorWindow.MAX_SAMPLES);
       specs.add(
           new SensorSpec(
               id, topic, unit, alias, sensor.normalMin(), sensor.normalMax(), sensor.window()));

@@ -20,6 +20,7 @@ import java.util.Optional;
  * @param simulator whether the demo sensor simulator runs
  * @param journalDir the journal directory
  * @param updates the checked update settings, present when updates are on
+ * @param engine the engine models run on
  */
 public record ValidatedConfig(
     String nodeId,
@@ -30,7 +31,8 @@ public record ValidatedConfig(
     Optional<Path> modelPath,
     boolean simulator,
     Path journalDir,
-    Optional<UpdateConfig> updates) {
+    Optional<UpdateConfig> updates,
+    EngineChoice engine) {
 
   public ValidatedConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -41,6 +43,7 @@ public record ValidatedConfig(
     Objects.requireNonNull(modelPath, "modelPath");
     Objects.requireNonNull(journalDir, "journalDir");
     Objects.requireNonNull(updates, "updates");
+    Objects.requireNonNull(engine, "engine");
   }
 
   /** Whether the agent runs its own broker. */

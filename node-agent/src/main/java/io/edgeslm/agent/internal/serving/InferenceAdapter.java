@@ -3,9 +3,9 @@ package io.edgeslm.agent.internal.serving;
 import io.edgeslm.agent.internal.sensor.SensorSnapshot;
 import io.edgeslm.agent.internal.sensor.SensorSpec;
 import io.edgeslm.agent.internal.sensor.SensorWindow;
-import io.edgeslm.inference.NormalRange;
-import io.edgeslm.inference.SensorSample;
-import io.edgeslm.inference.SensorState;
+import io.edgeslm.agent.internal.tasks.NormalRange;
+import io.edgeslm.agent.internal.tasks.SensorSample;
+import io.edgeslm.agent.internal.tasks.SensorState;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,24 +30,32 @@ final class InferenceAdapter {
               aliases,
               last.value(),
               spec.unit().isEmpty() ? null : spec.unit(),
-              new NormalRange(spec.normalMin(), spec.normalMax()),
-              last.at()));
+              spec.hasRange() ? new NormalRange(spec.normalMin(), spec.normalMax()) : null,
+              last.at(),
+              s.staleReason().map(InferenceAdapter::boundedReason).orElse(null)));
     }
     return out;
   }
 
-  /** The window of every sensor that has samples, for reports. */
-  static List<io.edgeslm.inference.SensorWindow> windows(SensorSnapshot snapshot) {
-    List<io.edgeslm.inference.SensorWindow> out = new ArrayList<>();
+  private static String boundedReason(String why) {
+    return why.length() <= 200 ? why : why.substring(0, 197) + "...";
+  }
+
+  /**
+   * The window of every sensor that has samples and a normal range, for reports (the report rules
+   * judge values against the range; a discovered metric without one has nothing to judge by).
+   */
+  static List<io.edgeslm.agent.internal.tasks.SensorWindow> windows(SensorSnapshot snapshot) {
+    List<io.edgeslm.agent.internal.tasks.SensorWindow> out = new ArrayList<>();
     for (SensorSnapshot.Sensor s : snapshot.sensors()) {
-      if (s.samples().isEmpty()) {
+      if (s.samples().isEmpty() || !s.spec().hasRange()) {
         continue;
       }
       SensorSpec spec = s.spec();
       List<SensorSample> samples =
           s.samples().stream().map(x -> new SensorSample(x.at(), x.value())).toList();
       out.add(
-          new io.edgeslm.inference.SensorWindow(
+          new io.edgeslm.agent.internal.tasks.SensorWindow(
               spec.id(),
               spec.unit().isEmpty() ? null : spec.unit(),
               new NormalRange(spec.normalMin(), spec.normalMax()),

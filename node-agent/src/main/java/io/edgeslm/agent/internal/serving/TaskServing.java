@@ -3,20 +3,20 @@ package io.edgeslm.agent.internal.serving;
 import io.edgeslm.agent.internal.qa.Answerer;
 import io.edgeslm.agent.internal.report.ReportWriter;
 import io.edgeslm.agent.internal.sensor.SensorSnapshot;
+import io.edgeslm.agent.internal.tasks.OperatorQaTask;
+import io.edgeslm.agent.internal.tasks.ReportRules;
+import io.edgeslm.agent.internal.tasks.SensorReportTask;
+import io.edgeslm.agent.internal.tasks.SensorWindow;
+import io.edgeslm.agent.internal.tasks.TaskLimits;
+import io.edgeslm.agent.internal.tasks.TaskOutcome;
 import io.edgeslm.agent.internal.update.ModelRuntime;
 import io.edgeslm.agent.internal.update.SchedulerRuntime;
 import io.edgeslm.agent.internal.update.UpdateException;
 import io.edgeslm.inference.EngineConfig;
-import io.edgeslm.inference.OperatorQaTask;
-import io.edgeslm.inference.ReportRules;
 import io.edgeslm.inference.Scheduler;
 import io.edgeslm.inference.SchedulerConfig;
 import io.edgeslm.inference.SchedulerMetrics;
-import io.edgeslm.inference.SensorReportTask;
-import io.edgeslm.inference.SensorWindow;
 import io.edgeslm.inference.SwapMode;
-import io.edgeslm.inference.TaskLimits;
-import io.edgeslm.inference.TaskOutcome;
 import io.edgeslm.protocol.Answer;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.SensorReport;
@@ -62,11 +62,23 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     }
   }
 
-  /** A plain GGUF file the operator configured, loaded at start. */
-  record ModelPlan(Path gguf, Optional<String> name, long version) {
+  /**
+   * A plain GGUF file the operator configured, loaded at start; or, for an external server, the
+   * identity it is reported under ({@code gguf} then names no file the agent reads).
+   */
+  record ModelPlan(Path gguf, Optional<String> name, long version, Optional<ModelRef> identity) {
     ModelPlan {
       Objects.requireNonNull(gguf, "gguf");
       Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(identity, "identity");
+    }
+
+    ModelPlan(Path gguf, Optional<String> name, long version) {
+      this(gguf, name, version, Optional.empty());
+    }
+
+    ModelRef ref() throws java.io.IOException {
+      return identity.isPresent() ? identity.get() : ModelIdentity.of(gguf, name, version);
     }
   }
 
@@ -133,7 +145,7 @@ final class TaskServing implements ServingTasks, ModelRuntime {
   private void load(ModelPlan p) {
     long start = System.nanoTime();
     try {
-      ModelRef ref = ModelIdentity.of(p.gguf(), p.name(), p.version());
+      ModelRef ref = p.ref();
       LOG.infof(
           "Loading model %s v%d (%s) from %s", ref.name(), ref.version(), ref.digest(), p.gguf());
       synchronized (swapLock) {
@@ -218,7 +230,7 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     if (configured.isPresent() && !closed) {
       ModelPlan p = configured.get();
       try {
-        activate(ModelIdentity.of(p.gguf(), p.name(), p.version()), p.gguf(), Optional.empty());
+        activate(p.ref(), p.gguf(), Optional.empty());
         LOG.warnf("No verified model is left in the store: serving the configured %s", p.gguf());
         return;
       } catch (UpdateException | java.io.IOException | RuntimeException e) {
@@ -355,6 +367,13 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     }
     SchedulerMetrics m = s.metrics();
     return m.completed() == 0 ? Optional.empty() : Optional.of(m.ttftP50());
+  }
+
+  @Override
+  public java.util.Map<String, Double> engineMetrics() {
+    Scheduler s = scheduler;
+    var e = s == null ? null : s.engine();
+    return e == null ? java.util.Map.of() : e.nativeMetrics();
   }
 
   @Override

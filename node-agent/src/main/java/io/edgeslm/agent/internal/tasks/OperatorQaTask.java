@@ -1,0 +1,327 @@
+package io.edgeslm.agent.internal.tasks;
+
+import io.edgeslm.inference.EngineUnavailableException;
+import io.edgeslm.inference.GenerationRequest;
+import io.edgeslm.inference.GenerationResult;
+import io.edgeslm.inference.InferenceEngine;
+import io.edgeslm.inference.InferenceException;
+import io.edgeslm.inference.InvalidOutputException;
+import io.edgeslm.inference.Priority;
+import io.edgeslm.inference.Scheduler;
+import io.edgeslm.inference.TokenListener;
+import io.edgeslm.protocol.Answer;
+import io.edgeslm.protocol.AnswerTimings;
+import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.SensorCitation;
+import io.edgeslm.protocol.Source;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Operator Q&amp;A grounded in the node's live sensor values.
+ *
+ * <p>The sensors the question names (by id or alias, see {@link #relevantSensors}) go into the
+ * prompt, most relevant first, until the context budget ({@link TaskLimits#contextTokens()},
+ * counted with the model's tokenizer) is spent; when the question names none, all sensors are
+ * offered in the same way. The model answers through its own chat template with stop strings and a
+ * bounded length; the answer cites exactly the sensor values it was given. Without a model, or when
+ * the model cannot answer (busy, down, late, empty output), a deterministic answer is built from
+ * the same values: "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s ago."
+ */
+public final class OperatorQaTask {
+  static final List<String> STOP_STRINGS = List.of("\nQuestion:", "\nOperator:", "\n\n\n");
+
+  /** The engine slot Q&amp;A requests reuse (its KV cache keeps the prompt's stable part). */
+  static final int QA_CACHE_SLOT = 0;
+
+  private static final int MAX_RULE_SENSORS = 8;
+  private static final int MAX_SNAPSHOT = 1024;
+  private static final int MAX_NOTES_CHARS = 4000;
+
+  private final Scheduler scheduler;
+  private final ModelRef model;
+  private final TaskLimits limits;
+  private final Clock clock;
+
+  private OperatorQaTask(Scheduler scheduler, ModelRef model, TaskLimits limits, Clock clock) {
+    this.scheduler = scheduler;
+    this.model = model;
+    this.limits = Objects.requireNonNull(limits, "limits");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /** Deterministic answers only ({@code source: rules}). */
+  public static OperatorQaTask rulesOnly(Clock clock) {
+    return new OperatorQaTask(null, null, TaskLimits.qaDefaults(), clock);
+  }
+
+  /** Answers from the model behind {@code scheduler} (interactive priority). */
+  public static OperatorQaTask withModel(
+      Scheduler scheduler, ModelRef model, TaskLimits limits, Clock clock) {
+    return new OperatorQaTask(
+        Objects.requireNonNull(scheduler, "scheduler"),
+        Objects.requireNonNull(model, "model"),
+        limits,
+        clock);
+  }
+
+  /** The sensors a question is about, best match first; empty if it names none. */
+  public static List<SensorState> relevantSensors(String question, List<SensorState> snapshot) {
+    return SensorMatcher.match(question, snapshot).stream()
+        .map(SensorMatcher.Match::sensor)
+        .toList();
+  }
+
+  /**
+   * Answers a question.
+   *
+   * @param questionId echoed in the answer, or null
+   * @param question the operator's text, 1..2000 characters
+   * @param snapshot the node's latest sensor values, at most 1024
+   * @param siteNotes optional free text about the site (at most 4000 characters), or null
+   * @param stream receives the model's text as it is generated (not called for rule answers)
+   * @throws IllegalArgumentException if the inputs break those bounds
+   */
+  public TaskOutcome<Answer> answer(
+      String questionId,
+      String question,
+      List<SensorState> snapshot,
+      String siteNotes,
+      TokenListener stream) {
+    Objects.requireNonNull(question, "question");
+    Objects.requireNonNull(snapshot, "snapshot");
+    if (question.isBlank() || question.length() > 2000) {
+      throw new IllegalArgumentException("question must have 1..2000 characters");
+    }
+    if (snapshot.size() > MAX_SNAPSHOT) {
+      throw new IllegalArgumentException(
+          "At most " + MAX_SNAPSHOT + " sensors in a snapshot, got " + snapshot.size());
+    }
+    if (siteNotes != null && siteNotes.length() > MAX_NOTES_CHARS) {
+      throw new IllegalArgumentException(
+          "siteNotes may have at most " + MAX_NOTES_CHARS + " characters");
+    }
+    Instant start = clock.instant();
+    List<SensorState> relevant = relevantSensors(question, snapshot);
+    if (scheduler == null) {
+      return new TaskOutcome<>(
+          rulesAnswer(questionId, relevant, snapshot, start), Optional.empty());
+    }
+    try {
+      return new TaskOutcome<>(
+          modelAnswer(questionId, question, relevant, snapshot, siteNotes, stream, start),
+          Optional.empty());
+    } catch (InferenceException e) {
+      return new TaskOutcome<>(
+          rulesAnswer(questionId, relevant, snapshot, start),
+          Optional.of(e.getClass().getSimpleName() + ": " + e.getMessage()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new TaskOutcome<>(
+          rulesAnswer(questionId, relevant, snapshot, start), Optional.of("Interrupted"));
+    }
+  }
+
+  private Answer modelAnswer(
+      String questionId,
+      String question,
+      List<SensorState> relevant,
+      List<SensorState> snapshot,
+      String siteNotes,
+      TokenListener stream,
+      Instant start)
+      throws InferenceException, InterruptedException {
+    InferenceEngine engine = scheduler.engine();
+    if (engine == null) {
+      throw new EngineUnavailableException("No model is loaded (a model swap is in progress).");
+    }
+    List<SensorState> offered = relevant.isEmpty() ? snapshot : relevant;
+    List<SensorState> cited = new ArrayList<>();
+    StringBuilder values = new StringBuilder();
+    List<SensorState> candidates = offered.subList(0, Math.min(offered.size(), Answer.MAX_SENSORS));
+    // The catalogue (stable, first in the prompt) lists the node's sensors whatever the question,
+    // so the next question finds it in the engine's cache. It may take half the sensor budget;
+    // past that only the question's own sensors are listed, and past that none (the value lines
+    // still carry names and units).
+    List<SensorState> catalogue =
+        snapshot.subList(0, Math.min(snapshot.size(), Answer.MAX_SENSORS));
+    int catalogueCost = catalogueCost(engine, catalogue);
+    if (catalogueCost > limits.contextTokens() / 2) {
+      catalogue = candidates;
+      catalogueCost = catalogueCost(engine, catalogue);
+      if (catalogueCost > limits.contextTokens() / 2) {
+        catalogue = List.of();
+        catalogueCost = 0;
+      }
+    }
+    String system = QaPrompt.system(siteNotes, catalogue);
+    int budget = limits.contextTokens() - catalogueCost;
+    List<String> lines = new ArrayList<>();
+    for (SensorState s : candidates) {
+      lines.add(QaPrompt.valueLine(s, start));
+    }
+    // One count for the whole block: each count is a round trip to the engine, and the block
+    // usually fits. Only when it does not are the lines counted one by one to keep a prefix.
+    String block = String.join("", lines);
+    if (block.isEmpty()
+        || engine.countPromptTokens(GenerationRequest.ofPrompt(block, 1)) <= budget) {
+      values.append(block);
+      cited.addAll(candidates);
+    } else {
+      int used = 0;
+      for (int i = 0; i < lines.size(); i++) {
+        int cost = engine.countPromptTokens(GenerationRequest.ofPrompt(lines.get(i), 1));
+        if (used + cost > budget) {
+          break;
+        }
+        used += cost;
+        values.append(lines.get(i));
+        cited.add(candidates.get(i));
+      }
+    }
+    GenerationRequest request =
+        GenerationRequest.ofChat(
+                QaPrompt.messages(system, QaPrompt.user(values.toString(), question)),
+                limits.nPredict())
+            .withSampling(limits.temperature(), limits.seed())
+            .withStopStrings(STOP_STRINGS)
+            // Every question asks for slot 0, whose KV cache then holds the stable prefix.
+            .withCacheSlot(QA_CACHE_SLOT);
+    GenerationResult r =
+        scheduler.submit(request, Priority.INTERACTIVE, limits.deadline(), stream).await();
+    String text = clean(r.text());
+    if (text.isBlank()) {
+      throw new InvalidOutputException("The model's answer was empty", List.of("empty answer"));
+    }
+    Instant end = clock.instant();
+    long queueMs = r.timings().queued().toMillis();
+    return new Answer(
+        Protocol.SCHEMA_VERSION,
+        questionId,
+        text.length() > Answer.MAX_ANSWER_CHARS ? text.substring(0, Answer.MAX_ANSWER_CHARS) : text,
+        citations(cited, end),
+        Source.MODEL,
+        model,
+        new AnswerTimings(
+            queueMs,
+            r.generatedTokens() == 0 ? null : queueMs + r.timings().timeToFirstToken().toMillis(),
+            Math.max(0, Duration.between(start, end).toMillis()),
+            r.generatedTokens()),
+        end);
+  }
+
+  /** A token count remembered for the next question (the catalogue rarely changes). */
+  private record Counted(InferenceEngine engine, String text, int tokens) {}
+
+  private volatile Counted lastCatalogue;
+
+  private int catalogueCost(InferenceEngine engine, List<SensorState> catalogue)
+      throws InferenceException {
+    if (catalogue.isEmpty()) {
+      return 0;
+    }
+    StringBuilder b = new StringBuilder();
+    catalogue.forEach(s -> b.append(QaPrompt.catalogueLine(s)));
+    String text = b.toString();
+    Counted c = lastCatalogue;
+    if (c != null && c.engine() == engine && c.text().equals(text)) {
+      return c.tokens();
+    }
+    int n = engine.countPromptTokens(GenerationRequest.ofPrompt(text, 1));
+    lastCatalogue = new Counted(engine, text, n);
+    return n;
+  }
+
+  private Answer rulesAnswer(
+      String questionId, List<SensorState> relevant, List<SensorState> snapshot, Instant start) {
+    StringBuilder text = new StringBuilder();
+    List<SensorState> cited = relevant.stream().limit(MAX_RULE_SENSORS).toList();
+    if (cited.isEmpty()) {
+      if (snapshot.isEmpty()) {
+        text.append("This node has no sensor readings yet.");
+      } else {
+        text.append("No sensor on this node matches the question. Known sensors: ");
+        for (int i = 0; i < snapshot.size(); i++) {
+          String part = (i == 0 ? "" : ", ") + snapshot.get(i).displayName();
+          if (text.length() + part.length() > 1000) {
+            text.append(", ...");
+            break;
+          }
+          text.append(part);
+        }
+        text.append('.');
+      }
+    } else {
+      for (SensorState s : cited) {
+        if (!text.isEmpty()) {
+          text.append(' ');
+        }
+        text.append(describe(s, start)).append('.');
+      }
+    }
+    Instant end = clock.instant();
+    return new Answer(
+        Protocol.SCHEMA_VERSION,
+        questionId,
+        text.toString(),
+        citations(cited, end),
+        Source.RULES,
+        null,
+        new AnswerTimings(0, null, Math.max(0, Duration.between(start, end).toMillis()), 0),
+        end);
+  }
+
+  /**
+   * "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s ago"; a stale value is told in the
+   * past tense with why it is stale: "Press 3 oil temperature was 71.2 °C, normal 40–80, read 5 min
+   * ago; stale: edge node press-3 went offline (NDEATH)".
+   */
+  static String describe(SensorState s, Instant now) {
+    StringBuilder b = new StringBuilder();
+    b.append(s.displayName())
+        .append(s.isStale() ? " was " : " is ")
+        .append(Numbers.withUnit(s.value(), s.unit()));
+    if (s.normal() != null) {
+      b.append(", normal ").append(Numbers.range(s.normal().min(), s.normal().max()));
+      if (s.value() > s.normal().max()) {
+        b.append(" (above range)");
+      } else if (s.value() < s.normal().min()) {
+        b.append(" (below range)");
+      }
+    }
+    b.append(", read ").append(Numbers.age(Duration.between(s.readAt(), now))).append(" ago");
+    if (s.isStale()) {
+      b.append("; stale: ").append(s.staleReason());
+    }
+    return b.toString();
+  }
+
+  private static List<SensorCitation> citations(List<SensorState> cited, Instant at) {
+    List<SensorCitation> out = new ArrayList<>();
+    for (SensorState s : cited) {
+      out.add(
+          new SensorCitation(
+              s.sensor(),
+              s.value(),
+              s.unit(),
+              Math.max(0, Duration.between(s.readAt(), at).toMillis()),
+              s.isStale() ? Boolean.TRUE : null));
+    }
+    return out;
+  }
+
+  /**
+   * Replaces control characters other than tab and line breaks with U+FFFD ({@link
+   * Protocol#sanitizeText}: the model's text is kept, made fit for the wire) and strips surrounding
+   * space. The node's streamed parts apply the same rule, so they join up to this text.
+   */
+  static String clean(String s) {
+    return Protocol.sanitizeText(s).strip();
+  }
+}

@@ -1,0 +1,105 @@
+package io.edgeslm.agent.internal.tasks;
+
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Picks the sensors a question is about, by name and alias. Scores each sensor by the best of its
+ * id and aliases: a name that occurs as a whole phrase in the question scores highest; otherwise
+ * the share of the name's words found in the question (words of one letter are ignored, digits
+ * count). A name whose numbers all differ from the numbers in the question scores zero, so "press
+ * 3" never matches press 4. Sensors below half the best score are dropped.
+ */
+public final class SensorMatcher {
+  private static final Set<String> STOP =
+      Set.of("the", "is", "of", "on", "at", "what", "whats", "how", "and", "in", "a", "an", "it");
+
+  private SensorMatcher() {}
+
+  /** A sensor and how well it matched. */
+  public record Match(SensorState sensor, double score) {}
+
+  /** Matches best first; empty when nothing in the question names a sensor. */
+  public static List<Match> match(String question, List<SensorState> snapshot) {
+    String q = " " + String.join(" ", words(question)) + " ";
+    Set<String> qWords = new HashSet<>(words(question));
+    List<Match> out = new ArrayList<>();
+    for (SensorState s : snapshot) {
+      double best = 0;
+      List<String> names = new ArrayList<>(s.aliases());
+      names.add(s.sensor());
+      for (String name : names) {
+        List<String> nWords = words(name);
+        if (nWords.isEmpty()) {
+          continue;
+        }
+        String phrase = " " + String.join(" ", nWords) + " ";
+        double score;
+        if (numbersDisagree(nWords, qWords)) {
+          // "press 3" in the question rules out "press 4" however many other words match.
+          score = 0;
+        } else if (q.contains(phrase)) {
+          score = 2.0 + nWords.size() * 0.01;
+        } else {
+          long hits =
+              nWords.stream().filter(w -> !STOP.contains(w)).filter(qWords::contains).count();
+          long total = nWords.stream().filter(w -> !STOP.contains(w)).count();
+          score = total == 0 ? 0 : (double) hits / total;
+          // A single shared generic word ("temperature") is weak evidence: require two words or
+          // the whole name.
+          if (hits < 2 && hits < total) {
+            score = hits == 0 ? 0 : score * 0.5;
+          }
+        }
+        best = Math.max(best, score);
+      }
+      if (best > 0) {
+        out.add(new Match(s, best));
+      }
+    }
+    if (out.isEmpty()) {
+      return out;
+    }
+    double top = out.stream().mapToDouble(Match::score).max().orElse(0);
+    return out.stream()
+        .filter(m -> m.score() >= top / 2)
+        .sorted(Comparator.comparingDouble(Match::score).reversed())
+        .toList();
+  }
+
+  private static boolean numbersDisagree(List<String> name, Set<String> question) {
+    List<String> nameNumbers = name.stream().filter(SensorMatcher::isNumber).toList();
+    boolean questionHasNumbers = question.stream().anyMatch(SensorMatcher::isNumber);
+    return !nameNumbers.isEmpty()
+        && questionHasNumbers
+        && nameNumbers.stream().noneMatch(question::contains);
+  }
+
+  private static boolean isNumber(String w) {
+    return !w.isEmpty() && w.chars().allMatch(Character::isDigit);
+  }
+
+  /** Lower-case words of letters and digits; accents folded; "press3" splits to "press 3". */
+  static List<String> words(String s) {
+    String n =
+        Normalizer.normalize(s, Normalizer.Form.NFD)
+            .replaceAll("\\p{M}", "")
+            .toLowerCase(Locale.ROOT)
+            .replaceAll("([a-z])([0-9])", "$1 $2")
+            .replaceAll("([0-9])([a-z])", "$1 $2");
+    return Arrays.stream(n.split("[^a-z0-9]+"))
+        .filter(w -> w.length() > 1 || Character.isDigit(w.isEmpty() ? 'x' : w.charAt(0)))
+        .filter(w -> !w.isEmpty())
+        .map(w -> w.equals("temp") ? "temperature" : w)
+        // Plural and singular alike ("temperatures"); applied to both sides, so "press" -> "pres"
+        // is harmless.
+        .map(w -> w.length() > 3 && w.endsWith("s") ? w.substring(0, w.length() - 1) : w)
+        .toList();
+  }
+}
