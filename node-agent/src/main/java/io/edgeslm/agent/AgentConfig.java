@@ -226,9 +226,9 @@ public interface AgentConfig {
     @WithDefault("8192")
     int maxPayloadBytes();
 
-    /** Longest accepted question text, in characters. */
+    /** Longest accepted question text, in characters; at most the protocol's limit. */
     @WithName("max-question-chars")
-    @WithDefault("1000")
+    @WithDefault("" + io.edgeslm.protocol.Question.MAX_QUESTION_CHARS)
     int maxQuestionChars();
 
     /** Questions accepted but not yet answered; one more gets a "busy" reply. */

@@ -383,7 +383,11 @@ public final class ConfigValidator {
             sensor.normalMin() + ".." + sensor.normalMax(),
             "normal-min must be finite and below normal-max");
       }
-      range(key + ".window", sensor.window(), 2, io.edgeslm.inference.SensorWindow.MAX_SAMPLES);
+      range(
+          key + ".window",
+          sensor.window(),
+          2,
+          io.edgeslm.agent.internal.tasks.SensorWindow.MAX_SAMPLES);
       specs.add(
           new SensorSpec(
               id, topic, unit, alias, sensor.normalMin(), sensor.normalMax(), sensor.window()));

@@ -289,7 +289,15 @@ public class AgentRuntime {
     started = true;
     writeRunInfo();
     System.out.println(
-        Banner.text(checked, topics, brokerUrl, serving, config.demo().period(), managementPort));
+        Banner.text(
+            checked,
+            topics,
+            brokerUrl,
+            Banner.Access.of(
+                brokerUrl, config.broker().tlsCa(), config.broker().username().isPresent()),
+            serving,
+            config.demo().period(),
+            managementPort));
   }
 
   /**
@@ -340,6 +348,7 @@ public class AgentRuntime {
   /** Stops everything; safe to call twice. */
   public synchronized void stop() {
     started = false;
+    removeRunInfo();
     // Micrometer's global registry outlives this runtime (dev-mode reloads, tests): leave nothing
     // behind that would keep reporting stopped objects or shadow the next registration.
     removeMetrics();
@@ -387,6 +396,29 @@ public class AgentRuntime {
     }
   }
 
+  private String runInfoText;
+
+  /**
+   * Removes the run-info file at shutdown if it is still this agent's, so that {@code ./run-agent
+   * ask} says no agent runs instead of asking a stopped one.
+   */
+  private void removeRunInfo() {
+    String mine = runInfoText;
+    runInfoText = null;
+    if (mine == null || config.runInfoFile().isEmpty()) {
+      return;
+    }
+    java.nio.file.Path file = java.nio.file.Path.of(config.runInfoFile().get());
+    try {
+      if (java.nio.file.Files.isRegularFile(file)
+          && java.nio.file.Files.readString(file).equals(mine)) {
+        java.nio.file.Files.delete(file);
+      }
+    } catch (IOException e) {
+      LOG.warnf("Could not remove the run-info file %s: %s", file, e.getMessage());
+    }
+  }
+
   private void writeRunInfo() {
     if (config.runInfoFile().isEmpty()) {
       return;
@@ -404,12 +436,15 @@ public class AgentRuntime {
             + checked.nodeId()
             + "\nmanagement-port="
             + managementPort
+            + "\npid="
+            + ProcessHandle.current().pid()
             + "\n";
     try {
       if (file.getParent() != null) {
         java.nio.file.Files.createDirectories(file.getParent());
       }
       java.nio.file.Files.writeString(file, text);
+      runInfoText = text;
     } catch (IOException e) {
       LOG.warnf("Could not write the run-info file %s: %s", file, e.getMessage());
     }

@@ -182,16 +182,16 @@ public final class QuestionService implements AutoCloseable {
         LOG.debugf("Question %s expired while queued", id);
         return;
       }
-      boolean stream = accepted.question().streamRequested();
-      AtomicInteger seq = new AtomicInteger();
+      PartStream parts = accepted.question().streamRequested() ? new PartStream(id) : null;
       Answerer.Outcome outcome =
           answerer.answer(
               accepted.question(),
               accepted.deadline(),
               text -> {
-                if (stream && !text.isEmpty()) {
-                  for (String piece : split(text, AnswerPart.MAX_TEXT_CHARS)) {
-                    send(accepted.route(), AnswerPart.of(id, seq.getAndIncrement(), piece));
+                if (parts != null) {
+                  // Pieces come on the engine's delivery thread, the finish on this worker.
+                  synchronized (parts) {
+                    publishParts(accepted.route(), parts.add(text));
                   }
                 }
               });
@@ -202,9 +202,21 @@ public final class QuestionService implements AutoCloseable {
               outcome.firstTokenNanos().map(t -> millis(t - receivedNanos)).orElse(null),
               millis(end - receivedNanos),
               outcome.tokens());
-      String text = outcome.text();
+      // Model text is untrusted: sanitized, never a reason to fail the answer.
+      String text = Protocol.sanitizeText(outcome.text());
       if (text.length() > Answer.MAX_ANSWER_CHARS) {
         text = text.substring(0, Answer.MAX_ANSWER_CHARS - 1) + "…";
+      }
+      if (text.isBlank()) {
+        text = "(no answer)";
+      }
+      Integer count = null;
+      if (parts != null) {
+        synchronized (parts) {
+          PartStream.Finish finish = parts.finish(text);
+          publishParts(accepted.route(), finish.parts());
+          count = finish.count().orElse(null);
+        }
       }
       List<io.edgeslm.protocol.SensorCitation> citations = outcome.citations();
       if (citations.size() > Answer.MAX_SENSORS) {
@@ -215,12 +227,13 @@ public final class QuestionService implements AutoCloseable {
           new Answer(
               Protocol.SCHEMA_VERSION,
               id,
-              text.isBlank() ? "(no answer)" : text,
+              text,
               citations,
               outcome.source(),
               outcome.model().orElse(null),
               timings,
-              clock.instant()));
+              clock.instant(),
+              count));
       answered.incrementAndGet();
       latency.record(end - receivedNanos);
       serviceNanosEwma.updateAndGet(old -> (old * 7 + (end - start)) / 8);
@@ -256,15 +269,13 @@ public final class QuestionService implements AutoCloseable {
     }
   }
 
-  private static List<String> split(String text, int max) {
-    if (text.length() <= max) {
-      return List.of(text);
+  /**
+   * Publishes {@code parts} in order; the stream's lock keeps one question's parts in seq order.
+   */
+  private void publishParts(QuestionIntake.Route route, List<AnswerPart> parts) {
+    for (AnswerPart p : parts) {
+      send(route, p);
     }
-    java.util.ArrayList<String> out = new java.util.ArrayList<>();
-    for (int i = 0; i < text.length(); i += max) {
-      out.add(text.substring(i, Math.min(text.length(), i + max)));
-    }
-    return out;
   }
 
   private static long millis(long nanos) {

@@ -3,9 +3,9 @@ package io.edgeslm.agent.internal.serving;
 import io.edgeslm.agent.internal.sensor.SensorSnapshot;
 import io.edgeslm.agent.internal.sensor.SensorSpec;
 import io.edgeslm.agent.internal.sensor.SensorWindow;
-import io.edgeslm.inference.NormalRange;
-import io.edgeslm.inference.SensorSample;
-import io.edgeslm.inference.SensorState;
+import io.edgeslm.agent.internal.tasks.NormalRange;
+import io.edgeslm.agent.internal.tasks.SensorSample;
+import io.edgeslm.agent.internal.tasks.SensorState;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,8 +37,8 @@ final class InferenceAdapter {
   }
 
   /** The window of every sensor that has samples, for reports. */
-  static List<io.edgeslm.inference.SensorWindow> windows(SensorSnapshot snapshot) {
-    List<io.edgeslm.inference.SensorWindow> out = new ArrayList<>();
+  static List<io.edgeslm.agent.internal.tasks.SensorWindow> windows(SensorSnapshot snapshot) {
+    List<io.edgeslm.agent.internal.tasks.SensorWindow> out = new ArrayList<>();
     for (SensorSnapshot.Sensor s : snapshot.sensors()) {
       if (s.samples().isEmpty()) {
         continue;
@@ -47,7 +47,7 @@ final class InferenceAdapter {
       List<SensorSample> samples =
           s.samples().stream().map(x -> new SensorSample(x.at(), x.value())).toList();
       out.add(
-          new io.edgeslm.inference.SensorWindow(
+          new io.edgeslm.agent.internal.tasks.SensorWindow(
               spec.id(),
               spec.unit().isEmpty() ? null : spec.unit(),
               new NormalRange(spec.normalMin(), spec.normalMax()),

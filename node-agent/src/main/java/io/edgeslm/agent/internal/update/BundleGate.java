@@ -2,6 +2,7 @@ package io.edgeslm.agent.internal.update;
 
 import io.edgeslm.agent.internal.store.ModelStore;
 import io.edgeslm.agent.internal.store.StoredModel;
+import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.signing.BundleOptions;
 import io.edgeslm.signing.BundleVerifier;
 import io.edgeslm.signing.HighWaterMark;
@@ -68,11 +69,7 @@ public final class BundleGate {
               now);
       return new Passed(b, r, m);
     } catch (PolicyException e) {
-      throw new UpdateException(
-          UpdateException.Fault.ARTIFACT,
-          e.reason().name().toLowerCase(Locale.ROOT),
-          e.getMessage(),
-          e);
+      throw policyRefusal(e);
     } catch (SigningException e) {
       String code =
           switch (e) {
@@ -86,8 +83,43 @@ public final class BundleGate {
     }
   }
 
-  /** The mark to persist once the model is committed. */
-  public static HighWaterMark markFor(Passed p) {
-    return ReleasePolicy.standard().markAfterActivation(p.bundle(), p.release());
+  /**
+   * What the release policy refuses before a download, from the assignment's announced model alone:
+   * a model or channel this node does not follow, or a version not above a binding high-water mark
+   * (a mark whose signers were since revoked does not bind).
+   *
+   * @throws UpdateException fault {@code ARTIFACT}: {@code wrong_model}, {@code wrong_channel} or
+   *     {@code rollback}
+   */
+  public void precheck(ModelRef model, Map<ReleaseTrack, HighWaterMark> marks, Instant now)
+      throws UpdateException {
+    try {
+      ReleasePolicy.standard()
+          .precheck(
+              new ReleaseTrack(model.name(), model.channel()),
+              model.version(),
+              profile.facts(marks, now),
+              trust);
+    } catch (PolicyException e) {
+      throw policyRefusal(e);
+    }
+  }
+
+  /**
+   * The mark to persist once {@code p} is committed, by the release policy's rule: it replaces a
+   * lower mark and any mark that no longer binds, and never lowers a binding one.
+   */
+  public HighWaterMark nextMark(Map<ReleaseTrack, HighWaterMark> marks, Passed p) {
+    ReleasePolicy policy = ReleasePolicy.standard();
+    return policy.nextMark(
+        marks.get(p.release().track()), policy.markAfterActivation(p.bundle(), p.release()), trust);
+  }
+
+  private static UpdateException policyRefusal(PolicyException e) {
+    return new UpdateException(
+        UpdateException.Fault.ARTIFACT,
+        e.reason().name().toLowerCase(Locale.ROOT),
+        e.getMessage(),
+        e);
   }
 }

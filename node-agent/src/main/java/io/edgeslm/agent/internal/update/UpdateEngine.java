@@ -21,8 +21,6 @@ import io.edgeslm.protocol.UpdateOutcome;
 import io.edgeslm.protocol.UpdatePhase;
 import io.edgeslm.protocol.UpdateProgress;
 import io.edgeslm.protocol.UpdateResult;
-import io.edgeslm.signing.HighWaterMark;
-import io.edgeslm.signing.ReleaseTrack;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -356,44 +354,7 @@ public final class UpdateEngine implements AutoCloseable {
 
   private void preCheck(UpdateAssignment a) throws UpdateException, IOException {
     ModelRef m = a.model();
-    String channel = profile.channels().get(m.name());
-    if (channel == null) {
-      throw new UpdateException(
-          UpdateException.Fault.ARTIFACT,
-          "wrong_model",
-          "This node does not run model '"
-              + m.name()
-              + "' (it follows "
-              + profile.channels().keySet()
-              + "). Check the rollout target.");
-    }
-    if (!channel.equals(m.channel())) {
-      throw new UpdateException(
-          UpdateException.Fault.ARTIFACT,
-          "wrong_channel",
-          "This node follows channel '"
-              + channel
-              + "' for "
-              + m.name()
-              + ", not '"
-              + m.channel()
-              + "'.");
-    }
-    HighWaterMark mark = store.marks().get(new ReleaseTrack(m.name(), m.channel()));
-    if (mark != null && m.version() <= mark.version()) {
-      throw new UpdateException(
-          UpdateException.Fault.ARTIFACT,
-          "rollback",
-          "Version "
-              + m.version()
-              + " of "
-              + m.name()
-              + " is not above the installed high-water mark v"
-              + mark.version()
-              + " (versions only increase). Assign version "
-              + (mark.version() + 1)
-              + " or higher.");
-    }
+    gate.precheck(m, store.marks(), clock.instant());
     long packet = link.maxPacketSize();
     if (packet != Long.MAX_VALUE && a.chunkBytes() + 1024L > packet) {
       throw new UpdateException(
@@ -540,7 +501,7 @@ public final class UpdateEngine implements AutoCloseable {
   private void activate(String id, BundleGate.Passed p) throws UpdateException, IOException {
     StoredModel model = p.model();
     if (store.active().map(m -> m.digest().equals(model.digest())).orElse(false)) {
-      store.raiseMark(new ReleaseTrack(model.name(), model.channel()), BundleGate.markFor(p));
+      store.putMark(p.release().track(), gate.nextMark(store.marks(), p));
       remember(id);
       publishResult(id, null, UpdateOutcome.ACTIVATED, model.ref(), null, null, null);
       return;
@@ -580,7 +541,7 @@ public final class UpdateEngine implements AutoCloseable {
       rollbackNow(id, model.ref(), reason, code);
       return;
     }
-    store.raiseMark(new ReleaseTrack(model.name(), model.channel()), BundleGate.markFor(p));
+    store.putMark(p.release().track(), gate.nextMark(store.marks(), p));
     store.commit();
     remember(id);
     journal(

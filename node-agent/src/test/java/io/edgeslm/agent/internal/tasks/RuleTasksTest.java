@@ -1,7 +1,10 @@
-package io.edgeslm.inference;
+package io.edgeslm.agent.internal.tasks;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.edgeslm.inference.InvalidOutputException;
+import io.edgeslm.inference.TokenListener;
 import io.edgeslm.protocol.Answer;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.ReportStatus;
@@ -124,5 +127,17 @@ class RuleTasksTest {
     assertThat(r.provenance().fallback()).isFalse();
     assertThat(r.provenance().window().from()).isEqualTo(NOW.minusSeconds(60));
     SensorReportTask.publishedSchema().validate(Json.mapper().valueToTree(r.content()));
+  }
+
+  @Test
+  void publishedReportSchema_isLoadedFromProtocol() throws Exception {
+    String valid =
+        "{\"status\":\"ok\",\"summary\":\"s\",\"anomalies\":[],\"recommendation\":\"r\"}";
+    SensorReportTask.publishedSchema().parseAndValidate(valid);
+    assertThatThrownBy(
+            () ->
+                SensorReportTask.publishedSchema()
+                    .parseAndValidate(valid.replace("\"ok\"", "\"fine\"")))
+        .isInstanceOf(InvalidOutputException.class);
   }
 }

@@ -1,4 +1,4 @@
-package io.edgeslm.inference;
+package io.edgeslm.agent.internal.tasks;
 
 import java.util.Objects;
 import java.util.Optional;

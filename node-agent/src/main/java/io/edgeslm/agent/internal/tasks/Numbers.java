@@ -1,4 +1,4 @@
-package io.edgeslm.inference.internal.tasks;
+package io.edgeslm.agent.internal.tasks;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;

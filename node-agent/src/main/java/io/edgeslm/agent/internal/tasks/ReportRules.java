@@ -1,4 +1,4 @@
-package io.edgeslm.inference;
+package io.edgeslm.agent.internal.tasks;
 
 /**
  * Anomaly rules of the sensor report.

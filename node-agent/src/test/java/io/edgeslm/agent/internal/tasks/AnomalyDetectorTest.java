@@ -1,11 +1,7 @@
-package io.edgeslm.inference.internal.tasks;
+package io.edgeslm.agent.internal.tasks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.edgeslm.inference.NormalRange;
-import io.edgeslm.inference.ReportRules;
-import io.edgeslm.inference.SensorSample;
-import io.edgeslm.inference.SensorWindow;
 import io.edgeslm.protocol.Anomaly;
 import io.edgeslm.protocol.ReportStatus;
 import java.time.Instant;

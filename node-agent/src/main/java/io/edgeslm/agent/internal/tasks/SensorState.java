@@ -1,4 +1,4 @@
-package io.edgeslm.inference;
+package io.edgeslm.agent.internal.tasks;
 
 import java.time.Instant;
 import java.util.List;

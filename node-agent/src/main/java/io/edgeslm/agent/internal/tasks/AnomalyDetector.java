@@ -1,9 +1,5 @@
-package io.edgeslm.inference.internal.tasks;
+package io.edgeslm.agent.internal.tasks;
 
-import io.edgeslm.inference.NormalRange;
-import io.edgeslm.inference.ReportRules;
-import io.edgeslm.inference.SensorSample;
-import io.edgeslm.inference.SensorWindow;
 import io.edgeslm.protocol.Anomaly;
 import io.edgeslm.protocol.ReportContent;
 import io.edgeslm.protocol.ReportStatus;

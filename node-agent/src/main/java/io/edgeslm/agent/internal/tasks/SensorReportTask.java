@@ -1,10 +1,16 @@
-package io.edgeslm.inference;
+package io.edgeslm.agent.internal.tasks;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.edgeslm.inference.internal.tasks.AnomalyDetector;
-import io.edgeslm.inference.internal.tasks.Numbers;
-import io.edgeslm.inference.internal.tasks.RuleReport;
+import io.edgeslm.inference.ChatMessage;
+import io.edgeslm.inference.GenerationRequest;
+import io.edgeslm.inference.GenerationResult;
+import io.edgeslm.inference.InferenceException;
+import io.edgeslm.inference.InvalidOutputException;
+import io.edgeslm.inference.OutputSchema;
+import io.edgeslm.inference.Priority;
+import io.edgeslm.inference.Scheduler;
+import io.edgeslm.inference.TokenListener;
 import io.edgeslm.protocol.Anomaly;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.ModelRef;

@@ -1,4 +1,4 @@
-package io.edgeslm.inference.internal.tasks;
+package io.edgeslm.agent.internal.tasks;
 
 import io.edgeslm.protocol.Anomaly;
 import io.edgeslm.protocol.ReportContent;

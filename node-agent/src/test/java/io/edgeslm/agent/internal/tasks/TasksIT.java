@@ -1,13 +1,20 @@
-package io.edgeslm.inference;
+package io.edgeslm.agent.internal.tasks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edgeslm.agent.update.TestBundles;
+import io.edgeslm.inference.EngineConfig;
+import io.edgeslm.inference.ModelSpec;
+import io.edgeslm.inference.Scheduler;
+import io.edgeslm.inference.SchedulerConfig;
+import io.edgeslm.inference.TokenListener;
 import io.edgeslm.protocol.Answer;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.ReportStatus;
 import io.edgeslm.protocol.SensorReport;
 import io.edgeslm.protocol.Source;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,8 +34,10 @@ class TasksIT {
   static void open() throws Exception {
     scheduler =
         Scheduler.open(
-            TestModels.worker(),
-            ModelSpec.of(TestModels.tiny(), 2, 4096),
+            EngineConfig.WorkerBackend.defaults()
+                .withRestartBackoff(Duration.ofMillis(200), Duration.ofSeconds(2), 10)
+                .withWorkDirectoryBase(Path.of("/tmp")),
+            ModelSpec.of(TestBundles.tinyModel(42), 2, 4096),
             new SchedulerConfig(8, 2048, Duration.ofSeconds(120), Duration.ofMinutes(5)));
   }
 

@@ -1,6 +1,5 @@
-package io.edgeslm.inference.internal.tasks;
+package io.edgeslm.agent.internal.tasks;
 
-import io.edgeslm.inference.SensorState;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;

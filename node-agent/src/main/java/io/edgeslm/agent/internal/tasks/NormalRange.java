@@ -1,4 +1,4 @@
-package io.edgeslm.inference;
+package io.edgeslm.agent.internal.tasks;
 
 /**
  * The configured normal operating range of a sensor, inclusive.

@@ -1,7 +1,15 @@
-package io.edgeslm.inference;
+package io.edgeslm.agent.internal.tasks;
 
-import io.edgeslm.inference.internal.tasks.Numbers;
-import io.edgeslm.inference.internal.tasks.SensorMatcher;
+import io.edgeslm.inference.ChatMessage;
+import io.edgeslm.inference.EngineUnavailableException;
+import io.edgeslm.inference.GenerationRequest;
+import io.edgeslm.inference.GenerationResult;
+import io.edgeslm.inference.InferenceEngine;
+import io.edgeslm.inference.InferenceException;
+import io.edgeslm.inference.InvalidOutputException;
+import io.edgeslm.inference.Priority;
+import io.edgeslm.inference.Scheduler;
+import io.edgeslm.inference.TokenListener;
 import io.edgeslm.protocol.Answer;
 import io.edgeslm.protocol.AnswerTimings;
 import io.edgeslm.protocol.ModelRef;
@@ -268,12 +276,12 @@ public final class OperatorQaTask {
     return out;
   }
 
-  /** Drops control characters other than tab and line breaks, and surrounding space. */
+  /**
+   * Replaces control characters other than tab and line breaks with U+FFFD ({@link
+   * Protocol#sanitizeText}: the model's text is kept, made fit for the wire) and strips surrounding
+   * space. The node's streamed parts apply the same rule, so they join up to this text.
+   */
   static String clean(String s) {
-    StringBuilder b = new StringBuilder(s.length());
-    s.codePoints()
-        .filter(c -> c == '\n' || c == '\t' || c == '\r' || !Character.isISOControl(c))
-        .forEach(b::appendCodePoint);
-    return b.toString().strip();
+    return Protocol.sanitizeText(s).strip();
   }
 }
