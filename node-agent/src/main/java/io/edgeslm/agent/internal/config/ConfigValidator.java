@@ -54,6 +54,15 @@ public final class ConfigValidator {
    */
   public static ValidatedConfig validate(AgentConfig config, String hostName)
       throws AgentConfigException {
+    return validate(config, hostName, System.getenv());
+  }
+
+  /**
+   * As {@link #validate(AgentConfig, String)}, with the environment the engine is looked up in
+   * ({@code EDGESLM_LLAMA_SERVER}, {@code PATH}, {@code XDG_CACHE_HOME}, {@code HOME}).
+   */
+  public static ValidatedConfig validate(
+      AgentConfig config, String hostName, Map<String, String> env) throws AgentConfigException {
     String nodeId = config.nodeId().orElseGet(() -> sanitizeHostName(hostName));
     topicLevel("node-id", nodeId);
     topicLevel("site", config.site());
@@ -221,6 +230,7 @@ public final class ConfigValidator {
     }
 
     Optional<UpdateConfig> updates = updates(config);
+    EngineChoice engine = EngineSelection.choose(m, env);
 
     return new ValidatedConfig(
         nodeId,
@@ -232,7 +242,8 @@ public final class ConfigValidator {
         simulator,
         journalDir,
         replies,
-        updates);
+        updates,
+        engine);
   }
 
   private static Optional<UpdateConfig> updates(AgentConfig config) throws AgentConfigException {

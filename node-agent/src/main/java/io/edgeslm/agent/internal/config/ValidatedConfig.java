@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param journalDir the journal directory
  * @param replies where answers may be published
  * @param updates the checked update settings, present when updates are on
+ * @param engine the engine models run on
  */
 public record ValidatedConfig(
     String nodeId,
@@ -33,7 +34,8 @@ public record ValidatedConfig(
     boolean simulator,
     Path journalDir,
     ReplyNamespace replies,
-    Optional<UpdateConfig> updates) {
+    Optional<UpdateConfig> updates,
+    EngineChoice engine) {
 
   public ValidatedConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -45,6 +47,7 @@ public record ValidatedConfig(
     Objects.requireNonNull(journalDir, "journalDir");
     Objects.requireNonNull(replies, "replies");
     Objects.requireNonNull(updates, "updates");
+    Objects.requireNonNull(engine, "engine");
   }
 
   /** Whether the agent runs its own broker. */

@@ -2,7 +2,6 @@ package io.edgeslm.agent.internal.update;
 
 import io.edgeslm.agent.internal.store.ModelStore;
 import io.edgeslm.agent.internal.store.StoredModel;
-import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.signing.BundleOptions;
 import io.edgeslm.signing.BundleVerifier;
 import io.edgeslm.signing.HighWaterMark;
@@ -31,8 +30,15 @@ import java.util.Map;
  */
 public final class BundleGate {
 
-  /** A bundle that passed: the verifier's result, its release, and the store record to keep. */
-  public record Passed(VerifiedBundle bundle, ReleaseMetadata release, StoredModel model) {}
+  /**
+   * A bundle that passed: the verifier's result, its release, and the store record to keep.
+   *
+   * @param alreadyActive the bundle is byte for byte the model serving (same OMS root digest,
+   *     signed by trusted keys): not a new attempt, so the release policy was not applied again
+   *     (its own version would be refused as "not newer" than the mark it set)
+   */
+  public record Passed(
+      VerifiedBundle bundle, ReleaseMetadata release, StoredModel model, boolean alreadyActive) {}
 
   private final TrustStore trust;
   private final NodeProfile profile;
@@ -40,6 +46,11 @@ public final class BundleGate {
   public BundleGate(TrustStore trust, NodeProfile profile) {
     this.trust = trust;
     this.profile = profile;
+  }
+
+  /** The trust store bundles are verified against (the release policy's binding rule uses it). */
+  public TrustStore trust() {
+    return trust;
   }
 
   /**
@@ -51,12 +62,25 @@ public final class BundleGate {
    */
   public Passed verify(Path dir, Map<ReleaseTrack, HighWaterMark> marks, Instant now)
       throws UpdateException {
+    return verify(dir, marks, now, null);
+  }
+
+  /**
+   * As {@link #verify(Path, Map, Instant)}; a bundle whose root digest is {@code activeDigest} (the
+   * committed serving model's) passes on its signature and trust alone, with {@link
+   * Passed#alreadyActive}.
+   */
+  public Passed verify(
+      Path dir, Map<ReleaseTrack, HighWaterMark> marks, Instant now, String activeDigest)
+      throws UpdateException {
     try {
       List<String> ignore = new ArrayList<>(BundleOptions.defaults().ignorePaths());
       ignore.add(ModelStore.MARKER);
       VerifiedBundle b =
           BundleVerifier.of(trust).verify(dir, BundleOptions.defaults().withIgnorePaths(ignore));
-      ReleaseMetadata r = ReleasePolicy.standard().check(b, profile.facts(marks, now));
+      boolean same = b.rootDigest().equals(activeDigest) && b.release().isPresent();
+      ReleaseMetadata r =
+          same ? b.release().get() : ReleasePolicy.standard().check(b, profile.facts(marks, now));
       StoredModel m =
           ModelStore.describe(
               b.rootDigest(),
@@ -67,7 +91,7 @@ public final class BundleGate {
               r.evaluationFile().orElse(null),
               b.signerKeyIds(),
               now);
-      return new Passed(b, r, m);
+      return new Passed(b, r, m, same);
     } catch (PolicyException e) {
       throw policyRefusal(e);
     } catch (SigningException e) {
@@ -81,38 +105,6 @@ public final class BundleGate {
           };
       throw new UpdateException(UpdateException.Fault.ARTIFACT, code, e.getMessage(), e);
     }
-  }
-
-  /**
-   * What the release policy refuses before a download, from the assignment's announced model alone:
-   * a model or channel this node does not follow, or a version not above a binding high-water mark
-   * (a mark whose signers were since revoked does not bind).
-   *
-   * @throws UpdateException fault {@code ARTIFACT}: {@code wrong_model}, {@code wrong_channel} or
-   *     {@code rollback}
-   */
-  public void precheck(ModelRef model, Map<ReleaseTrack, HighWaterMark> marks, Instant now)
-      throws UpdateException {
-    try {
-      ReleasePolicy.standard()
-          .precheck(
-              new ReleaseTrack(model.name(), model.channel()),
-              model.version(),
-              profile.facts(marks, now),
-              trust);
-    } catch (PolicyException e) {
-      throw policyRefusal(e);
-    }
-  }
-
-  /**
-   * The mark to persist once {@code p} is committed, by the release policy's rule: it replaces a
-   * lower mark and any mark that no longer binds, and never lowers a binding one.
-   */
-  public HighWaterMark nextMark(Map<ReleaseTrack, HighWaterMark> marks, Passed p) {
-    ReleasePolicy policy = ReleasePolicy.standard();
-    return policy.nextMark(
-        marks.get(p.release().track()), policy.markAfterActivation(p.bundle(), p.release()), trust);
   }
 
   private static UpdateException policyRefusal(PolicyException e) {

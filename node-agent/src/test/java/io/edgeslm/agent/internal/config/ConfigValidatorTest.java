@@ -323,4 +323,97 @@ class ConfigValidatorTest {
     assertThat(ConfigValidator.sanitizeHostName("--my host/01")).isEqualTo("my-host-01");
     assertThat(ConfigValidator.sanitizeHostName("")).isEqualTo("node");
   }
+
+  @Test
+  void engine_auto_withoutAnyLlamaServer_fallsBackToTheWorker_andSaysWhy() throws Exception {
+    ValidatedConfig v =
+        ConfigValidator.validate(config(Map.of()), "h", Map.of("PATH", "/nonexistent"));
+    assertThat(v.engine().kind()).isEqualTo("worker");
+    assertThat(v.engine().reason()).startsWith("model.engine=auto and no llama-server found");
+  }
+
+  @Test
+  void engine_auto_withLlamaServerOnPath_choosesIt(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path bin = dir.resolve("llama-server");
+    java.nio.file.Files.writeString(bin, "#!/bin/sh\n");
+    bin.toFile().setExecutable(true);
+    ValidatedConfig v =
+        ConfigValidator.validate(config(Map.of()), "h", Map.of("PATH", "/nonexistent:" + dir));
+    assertThat(v.engine().kind()).isEqualTo("llama-server");
+    assertThat(v.engine().config())
+        .isEqualTo(io.edgeslm.inference.EngineConfig.LlamaServerBackend.of(bin));
+    assertThat(v.engine().reason()).isEqualTo("llama-server " + bin + " (PATH)");
+  }
+
+  @Test
+  void engine_unknownValue_isRefusedNamingKeyAndValue() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.model.engine", "vulkan")), "h", Map.of()))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.model.engine='vulkan': expected one of auto,"
+                + " llama-server, worker, http.");
+  }
+
+  @Test
+  void engine_llamaServer_withoutABinary_isRefusedNamingTheScriptThatBuildsIt() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.model.engine", "llama-server")),
+                    "h",
+                    Map.of("PATH", "/nonexistent")))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.model.engine='llama-server': expected a"
+                + " llama-server binary: set edgeslm.agent.model.llama-server to its path, put"
+                + " llama-server on PATH, or build the pinned release with"
+                + " scripts/ensure-llama-server.sh");
+  }
+
+  @Test
+  void engine_llamaServerPath_notExecutable_isRefused() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.model.llama-server", "/nonexistent/llama-server")),
+                    "h",
+                    Map.of()))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.model.llama-server='/nonexistent/llama-server':"
+                + " expected an executable llama-server binary");
+  }
+
+  @Test
+  void engine_http_needsAnHttpUrl_andAModelId() throws Exception {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(
+                        Map.of(
+                            "edgeslm.agent.model.engine", "http",
+                            "edgeslm.agent.model.http.url", "ftp://gpu-box:21",
+                            "edgeslm.agent.model.http.model", "llama3.2:1b")),
+                    "h",
+                    Map.of()))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.model.http.url='ftp://gpu-box:21': expected an"
+                + " http:// or https:// URL.");
+    ValidatedConfig v =
+        ConfigValidator.validate(
+            config(
+                Map.of(
+                    "edgeslm.agent.model.engine", "http",
+                    "edgeslm.agent.model.http.url", "http://gpu-box:11434",
+                    "edgeslm.agent.model.http.model", "llama3.2:1b")),
+            "h",
+            Map.of());
+    assertThat(v.engine().kind()).isEqualTo("http");
+    assertThat(v.engine().loadsModelFiles()).isFalse();
+  }
 }
