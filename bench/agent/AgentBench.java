@@ -299,7 +299,7 @@ public class AgentBench {
     // measurement is the agent's and the broker's, not the client's coalescing.
     options.setSocketFactory(new NoDelay());
     c.connect(options).waitForCompletion(10_000);
-    String replyTopic = "bench/replies/" + UUID.randomUUID();
+    String replyTopic = "operator/bench/replies/" + UUID.randomUUID();
     c.subscribe(new MqttSubscription[] {new MqttSubscription(replyTopic, 1)}).waitForCompletion(10_000);
     try {
       // Ready means the model has loaded (readiness includes "model ready").

@@ -67,12 +67,12 @@ cn=$(openssl x509 -in "$tls/node.crt" -noout -subject -nameopt multiline | sed -
 
 R=${root%/}
 
-java_feature() { # $1 = a Java home below $R; prints its feature version (from its release file)
+java_feature() { # $1 = a Java home directory; prints its feature version
   local v=''
-  if [ -f "$R$1/release" ]; then
-    v=$(sed -n 's/^JAVA_VERSION="\{0,1\}\([0-9][0-9]*\).*/\1/p' "$R$1/release" | head -n 1)
+  if [ -f "$1/release" ]; then # no JVM start, and works for a root of another system
+    v=$(sed -n 's/^JAVA_VERSION="\{0,1\}\([0-9][0-9]*\).*/\1/p' "$1/release" | head -n 1)
   fi
-  if [ -z "$v" ] && [ -z "$R" ] && [ -x "$1/bin/java" ]; then
+  if [ -z "$v" ] && [ -x "$1/bin/java" ]; then
     v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p')
   fi
   printf '%s' "$v"
@@ -80,17 +80,20 @@ java_feature() { # $1 = a Java home below $R; prints its feature version (from i
 if [ -z "$java_home" ]; then
   best=0
   for j in "$R"/usr/lib/jvm/*/; do
-    j=${j%/}; j=${j#"$R"}
-    [ -x "$R$j/bin/java" ] && [ ! -L "$R$j" ] || continue
+    j=${j%/}
+    [ -x "$j/bin/java" ] && [ ! -L "$j" ] || continue
     v=$(java_feature "$j")
-    if [ -n "$v" ] && [ "$v" -ge 21 ] 2>/dev/null && [ "$v" -gt "$best" ]; then java_home=$j; best=$v; fi
+    if [ -n "$v" ] && [ "$v" -ge 21 ] 2>/dev/null && [ "$v" -gt "$best" ]; then java_home=${j#"$R"}; best=$v; fi
   done
   [ -n "$java_home" ] || die "no Java 21+ under $R/usr/lib/jvm: install one (docs/deployment.md, \"Java\", has the line for Debian 12 and 13 and Ubuntu 24.04), or pass --java-home"
   say "Java $best at $java_home"
 else
   java_home=${java_home%/}
-  [ -x "$R$java_home/bin/java" ] || die "--java-home '$java_home' has no bin/java${R:+ below $R}"
-  v=$(java_feature "$java_home")
+  # Below --root when it is there (a gateway's image); else on this machine.
+  jdir=$R$java_home
+  [ -x "$jdir/bin/java" ] || jdir=$java_home
+  [ -x "$jdir/bin/java" ] || die "--java-home '$java_home' has no bin/java${R:+ (neither below $R nor here)}"
+  v=$(java_feature "$jdir")
   [ -n "$v" ] && [ "$v" -ge 21 ] 2>/dev/null \
     || die "--java-home '$java_home' is Java ${v:-of unknown version}; the agent needs Java 21 or newer"
 fi

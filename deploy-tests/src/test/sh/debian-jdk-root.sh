@@ -33,7 +33,7 @@ if ! debootstrap --variant=minbase --include=openjdk-21-jre-headless,openjdk-25-
   die "debootstrap failed; its log is $log"
 fi
 for v in 21 25; do
-  ls -d "$work"/usr/lib/jvm/java-$v-openjdk-*/bin/java >/dev/null 2>&1 || die "the new root has no Java $v (see $log)"
+  ls -d "$work/usr/lib/jvm/"java-$v-openjdk-*/bin/java >/dev/null 2>&1 || die "the new root has no Java $v (see $log)"
 done
 # What an installed system has and debootstrap leaves out.
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$work/etc/hosts"

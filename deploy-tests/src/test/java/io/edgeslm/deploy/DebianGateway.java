@@ -49,7 +49,10 @@ final class DebianGateway {
     return new DebianGateway(Path.of(out), dir);
   }
 
-  /** The Java home of Debian's openjdk-{feature} inside the gateway, e.g. /usr/lib/jvm/java-21-… */
+  /**
+   * The Java home of Debian's openjdk-{feature} inside the gateway (Debian names it
+   * java-21-openjdk-ARCH under the JVM directory).
+   */
   String javaHome(int feature) throws IOException {
     try (Stream<Path> s = Files.list(lower.resolve("usr/lib/jvm"))) {
       return s.filter(d -> d.getFileName().toString().startsWith("java-" + feature + "-openjdk-"))

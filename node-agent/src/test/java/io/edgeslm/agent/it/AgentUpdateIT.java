@@ -57,7 +57,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AgentUpdateIT {
 
   private static final Duration WAIT = Duration.ofSeconds(180);
-  private static final String ANSWERS = "upd/answers";
+  private static final String ANSWERS = "operator/upd/answers";
 
   /** Constrained output: even a noise model passes (as in ActivationGateIT). */
   static final String PASSING =
