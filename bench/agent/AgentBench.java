@@ -311,42 +311,13 @@ public class AgentBench {
       List<Long> inAgent = new ArrayList<>();
       int n = QUESTIONS;
       for (int i = 0; i < n + WARM_UPS; i++) {
-        replies.clear();
-        MqttMessage q =
-            new MqttMessage(
-                "{\"question\":\"What is the oil temperature of press 3?\",\"stream\":true}"
-                    .getBytes(StandardCharsets.UTF_8));
-        q.setQos(1);
-        MqttProperties props = new MqttProperties();
-        props.setResponseTopic(replyTopic);
-        props.setCorrelationData(new byte[] {(byte) i});
-        q.setProperties(props);
-        long t0 = System.nanoTime();
-        c.publish(ask, q);
-        Long first = null;
-        while (true) {
-          Object[] r = replies.poll(120, TimeUnit.SECONDS);
-          if (r == null) {
-            throw new IllegalStateException("no reply within 120 s");
-          }
-          String text = new String((byte[]) r[1], StandardCharsets.UTF_8);
-          if (first == null && text.contains("\"type\":\"part\"")) {
-            first = (Long) r[0] - t0;
-          }
-          if (!text.contains("\"type\":\"part\"")) {
-            if (!text.contains("\"source\":\"model\"")) {
-              throw new IllegalStateException("not a model answer: " + text);
-            }
-            Matcher m =
-                Pattern.compile("\"firstTokenMs\":(\\d+)").matcher(text);
-            if (i >= WARM_UPS && m.find()) {
-              inAgent.add(Long.parseLong(m.group(1)) * 1_000_000);
-            }
-            break;
-          }
+        Asked a = ask(c, ask, replyTopic, replies, "What is the oil temperature of press 3?", i);
+        Matcher m = Pattern.compile("\"firstTokenMs\":(\\d+)").matcher(a.answer());
+        if (i >= WARM_UPS && m.find()) {
+          inAgent.add(Long.parseLong(m.group(1)) * 1_000_000);
         }
-        if (i >= WARM_UPS && first != null) {
-          firstToken.add(first);
+        if (i >= WARM_UPS) {
+          firstToken.add(a.firstNanos());
         }
       }
       double engine = engineTtftSeconds(agent);
@@ -443,10 +414,10 @@ public class AgentBench {
         }
         Thread.sleep(500);
         double p0 = metric(agent, "edgeslm_agent_engine_llamacpp_prompt_seconds_total");
-        first.add(firstToken(c, ask, replyTopic, replies, "Is anything out of range on the plant?", 1));
+        first.add(ask(c, ask, replyTopic, replies, "Is anything out of range on the plant?", 1).firstNanos());
         double p1 = metric(agent, "edgeslm_agent_engine_llamacpp_prompt_seconds_total");
         prefill.add((long) ((p1 - p0) * 1e9));
-        second.add(firstToken(c, ask, replyTopic, replies, "Which sensor reads highest right now?", 2));
+        second.add(ask(c, ask, replyTopic, replies, "Which sensor reads highest right now?", 2).firstNanos());
       } finally {
         c.disconnect().waitForCompletion(5000);
         c.close();
@@ -467,7 +438,10 @@ public class AgentBench {
         median(starts) / 1_000_000, median(idleAgent) >> 20, median(idleEngine) >> 20);
   }
 
-  static long firstToken(
+  /** Time from publishing to the first streamed part, and the final answer's JSON. */
+  record Asked(long firstNanos, String answer) {}
+
+  static Asked ask(
       MqttAsyncClient c, String ask, String replyTopic, BlockingQueue<Object[]> replies, String question, int id)
       throws Exception {
     replies.clear();
@@ -497,7 +471,7 @@ public class AgentBench {
         if (first == null) {
           throw new IllegalStateException("no streamed part before the answer: " + text);
         }
-        return first;
+        return new Asked(first, text);
       }
     }
   }

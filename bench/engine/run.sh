@@ -12,10 +12,9 @@ cd "$(dirname "$0")/../.."
 JAVA="$JAVA_HOME/bin/java"
 LLAMA_SERVER="${LLAMA_SERVER:-$(bash scripts/ensure-llama-server.sh)}"
 LLAMA_BENCH="$(dirname "$LLAMA_SERVER")/llama-bench"
-./mvnw -B -q install -N
-./mvnw -B -q -pl testkit,inference -am test-compile -Dspotless.check.skip
-./mvnw -B -q -pl inference dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile=target/bench.classpath
+# The reactor resolves sibling modules to their target/classes (nothing is installed in ~/.m2).
+./mvnw -B -q -pl inference -am test-compile dependency:build-classpath -Dspotless.check.skip \
+  -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
 CP="inference/target/test-classes:inference/target/classes:$(cat inference/target/bench.classpath)"
 SHAPE="${SHAPE:-llama-3.2-1b}"
 TYPE="${TYPE:-q4_0}"
