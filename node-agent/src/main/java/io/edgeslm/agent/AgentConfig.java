@@ -292,6 +292,39 @@ public interface AgentConfig {
     @WithName("answer-deadline")
     @WithDefault("60s")
     Duration answerDeadline();
+
+    /**
+     * Which engine runs the model: {@code auto} (llama-server when one is configured or found, else
+     * the bundled worker), {@code llama-server}, {@code worker} (the bundled llama.cpp binding in a
+     * child JVM) or {@code http} (an OpenAI-compatible server the agent does not start).
+     */
+    @WithDefault("auto")
+    String engine();
+
+    /** The llama-server binary; absent: EDGESLM_LLAMA_SERVER, PATH, then the build cache. */
+    @WithName("llama-server")
+    Optional<String> llamaServer();
+
+    /** Whether reasoning models may think before answering (llama-server only). */
+    @WithDefault("false")
+    boolean thinking();
+
+    /** The external server's root URL, e.g. {@code http://127.0.0.1:11434} (engine http). */
+    @WithName("http.url")
+    Optional<String> httpUrl();
+
+    /** The model id the external server serves (engine http). */
+    @WithName("http.model")
+    Optional<String> httpModel();
+
+    /** Bearer token for the external server (engine http). */
+    @WithName("http.api-key")
+    Optional<String> httpApiKey();
+
+    /** Whether the external server is a llama-server with {@code /tokenize} (engine http). */
+    @WithName("http.tokenize")
+    @WithDefault("false")
+    boolean httpTokenize();
   }
 
   /** The sensor report task. */
@@ -312,9 +345,9 @@ public interface AgentConfig {
     @WithDefault("8192")
     int maxPayloadBytes();
 
-    /** Longest accepted question text, in characters. */
+    /** Longest accepted question text, in characters; at most the protocol's limit. */
     @WithName("max-question-chars")
-    @WithDefault("1000")
+    @WithDefault("" + io.edgeslm.protocol.Question.MAX_QUESTION_CHARS)
     int maxQuestionChars();
 
     /** Questions accepted but not yet answered; one more gets a "busy" reply. */
@@ -326,6 +359,15 @@ public interface AgentConfig {
     @WithName("default-timeout")
     @WithDefault("30s")
     Duration defaultTimeout();
+
+    /**
+     * Operator-owned topic prefixes answers may also go to, besides the node's own {@code
+     * edge/v1/{site}/{node}/answers/…} and the controllers' {@code fleet/v1/{replica}/reply};
+     * {@code none} for no operator prefix.
+     */
+    @WithName("reply-prefixes")
+    @WithDefault("operator/")
+    List<String> replyPrefixes();
   }
 
   /** Periodic health messages to the controller. */

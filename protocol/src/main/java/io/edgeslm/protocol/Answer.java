@@ -19,6 +19,10 @@ import java.util.List;
  *     otherwise
  * @param timings queue, first-token and total time, token count
  * @param answeredAt when the answer was complete
+ * @param parts for a streamed question: how many {@link AnswerPart}s (seq 0 to parts - 1) the node
+ *     published before this answer, whose texts joined in seq order are exactly {@code answer}, so
+ *     a reader can tell whether it missed one; absent when the question was not streamed, or when
+ *     this answer replaces the streamed text (the model failed part way and the rules answered)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -30,7 +34,8 @@ public record Answer(
     Source source,
     ModelRef model,
     AnswerTimings timings,
-    Instant answeredAt)
+    Instant answeredAt,
+    Integer parts)
     implements Reply {
 
   /** Longest answer text. */
@@ -53,5 +58,24 @@ public record Answer(
             + ". Name the model for model answers, omit it for rules.");
     Checks.required("timings", timings);
     Checks.required("answeredAt", answeredAt);
+    Checks.optionalRange("parts", parts, 0, Integer.MAX_VALUE);
+  }
+
+  /** An answer without a part count (not streamed). */
+  public Answer(
+      int schemaVersion,
+      String id,
+      String answer,
+      List<SensorCitation> sensors,
+      Source source,
+      ModelRef model,
+      AnswerTimings timings,
+      Instant answeredAt) {
+    this(schemaVersion, id, answer, sensors, source, model, timings, answeredAt, null);
+  }
+
+  /** This answer with its text and part count replaced (see {@code parts}). */
+  public Answer withText(String text, Integer parts) {
+    return new Answer(schemaVersion, id, text, sensors, source, model, timings, answeredAt, parts);
   }
 }

@@ -1,5 +1,7 @@
 package io.edgeslm.protocol;
 
+import io.edgeslm.protocol.internal.check.Checks;
+
 /** Constants of the EdgeSLM wire contract (see {@code docs/protocol.md}). */
 public final class Protocol {
 
@@ -21,6 +23,40 @@ public final class Protocol {
    */
   public static final String SENSOR_REPORT_SCHEMA =
       SCHEMA_RESOURCE_DIR + "sensor-report.schema.json";
+
+  /**
+   * What {@link #sanitizeText} puts where a refused character was: U+FFFD REPLACEMENT CHARACTER.
+   */
+  public static final char REPLACEMENT = '\uFFFD';
+
+  /**
+   * Makes untrusted text (a model's output) fit the protocol's text fields, which refuse control
+   * characters: every ISO control character (U+0000 to U+001F, U+007F to U+009F) except tab, line
+   * feed and carriage return becomes {@link #REPLACEMENT}, one character for one, so lengths and
+   * positions stay as they were. Everything else is kept as it is.
+   *
+   * @param text any text
+   * @return the same text with refused characters replaced; {@code text} itself if none was found
+   */
+  public static String sanitizeText(String text) {
+    int i = 0;
+    while (i < text.length() && allowed(text.charAt(i))) {
+      i++;
+    }
+    if (i == text.length()) {
+      return text;
+    }
+    StringBuilder b = new StringBuilder(text.length()).append(text, 0, i);
+    for (; i < text.length(); i++) {
+      char c = text.charAt(i);
+      b.append(allowed(c) ? c : REPLACEMENT);
+    }
+    return b.toString();
+  }
+
+  private static boolean allowed(char c) {
+    return Checks.allowedInText(c);
+  }
 
   private Protocol() {}
 }

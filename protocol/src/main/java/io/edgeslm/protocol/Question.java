@@ -34,8 +34,12 @@ public record Question(
     Boolean stream,
     Instant expiresAt) {
 
-  /** Longest question text. */
-  public static final int MAX_QUESTION_CHARS = 2000;
+  /**
+   * Longest question text, in characters: the one limit for every asker and node. The controller
+   * refuses a longer question before it is sent, a node's {@code qa.max-question-chars} defaults to
+   * it and may only lower it.
+   */
+  public static final int MAX_QUESTION_CHARS = 1000;
 
   /**
    * Default read limit for question payloads: 16 KiB, room for the longest question in 4-byte UTF-8

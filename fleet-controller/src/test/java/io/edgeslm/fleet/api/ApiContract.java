@@ -366,11 +366,12 @@ abstract class ApiContract {
             "r-cli",
             "--reason",
             "x");
-    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.code()).isEqualTo(4);
     assertThat(refused.err())
         .isEqualTo(
-            "fleetctl: HTTP 403: Token 't-viewer' has role 'viewer'; this endpoint needs"
-                + " 'operator' or higher. Use a token with that role.\n");
+            "fleetctl: the controller refused the token (HTTP 403: Token 't-viewer' has role"
+                + " 'viewer'; this endpoint needs 'operator' or higher. Use a token with that"
+                + " role.).\n");
 
     Cli abort =
         cli("--url", url, "--token", rm, "rollout", "abort", "r-cli", "--reason", "cli test");
@@ -485,6 +486,46 @@ abstract class ApiContract {
         assertThat(events.next()).as("the stream ends after the answer").isNull();
       }
     }
+  }
+
+  @Test
+  void ask_streamed_lostParts_areNamedInAGapEventBeforeTheAnswer() throws Exception {
+    try (QuestionResponder node = new QuestionResponder(mqttUri, "plant-1", "gw-6").connect()) {
+      var response = askStreamed("gw-6", "{\"question\":\"Oil?\",\"timeoutSeconds\":90}");
+      assertThat(response.statusCode()).isEqualTo(200);
+      try (Events events = new Events(response.body())) {
+        assertThat(events.next().name()).isEqualTo("question");
+        QuestionResponder.Incoming q = node.nextQuestion(Duration.ofSeconds(30));
+        q.part("Press ").lose("3 ").part("oil ").lose("is ").lose("hot");
+        q.answerOfParts("Press 3 oil is hot");
+
+        assertThat(events.next().data().get("text").asText()).isEqualTo("Press ");
+        assertThat(events.next().data().get("text").asText()).isEqualTo("oil ");
+        Event gap = events.next();
+        assertThat(gap.name()).isEqualTo("gap");
+        assertThat(gap.data().toString())
+            .isEqualTo("{\"missing\":[1,3,4],\"missingCount\":3,\"parts\":5}");
+        Event answer = events.next();
+        assertThat(answer.name()).isEqualTo("answer");
+        assertThat(answer.data().get("parts").asInt()).isEqualTo(5);
+      }
+    }
+  }
+
+  @Test
+  void ask_questionOverTheProtocolLimit_isRefusedNamingTheLimit() throws Exception {
+    String tooLong = "x".repeat(io.edgeslm.protocol.Question.MAX_QUESTION_CHARS + 1);
+    Http.Reply r =
+        http.send(
+            "POST",
+            "/api/v1/nodes/gw-0/ask",
+            TOKENS.get("operator"),
+            "{\"question\":\"" + tooLong + "\"}");
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().get("detail").asText())
+        .isEqualTo(
+            "question must be at most 1000 characters (the protocol's limit, which nodes share):"
+                + " got 1001. Ask a shorter question.");
   }
 
   @Test

@@ -34,6 +34,12 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
  * by correlation data. At most {@value #MAX_PENDING} questions are open at once, and each buffers
  * at most {@value #MAX_BUFFERED_PARTS} parts its reader has not taken yet (further parts are
  * dropped: the final answer repeats the whole text, so nothing is lost but the early view).
+ *
+ * <p>Parts reach the reader in {@code seq} order, each once: replies are handled on one thread in
+ * the order the broker delivered them, a part that comes early waits for the ones before it, and a
+ * repeated one is dropped. A part that never comes is reported, not hidden: when the final answer
+ * arrives (its {@code parts} says how many the node sent) the exchange's {@link #gap} names the
+ * missing seq numbers.
  */
 public final class AskService {
 
@@ -41,15 +47,32 @@ public final class AskService {
 
   public static final int MAX_BUFFERED_PARTS = 1024;
 
+  /** At most this many missing seq numbers are listed in a {@link Gap}; all are counted. */
+  public static final int MAX_LISTED_MISSING = 1000;
+
+  /**
+   * The parts of a streamed answer that did not reach the reader.
+   *
+   * @param missing the missing seq numbers, ascending (at most {@value #MAX_LISTED_MISSING})
+   * @param count how many are missing in all
+   */
+  public record Gap(List<Integer> missing, long count) {
+    public boolean isEmpty() {
+      return count == 0;
+    }
+  }
+
   /**
    * What came back.
    *
    * @param id the question id
    * @param parts streamed text parts in order
+   * @param missingParts seq numbers of parts that did not arrive (empty when all did)
    * @param answer the final answer, or null
    * @param error the node's error, or null
    */
-  public record AskResult(String id, List<String> parts, Answer answer, ErrorReply error) {}
+  public record AskResult(
+      String id, List<String> parts, List<Integer> missingParts, Answer answer, ErrorReply error) {}
 
   /** The node went offline (its status or last will said so) before it answered. */
   public static final class NodeOfflineException extends Exception {
@@ -89,8 +112,9 @@ public final class AskService {
     // Parts plus room for the final reply, which is never dropped.
     private final BlockingQueue<Reply> replies = new ArrayBlockingQueue<>(MAX_BUFFERED_PARTS + 1);
     private final CompletableFuture<Void> sent;
-    private int nextSeq;
-    private boolean ended;
+    // Guarded by this.
+    private final ReplySequencer sequencer =
+        new ReplySequencer(MAX_BUFFERED_PARTS, MAX_LISTED_MISSING);
 
     private Exchange(String id, String nodeId, Instant deadline, CompletableFuture<Void> sent) {
       this.id = id;
@@ -152,24 +176,24 @@ public final class AskService {
       return !clock.instant().isBefore(deadline);
     }
 
+    /**
+     * The parts this question is missing, known once its final reply came: seq numbers the node
+     * published (by the answer's {@code parts} count, or a later part) that never arrived, or that
+     * were dropped because the reader fell {@value #MAX_BUFFERED_PARTS} parts behind.
+     */
+    public synchronized Gap gap() {
+      return sequencer.gap();
+    }
+
     private synchronized void accept(Reply r) {
-      if (ended) {
-        return;
-      }
-      if (r instanceof AnswerPart part) {
-        // QoS 1 may redeliver: a part already seen is dropped.
-        if (part.seq() < nextSeq) {
-          return;
-        }
-        nextSeq = part.seq() + 1;
-        if (replies.size() >= MAX_BUFFERED_PARTS) {
+      for (Reply out : sequencer.accept(r)) {
+        // The final reply always fits: the queue keeps one place for it.
+        if (out instanceof AnswerPart p && replies.size() >= MAX_BUFFERED_PARTS) {
           droppedParts.incrementAndGet();
-          return;
+          sequencer.lost(p.seq());
+        } else {
+          replies.offer(out);
         }
-        replies.offer(r);
-      } else {
-        ended = true;
-        replies.offer(r);
       }
     }
 
@@ -189,7 +213,8 @@ public final class AskService {
     this.mqtt = mqtt;
     this.replyTopic = "fleet/v1/" + clientId + "/reply";
     this.clock = clock;
-    mqtt.subscribe(replyTopic, 1, this::onReply);
+    // One thread, in delivery order: a streamed answer's parts must not overtake each other.
+    mqtt.subscribeOrdered(replyTopic, 1, this::onReply);
   }
 
   /** Parts dropped because a reader fell {@value #MAX_BUFFERED_PARTS} parts behind. */
@@ -266,10 +291,10 @@ public final class AskService {
           }
           case AnswerPart p -> parts.add(p.text());
           case Answer a -> {
-            return new AskResult(x.id(), List.copyOf(parts), a, null);
+            return new AskResult(x.id(), List.copyOf(parts), x.gap().missing(), a, null);
           }
           case ErrorReply e -> {
-            return new AskResult(x.id(), List.copyOf(parts), null, e);
+            return new AskResult(x.id(), List.copyOf(parts), List.of(), null, e);
           }
         }
       }

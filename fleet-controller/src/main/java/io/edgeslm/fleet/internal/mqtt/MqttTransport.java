@@ -64,7 +64,11 @@ public final class MqttTransport implements AutoCloseable {
       int inboundQueue,
       int maxInflight) {}
 
-  private record Subscription(String filter, int qos, Handler handler) {}
+  /**
+   * A registered filter. {@code lane} is null for the shared worker pool (any order), or the one
+   * thread that runs this filter's messages in arrival order.
+   */
+  private record Subscription(String filter, int qos, Handler handler, ThreadPoolExecutor lane) {}
 
   private final Settings settings;
   private final MqttAsyncClient client;
@@ -107,9 +111,46 @@ public final class MqttTransport implements AutoCloseable {
     client.setCallback(new Callback());
   }
 
-  /** Registers a subscription; active now if connected, and after every reconnect. */
+  /**
+   * Registers a subscription; active now if connected, and after every reconnect. Its messages run
+   * on the shared worker pool, so two of them may be handled in either order.
+   */
   public void subscribe(String filter, int qos, Handler handler) {
-    Subscription s = new Subscription(filter, qos, handler);
+    register(new Subscription(filter, qos, handler, null));
+  }
+
+  /**
+   * As {@link #subscribe}, but the filter's messages are handled one at a time, in the order the
+   * broker delivered them (MQTT keeps the order of one publisher's messages on a topic, MQTT 5
+   * section 4.6), on a thread of their own. When {@code inboundQueue} messages wait, Paho's thread
+   * waits too: back-pressure to the broker, never a message handled out of turn.
+   */
+  public void subscribeOrdered(String filter, int qos, Handler handler) {
+    ThreadPoolExecutor lane =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(settings.inboundQueue()),
+            r -> {
+              Thread t = new Thread(r, "fleet-mqtt-ordered");
+              t.setDaemon(true);
+              return t;
+            },
+            (r, executor) -> {
+              try {
+                if (!executor.isShutdown()) {
+                  executor.getQueue().put(r);
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    register(new Subscription(filter, qos, handler, lane));
+  }
+
+  private void register(Subscription s) {
     subscriptions.add(s);
     if (client.isConnected()) {
       control.execute(() -> subscribeAll(List.of(s)));
@@ -353,6 +394,11 @@ public final class MqttTransport implements AutoCloseable {
       LOG.debugf("close: %s", e.getMessage());
     }
     control.shutdownNow();
+    for (Subscription s : subscriptions) {
+      if (s.lane() != null) {
+        s.lane().shutdown();
+      }
+    }
     workers.shutdown();
     try {
       workers.awaitTermination(5, TimeUnit.SECONDS);
@@ -381,7 +427,7 @@ public final class MqttTransport implements AutoCloseable {
       for (Subscription s : subscriptions) {
         if (matches(s.filter(), topic)) {
           try {
-            workers.execute(() -> run(s, topic, message));
+            (s.lane() != null ? s.lane() : workers).execute(() -> run(s, topic, message));
           } catch (RejectedExecutionException e) {
             // shutting down
           }

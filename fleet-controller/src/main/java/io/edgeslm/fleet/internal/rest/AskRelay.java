@@ -34,8 +34,13 @@ import java.util.concurrent.TimeoutException;
  *
  * <ul>
  *   <li>{@code question}: {@code {"id","node","deadline"}}, sent at once;
- *   <li>{@code part}: an {@link AnswerPart} as the node sent it ({@code seq}, {@code text});
- *   <li>{@code answer}: the final {@link Answer}; the stream ends;
+ *   <li>{@code part}: an {@link AnswerPart} as the node sent it ({@code seq}, {@code text}), in
+ *       {@code seq} order, each once;
+ *   <li>{@code gap}: {@code {"missing":[6,44],"missingCount":2,"parts":75}}, just before the
+ *       answer, only when parts did not arrive: their seq numbers (at most {@value
+ *       AskService#MAX_LISTED_MISSING} listed), how many, and the node's part count;
+ *   <li>{@code answer}: the final {@link Answer}, whose {@code parts} says how many parts join up
+ *       to its text; the stream ends;
  *   <li>{@code problem}: an RFC 9457 problem ({@code node-busy} with {@code retryAfterMs}, {@code
  *       node-error} with the node's {@code code}, {@code node-offline} when its status or last will
  *       arrives meanwhile, {@code node-timeout}); the stream ends.
@@ -57,9 +62,16 @@ final class AskRelay {
 
   static Checked check(FleetController c, String id, String question, Integer timeoutSeconds)
       throws FleetException {
-    if (question == null || question.isBlank() || question.length() > Question.MAX_QUESTION_CHARS) {
+    if (question == null || question.isBlank()) {
+      throw new FleetInputException("question must not be empty. Type a question for the node.");
+    }
+    if (question.length() > Question.MAX_QUESTION_CHARS) {
       throw new FleetInputException(
-          "question must be 1 to " + Question.MAX_QUESTION_CHARS + " characters.");
+          "question must be at most "
+              + Question.MAX_QUESTION_CHARS
+              + " characters (the protocol's limit, which nodes share): got "
+              + question.length()
+              + ". Ask a shorter question.");
     }
     int timeout = timeoutSeconds == null ? 30 : timeoutSeconds;
     if (timeout < 1 || timeout > 120) {
@@ -161,6 +173,14 @@ final class AskRelay {
           }
           case AnswerPart p -> event(out, "part", Json.write(p));
           case Answer a -> {
+            AskService.Gap gap = x.gap();
+            if (!gap.isEmpty()) {
+              Map<String, Object> g = new LinkedHashMap<>();
+              g.put("missing", gap.missing());
+              g.put("missingCount", gap.count());
+              g.put("parts", a.parts());
+              event(out, "gap", Json.write(g));
+            }
             event(out, "answer", Json.write(a));
             return;
           }

@@ -148,6 +148,7 @@ public class UiResource {
         .data("latencyLine", line(health, now, false))
         .data("journal", c.nodes().journal(id, 50))
         .data("answer", answer)
+        .data("maxQuestionChars", io.edgeslm.protocol.Question.MAX_QUESTION_CHARS)
         .render();
   }
 

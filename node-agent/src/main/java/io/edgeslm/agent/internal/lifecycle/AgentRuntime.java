@@ -166,6 +166,10 @@ public class AgentRuntime {
 
     sensors = new SensorStore(checked.sensors(), plant.maxSensors());
     ServingTasksFactory.Start first = firstModel();
+    if (!(first instanceof ServingTasksFactory.Start.Rules)
+        || !checked.engine().loadsModelFiles()) {
+      LOG.infof("Inference engine: %s", checked.engine().reason());
+    }
     serving =
         servingFactory.open(
             checked,
@@ -230,6 +234,7 @@ public class AgentRuntime {
                 config.qa().maxPayloadBytes(),
                 config.qa().maxQuestionChars(),
                 config.qa().defaultTimeout()),
+            checked.replies(),
             config.qa().queue(),
             Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors())),
             clock);
@@ -296,7 +301,15 @@ public class AgentRuntime {
     started = true;
     writeRunInfo();
     System.out.println(
-        Banner.text(checked, topics, brokerUrl, serving, config.demo().period(), managementPort));
+        Banner.text(
+            checked,
+            topics,
+            brokerUrl,
+            Banner.Access.of(
+                brokerUrl, config.broker().tlsCa(), config.broker().username().isPresent()),
+            serving,
+            config.demo().period(),
+            managementPort));
   }
 
   /**
@@ -383,6 +396,7 @@ public class AgentRuntime {
   /** Stops everything; safe to call twice. */
   public synchronized void stop() {
     started = false;
+    removeRunInfo();
     // Micrometer's global registry outlives this runtime (dev-mode reloads, tests): leave nothing
     // behind that would keep reporting stopped objects or shadow the next registration.
     removeMetrics();
@@ -430,6 +444,29 @@ public class AgentRuntime {
     }
   }
 
+  private String runInfoText;
+
+  /**
+   * Removes the run-info file at shutdown if it is still this agent's, so that {@code ./run-agent
+   * ask} says no agent runs instead of asking a stopped one.
+   */
+  private void removeRunInfo() {
+    String mine = runInfoText;
+    runInfoText = null;
+    if (mine == null || config.runInfoFile().isEmpty()) {
+      return;
+    }
+    java.nio.file.Path file = java.nio.file.Path.of(config.runInfoFile().get());
+    try {
+      if (java.nio.file.Files.isRegularFile(file)
+          && java.nio.file.Files.readString(file).equals(mine)) {
+        java.nio.file.Files.delete(file);
+      }
+    } catch (IOException e) {
+      LOG.warnf("Could not remove the run-info file %s: %s", file, e.getMessage());
+    }
+  }
+
   private void writeRunInfo() {
     if (config.runInfoFile().isEmpty()) {
       return;
@@ -447,12 +484,15 @@ public class AgentRuntime {
             + checked.nodeId()
             + "\nmanagement-port="
             + managementPort
+            + "\npid="
+            + ProcessHandle.current().pid()
             + "\n";
     try {
       if (file.getParent() != null) {
         java.nio.file.Files.createDirectories(file.getParent());
       }
       java.nio.file.Files.writeString(file, text);
+      runInfoText = text;
     } catch (IOException e) {
       LOG.warnf("Could not write the run-info file %s: %s", file, e.getMessage());
     }
@@ -611,6 +651,12 @@ public class AgentRuntime {
         .register(registry);
     FunctionCounter.builder("edgeslm.agent.questions.dropped", questions, QuestionService::dropped)
         .register(registry);
+    FunctionCounter.builder(
+            "edgeslm.agent.questions.forbidden.reply.topic",
+            questions,
+            QuestionService::forbiddenReplyTopics)
+        .description("questions refused because their reply topic is outside the reply namespace")
+        .register(registry);
     Gauge.builder("edgeslm.agent.queue.depth", () -> questions.depth() + serving.queueDepth())
         .description("questions admitted and not finished plus the engine's queue")
         .register(registry);
@@ -665,6 +711,15 @@ public class AgentRuntime {
     FunctionCounter.builder("edgeslm.agent.journal.dropped", journal, Journal::dropped)
         .register(registry);
     Gauge.builder("edgeslm.agent.model.ready", () -> serving.ready() ? 1 : 0).register(registry);
+    // llama-server's own metrics (its /metrics, read through the engine), under our prefix;
+    // 0 while another engine or the rules serve.
+    for (String sample : LLAMA_SERVER_SAMPLES) {
+      Gauge.builder(
+              "edgeslm.agent.engine." + sample.replace(':', '.'),
+              () -> serving.engineMetrics().getOrDefault(sample, 0.0))
+          .description("llama-server's " + sample)
+          .register(registry);
+    }
     if (updates != null) {
       UpdateService u = updates;
       Gauge.builder(
@@ -679,6 +734,21 @@ public class AgentRuntime {
           .register(registry);
     }
   }
+
+  /** The llama-server samples folded into the agent's metrics (its /metrics, llama.cpp v0.5.0). */
+  static final java.util.List<String> LLAMA_SERVER_SAMPLES =
+      java.util.List.of(
+          "llamacpp:prompt_tokens_total",
+          "llamacpp:prompt_tokens_cached_total",
+          "llamacpp:prompt_seconds_total",
+          "llamacpp:tokens_predicted_total",
+          "llamacpp:tokens_predicted_seconds_total",
+          "llamacpp:n_decode_total",
+          "llamacpp:prompt_tokens_seconds",
+          "llamacpp:predicted_tokens_seconds",
+          "llamacpp:requests_processing",
+          "llamacpp:requests_deferred",
+          "llamacpp:n_busy_slots_per_decode");
 
   private static String hostName() {
     String env = System.getenv("HOSTNAME");

@@ -11,6 +11,7 @@ import io.edgeslm.protocol.ErrorReply;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.Protocol;
 import io.edgeslm.protocol.Reply;
+import io.edgeslm.protocol.ReplyNamespace;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,6 +49,7 @@ public final class QuestionService implements AutoCloseable {
   private final MqttTransport transport;
   private final Answerer answerer;
   private final QuestionIntake.Limits limits;
+  private final ReplyNamespace replies;
   private final Clock clock;
   private final LongSupplier nanoTime;
   private final int capacity;
@@ -58,6 +60,7 @@ public final class QuestionService implements AutoCloseable {
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong busy = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong forbidden = new AtomicLong();
   private final AtomicLong serviceNanosEwma = new AtomicLong(Duration.ofSeconds(2).toNanos());
   private final LatencyRecorder latency = new LatencyRecorder(512);
   private final AtomicInteger inProgress = new AtomicInteger();
@@ -66,6 +69,7 @@ public final class QuestionService implements AutoCloseable {
    * @param transport publishes replies
    * @param answerer produces answers
    * @param limits size, length and default deadline
+   * @param replies the topics answers may go to
    * @param capacity questions admitted at once (waiting or being answered)
    * @param threads worker threads
    * @param clock wall clock for deadlines and timestamps
@@ -74,12 +78,14 @@ public final class QuestionService implements AutoCloseable {
       MqttTransport transport,
       Answerer answerer,
       QuestionIntake.Limits limits,
+      ReplyNamespace replies,
       int capacity,
       int threads,
       Clock clock) {
     this.transport = Objects.requireNonNull(transport, "transport");
     this.answerer = Objects.requireNonNull(answerer, "answerer");
     this.limits = Objects.requireNonNull(limits, "limits");
+    this.replies = Objects.requireNonNull(replies, "replies");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.nanoTime = System::nanoTime;
     this.capacity = capacity;
@@ -105,8 +111,20 @@ public final class QuestionService implements AutoCloseable {
   public void onMessage(InboundMessage message) {
     received.incrementAndGet();
     Instant now = clock.instant();
-    QuestionIntake.Verdict verdict = QuestionIntake.judge(message, limits, now);
+    QuestionIntake.Verdict verdict = QuestionIntake.judge(message, limits, replies, now);
     switch (verdict) {
+      case QuestionIntake.Forbidden f -> {
+        long n = forbidden.incrementAndGet();
+        // An asker can repeat this at will: warn on the first and then every 1000th, so the log
+        // stays bounded; the counter has them all. The reason quotes the topic bounded and escaped.
+        if (n == 1 || n % 1000 == 0) {
+          LOG.warnf(
+              "Refused question %d with a forbidden reply topic; nothing was published: %s",
+              n, f.reason());
+        } else {
+          LOG.debugf("Refused a question with a forbidden reply topic: %s", f.reason());
+        }
+      }
       case QuestionIntake.Dropped d -> {
         dropped.incrementAndGet();
         LOG.debugf("Dropped a message on %s: %s", message.topic(), d.reason());
@@ -164,16 +182,16 @@ public final class QuestionService implements AutoCloseable {
         LOG.debugf("Question %s expired while queued", id);
         return;
       }
-      boolean stream = accepted.question().streamRequested();
-      AtomicInteger seq = new AtomicInteger();
+      PartStream parts = accepted.question().streamRequested() ? new PartStream(id) : null;
       Answerer.Outcome outcome =
           answerer.answer(
               accepted.question(),
               accepted.deadline(),
               text -> {
-                if (stream && !text.isEmpty()) {
-                  for (String piece : split(text, AnswerPart.MAX_TEXT_CHARS)) {
-                    send(accepted.route(), AnswerPart.of(id, seq.getAndIncrement(), piece));
+                if (parts != null) {
+                  // Pieces come on the engine's delivery thread, the finish on this worker.
+                  synchronized (parts) {
+                    publishParts(accepted.route(), parts.add(text));
                   }
                 }
               });
@@ -184,9 +202,21 @@ public final class QuestionService implements AutoCloseable {
               outcome.firstTokenNanos().map(t -> millis(t - receivedNanos)).orElse(null),
               millis(end - receivedNanos),
               outcome.tokens());
-      String text = outcome.text();
+      // Model text is untrusted: sanitized, never a reason to fail the answer.
+      String text = Protocol.sanitizeText(outcome.text());
       if (text.length() > Answer.MAX_ANSWER_CHARS) {
         text = text.substring(0, Answer.MAX_ANSWER_CHARS - 1) + "…";
+      }
+      if (text.isBlank()) {
+        text = "(no answer)";
+      }
+      Integer count = null;
+      if (parts != null) {
+        synchronized (parts) {
+          PartStream.Finish finish = parts.finish(text);
+          publishParts(accepted.route(), finish.parts());
+          count = finish.count().orElse(null);
+        }
       }
       List<io.edgeslm.protocol.SensorCitation> citations = outcome.citations();
       if (citations.size() > Answer.MAX_SENSORS) {
@@ -197,12 +227,13 @@ public final class QuestionService implements AutoCloseable {
           new Answer(
               Protocol.SCHEMA_VERSION,
               id,
-              text.isBlank() ? "(no answer)" : text,
+              text,
               citations,
               outcome.source(),
               outcome.model().orElse(null),
               timings,
-              clock.instant()));
+              clock.instant(),
+              count));
       answered.incrementAndGet();
       latency.record(end - receivedNanos);
       serviceNanosEwma.updateAndGet(old -> (old * 7 + (end - start)) / 8);
@@ -238,15 +269,13 @@ public final class QuestionService implements AutoCloseable {
     }
   }
 
-  private static List<String> split(String text, int max) {
-    if (text.length() <= max) {
-      return List.of(text);
+  /**
+   * Publishes {@code parts} in order; the stream's lock keeps one question's parts in seq order.
+   */
+  private void publishParts(QuestionIntake.Route route, List<AnswerPart> parts) {
+    for (AnswerPart p : parts) {
+      send(route, p);
     }
-    java.util.ArrayList<String> out = new java.util.ArrayList<>();
-    for (int i = 0; i < text.length(); i += max) {
-      out.add(text.substring(i, Math.min(text.length(), i + max)));
-    }
-    return out;
   }
 
   private static long millis(long nanos) {
@@ -300,6 +329,11 @@ public final class QuestionService implements AutoCloseable {
 
   public long dropped() {
     return dropped.get();
+  }
+
+  /** Questions refused because their reply topic is outside the reply namespace. */
+  public long forbiddenReplyTopics() {
+    return forbidden.get();
   }
 
   /** Questions admitted and not finished (waiting or being answered). */

@@ -12,7 +12,9 @@ import io.edgeslm.protocol.ErrorCode;
 import io.edgeslm.protocol.ErrorReply;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.Reply;
+import io.edgeslm.protocol.ReplyNamespace;
 import io.edgeslm.protocol.Source;
+import io.edgeslm.protocol.Topics;
 import io.edgeslm.testkit.MqttBroker;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -83,6 +85,85 @@ class QuestionServiceIT {
   }
 
   @Test
+  void streamedModelText_withEveryControlCharacter_arrivesWhole_partsJoinUpToTheAnswer()
+      throws Exception {
+    // Tokens as a random-weight model produces them: 300 of them, every C0 and C1 control
+    // character among them, white space around the answer.
+    List<String> tokens = new ArrayList<>();
+    tokens.add("\n ");
+    for (int i = 0; i < 300; i++) {
+      char c = (char) (i % 2 == 0 ? i % 0x20 : 0x7f + i % 0x21);
+      tokens.add(" w" + i + c);
+    }
+    tokens.add(" \n");
+    StringBuilder raw = new StringBuilder();
+    tokens.forEach(raw::append);
+    Answerer model =
+        (q, deadline, partial) -> {
+          tokens.forEach(partial::accept);
+          // The model answer is the task's cleaned text (io.edgeslm.inference.OperatorQaTask).
+          return new Answerer.Outcome(
+              io.edgeslm.protocol.Protocol.sanitizeText(raw.toString()).strip(),
+              List.of(),
+              Source.RULES,
+              Optional.empty(),
+              Optional.empty(),
+              tokens.size());
+        };
+    BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
+    try (MqttTransport agent = transport("qs-agent-cc", 16);
+        MqttTransport asker = transport("qs-asker-cc", 16)) {
+      asker.subscribe("operator/qs/cc", 1, m -> replies.add(Json.read(m.payload(), Reply.class)));
+      agent.start();
+      asker.start();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> agent.isConnected() && asker.isConnected());
+      try (QuestionService service =
+          new QuestionService(
+              agent,
+              model,
+              new QuestionIntake.Limits(8192, 1000, Duration.ofSeconds(60)),
+              ReplyNamespace.of(Topics.node("s", "n"), List.of("operator/")),
+              2,
+              1,
+              Clock.systemUTC())) {
+        service.onMessage(
+            new InboundMessage(
+                "qs/ask",
+                "{\"id\":\"cc\",\"replyTo\":\"operator/qs/cc\",\"question\":\"Oil?\",\"stream\":true}"
+                    .getBytes(StandardCharsets.UTF_8),
+                1,
+                false,
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                List.of(),
+                System.nanoTime()));
+        StringBuilder joined = new StringBuilder();
+        List<Integer> seqs = new ArrayList<>();
+        Answer answer = null;
+        while (answer == null) {
+          Reply r = replies.poll(30, TimeUnit.SECONDS);
+          assertThat(r).as("a reply within 30 s").isNotNull();
+          if (r instanceof io.edgeslm.protocol.AnswerPart p) {
+            seqs.add(p.seq());
+            joined.append(p.text());
+          } else {
+            answer = (Answer) r;
+          }
+        }
+        assertThat(seqs).hasSize(300);
+        assertThat(seqs).isEqualTo(java.util.stream.IntStream.range(0, 300).boxed().toList());
+        assertThat(answer.parts()).isEqualTo(300);
+        assertThat(joined.toString()).isEqualTo(answer.answer());
+        assertThat(answer.answer()).startsWith("w0\uFFFD w1\uFFFD w2\uFFFD").endsWith("w299\uFFFD");
+        assertThat(answer.answer()).contains(" w9\uFFFD w10\n w11\uFFFD");
+      }
+    }
+  }
+
+  @Test
   void fullQueue_repliesBusyWithRetryHint_admittedQuestionsStillAnswered() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger started = new AtomicInteger();
@@ -101,7 +182,8 @@ class QuestionServiceIT {
     BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
     try (MqttTransport agent = transport("qs-agent", 8);
         MqttTransport asker = transport("qs-asker", 8)) {
-      asker.subscribe("qs/replies", 1, m -> replies.add(Json.read(m.payload(), Reply.class)));
+      asker.subscribe(
+          "operator/qs/replies", 1, m -> replies.add(Json.read(m.payload(), Reply.class)));
       agent.start();
       asker.start();
       await()
@@ -112,12 +194,13 @@ class QuestionServiceIT {
               agent,
               slow,
               new QuestionIntake.Limits(8192, 1000, Duration.ofSeconds(60)),
+              ReplyNamespace.of(Topics.node("s", "n"), List.of("operator/")),
               2,
               1,
               Clock.systemUTC())) {
-        service.onMessage(question("a", "qs/replies"));
-        service.onMessage(question("b", "qs/replies"));
-        service.onMessage(question("c", "qs/replies"));
+        service.onMessage(question("a", "operator/qs/replies"));
+        service.onMessage(question("b", "operator/qs/replies"));
+        service.onMessage(question("c", "operator/qs/replies"));
 
         Reply first = replies.poll(30, TimeUnit.SECONDS);
         assertThat(first).isInstanceOf(ErrorReply.class);

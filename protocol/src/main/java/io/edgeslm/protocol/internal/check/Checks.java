@@ -80,6 +80,14 @@ public final class Checks {
   }
 
   /**
+   * The rule for a character of a text field: no ISO control character (U+0000 to U+001F, U+007F to
+   * U+009F) other than tab, line feed and carriage return.
+   */
+  public static boolean allowedInText(char c) {
+    return !Character.isISOControl(c) || c == '\n' || c == '\t' || c == '\r';
+  }
+
+  /**
    * Possibly empty text of at most {@code maxChars}, control characters other than \n\t refused.
    */
   public static String boundedText(String field, String value, int maxChars) {
@@ -97,7 +105,7 @@ public final class Checks {
     }
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
-      if (Character.isISOControl(c) && c != '\n' && c != '\t' && c != '\r') {
+      if (!allowedInText(c)) {
         throw new IllegalArgumentException(
             field
                 + " must not contain control characters: found U+"
