@@ -49,21 +49,33 @@ public final class UnsIngest {
     this.sink = Objects.requireNonNull(sink, "sink");
   }
 
-  /** The distinct subscription filters. */
+  /**
+   * The subscription filters: one per pattern, less those another filter already covers. Brokers
+   * such as Mosquitto deliver one copy of a message per matching subscription, so a pattern inside
+   * another must not be subscribed twice.
+   */
   public List<String> filters() {
-    return routes.stream().map(UnsRoute::filter).distinct().toList();
+    List<String> distinct = routes.stream().map(UnsRoute::filter).distinct().toList();
+    return distinct.stream()
+        .filter(f -> distinct.stream().noneMatch(o -> !o.equals(f) && UnsRoute.covers(o, f)))
+        .toList();
   }
 
   /**
-   * The handler for one subscription filter. The transport calls every handler whose filter
-   * matches, so each handler acts only for topics whose best route has its filter: one message is
-   * stored once however many patterns it matches.
+   * The handler for one subscription filter. The transport calls the handler of every subscribed
+   * filter that matches a topic, so each acts only when it is the first matching filter: one
+   * delivered message is stored once.
    */
   public io.edgeslm.agent.internal.mqtt.MqttTransport.MessageHandler handlerFor(String filter) {
+    List<String> subscribed = filters();
     return message -> {
-      Optional<Resolved> r = resolve(message.topic());
-      if (r.isPresent() && r.get().route().filter().equals(filter)) {
-        onMessage(message, r.get());
+      String first =
+          subscribed.stream()
+              .filter(f -> UnsRoute.filterMatches(f, message.topic()))
+              .findFirst()
+              .orElse(null);
+      if (filter.equals(first)) {
+        resolve(message.topic()).ifPresent(r -> onMessage(message, r));
       }
     };
   }

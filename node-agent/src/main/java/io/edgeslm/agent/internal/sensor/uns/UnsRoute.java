@@ -175,6 +175,36 @@ public record UnsRoute(
     return Optional.of(out);
   }
 
+  /** Whether the MQTT filter {@code filter} matches the topic name {@code topic}. */
+  public static boolean filterMatches(String filter, String topic) {
+    String[] f = filter.split("/", -1);
+    String[] t = topic.split("/", -1);
+    for (int i = 0; i < f.length; i++) {
+      if (f[i].equals("#")) {
+        return true;
+      }
+      if (i >= t.length || !(f[i].equals("+") || f[i].equals(t[i]))) {
+        return false;
+      }
+    }
+    return f.length == t.length;
+  }
+
+  /** Whether every topic {@code inner} matches is also matched by {@code outer}. */
+  public static boolean covers(String outer, String inner) {
+    String[] o = outer.split("/", -1);
+    String[] n = inner.split("/", -1);
+    for (int i = 0; i < o.length; i++) {
+      if (o[i].equals("#")) {
+        return true;
+      }
+      if (i >= n.length || n[i].equals("#") || !(o[i].equals("+") || o[i].equals(n[i]))) {
+        return false;
+      }
+    }
+    return o.length == n.length;
+  }
+
   /** Fills a template's placeholders. */
   public static String render(String template, Map<String, String> levels) {
     Matcher m = PLACEHOLDER.matcher(template);

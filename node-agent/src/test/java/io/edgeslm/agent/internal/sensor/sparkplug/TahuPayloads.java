@@ -48,16 +48,27 @@ public final class TahuPayloads {
     return new Metric.MetricBuilder(alias, type, value).createMetric();
   }
 
+  /** A data metric by alias with its own timestamp (the time it was measured). */
+  public static Metric aliasMetric(long alias, MetricDataType type, Object value, Date measured)
+      throws Exception {
+    return new Metric.MetricBuilder(alias, type, value).timestamp(measured).createMetric();
+  }
+
   /** The bdSeq metric of an NBIRTH or NDEATH. */
   public static Metric bdSeq(long value) throws Exception {
     return new Metric.MetricBuilder("bdSeq", MetricDataType.Int64, value).createMetric();
   }
 
-  /** Encodes a payload (seq null for NDEATH). */
+  /** Encodes a payload stamped now (seq null for NDEATH). */
   public static byte[] encode(Long seq, List<Metric> metrics) throws Exception {
+    return encode(seq, metrics, new Date());
+  }
+
+  /** Encodes a payload with the given payload timestamp. */
+  public static byte[] encode(Long seq, List<Metric> metrics, Date timestamp) throws Exception {
     SparkplugBPayload p =
         new SparkplugBPayload.SparkplugBPayloadBuilder()
-            .setTimestamp(new Date())
+            .setTimestamp(timestamp)
             .setSeq(seq)
             .addMetrics(metrics)
             .createPayload();
