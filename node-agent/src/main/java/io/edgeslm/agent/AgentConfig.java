@@ -359,6 +359,15 @@ public interface AgentConfig {
     @WithName("default-timeout")
     @WithDefault("30s")
     Duration defaultTimeout();
+
+    /**
+     * Operator-owned topic prefixes answers may also go to, besides the node's own {@code
+     * edge/v1/{site}/{node}/answers/…} and the controllers' {@code fleet/v1/{replica}/reply};
+     * {@code none} for no operator prefix.
+     */
+    @WithName("reply-prefixes")
+    @WithDefault("operator/")
+    List<String> replyPrefixes();
   }
 
   /** Periodic health messages to the controller. */

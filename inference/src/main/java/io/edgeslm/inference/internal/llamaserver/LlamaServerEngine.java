@@ -209,7 +209,11 @@ public final class LlamaServerEngine implements InferenceEngine {
         throw new ModelLoadException(
             "llama-server could not load '"
                 + spec.gguf()
-                + "'. Check that the file is a complete GGUF model of an architecture this"
+                + "'"
+                + GgufCheck.architecture(spec.gguf())
+                    .map(a -> " (architecture '" + a + "' in its GGUF header)")
+                    .orElse("")
+                + ". Check that the file is a complete GGUF model of an architecture this"
                 + " llama.cpp release supports. "
                 + e.getMessage());
       }

@@ -125,6 +125,7 @@ public final class WorkerEngine implements InferenceEngine {
   public static WorkerEngine open(EngineConfig.WorkerBackend config, ModelSpec spec, Clock clock)
       throws InferenceException {
     GgufCheck.requireLoadable(spec.gguf());
+    GgufCheck.requireWorkerArchitecture(spec.gguf());
     for (var lora : spec.loraAdapters()) {
       GgufCheck.requireLoadable(lora);
     }

@@ -234,6 +234,7 @@ public class AgentRuntime {
                 config.qa().maxPayloadBytes(),
                 config.qa().maxQuestionChars(),
                 config.qa().defaultTimeout()),
+            checked.replies(),
             config.qa().queue(),
             Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors())),
             clock);
@@ -649,6 +650,12 @@ public class AgentRuntime {
     FunctionCounter.builder("edgeslm.agent.questions.busy", questions, QuestionService::busy)
         .register(registry);
     FunctionCounter.builder("edgeslm.agent.questions.dropped", questions, QuestionService::dropped)
+        .register(registry);
+    FunctionCounter.builder(
+            "edgeslm.agent.questions.forbidden.reply.topic",
+            questions,
+            QuestionService::forbiddenReplyTopics)
+        .description("questions refused because their reply topic is outside the reply namespace")
         .register(registry);
     Gauge.builder("edgeslm.agent.queue.depth", () -> questions.depth() + serving.queueDepth())
         .description("questions admitted and not finished plus the engine's queue")

@@ -9,6 +9,7 @@ import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -80,6 +81,40 @@ class ConfigValidatorTest {
                 + " environment variable EDGESLM_AGENT_SITE.")
         .extracting(e -> ((AgentConfigException) e).key())
         .isEqualTo("edgeslm.agent.site");
+  }
+
+  @Test
+  void replyPrefixes_defaultToOperator_noneAllowsOnlyTheNodesOwnAndTheControllers()
+      throws Exception {
+    ValidatedConfig v = ConfigValidator.validate(config(Map.of()), "gw-1");
+    assertThat(v.replies().operatorPrefixes()).containsExactly("operator/");
+    assertThat(v.replies().permits("operator/answers")).isTrue();
+
+    ValidatedConfig none =
+        ConfigValidator.validate(config(Map.of("edgeslm.agent.qa.reply-prefixes", "none")), "gw-1");
+    assertThat(none.replies().permits("operator/answers")).isFalse();
+    assertThat(none.replies().permits("edge/v1/demo/gw-1/answers/q")).isTrue();
+  }
+
+  @Test
+  void replyPrefix_insideTheNodeTopicsOrWithWildcards_rejected() {
+    for (String prefix :
+        List.of("edge/v1/", "edge/v1/s/gw-1/", "fleet/", "ops/#/", "$SYS/", "ops")) {
+      assertThatThrownBy(
+              () ->
+                  ConfigValidator.validate(
+                      config(Map.of("edgeslm.agent.qa.reply-prefixes", "operator/," + prefix)),
+                      "gw-1"))
+          .as(prefix)
+          .isInstanceOf(AgentConfigException.class)
+          .hasMessage(
+              "Invalid configuration edgeslm.agent.qa.reply-prefixes='operator/,"
+                  + prefix
+                  + "': expected topic prefixes ending in '/', outside edge/v1/ and fleet/,"
+                  + " without wildcards or '$' (for example operator/), or none. Fix it in"
+                  + " application.properties, the file named by EDGESLM_CONFIG, or the environment"
+                  + " variable EDGESLM_AGENT_QA_REPLY_PREFIXES.");
+    }
   }
 
   @Test
