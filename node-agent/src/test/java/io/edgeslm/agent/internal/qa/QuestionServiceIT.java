@@ -113,7 +113,7 @@ class QuestionServiceIT {
     BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
     try (MqttTransport agent = transport("qs-agent-cc", 16);
         MqttTransport asker = transport("qs-asker-cc", 16)) {
-      asker.subscribe("qs/cc", 1, m -> replies.add(Json.read(m.payload(), Reply.class)));
+      asker.subscribe("operator/qs/cc", 1, m -> replies.add(Json.read(m.payload(), Reply.class)));
       agent.start();
       asker.start();
       await()
@@ -124,13 +124,14 @@ class QuestionServiceIT {
               agent,
               model,
               new QuestionIntake.Limits(8192, 1000, Duration.ofSeconds(60)),
+              ReplyNamespace.of(Topics.node("s", "n"), List.of("operator/")),
               2,
               1,
               Clock.systemUTC())) {
         service.onMessage(
             new InboundMessage(
                 "qs/ask",
-                "{\"id\":\"cc\",\"replyTo\":\"qs/cc\",\"question\":\"Oil?\",\"stream\":true}"
+                "{\"id\":\"cc\",\"replyTo\":\"operator/qs/cc\",\"question\":\"Oil?\",\"stream\":true}"
                     .getBytes(StandardCharsets.UTF_8),
                 1,
                 false,
