@@ -5,7 +5,7 @@
 # Usage: bench/mqtt/run.sh [N=1000] [ROUNDS=2]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+. scripts/lib/java-home.sh # a JDK 21+, as run-agent finds one
 DIR=$(mktemp -d)
 # The two clients at the versions the build uses, with the Netty the Quarkus platform manages.
 prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$2" | head -1; }

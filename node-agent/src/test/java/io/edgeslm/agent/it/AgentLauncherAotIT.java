@@ -44,8 +44,8 @@ class AgentLauncherAotIT {
       awaitRunning("second");
       awaitRunning("first");
     } finally {
-      stop(second);
-      stop(first);
+      stop(second, "second");
+      stop(first, "first");
     }
     String logs =
         Files.readString(tmp.resolve("first.log")) + Files.readString(tmp.resolve("second.log"));
@@ -68,7 +68,7 @@ class AgentLauncherAotIT {
       }
       awaitRunning("third");
     } finally {
-      stop(third);
+      stop(third, "third");
     }
     assertThat(Files.readString(tmp.resolve("third.log")))
         .doesNotContainPattern("\\[(warning|error)\\s*\\]\\[aot");
@@ -109,14 +109,14 @@ class AgentLauncherAotIT {
         .until(() -> Files.readString(tmp.resolve(name + ".log")).contains("is running ===="));
   }
 
-  private static void stop(Process p) throws InterruptedException {
+  private void stop(Process p, String name) throws Exception {
     if (p == null) {
       return;
     }
     p.destroy();
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+    if (!p.waitFor(180, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
-    assertThat(p.exitValue()).isEqualTo(143);
+    assertThat(p.exitValue()).as(Files.readString(tmp.resolve(name + ".log"))).isEqualTo(143);
   }
 }
