@@ -2,8 +2,11 @@
 # Makes sure the real services and tools the test suite talks to exist and run on this machine:
 # Mosquitto on 127.0.0.1:1883, PostgreSQL on 127.0.0.1:5432 (trust auth for local connections,
 # database `test`), the OpenSSL and Mosquitto command-line clients, npm (AsyncAPI validation),
-# libgomp (llama.cpp's natives) and Chromium with its WebDriver (the controller's UI tests). Installs missing ones from Debian packages and starts what is
-# stopped. Exits non-zero, naming what is missing, when it cannot provide one: tests never skip.
+# libgomp (llama.cpp's natives), Chromium with its WebDriver (the controller's UI tests), and the
+# pinned llama.cpp's llama-server (scripts/ensure-llama-server.sh builds it with cmake, g++, git and
+# npm, once per release and CPU; later runs find it in the cache). Installs missing ones from Debian
+# packages and starts what is stopped. Exits non-zero, naming what is missing, when it cannot
+# provide one: tests never skip.
 set -euo pipefail
 
 log() { printf '[ensure-test-services] %s\n' "$*" >&2; }
@@ -45,8 +48,16 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v pg_ctlcluster >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || missing+=(libgomp1)
+# Building llama-server (scripts/ensure-llama-server.sh), only when its cache has no build yet.
+if ! bash "$(dirname "$0")/ensure-llama-server.sh" --cached >/dev/null 2>&1; then
+  command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+  command -v c++ >/dev/null 2>&1 || missing+=(g++)
+  command -v git >/dev/null 2>&1 || missing+=(git)
+fi
 [ -x /usr/bin/chromium ] || missing+=(chromium)          # fleet-controller web UI tests
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+# deploy-tests' GatewayInstallIT builds a Debian 13 root with Java 21 and 25 (Debian 12 has no 21).
+command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
 # deploy-tests render the deploy/k3s overlays with kubectl: any kubectl on PATH, else Debian's
 # (package kubernetes-client, kubectl 1.20 with kustomize v2.0.3, which the manifests are written for).
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
@@ -102,3 +113,8 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc "select 1 from pg_database 
 fi
 log "PostgreSQL: ready on 127.0.0.1:5432"
 log "tools: $(mosquitto -h 2>/dev/null | head -n 1), $(openssl version), npm $(npm --version)"
+
+# --- llama-server of the pinned llama.cpp (engine/llama.cpp.properties) --------------------------
+# Tests find it at ${XDG_CACHE_HOME:-$HOME/.cache}/edgeslm/llama.cpp/current/bin/llama-server.
+llama_server=$(bash "$(dirname "$0")/ensure-llama-server.sh") || die "could not provide llama-server (see the messages above)"
+log "llama-server: $llama_server"

@@ -68,6 +68,11 @@ public class AgentBench {
     int port = Integer.parseInt(args[3]);
     work = Files.createTempDirectory("agent-bench");
     Path baseline = compileBaseline();
+    if (args.length > 4 && args[4].equals("qa-cache")) {
+      System.out.println("## Q&A with 20 live sensors on llama-server (model " + model.getFileName() + ")");
+      qaCache(host, port, model);
+      return;
+    }
     if (args.length > 4 && args[4].equals("latency-only")) {
       System.out.println("## Question to first token (model " + model.getFileName() + ")");
       latency(host, port, model);
@@ -294,7 +299,7 @@ public class AgentBench {
     // measurement is the agent's and the broker's, not the client's coalescing.
     options.setSocketFactory(new NoDelay());
     c.connect(options).waitForCompletion(10_000);
-    String replyTopic = "bench/replies/" + UUID.randomUUID();
+    String replyTopic = "operator/bench/replies/" + UUID.randomUUID();
     c.subscribe(new MqttSubscription[] {new MqttSubscription(replyTopic, 1)}).waitForCompletion(10_000);
     try {
       // Ready means the model has loaded (readiness includes "model ready").
@@ -306,42 +311,13 @@ public class AgentBench {
       List<Long> inAgent = new ArrayList<>();
       int n = QUESTIONS;
       for (int i = 0; i < n + WARM_UPS; i++) {
-        replies.clear();
-        MqttMessage q =
-            new MqttMessage(
-                "{\"question\":\"What is the oil temperature of press 3?\",\"stream\":true}"
-                    .getBytes(StandardCharsets.UTF_8));
-        q.setQos(1);
-        MqttProperties props = new MqttProperties();
-        props.setResponseTopic(replyTopic);
-        props.setCorrelationData(new byte[] {(byte) i});
-        q.setProperties(props);
-        long t0 = System.nanoTime();
-        c.publish(ask, q);
-        Long first = null;
-        while (true) {
-          Object[] r = replies.poll(120, TimeUnit.SECONDS);
-          if (r == null) {
-            throw new IllegalStateException("no reply within 120 s");
-          }
-          String text = new String((byte[]) r[1], StandardCharsets.UTF_8);
-          if (first == null && text.contains("\"type\":\"part\"")) {
-            first = (Long) r[0] - t0;
-          }
-          if (!text.contains("\"type\":\"part\"")) {
-            if (!text.contains("\"source\":\"model\"")) {
-              throw new IllegalStateException("not a model answer: " + text);
-            }
-            Matcher m =
-                Pattern.compile("\"firstTokenMs\":(\\d+)").matcher(text);
-            if (i >= WARM_UPS && m.find()) {
-              inAgent.add(Long.parseLong(m.group(1)) * 1_000_000);
-            }
-            break;
-          }
+        Asked a = ask(c, ask, replyTopic, replies, "What is the oil temperature of press 3?", i);
+        Matcher m = Pattern.compile("\"firstTokenMs\":(\\d+)").matcher(a.answer());
+        if (i >= WARM_UPS && m.find()) {
+          inAgent.add(Long.parseLong(m.group(1)) * 1_000_000);
         }
-        if (i >= WARM_UPS && first != null) {
-          firstToken.add(first);
+        if (i >= WARM_UPS) {
+          firstToken.add(a.firstNanos());
         }
       }
       double engine = engineTtftSeconds(agent);
@@ -363,6 +339,156 @@ public class AgentBench {
       c.close();
       stop(agent);
     }
+  }
+
+  // --- Q&A prompt cache on llama-server ------------------------------------------------------
+
+  static final int QA_ROUNDS = QUICK ? 1 : 3;
+
+  /**
+   * Per round: starts the packaged agent on llama-server with 20 sensors (start to ready, idle RSS
+   * of the agent and its engine), publishes a value for each, asks a first question (cold cache)
+   * and a second, different one on the unchanged sensors; MQTT question to first streamed token
+   * for both, against the raw engine's prefill time for the first prompt (llama-server's own
+   * prompt_seconds_total, read through the agent's metrics).
+   */
+  static void qaCache(String host, int port, Path model) throws Exception {
+    List<Long> first = new ArrayList<>();
+    List<Long> second = new ArrayList<>();
+    List<Long> prefill = new ArrayList<>();
+    List<Long> starts = new ArrayList<>();
+    List<Long> idleAgent = new ArrayList<>();
+    List<Long> idleEngine = new ArrayList<>();
+    for (int round = 0; round < QA_ROUNDS; round++) {
+      Map<String, String> env = externalEnv(host, port, "bench-qa");
+      env.put("EDGESLM_AGENT_MODEL_PATH", model.toString());
+      env.put("EDGESLM_AGENT_MODEL_ENGINE", "llama-server");
+      env.put("EDGESLM_AGENT_MODEL_THREADS", "2");
+      env.put("EDGESLM_AGENT_MODEL_CONTEXT", "4096");
+      env.put("EDGESLM_AGENT_MODEL_ANSWER_TOKENS", "8");
+      env.put("EDGESLM_AGENT_MODEL_TEMPERATURE", "0");
+      env.put("EDGESLM_AGENT_REPORT_INTERVAL", "1h");
+      String node = env.get("EDGESLM_AGENT_NODE_ID");
+      String[] kinds = {"oil_temp", "pressure", "motor_current", "vibration", "flow"};
+      String[] units = {"°C", "bar", "A", "mm/s", "l/min"};
+      for (int i = 0; i < 20; i++) {
+        String key = "S" + i;
+        String id = "line" + (i / 5 + 1) + "_" + kinds[i % 5];
+        env.put("EDGESLM_AGENT_SENSORS_" + key + "_TOPIC", "bench/" + node + "/s" + i);
+        env.put("EDGESLM_AGENT_SENSORS_" + key + "_UNIT", units[i % 5]);
+        env.put(
+            "EDGESLM_AGENT_SENSORS_" + key + "_ALIAS",
+            "Line " + (i / 5 + 1) + " " + kinds[i % 5].replace('_', ' '));
+        env.put("EDGESLM_AGENT_SENSORS_" + key + "_NORMAL_MIN", "10");
+        env.put("EDGESLM_AGENT_SENSORS_" + key + "_NORMAL_MAX", "90");
+      }
+      long t0 = System.nanoTime();
+      Process agent = agent(env, List.of());
+      awaitReady(agent);
+      starts.add(System.nanoTime() - t0);
+      Thread.sleep(IDLE_SETTLE_MS);
+      idleAgent.add(rss(agent.pid()));
+      idleEngine.add(
+          agent.descendants().mapToLong(h -> {
+            try {
+              return rss(h.pid());
+            } catch (IOException | RuntimeException e) {
+              return 0;
+            }
+          }).sum());
+      String ask = "edge/v1/bench/" + node + "/ask";
+      BlockingQueue<Object[]> replies = new LinkedBlockingQueue<>();
+      MqttAsyncClient c =
+          new MqttAsyncClient("tcp://" + host + ":" + port, "bench-" + UUID.randomUUID(), new MemoryPersistence());
+      c.setCallback(new Collector(replies));
+      MqttConnectionOptions options = new MqttConnectionOptions();
+      options.setSocketFactory(new NoDelay());
+      c.connect(options).waitForCompletion(10_000);
+      String replyTopic = "bench/replies/" + UUID.randomUUID();
+      c.subscribe(new MqttSubscription[] {new MqttSubscription(replyTopic, 1)}).waitForCompletion(10_000);
+      try {
+        for (int i = 0; i < 20; i++) {
+          MqttMessage v = new MqttMessage(Integer.toString(40 + i).getBytes(StandardCharsets.UTF_8));
+          v.setQos(1);
+          c.publish("bench/" + node + "/s" + i, v).waitForCompletion(10_000);
+        }
+        Thread.sleep(500);
+        double p0 = metric(agent, "edgeslm_agent_engine_llamacpp_prompt_seconds_total");
+        first.add(ask(c, ask, replyTopic, replies, "Is anything out of range on the plant?", 1).firstNanos());
+        double p1 = metric(agent, "edgeslm_agent_engine_llamacpp_prompt_seconds_total");
+        prefill.add((long) ((p1 - p0) * 1e9));
+        second.add(ask(c, ask, replyTopic, replies, "Which sensor reads highest right now?", 2).firstNanos());
+      } finally {
+        c.disconnect().waitForCompletion(5000);
+        c.close();
+        stop(agent);
+      }
+    }
+    long f = median(first);
+    long s2 = median(second);
+    long pf = median(prefill);
+    System.out.printf(
+        Locale.ROOT,
+        "qa cache: first question->first token median %.1f ms | next question on unchanged sensors"
+            + " %.1f ms (%.2fx the first) | raw engine prefill of the first prompt %.1f ms | %d rounds%n",
+        f / 1e6, s2 / 1e6, (double) s2 / f, pf / 1e6, first.size());
+    System.out.printf(
+        Locale.ROOT,
+        "llama-server agent: start to ready median %d ms | idle RSS agent %d MiB + engine processes %d MiB%n",
+        median(starts) / 1_000_000, median(idleAgent) >> 20, median(idleEngine) >> 20);
+  }
+
+  /** Time from publishing to the first streamed part, and the final answer's JSON. */
+  record Asked(long firstNanos, String answer) {}
+
+  static Asked ask(
+      MqttAsyncClient c, String ask, String replyTopic, BlockingQueue<Object[]> replies, String question, int id)
+      throws Exception {
+    replies.clear();
+    MqttMessage q =
+        new MqttMessage(("{\"question\":\"" + question + "\",\"stream\":true}").getBytes(StandardCharsets.UTF_8));
+    q.setQos(1);
+    MqttProperties props = new MqttProperties();
+    props.setResponseTopic(replyTopic);
+    props.setCorrelationData(new byte[] {(byte) id});
+    q.setProperties(props);
+    long t0 = System.nanoTime();
+    c.publish(ask, q);
+    Long first = null;
+    while (true) {
+      Object[] r = replies.poll(300, TimeUnit.SECONDS);
+      if (r == null) {
+        throw new IllegalStateException("no reply within 300 s");
+      }
+      String text = new String((byte[]) r[1], StandardCharsets.UTF_8);
+      if (first == null && text.contains("\"type\":\"part\"")) {
+        first = (Long) r[0] - t0;
+      }
+      if (!text.contains("\"type\":\"part\"")) {
+        if (!text.contains("\"source\":\"model\"")) {
+          throw new IllegalStateException("not a model answer: " + text);
+        }
+        if (first == null) {
+          throw new IllegalStateException("no streamed part before the answer: " + text);
+        }
+        return new Asked(first, text);
+      }
+    }
+  }
+
+  static double metric(Process agent, String name) throws Exception {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + managementPorts.get(agent.pid()) + "/q/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    for (String line : r.body().split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new IllegalStateException("no " + name + " in the agent's metrics");
   }
 
   static long percentile(List<Long> xs, double q) {

@@ -8,7 +8,7 @@
 # (RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/java-home.sh" # a JDK 21+, as run-agent finds one
 cd "$ROOT"
 ./mvnw -B -q -Dmaven.test.skip=true -Dspotless.check.skip=true -pl node-agent,testkit -am package
 APP="$ROOT/node-agent/target/quarkus-app"

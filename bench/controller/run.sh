@@ -9,7 +9,7 @@
 # (RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+. scripts/lib/java-home.sh # a JDK 21+, as run-agent finds one
 ./mvnw -B -q -pl fleet-controller test-compile -Dspotless.check.skip=true
 ./mvnw -B -q -pl fleet-controller dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile=target/bench.classpath

@@ -7,7 +7,7 @@
 # (RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+. scripts/lib/java-home.sh # a JDK 21+, as run-agent finds one
 JAVA="$JAVA_HOME/bin/java"
 ./mvnw -B -q install -N
 ./mvnw -B -q -pl inference test-compile

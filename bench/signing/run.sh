@@ -5,7 +5,7 @@
 #
 # Usage: bench/signing/run.sh [ROUNDS]          (from the repository root; default 3 rounds)
 # Env:   BENCH_DIR (default: a new directory under ${TMPDIR:-/tmp}), KEEP=1 to keep the bundles,
-#        JAVA_HOME (JDK 21+; default /usr/lib/jvm/temurin-25-jdk-amd64 when it exists),
+#        JAVA_HOME (JDK 21+; default: found as run-agent finds one),
 #        SIZE_MIB (bundle size, default 2048; a multiple of 4; bench/run --quick uses a small one).
 #
 # Two bundle shapes, both SIZE_MIB (2 GiB) of random bytes plus a release.json:
@@ -28,8 +28,8 @@ if ! [[ "$SIZE_MIB" =~ ^[0-9]+$ ]] || (( SIZE_MIB < 4 || SIZE_MIB % 4 != 0 )); t
   echo "SIZE_MIB must be a multiple of 4 MiB, at least 4; got '$SIZE_MIB'." >&2; exit 2
 fi
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-if [[ -z "${JAVA_HOME:-}" && -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]]; then
-  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+if [[ -z "${JAVA_HOME:-}" ]]; then
+  EDGESLM_JAVA_NEEDS=java . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/java-home.sh"
 fi
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 JAR="$ROOT/model-signing/target/model-signing.jar"

@@ -9,7 +9,7 @@
 # (RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+. scripts/lib/java-home.sh # a JDK 21+, as run-agent finds one
 ./mvnw -B -q -pl node-agent test-compile
 CP_FILE=$(mktemp)
 ./mvnw -B -q -pl node-agent dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test

@@ -3,6 +3,8 @@
 # service, with the same files, paths and settings as the k3s DaemonSet (deploy/k3s/base/node-agent.yaml):
 #
 #   /opt/edgeslm/agent/quarkus-app/        the agent (node-agent/target/quarkus-app)
+#   /opt/edgeslm/agent/bin/edgeslm-agent-start  the unit's launcher (node-agent/src/main/deploy/)
+#   /var/cache/edgeslm-agent/              the JVM's AOT cache (JDK 25+; emptied by every install)
 #   /etc/edgeslm/agent.properties          configuration (written once; edit it afterwards)
 #   /etc/edgeslm/tls/node.crt, node.key, ca.crt   the node's certificate from fleet-pki.sh (CN = node id)
 #   /etc/edgeslm/trust/release.pub.pem     the release managers' public key(s)
@@ -16,7 +18,7 @@
 #     --broker ssl://mqtt.plant-7.example:8883 --tls fleet-pki/nodes/gw-0042 \
 #     --release-key release.pub.pem --app node-agent/target/quarkus-app
 # --model is the model this node follows (the signed release's "model"; updates for other models
-# are refused). Options: --channel NAME (default stable), --java-home DIR (default: the newest JDK 21+ under /usr/lib/jvm), --root DIR (install
+# are refused). Options: --channel NAME (default stable), --java-home DIR (default: the newest Java 21+ under /usr/lib/jvm; with --root, both below DIR), --root DIR (install
 # below DIR and skip user creation and systemctl: for tests and image builds), --no-start.
 set -euo pipefail
 
@@ -26,6 +28,7 @@ say() { printf 'install-agent: %s\n' "$*" >&2; }
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 unit_src=$repo/node-agent/src/main/deploy/edgeslm-agent.service
+launcher_src=$repo/node-agent/src/main/deploy/edgeslm-agent-start
 
 node_id='' site='' model='' channel=stable broker='' tls='' key='' app='' java_home='' root='' start=true
 while [ $# -gt 0 ]; do
@@ -41,8 +44,8 @@ while [ $# -gt 0 ]; do
     --java-home) java_home=${2:?}; shift 2 ;;
     --root) root=${2:?}; shift 2 ;;
     --no-start) start=false; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
-    *) die "unknown argument '$1' (see --help)" ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) printf "install-agent: unknown argument '%s'; see install-agent.sh --help.\n" "$1" >&2; exit 2 ;;
   esac
 done
 
@@ -60,18 +63,41 @@ cn=$(openssl x509 -in "$tls/node.crt" -noout -subject -nameopt multiline | sed -
 [ "$cn" = "$node_id" ] || die "the certificate in $tls is for '$cn', not '$node_id': the broker uses the CN as the node's identity"
 [ -f "$key" ] || die "--release-key '$key' is not a file (the release managers' PEM public key)"
 [ -f "$app/quarkus-run.jar" ] || die "--app '$app' has no quarkus-run.jar (build it: ./mvnw -B -pl node-agent -am package -DskipTests)"
-[ -f "$unit_src" ] || die "the unit file $unit_src is missing: run this script from the repository"
-
-if [ -z "$java_home" ]; then
-  for j in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do
-    v=$("$j/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
-    if [ -n "$v" ] && [ "${v%%.*}" -ge 21 ] 2>/dev/null; then java_home=${j%/}; break; fi
-  done
-  [ -n "$java_home" ] || [ -n "$root" ] || die "no JDK 21+ under /usr/lib/jvm: apt-get install openjdk-21-jre-headless, or pass --java-home"
-  java_home=${java_home:-/usr/lib/jvm/java-21-openjdk}
-fi
+[ -f "$unit_src" ] && [ -f "$launcher_src" ] || die "the unit file or launcher under node-agent/src/main/deploy is missing: run this script from the repository"
 
 R=${root%/}
+
+java_feature() { # $1 = a Java home directory; prints its feature version
+  local v=''
+  if [ -f "$1/release" ]; then # no JVM start, and works for a root of another system
+    v=$(sed -n 's/^JAVA_VERSION="\{0,1\}\([0-9][0-9]*\).*/\1/p' "$1/release" | head -n 1)
+  fi
+  if [ -z "$v" ] && [ -x "$1/bin/java" ]; then
+    v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p')
+  fi
+  printf '%s' "$v"
+}
+if [ -z "$java_home" ]; then
+  best=0
+  for j in "$R"/usr/lib/jvm/*/; do
+    j=${j%/}
+    [ -x "$j/bin/java" ] && [ ! -L "$j" ] || continue
+    v=$(java_feature "$j")
+    if [ -n "$v" ] && [ "$v" -ge 21 ] 2>/dev/null && [ "$v" -gt "$best" ]; then java_home=${j#"$R"}; best=$v; fi
+  done
+  [ -n "$java_home" ] || die "no Java 21+ under $R/usr/lib/jvm: install one (docs/deployment.md, \"Java\", has the line for Debian 12 and 13 and Ubuntu 24.04), or pass --java-home"
+  say "Java $best at $java_home"
+else
+  java_home=${java_home%/}
+  # Below --root when it is there (a gateway's image); else on this machine.
+  jdir=$R$java_home
+  [ -x "$jdir/bin/java" ] || jdir=$java_home
+  [ -x "$jdir/bin/java" ] || die "--java-home '$java_home' has no bin/java${R:+ (neither below $R nor here)}"
+  v=$(java_feature "$jdir")
+  [ -n "$v" ] && [ "$v" -ge 21 ] 2>/dev/null \
+    || die "--java-home '$java_home' is Java ${v:-of unknown version}; the agent needs Java 21 or newer"
+fi
+
 if [ -z "$R" ]; then
   [ "$(id -u)" -eq 0 ] || die "run as root (or give --root DIR to install below a directory)"
   if ! id edgeslm >/dev/null 2>&1; then
@@ -95,6 +121,8 @@ rm -rf "$R/opt/edgeslm/agent/quarkus-app.new"
 cp -a "$app" "$R/opt/edgeslm/agent/quarkus-app.new"
 rm -rf "$R/opt/edgeslm/agent/quarkus-app"
 mv "$R/opt/edgeslm/agent/quarkus-app.new" "$R/opt/edgeslm/agent/quarkus-app"
+install -d -m 0755 "$R/opt/edgeslm/agent/bin"
+install -m 0755 "$launcher_src" "$R/opt/edgeslm/agent/bin/edgeslm-agent-start"
 
 install -d -m 0750 -o root -g "$group" "$R/etc/edgeslm" "$R/etc/edgeslm/tls" "$R/etc/edgeslm/trust" 2>/dev/null \
   || install -d -m 0750 "$R/etc/edgeslm" "$R/etc/edgeslm/tls" "$R/etc/edgeslm/trust"
@@ -105,6 +133,10 @@ install -m 0640 -g "$group" "$tls/node.key" "$R/etc/edgeslm/tls/node.key" 2>/dev
 install -m 0644 "$key" "$R/etc/edgeslm/trust/release.pub.pem"
 install -d -m 0750 -o "$owner" -g "$group" "$R/var/lib/edgeslm-agent" "$R/var/lib/edgeslm-agent/journal" \
   "$R/var/lib/edgeslm-agent/data" "$R/var/cache/edgeslm-agent"
+# A new agent build makes the AOT cache of the old one useless (the launcher names caches after the
+# JVM and the jars and would record a new one anyway): free the space now.
+rm -f "$R"/var/cache/edgeslm-agent/agent*.aot "$R"/var/cache/edgeslm-agent/agent*.aot.lock \
+  "$R"/var/cache/edgeslm-agent/agent*.aot.config
 install -d -m 0755 "$R/media/edgeslm-usb"
 
 props=$R/etc/edgeslm/agent.properties

@@ -12,9 +12,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The module boundary rule: code under {@code io.edgeslm.<module>.internal} is reachable only from
- * {@code io.edgeslm.<module>} itself. A module's public API is its root package and any package not
- * named {@code internal}.
+ * The module boundary rules. Code under {@code io.edgeslm.<module>.internal} is reachable only from
+ * {@code io.edgeslm.<module>} itself; a module's public API is its root package and any package not
+ * named {@code internal}. And the engine does not know the wire: {@code io.edgeslm.inference} runs
+ * models and knows neither the MQTT payloads ({@code io.edgeslm.protocol}) nor model signing
+ * ({@code io.edgeslm.signing}); the agent translates between them.
  */
 final class ModuleBoundaries {
 
@@ -32,6 +34,19 @@ final class ModuleBoundaries {
         .because(
             "a module's internal packages are implementation details; other modules use its"
                 + " public API (see docs/development.md, Layout)");
+  }
+
+  /** Inference depends on neither protocol nor signing, not even on their public API. */
+  static ArchRule inferenceKnowsNeitherTheWireNorSigning() {
+    return ArchRuleDefinition.noClasses()
+        .that()
+        .resideInAPackage("io.edgeslm.inference..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.edgeslm.protocol..", "io.edgeslm.signing..")
+        .because(
+            "the engine runs models; the node agent maps its results to the MQTT payloads and"
+                + " checks signatures before a model reaches it (see docs/architecture.md)");
   }
 
   private static ArchCondition<JavaClass> notReachIntoAnotherModulesInternals() {

@@ -2,6 +2,8 @@ package io.edgeslm.architecture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -9,21 +11,69 @@ import com.tngtech.archunit.lang.EvaluationResult;
 import io.edgeslm.fixturealpha.internal.AlphaSecret;
 import io.edgeslm.fixturealpha.internal.AlphaSecretHolder;
 import io.edgeslm.fixturebeta.BetaUsesAlphaInternals;
+import io.edgeslm.inference.fixture.EngineThatKnowsOnlyItself;
+import io.edgeslm.inference.fixture.EngineThatKnowsTheWire;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class ModuleBoundariesTest {
+  private static JavaClasses production;
 
-  @Test
-  void productionCode_noModuleReachesIntoAnotherModulesInternals() {
-    JavaClasses production =
+  @BeforeAll
+  static void importProductionClasses() {
+    // The modules' main classes only: the fixtures below live in test sources.
+    production =
         new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
             .importPackages("io.edgeslm");
+  }
 
+  @Test
+  void productionCode_noModuleReachesIntoAnotherModulesInternals() {
     assertThat(production.size())
         .as("classes imported from io.edgeslm (the rule must see the modules' jars)")
         .isGreaterThan(0);
     ModuleBoundaries.internalPackagesStayInsideTheirModule().check(production);
+  }
+
+  @Test
+  void productionCode_inferenceDependsOnNeitherProtocolNorSigning() {
+    assertThat(production.that(inInference()).size())
+        .as("inference classes imported (the rule must see the inference jar)")
+        .isGreaterThan(0);
+    ModuleBoundaries.inferenceKnowsNeitherTheWireNorSigning().check(production);
+  }
+
+  @Test
+  void wireRule_inferenceClassUsingProtocolAndSigning_isReportedWithBothDependencies() {
+    // The fixture sits in io.edgeslm.inference.fixture in this module's test sources and uses a
+    // protocol record and a signing exception on purpose: the rule must name both.
+    JavaClasses fixture = new ClassFileImporter().importClasses(EngineThatKnowsTheWire.class);
+
+    EvaluationResult result =
+        ModuleBoundaries.inferenceKnowsNeitherTheWireNorSigning().evaluate(fixture);
+
+    assertThat(result.hasViolation()).isTrue();
+    String details = String.join("\n", result.getFailureReport().getDetails());
+    assertThat(details)
+        .contains(EngineThatKnowsTheWire.class.getName())
+        .contains("io.edgeslm.protocol.ModelRef")
+        .contains("io.edgeslm.signing.SigningException");
+  }
+
+  @Test
+  void wireRule_inferenceClassUsingOnlyInference_isAllowed() {
+    JavaClasses fixture = new ClassFileImporter().importClasses(EngineThatKnowsOnlyItself.class);
+
+    assertThat(
+            ModuleBoundaries.inferenceKnowsNeitherTheWireNorSigning()
+                .evaluate(fixture)
+                .hasViolation())
+        .isFalse();
+  }
+
+  private static DescribedPredicate<JavaClass> inInference() {
+    return JavaClass.Predicates.resideInAPackage("io.edgeslm.inference..");
   }
 
   @Test

@@ -44,6 +44,12 @@ class BrokerSecurityIT {
   private static final NodeTopics A = Topics.node(SITE, "gw-a");
   private static final NodeTopics B = Topics.node(SITE, "gw-b");
 
+  /** An operator identity, with the block the ACL's comment tells plants to append. */
+  private static final String OPERATOR = "operator-anna";
+
+  private static final String OPERATOR_BLOCK =
+      "\nuser " + OPERATOR + "\ntopic write edge/v1/+/+/ask\ntopic read edge/v1/+/+/answers/#\n";
+
   @TempDir static Path tmp;
   private static FleetPki pki;
   private static FleetBroker broker;
@@ -54,7 +60,7 @@ class BrokerSecurityIT {
     pki = new FleetPki(tmp.resolve("pki"));
     pki.run("init");
     pki.run("broker", "--dns", "localhost", "--ip", "127.0.0.1");
-    pki.run("node", "gw-a", "gw-b", "gw-c", "gw-d");
+    pki.run("node", "gw-a", "gw-b", "gw-c", "gw-d", OPERATOR);
     pki.run("controller", "--replicas", "2");
     pki.run("revoke", "gw-c");
     Path certs = Files.createDirectories(tmp.resolve("certs"));
@@ -66,7 +72,7 @@ class BrokerSecurityIT {
     broker =
         FleetBroker.start(
             cm.getData().get("mosquitto.conf"),
-            cm.getData().get("acl"),
+            cm.getData().get("acl") + OPERATOR_BLOCK,
             certs,
             tmp.resolve("broker"));
   }
@@ -217,6 +223,37 @@ class BrokerSecurityIT {
     assertThat(late.received())
         .extracting(TestClient.Received::topic)
         .doesNotContain(B.status(), B.birth());
+  }
+
+  @Test
+  void nodeAnswers_goOnlyToItsOwnAnswersTree_notToAnotherNodes() throws Exception {
+    TestClient a = node("gw-a");
+    TestClient ops = track(TestClient.connect(broker.url(), OPERATOR, pki.node(OPERATOR)));
+    assertThat(ops.subscribe("edge/v1/+/+/answers/#")).isLessThan(0x80);
+    String forgedForB = unique("forged-answer-for-gw-b");
+    a.publish(B.prefix() + "answers/q-1", forgedForB, false);
+    String own = unique("own-answer");
+    assertThat(a.publish(A.prefix() + "answers/q-1", own, false)).isLessThan(0x80);
+    ops.await(r -> r.payload().equals(own), "gw-a's own answer");
+    assertThat(ops.received()).extracting(TestClient.Received::payload).doesNotContain(forgedForB);
+  }
+
+  @Test
+  void operator_asksANodeAndReadsTheAnswer_butCannotPublishAsANode() throws Exception {
+    TestClient a = node("gw-a");
+    TestClient ops = track(TestClient.connect(broker.url(), OPERATOR, pki.node(OPERATOR)));
+    TestClient ctl = controller(0);
+    assertThat(a.subscribe(A.ask())).isLessThan(0x80);
+    assertThat(ctl.subscribe(Topics.filter(Channel.STATUS))).isLessThan(0x80);
+    String q = unique("operator-question");
+    assertThat(ops.publish(A.ask(), q, false)).isLessThan(0x80);
+    a.await(r -> r.payload().equals(q), "the operator's question");
+    String forged = unique("operator-forged-status");
+    ops.publish(A.status(), forged, false);
+    String barrier = unique("barrier");
+    a.publish(A.status(), barrier, false);
+    ctl.await(r -> r.payload().equals(barrier), "the barrier");
+    assertThat(ctl.received()).extracting(TestClient.Received::payload).doesNotContain(forged);
   }
 
   @Test

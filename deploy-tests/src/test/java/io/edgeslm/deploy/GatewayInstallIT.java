@@ -4,10 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edgeslm.agent.AgentConfig;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -34,7 +42,15 @@ class GatewayInstallIT {
     app = Files.createDirectories(tmp.resolve("quarkus-app"));
     Files.createDirectories(app.resolve("lib"));
     Files.writeString(app.resolve("quarkus-run.jar"), "stand-in for the fast-jar");
-    key = Files.writeString(tmp.resolve("release.pub.pem"), "-----BEGIN PUBLIC KEY-----\n");
+    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+    g.initialize(new ECGenParameterSpec("secp256r1"));
+    key =
+        Files.writeString(
+            tmp.resolve("release.pub.pem"),
+            "-----BEGIN PUBLIC KEY-----\n"
+                + Base64.getMimeEncoder(64, new byte[] {'\n'})
+                    .encodeToString(g.generateKeyPair().getPublic().getEncoded())
+                + "\n-----END PUBLIC KEY-----\n");
   }
 
   private static Result install(Path root, String nodeId, String tlsOf) throws Exception {
@@ -60,7 +76,7 @@ class GatewayInstallIT {
                 "--app",
                 app.toString(),
                 "--java-home",
-                "/usr/lib/jvm/test-jdk"));
+                System.getProperty("java.home")));
     Path log = Files.createTempFile(tmp, "install-", ".log");
     Process p =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -86,6 +102,7 @@ class GatewayInstallIT {
             "etc/edgeslm/tls/node.key",
             "etc/edgeslm/tls/ca.crt",
             "etc/edgeslm/trust/release.pub.pem",
+            "opt/edgeslm/agent/bin/edgeslm-agent-start",
             "etc/systemd/system/edgeslm-agent.service")) {
       assertThat(root.resolve(f)).isRegularFile();
     }
@@ -101,7 +118,7 @@ class GatewayInstallIT {
     assertThat(
             Files.readString(
                 root.resolve("etc/systemd/system/edgeslm-agent.service.d/10-gateway.conf")))
-        .contains("Environment=JAVA_HOME=/usr/lib/jvm/test-jdk")
+        .contains("Environment=JAVA_HOME=" + System.getProperty("java.home"))
         .contains("ReadWritePaths=/media/edgeslm-usb");
 
     Properties props = new Properties();
@@ -150,6 +167,216 @@ class GatewayInstallIT {
     assertThat(install(root, "gw-0042", "gw-0042").exitCode()).isZero();
     assertThat(Files.readString(root.resolve("etc/edgeslm/agent.properties")))
         .endsWith("# edited\n");
+  }
+
+  /**
+   * The installed unit's exact command line on Debian's Java 21: it starts, serves its probes, and
+   * runs without AOT options (a JDK 21 JVM refuses them, and the service would fail at every
+   * start).
+   */
+  @Test
+  void installedUnit_onDebianJava21_startsWithoutAotOptions() throws Exception {
+    try (UnitRun run = UnitRun.prepare(tmp.resolve("jdk21"), 21)) {
+      run.startAndAwaitReady();
+      assertThat(run.jvmArguments()).noneMatch(a -> a.startsWith("-XX:AOT"));
+      assertThat(run.stop()).as(run.log()).isEqualTo(143);
+      assertThat(run.cacheFiles()).isEmpty();
+    }
+  }
+
+  /**
+   * On Debian's Java 25 the first start records an AOT cache, written when the service stops; the
+   * next start uses it without a complaint from the JVM; reinstalling (an upgrade) removes it, and
+   * the next start records a fresh one.
+   */
+  @Test
+  void installedUnit_onDebianJava25_recordsTheAotCacheThenStartsFromItAndAnUpgradeRenewsIt()
+      throws Exception {
+    try (UnitRun run = UnitRun.prepare(tmp.resolve("jdk25"), 25)) {
+      run.startAndAwaitReady();
+      List<String> first = run.jvmArguments();
+      String output =
+          first.stream()
+              .filter(a -> a.startsWith("-XX:AOTCacheOutput="))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no -XX:AOTCacheOutput in " + first));
+      String cache = output.substring("-XX:AOTCacheOutput=".length());
+      assertThat(cache).matches("/var/cache/edgeslm-agent/agent-[0-9]+\\.aot");
+      assertThat(run.stop()).as(run.log()).isEqualTo(143);
+      assertThat(run.gateway.file(cache)).as(run.log()).isNotEmptyFile();
+
+      run.startAndAwaitReady();
+      assertThat(run.jvmArguments()).contains("-XX:AOTCache=" + cache);
+      assertThat(run.stop()).as(run.log()).isEqualTo(143);
+      assertThat(run.log()).doesNotContainPattern("\\[(warning|error)\\s*\\]\\[aot");
+
+      assertThat(run.install().exitCode()).isZero();
+      assertThat(run.cacheFiles()).isEmpty();
+      run.startAndAwaitReady();
+      assertThat(run.jvmArguments()).anyMatch(a -> a.startsWith("-XX:AOTCacheOutput="));
+      assertThat(run.stop()).as(run.log()).isEqualTo(143);
+    }
+  }
+
+  /**
+   * One gateway in a Debian 13 root, its agent on a real fleet broker, its unit started by hand.
+   */
+  private static final class UnitRun implements AutoCloseable {
+    final DebianGateway gateway;
+    final Path dir;
+    final FleetBroker broker;
+    final String javaHome;
+    final int managementPort;
+    Process unit;
+    Path log;
+    int starts;
+
+    private UnitRun(Path dir, DebianGateway gateway, FleetBroker broker, String javaHome)
+        throws IOException {
+      this.dir = dir;
+      this.gateway = gateway;
+      this.broker = broker;
+      this.javaHome = javaHome;
+      this.managementPort = freePort();
+    }
+
+    static UnitRun prepare(Path dir, int feature) throws Exception {
+      Path jar = Repo.root().resolve("node-agent/target/quarkus-app/quarkus-run.jar");
+      if (!Files.isRegularFile(jar)) {
+        throw new AssertionError(
+            jar + " is missing: a reactor build packages the agent before deploy-tests.");
+      }
+      DebianGateway gateway = DebianGateway.create(Files.createDirectories(dir));
+      Path certs = Files.createDirectories(dir.resolve("certs"));
+      Path brokerPki = dir.resolve("broker-pki");
+      FleetPki own = new FleetPki(brokerPki);
+      own.run("init");
+      own.run("broker", "--dns", "localhost", "--ip", "127.0.0.1");
+      own.run("node", "gw-0042");
+      Files.copy(brokerPki.resolve("ca/ca.crt"), certs.resolve("ca.crt"));
+      Files.copy(brokerPki.resolve("broker/tls.crt"), certs.resolve("tls.crt"));
+      Files.copy(brokerPki.resolve("broker/tls.key"), certs.resolve("tls.key"));
+      Files.copy(brokerPki.resolve("ca/crl.pem"), certs.resolve("crl.pem"));
+      var mosquitto =
+          Rendered.of("overlays/production")
+              .get(io.fabric8.kubernetes.api.model.ConfigMap.class, "mosquitto-config")
+              .getData();
+      FleetBroker broker =
+          FleetBroker.start(
+              mosquitto.get("mosquitto.conf"), mosquitto.get("acl"), certs, dir.resolve("broker"));
+      UnitRun run = new UnitRun(dir, gateway, broker, gateway.javaHome(feature));
+      run.pki = own;
+      Result r = run.install();
+      assertThat(r.exitCode()).as(r.output()).isZero();
+      // The technician's own drop-in: free ports, since the test shares the machine.
+      gateway.write(
+          "/etc/systemd/system/edgeslm-agent.service.d/20-test-ports.conf",
+          "[Service]\nEnvironment=EDGESLM_MANAGEMENT_PORT="
+              + run.managementPort
+              + "\nEnvironment=EDGESLM_HTTP_PORT="
+              + freePort()
+              + "\n");
+      return run;
+    }
+
+    FleetPki pki;
+
+    Result install() throws Exception {
+      return gateway.install(
+          Files.createTempFile(dir, "install-", ".log"),
+          "--node-id",
+          "gw-0042",
+          "--site",
+          "plant-7",
+          "--model",
+          "phi-mini",
+          "--broker",
+          broker.url(),
+          "--tls",
+          pki.dir.resolve("nodes/gw-0042").toString(),
+          "--release-key",
+          key.toString(),
+          "--app",
+          Repo.root().resolve("node-agent/target/quarkus-app").toString(),
+          "--java-home",
+          javaHome,
+          "--no-start");
+    }
+
+    void startAndAwaitReady() throws Exception {
+      log = dir.resolve("unit-" + ++starts + ".log");
+      unit = gateway.startUnit(log);
+      HttpClient http = HttpClient.newHttpClient();
+      String url = "http://127.0.0.1:" + managementPort + "/q/health/ready";
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+      String last = "no answer";
+      while (System.nanoTime() < end) {
+        if (!unit.isAlive()) {
+          throw new AssertionError(
+              "The unit's command exited with " + unit.exitValue() + ":\n" + log());
+        }
+        try {
+          HttpResponse<String> r =
+              http.send(
+                  HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                  HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() == 200) {
+            return;
+          }
+          last = r.statusCode() + " " + r.body();
+        } catch (IOException e) {
+          last = e.toString();
+        }
+        Thread.sleep(250);
+      }
+      throw new AssertionError(url + " never answered 200 (last: " + last + "):\n" + log());
+    }
+
+    List<String> jvmArguments() throws InterruptedException {
+      ProcessHandle jvm = DebianGateway.jvm(unit);
+      // Seen from outside the chroot, the JVM's path has the gateway's root in front.
+      assertThat(jvm.info().command().orElseThrow()).endsWith("/merged" + javaHome + "/bin/java");
+      return List.of(jvm.info().arguments().orElseThrow());
+    }
+
+    /** SIGTERM to the JVM, as systemctl stop sends it; returns the service's exit code. */
+    int stop() throws Exception {
+      DebianGateway.jvm(unit).destroy();
+      if (!unit.waitFor(120, TimeUnit.SECONDS)) {
+        unit.destroyForcibly();
+        throw new AssertionError("the agent did not stop within 120 s:\n" + log());
+      }
+      return unit.exitValue();
+    }
+
+    List<String> cacheFiles() throws IOException {
+      Path cache = gateway.file("/var/cache/edgeslm-agent");
+      try (var s = Files.list(cache)) {
+        return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".aot")).toList();
+      }
+    }
+
+    String log() {
+      try {
+        return log == null ? "" : Files.readString(log);
+      } catch (IOException e) {
+        return e.toString();
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (unit != null && unit.isAlive()) {
+        unit.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+      broker.close();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
   }
 
   @Test

@@ -73,11 +73,16 @@ public final class TestDatabases {
 
   /** A new migrated PostgreSQL database. */
   public static DataSource postgres() {
+    return migrate(unmigratedPostgres(), null);
+  }
+
+  /** A new empty PostgreSQL database (migrate it with {@link #migrate}). */
+  public static DataSource unmigratedPostgres() {
     PGSimpleDataSource ds = new PGSimpleDataSource();
     ds.setUrl(newPostgresUrl());
     ds.setUser(PG_USER);
     ds.setReWriteBatchedInserts(true);
-    return migrate(ds);
+    return ds;
   }
 
   /** The JDBC URL of a new H2 file database in PostgreSQL mode. */
@@ -92,14 +97,31 @@ public final class TestDatabases {
 
   /** A new migrated H2 database. */
   public static DataSource h2() {
+    return migrate(unmigratedH2(), null);
+  }
+
+  /** A new empty H2 database (migrate it with {@link #migrate}). */
+  public static DataSource unmigratedH2() {
     JdbcDataSource ds = new JdbcDataSource();
     ds.setURL(newH2Url());
     ds.setUser("sa");
-    return migrate(ds);
+    return ds;
   }
 
-  private static DataSource migrate(DataSource ds) {
-    Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+  /**
+   * Migrates with the controller's migrations (the portable ones and the database's own, as
+   * application.properties configures them), up to {@code target} or the newest if null.
+   */
+  public static DataSource migrate(DataSource ds, String target) {
+    String vendor = ds instanceof PGSimpleDataSource ? "postgresql" : "h2";
+    var config =
+        Flyway.configure()
+            .dataSource(ds)
+            .locations("classpath:db/migration", "classpath:db/vendor/" + vendor);
+    if (target != null) {
+      config = config.target(target);
+    }
+    config.load().migrate();
     return ds;
   }
 }

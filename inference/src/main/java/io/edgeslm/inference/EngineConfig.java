@@ -164,6 +164,182 @@ public sealed interface EngineConfig {
   }
 
   /**
+   * A current llama.cpp: a {@code llama-server} child process this process starts for the model,
+   * bound to 127.0.0.1 on a port the server picks, guarded by a random API key (passed in a file
+   * readable only by this user, never on the command line), and supervised like the worker: health
+   * probes, a token watchdog, restarts with backoff, FAILED after repeated failure. Requests go to
+   * it over HTTP with prompt caching on (docs/adr/0022-llama-server-engine.md).
+   *
+   * @param executable the {@code llama-server} binary ({@code scripts/ensure-llama-server.sh}
+   *     builds the pinned release)
+   * @param workDirectoryBase parent of the engine's private directory (API key file, server log);
+   *     empty = {@code java.io.tmpdir}
+   * @param startupTimeout bound on starting the server and loading the model
+   * @param healthInterval how often {@code GET /health} is probed
+   * @param healthTimeout a server that answers no probe for this long is hung: killed and restarted
+   * @param firstTokenTimeout a request without its first token after this long counts as a hang
+   * @param tokenTimeout a request without a new token for this long counts as a hang
+   * @param restartBackoffMin first restart delay; doubles per consecutive failure
+   * @param restartBackoffMax cap of the restart delay
+   * @param maxConsecutiveRestarts failures in a row (without a stable minute between) after which
+   *     the engine reports FAILED
+   * @param thinking whether reasoning models may "think" before answering; when false the server is
+   *     started with reasoning off and a reasoning budget of 0, and any {@code <think>...</think>}
+   *     span still produced is cut from the streamed text, so thoughts never eat an answer's budget
+   * @param cacheRamMegabytes host-memory prompt cache of the server across slots (llama-server
+   *     {@code --cache-ram}), 0..65536; 0 turns it off
+   */
+  record LlamaServerBackend(
+      Path executable,
+      Optional<Path> workDirectoryBase,
+      Duration startupTimeout,
+      Duration healthInterval,
+      Duration healthTimeout,
+      Duration firstTokenTimeout,
+      Duration tokenTimeout,
+      Duration restartBackoffMin,
+      Duration restartBackoffMax,
+      int maxConsecutiveRestarts,
+      boolean thinking,
+      int cacheRamMegabytes)
+      implements EngineConfig {
+
+    public LlamaServerBackend {
+      Objects.requireNonNull(executable, "executable");
+      executable = executable.toAbsolutePath().normalize();
+      Objects.requireNonNull(workDirectoryBase, "workDirectoryBase");
+      positive("startupTimeout", startupTimeout);
+      positive("healthInterval", healthInterval);
+      positive("healthTimeout", healthTimeout);
+      positive("firstTokenTimeout", firstTokenTimeout);
+      positive("tokenTimeout", tokenTimeout);
+      positive("restartBackoffMin", restartBackoffMin);
+      positive("restartBackoffMax", restartBackoffMax);
+      if (healthTimeout.compareTo(healthInterval.multipliedBy(2)) < 0) {
+        throw new IllegalArgumentException(
+            "healthTimeout ("
+                + healthTimeout
+                + ") must be at least twice healthInterval ("
+                + healthInterval
+                + ") or a busy but healthy server would be killed.");
+      }
+      if (restartBackoffMax.compareTo(restartBackoffMin) < 0) {
+        throw new IllegalArgumentException("restartBackoffMax must be >= restartBackoffMin");
+      }
+      if (maxConsecutiveRestarts < 1 || maxConsecutiveRestarts > 1000) {
+        throw new IllegalArgumentException(
+            "maxConsecutiveRestarts must be in 1..1000, was " + maxConsecutiveRestarts);
+      }
+      if (cacheRamMegabytes < 0 || cacheRamMegabytes > 65536) {
+        throw new IllegalArgumentException(
+            "cacheRamMegabytes must be in 0..65536, was " + cacheRamMegabytes);
+      }
+    }
+
+    /**
+     * Defaults for a gateway: 120 s startup, a health probe every second with a 15 s bound, 120 s
+     * to the first token, 30 s between tokens, restarts after 0.5 s doubling to 30 s, give up after
+     * 10 failures in a row, thinking off, 256 MiB prompt cache.
+     */
+    public static LlamaServerBackend of(Path executable) {
+      return new LlamaServerBackend(
+          executable,
+          Optional.empty(),
+          Duration.ofSeconds(120),
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(15),
+          Duration.ofSeconds(120),
+          Duration.ofSeconds(30),
+          Duration.ofMillis(500),
+          Duration.ofSeconds(30),
+          10,
+          false,
+          256);
+    }
+
+    public LlamaServerBackend withHangTimeouts(Duration firstToken, Duration betweenTokens) {
+      return new LlamaServerBackend(
+          executable,
+          workDirectoryBase,
+          startupTimeout,
+          healthInterval,
+          healthTimeout,
+          firstToken,
+          betweenTokens,
+          restartBackoffMin,
+          restartBackoffMax,
+          maxConsecutiveRestarts,
+          thinking,
+          cacheRamMegabytes);
+    }
+
+    public LlamaServerBackend withHealthProbe(Duration interval, Duration timeout) {
+      return new LlamaServerBackend(
+          executable,
+          workDirectoryBase,
+          startupTimeout,
+          interval,
+          timeout,
+          firstTokenTimeout,
+          tokenTimeout,
+          restartBackoffMin,
+          restartBackoffMax,
+          maxConsecutiveRestarts,
+          thinking,
+          cacheRamMegabytes);
+    }
+
+    public LlamaServerBackend withRestartBackoff(Duration min, Duration max, int maxConsecutive) {
+      return new LlamaServerBackend(
+          executable,
+          workDirectoryBase,
+          startupTimeout,
+          healthInterval,
+          healthTimeout,
+          firstTokenTimeout,
+          tokenTimeout,
+          min,
+          max,
+          maxConsecutive,
+          thinking,
+          cacheRamMegabytes);
+    }
+
+    public LlamaServerBackend withWorkDirectoryBase(Path base) {
+      return new LlamaServerBackend(
+          executable,
+          Optional.of(base),
+          startupTimeout,
+          healthInterval,
+          healthTimeout,
+          firstTokenTimeout,
+          tokenTimeout,
+          restartBackoffMin,
+          restartBackoffMax,
+          maxConsecutiveRestarts,
+          thinking,
+          cacheRamMegabytes);
+    }
+
+    /** Whether reasoning models may think before answering (see the record's docs). */
+    public LlamaServerBackend withThinking(boolean on) {
+      return new LlamaServerBackend(
+          executable,
+          workDirectoryBase,
+          startupTimeout,
+          healthInterval,
+          healthTimeout,
+          firstTokenTimeout,
+          tokenTimeout,
+          restartBackoffMin,
+          restartBackoffMax,
+          maxConsecutiveRestarts,
+          on,
+          cacheRamMegabytes);
+    }
+  }
+
+  /**
    * An OpenAI-compatible server (llama-server, Ollama, vLLM) reached over HTTP, streaming with
    * server-sent events. The {@link ModelSpec} given to {@link InferenceEngines#open} is used only
    * for its context and slot numbers; the server owns the model file.

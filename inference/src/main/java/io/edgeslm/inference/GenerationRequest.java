@@ -21,6 +21,10 @@ import java.util.Objects;
  *     {@value #MAX_STOP_CHARS} characters
  * @param grammar GBNF grammar or {@code null}
  * @param jsonSchema JSON Schema text or {@code null}
+ * @param cacheSlot the engine slot whose KV cache this request should reuse, or -1 for any.
+ *     Requests that share a long stable prefix (the Q&A task's system prompt and sensor catalogue)
+ *     ask for the same slot so the engine evaluates only what changed; engines without slots ignore
+ *     it. Must be below the engine's parallel slots, or the engine picks any.
  */
 public record GenerationRequest(
     String prompt,
@@ -30,7 +34,8 @@ public record GenerationRequest(
     int seed,
     List<String> stopStrings,
     String grammar,
-    String jsonSchema) {
+    String jsonSchema,
+    int cacheSlot) {
 
   public static final int MAX_PROMPT_CHARS = 256 * 1024;
   public static final int MAX_MESSAGES = 64;
@@ -39,7 +44,23 @@ public record GenerationRequest(
   public static final int MAX_STOP_CHARS = 64;
   public static final int MAX_GRAMMAR_CHARS = 256 * 1024;
 
+  /** A request the engine may run on any slot. */
+  public GenerationRequest(
+      String prompt,
+      List<ChatMessage> messages,
+      int nPredict,
+      double temperature,
+      int seed,
+      List<String> stopStrings,
+      String grammar,
+      String jsonSchema) {
+    this(prompt, messages, nPredict, temperature, seed, stopStrings, grammar, jsonSchema, -1);
+  }
+
   public GenerationRequest {
+    if (cacheSlot < -1 || cacheSlot >= 64) {
+      throw new IllegalArgumentException("cacheSlot must be -1 (any) or 0..63, was " + cacheSlot);
+    }
     messages = List.copyOf(Objects.requireNonNull(messages, "messages"));
     stopStrings = List.copyOf(Objects.requireNonNull(stopStrings, "stopStrings"));
     if ((prompt == null) == messages.isEmpty()) {
@@ -106,27 +127,33 @@ public record GenerationRequest(
 
   public GenerationRequest withNPredict(int n) {
     return new GenerationRequest(
-        prompt, messages, n, temperature, seed, stopStrings, grammar, jsonSchema);
+        prompt, messages, n, temperature, seed, stopStrings, grammar, jsonSchema, cacheSlot);
   }
 
   public GenerationRequest withSampling(double temp, int newSeed) {
     return new GenerationRequest(
-        prompt, messages, nPredict, temp, newSeed, stopStrings, grammar, jsonSchema);
+        prompt, messages, nPredict, temp, newSeed, stopStrings, grammar, jsonSchema, cacheSlot);
   }
 
   public GenerationRequest withStopStrings(List<String> stops) {
     return new GenerationRequest(
-        prompt, messages, nPredict, temperature, seed, stops, grammar, jsonSchema);
+        prompt, messages, nPredict, temperature, seed, stops, grammar, jsonSchema, cacheSlot);
   }
 
   public GenerationRequest withGrammar(String gbnf) {
     return new GenerationRequest(
-        prompt, messages, nPredict, temperature, seed, stopStrings, gbnf, null);
+        prompt, messages, nPredict, temperature, seed, stopStrings, gbnf, null, cacheSlot);
   }
 
   public GenerationRequest withJsonSchema(String schema) {
     return new GenerationRequest(
-        prompt, messages, nPredict, temperature, seed, stopStrings, null, schema);
+        prompt, messages, nPredict, temperature, seed, stopStrings, null, schema, cacheSlot);
+  }
+
+  /** The same request, asking to reuse slot {@code slot}'s cache (-1: any slot). */
+  public GenerationRequest withCacheSlot(int slot) {
+    return new GenerationRequest(
+        prompt, messages, nPredict, temperature, seed, stopStrings, grammar, jsonSchema, slot);
   }
 
   public boolean isChat() {

@@ -38,6 +38,16 @@ public interface InferenceEngine extends AutoCloseable {
   EngineStats stats();
 
   /**
+   * The engine's own metrics, by Prometheus sample name (llama-server's {@code llamacpp:*} counters
+   * and gauges: prompt and generated tokens, tokens per second, requests processing and deferred,
+   * KV cache use); empty for engines without them. May take a moment (a local HTTP read, cached for
+   * a few seconds).
+   */
+  default java.util.Map<String, Double> nativeMetrics() {
+    return java.util.Map.of();
+  }
+
+  /**
    * Stops the engine: fails requests still running with {@link EngineUnavailableException}, ends
    * the worker process (and its whole process tree) or HTTP streams, and frees private files.
    * Idempotent.

@@ -1,6 +1,7 @@
 package io.edgeslm.inference;
 
 import io.edgeslm.inference.internal.http.HttpEngine;
+import io.edgeslm.inference.internal.llamaserver.LlamaServerEngine;
 import io.edgeslm.inference.internal.worker.WorkerEngine;
 import java.time.Clock;
 import java.util.Objects;
@@ -34,6 +35,7 @@ public final class InferenceEngines {
     return switch (config) {
       case EngineConfig.WorkerBackend w -> WorkerEngine.open(w, spec, clock);
       case EngineConfig.HttpBackend h -> HttpEngine.open(h, spec, clock);
+      case EngineConfig.LlamaServerBackend l -> LlamaServerEngine.open(l, spec, clock);
     };
   }
 }

@@ -3,9 +3,19 @@ package io.edgeslm.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The activation check on a real model, from an evaluation file as a bundle would carry it. */
+/**
+ * The activation check on a real model on each engine, from an evaluation file as a bundle would
+ * carry it.
+ */
+@ParameterizedClass
+@EnumSource(Backend.class)
 class ActivationCheckIT {
+  @Parameter Backend backend;
+
   static final String FILE =
       """
       {
@@ -43,8 +53,7 @@ class ActivationCheckIT {
   @Test
   void run_scoresEveryCase_andReportsTheFailures() throws Exception {
     ActivationCheck check = ActivationCheck.parse(FILE);
-    try (InferenceEngine engine =
-        InferenceEngines.open(TestModels.worker(), TestModels.tinySpec())) {
+    try (InferenceEngine engine = InferenceEngines.open(backend.config(), TestModels.tinySpec())) {
       ActivationReport report = check.run(engine);
 
       // Constrained cases pass on any model; a noise model cannot repeat the value.

@@ -3,14 +3,22 @@ package io.edgeslm.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.edgeslm.inference.internal.worker.WorkerEngine;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** Killing or freezing the worker never takes the host down, and service comes back by itself. */
+/**
+ * Killing or freezing the engine's process (the worker JVM, or llama-server) never takes the host
+ * down, and service comes back by itself.
+ */
+@ParameterizedClass
+@EnumSource(Backend.class)
 class CrashIsolationIT {
+  @Parameter Backend backend;
+
   /** Room for generations far longer than any test step, so a kill always lands mid-stream. */
   static final ModelSpec LONG = ModelSpec.of(TestModels.tiny(), 2, 16384);
 
@@ -21,7 +29,7 @@ class CrashIsolationIT {
 
   static void awaitReady(InferenceEngine e, long notPid) throws InterruptedException {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (!(e.health().isReady() && ((WorkerEngine) e).workerPid() != notPid)) {
+    while (!(e.health().isReady() && Backend.enginePid(e) != notPid)) {
       if (System.nanoTime() > until) {
         throw new AssertionError("Engine did not come back: " + e.health());
       }
@@ -29,11 +37,11 @@ class CrashIsolationIT {
     }
   }
 
-  @Test
+  @org.junit.jupiter.api.Test
   void sigkillMidRequest_failsThatRequestClearly_thenRestarts_andTheNextRequestSucceeds()
       throws Exception {
-    try (InferenceEngine engine = InferenceEngines.open(TestModels.worker(), LONG)) {
-      long pid = ((WorkerEngine) engine).workerPid();
+    try (InferenceEngine engine = InferenceEngines.open(backend.config(), LONG)) {
+      long pid = Backend.enginePid(engine);
       CountDownLatch streaming = new CountDownLatch(2);
       Generation g =
           engine.generate(
@@ -44,7 +52,7 @@ class CrashIsolationIT {
 
       assertThatThrownBy(g::await)
           .isInstanceOf(EngineUnavailableException.class)
-          .hasMessageStartingWith("The inference worker (pid " + pid + ") died: ")
+          .hasMessageStartingWith(backend.diedPrefix(pid))
           .hasMessageContaining("killed by signal 9")
           .hasMessageContaining("It restarts automatically; retry the request.");
       awaitReady(engine, pid);
@@ -60,12 +68,11 @@ class CrashIsolationIT {
     }
   }
 
-  @Test
+  @org.junit.jupiter.api.Test
   void frozenWorker_isDetectedByHeartbeat_killed_andReplaced() throws Exception {
-    EngineConfig.WorkerBackend cfg =
-        TestModels.worker().withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1500));
+    EngineConfig cfg = backend.withLiveness(Duration.ofMillis(200), Duration.ofMillis(1500));
     try (InferenceEngine engine = InferenceEngines.open(cfg, LONG)) {
-      long pid = ((WorkerEngine) engine).workerPid();
+      long pid = Backend.enginePid(engine);
       CountDownLatch streaming = new CountDownLatch(1);
       Generation g =
           engine.generate(
@@ -76,7 +83,7 @@ class CrashIsolationIT {
 
       assertThatThrownBy(g::await)
           .isInstanceOf(EngineUnavailableException.class)
-          .hasMessageStartingWith("The inference worker (pid " + pid + ") hung (")
+          .hasMessageStartingWith(backend.processName(pid) + " hung (")
           .hasMessageContaining("and was killed");
       awaitReady(engine, pid);
       assertThat(
@@ -86,15 +93,17 @@ class CrashIsolationIT {
     }
   }
 
-  @Test
+  @org.junit.jupiter.api.Test
   void tokenStall_beyondTokenTimeout_countsAsHang_beforeTheHeartbeatNotices() throws Exception {
     // The heartbeat timeout is far away, so only the per-request watchdog can fire.
-    EngineConfig.WorkerBackend cfg =
-        TestModels.worker()
-            .withHeartbeat(Duration.ofSeconds(1), Duration.ofSeconds(60))
-            .withHangTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(1));
+    EngineConfig cfg =
+        backend.withHangs(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(1));
     try (InferenceEngine engine = InferenceEngines.open(cfg, LONG)) {
-      long pid = ((WorkerEngine) engine).workerPid();
+      long pid = Backend.enginePid(engine);
       CountDownLatch streaming = new CountDownLatch(1);
       Generation g =
           engine.generate(
@@ -110,14 +119,16 @@ class CrashIsolationIT {
     }
   }
 
-  @Test
+  @org.junit.jupiter.api.Test
   void noFirstToken_beyondFirstTokenTimeout_countsAsHang() throws Exception {
-    EngineConfig.WorkerBackend cfg =
-        TestModels.worker()
-            .withHeartbeat(Duration.ofSeconds(1), Duration.ofSeconds(60))
-            .withHangTimeouts(Duration.ofMillis(500), Duration.ofSeconds(30));
+    EngineConfig cfg =
+        backend.withHangs(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(60),
+            Duration.ofMillis(500),
+            Duration.ofSeconds(30));
     try (InferenceEngine engine = InferenceEngines.open(cfg, LONG)) {
-      long pid = ((WorkerEngine) engine).workerPid();
+      long pid = Backend.enginePid(engine);
       signal(pid, "STOP");
 
       Generation g = engine.generate(GenerationRequest.ofPrompt("x", 4), TokenListener.NONE);
@@ -129,10 +140,10 @@ class CrashIsolationIT {
     }
   }
 
-  @Test
-  void closingTheEngine_endsTheWorkerProcess() throws Exception {
-    InferenceEngine engine = InferenceEngines.open(TestModels.worker(), LONG);
-    long pid = ((WorkerEngine) engine).workerPid();
+  @org.junit.jupiter.api.Test
+  void closingTheEngine_endsTheEngineProcess() throws Exception {
+    InferenceEngine engine = InferenceEngines.open(backend.config(), LONG);
+    long pid = Backend.enginePid(engine);
     engine.close();
     assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     assertThat(engine.health().state()).isEqualTo(EngineHealth.State.CLOSED);

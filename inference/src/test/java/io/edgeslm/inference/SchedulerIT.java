@@ -16,15 +16,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The scheduler in front of a real worker on the tiny model. */
+/** The scheduler in front of each real engine on the tiny model. */
+@ParameterizedClass
+@EnumSource(Backend.class)
 class SchedulerIT {
+  @Parameter Backend backend;
   Scheduler scheduler;
 
   Scheduler open(int slots, int queueCapacity) throws Exception {
     scheduler =
         Scheduler.open(
-            TestModels.worker(),
+            backend.config(),
             ModelSpec.of(TestModels.tiny(), 2, 16384 * slots).withParallelSlots(slots),
             new SchedulerConfig(
                 queueCapacity, 16000, Duration.ofSeconds(120), Duration.ofMinutes(5)));

@@ -3,7 +3,6 @@ package io.edgeslm.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.edgeslm.inference.internal.worker.WorkerEngine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,9 +10,20 @@ import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** Model swaps: side by side, stop first, activation gate, and no leaks over many swaps. */
+/**
+ * Model swaps on each engine: side by side, stop first, activation gate, and no leaks over many
+ * swaps.
+ */
+@ParameterizedClass
+@EnumSource(Backend.class)
 class SwapIT {
+  @Parameter Backend backend;
+
   /** Host RSS may move this much between swap 1 and swap 20 (heap sizing, JIT, GC timing). */
   static final long RSS_BOUND_BYTES = 64L * 1024 * 1024;
 
@@ -21,10 +31,11 @@ class SwapIT {
     return new SchedulerConfig(16, 256, Duration.ofSeconds(60), Duration.ofSeconds(60));
   }
 
-  @org.junit.jupiter.api.AfterAll
+  @AfterParameterizedClassInvocation
   static void removeBase() throws IOException {
+    Files.createDirectories(BASE);
     try (Stream<Path> s = Files.list(BASE)) {
-      assertThat(s.count()).as("worker directories left in %s", BASE).isZero();
+      assertThat(s.count()).as("engine directories left in %s", BASE).isZero();
     }
     Files.deleteIfExists(BASE);
   }
@@ -41,15 +52,44 @@ class SwapIT {
   /** A work directory base of this test JVM's own, so other builds' workers do not count. */
   static final Path BASE = Path.of("/tmp", "edgeslm-swapit-" + ProcessHandle.current().pid());
 
-  static EngineConfig.WorkerBackend worker() {
-    return TestModels.worker().withWorkDirectoryBase(BASE);
+  EngineConfig worker() {
+    return switch (backend.config()) {
+      case EngineConfig.WorkerBackend w -> w.withWorkDirectoryBase(BASE);
+      case EngineConfig.LlamaServerBackend l -> l.withWorkDirectoryBase(BASE);
+      case EngineConfig.HttpBackend h -> h;
+    };
   }
 
   static long workerDirectories() throws IOException {
     Files.createDirectories(BASE);
     try (Stream<Path> s = Files.list(BASE)) {
-      return s.filter(p -> p.getFileName().toString().startsWith("edgeslm-worker-")).count();
+      return s.filter(p -> p.getFileName().toString().startsWith("edgeslm-")).count();
     }
+  }
+
+  /** The guard shell, llama-server, and the guard's watcher (a subshell running cat). */
+  static long processesPerLlamaServer() {
+    return 4;
+  }
+
+  /** RSS of every process this JVM started (the engine's processes), summed. */
+  static long descendantsRss() {
+    return ProcessHandle.current()
+        .descendants()
+        .mapToLong(
+            h -> {
+              try {
+                for (String l : Files.readAllLines(Path.of("/proc", h.pid() + "", "status"))) {
+                  if (l.startsWith("VmRSS:")) {
+                    return Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024;
+                  }
+                }
+              } catch (IOException | RuntimeException gone) {
+                // Exited meanwhile.
+              }
+              return 0;
+            })
+        .sum();
   }
 
   static long settledRss() throws Exception {
@@ -71,6 +111,7 @@ class SwapIT {
       long rss1 = settledRss();
       long procs1 = ProcessHandle.current().descendants().count();
       long dirs1 = workerDirectories();
+      long childRss1 = descendantsRss();
 
       for (int i = 2; i <= 20; i++) {
         Path next = i % 2 == 0 ? a : b;
@@ -83,12 +124,26 @@ class SwapIT {
       }
       long rss20 = settledRss();
       long procs20 = ProcessHandle.current().descendants().count();
+      long childRss20 = descendantsRss();
       System.out.printf(
-          "swap leak check: host RSS after swap 1 = %d MiB, after swap 20 = %d MiB; processes %d"
-              + " -> %d; worker dirs %d -> %d%n",
-          rss1 >> 20, rss20 >> 20, procs1, procs20, dirs1, workerDirectories());
+          "swap leak check (%s): host RSS after swap 1 = %d MiB, after swap 20 = %d MiB; engine"
+              + " processes' RSS %d -> %d MiB; processes %d -> %d; engine dirs %d -> %d%n",
+          backend,
+          rss1 >> 20,
+          rss20 >> 20,
+          childRss1 >> 20,
+          childRss20 >> 20,
+          procs1,
+          procs20,
+          dirs1,
+          workerDirectories());
 
-      assertThat(procs20).isEqualTo(procs1).isEqualTo(1);
+      // The worker is one JVM; llama-server runs under its guard shell with one helper each.
+      long perEngine = backend == Backend.WORKER ? 1 : processesPerLlamaServer();
+      assertThat(procs20).isEqualTo(procs1).isEqualTo(perEngine);
+      if (backend == Backend.LLAMA_SERVER) {
+        assertThat(childRss20 - childRss1).isLessThanOrEqualTo(RSS_BOUND_BYTES);
+      }
       assertThat(workerDirectories()).isEqualTo(dirs1);
       assertThat(rss20 - rss1).isLessThanOrEqualTo(RSS_BOUND_BYTES);
       assertThat(s.metrics().modelSwaps()).isEqualTo(20);
@@ -99,7 +154,7 @@ class SwapIT {
   void failingActivationCheck_keepsTheOldModelServing() throws Exception {
     try (Scheduler s =
         Scheduler.open(worker(), ModelSpec.of(TestModels.tiny(42), 2, 1024), config())) {
-      long oldPid = ((WorkerEngine) s.engine()).workerPid();
+      long oldPid = Backend.enginePid(s.engine());
       ActivationCheck impossible =
           ActivationCheck.of(
               List.of(
@@ -126,7 +181,7 @@ class SwapIT {
               "The model scored 0.00 (0 of 1 cases) in its activation check, below the required"
                   + " 1.00; it does not take traffic.");
 
-      assertThat(((WorkerEngine) s.engine()).workerPid()).isEqualTo(oldPid);
+      assertThat(Backend.enginePid(s.engine())).isEqualTo(oldPid);
       assertThat(ProcessHandle.current().descendants().count()).isEqualTo(before);
       assertThat(
               s.submit(GenerationRequest.ofPrompt("still here", 2), Priority.BATCH, null, null)

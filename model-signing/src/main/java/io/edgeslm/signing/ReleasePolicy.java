@@ -48,31 +48,7 @@ public final class ReleasePolicy {
     if (r.evaluationFile().isPresent()) {
       requireFile(bundle, r.evaluationFile().get(), "evaluationFile", what);
     }
-    String assigned = node.assignedChannels().get(r.model());
-    if (assigned == null) {
-      throw new PolicyException(
-          PolicyException.Reason.WRONG_MODEL,
-          what
-              + " is for model '"
-              + r.model()
-              + "', which this node is not assigned (assigned: "
-              + node.assignedChannels().keySet()
-              + "). The bundle was sent to the wrong node; check the rollout target.");
-    }
-    if (!assigned.equals(r.channel())) {
-      throw new PolicyException(
-          PolicyException.Reason.WRONG_CHANNEL,
-          what
-              + " is on channel '"
-              + r.channel()
-              + "', but this node follows '"
-              + assigned
-              + "' for "
-              + r.model()
-              + ". Publish it on '"
-              + assigned
-              + "' or reassign the node.");
-    }
+    requireAssigned(r.model(), r.channel(), node, what);
     TargetSelector t = r.target();
     if (!t.architectures().isEmpty() && !t.architectures().contains(node.architecture())) {
       throw new PolicyException(
@@ -145,25 +121,94 @@ public final class ReleasePolicy {
               + "). An expired release may be a replayed or frozen one; ask the release manager"
               + " for a fresh release.");
     }
-    HighWaterMark mark = node.highWaterMarks().get(r.track());
-    if (mark != null && r.version() <= mark.version() && markStillBinding(mark, bundle.trust())) {
-      throw new PolicyException(
-          PolicyException.Reason.ROLLBACK,
-          what
-              + " is not newer than the installed high-water mark v"
-              + mark.version()
-              + " for "
-              + r.track()
-              + " (rule: versions only increase). Refusing a rollback; publish version "
-              + (mark.version() + 1)
-              + " or higher.");
-    }
+    requireAboveMark(r.track(), r.version(), node, bundle.trust(), what);
     return r;
   }
 
   /** The mark to persist once the bundle is activated. */
   public HighWaterMark markAfterActivation(VerifiedBundle bundle, ReleaseMetadata release) {
     return new HighWaterMark(release.version(), bundle.signerKeyIds());
+  }
+
+  /**
+   * What can be refused before a byte of a bundle is fetched, from the version and track an
+   * assignment announces: the node follows the model on this channel, and the version is above the
+   * track's high-water mark unless that mark no longer binds (the same rules, in the same words, as
+   * {@link #check}). Passing proves nothing about the bundle: its signed release is checked again
+   * by {@link #check} once it is here.
+   *
+   * @throws PolicyException {@code WRONG_MODEL}, {@code WRONG_CHANNEL} or {@code ROLLBACK}
+   */
+  public void precheck(ReleaseTrack track, long version, NodeFacts node, TrustStore trust)
+      throws PolicyException {
+    String what = "Release " + track.model() + " v" + version + " (" + track.channel() + ")";
+    requireAssigned(track.model(), track.channel(), node, what);
+    requireAboveMark(track, version, node, trust, what);
+  }
+
+  /**
+   * The mark to persist once a bundle is committed: {@code activated} when it is above {@code
+   * current}, or when {@code current} no longer binds under {@code trust} (its signers were
+   * revoked, so it may be a compromised key's absurd version); otherwise {@code current}. Replacing
+   * a non-binding mark is what makes rollback protection bind again on that track after a rotation.
+   *
+   * @param current the track's mark now, or null
+   * @param activated the committed bundle's mark ({@link #markAfterActivation})
+   */
+  public HighWaterMark nextMark(HighWaterMark current, HighWaterMark activated, TrustStore trust) {
+    if (current == null
+        || activated.version() > current.version()
+        || !markStillBinding(current, trust)) {
+      return activated;
+    }
+    return current;
+  }
+
+  private static void requireAssigned(String model, String channel, NodeFacts node, String what)
+      throws PolicyException {
+    String assigned = node.assignedChannels().get(model);
+    if (assigned == null) {
+      throw new PolicyException(
+          PolicyException.Reason.WRONG_MODEL,
+          what
+              + " is for model '"
+              + model
+              + "', which this node is not assigned (assigned: "
+              + node.assignedChannels().keySet()
+              + "). The bundle was sent to the wrong node; check the rollout target.");
+    }
+    if (!assigned.equals(channel)) {
+      throw new PolicyException(
+          PolicyException.Reason.WRONG_CHANNEL,
+          what
+              + " is on channel '"
+              + channel
+              + "', but this node follows '"
+              + assigned
+              + "' for "
+              + model
+              + ". Publish it on '"
+              + assigned
+              + "' or reassign the node.");
+    }
+  }
+
+  private static void requireAboveMark(
+      ReleaseTrack track, long version, NodeFacts node, TrustStore trust, String what)
+      throws PolicyException {
+    HighWaterMark mark = node.highWaterMarks().get(track);
+    if (mark != null && version <= mark.version() && markStillBinding(mark, trust)) {
+      throw new PolicyException(
+          PolicyException.Reason.ROLLBACK,
+          what
+              + " is not newer than the installed high-water mark v"
+              + mark.version()
+              + " for "
+              + track
+              + " (rule: versions only increase). Refusing a rollback; publish version "
+              + (mark.version() + 1)
+              + " or higher.");
+    }
   }
 
   /**

@@ -248,6 +248,61 @@ class AttackTest {
   }
 
   @Test
+  void a4_fastForward_afterRotation_precheckIgnoresTheRevokedMark_andTheNextCommitReplacesIt()
+      throws Exception {
+    SigningKey rootKey = SigningKey.generate(KeyCurve.P256);
+    SigningKey compromised = SigningKey.generate(KeyCurve.P256);
+    SigningKey replacement = SigningKey.generate(KeyCurve.P256);
+    TrustStore rotated =
+        TrustStore.fromSignedRoot(
+                TrustStore.signRoot(
+                    TrustRoot.of(
+                        1,
+                        List.of(rootKey.verificationKey()),
+                        1,
+                        List.of(compromised.verificationKey()),
+                        1),
+                    List.of(rootKey)),
+                "root.1.json")
+            .rotate(
+                TrustStore.signRoot(
+                    TrustRoot.of(
+                        2,
+                        List.of(rootKey.verificationKey()),
+                        1,
+                        List.of(replacement.verificationKey()),
+                        1),
+                    List.of(rootKey)),
+                "root.2.json");
+    ReleaseTrack track = new ReleaseTrack("plant-reporter", "stable");
+    HighWaterMark poisoned =
+        new HighWaterMark(
+            ReleaseMetadata.MAX_VERSION, Set.of(compromised.verificationKey().keyId()));
+    ReleasePolicy policy = ReleasePolicy.standard();
+
+    // Before the download: the announced v2 is not refused by the revoked mark.
+    policy.precheck(track, 2, node(Map.of(track, poisoned)), rotated);
+
+    // The commit of v2 replaces the revoked mark, although 2 is below it ...
+    HighWaterMark v2 = new HighWaterMark(2, Set.of(replacement.verificationKey().keyId()));
+    HighWaterMark next = policy.nextMark(poisoned, v2, rotated);
+    assertThat(next).isEqualTo(v2);
+
+    // ... so the replacement key's older v1 is a rollback again, before and after a download.
+    assertThatThrownBy(() -> policy.precheck(track, 1, node(Map.of(track, next)), rotated))
+        .isInstanceOf(PolicyException.class)
+        .hasMessage(
+            "Release plant-reporter v1 (stable) is not newer than the installed high-water mark"
+                + " v2 for "
+                + track
+                + " (rule: versions only increase). Refusing a rollback; publish version 3 or"
+                + " higher.");
+    // A binding mark is never lowered.
+    assertThat(policy.nextMark(next, new HighWaterMark(1, v2.signerKeyIds()), rotated))
+        .isEqualTo(next);
+  }
+
+  @Test
   void a4_fastForward_absurdVersionBelowReleaseThreshold_rejected() throws Exception {
     SigningKey rootKey = SigningKey.generate(KeyCurve.P256);
     SigningKey r1 = SigningKey.generate(KeyCurve.P256);

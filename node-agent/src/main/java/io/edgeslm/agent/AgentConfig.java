@@ -33,6 +33,15 @@ public interface AgentConfig {
   /** Sensors by name; each names an MQTT topic and a normal range. */
   Map<String, Sensor> sensors();
 
+  /** Sparkplug B ingest: the groups followed and how. */
+  Sparkplug sparkplug();
+
+  /** Unified Namespace ingest: topic patterns and how they become sensors. */
+  Uns uns();
+
+  /** Bounds shared by every ingest path. */
+  Ingest ingest();
+
   Model model();
 
   Report report();
@@ -161,6 +170,83 @@ public interface AgentConfig {
     int window();
   }
 
+  /** Sparkplug B ingest (Eclipse Sparkplug 3.0); off while no group is named. */
+  interface Sparkplug {
+    /** Group IDs to follow ({@code spBv1.0/{group}/#} each); none: Sparkplug B off. */
+    Optional<List<String>> groups();
+
+    /** Larger payloads are refused unread and counted. */
+    @WithName("max-payload-bytes")
+    @WithDefault("262144")
+    int maxPayloadBytes();
+
+    /** Least time between two rebirth requests to one edge node. */
+    @WithName("rebirth-interval")
+    @WithDefault("30s")
+    Duration rebirthInterval();
+
+    /** Whether the agent sends rebirth requests (NCMD) at all. */
+    @WithName("rebirth-requests")
+    @WithDefault("true")
+    boolean rebirthRequests();
+  }
+
+  /** Unified Namespace ingest: JSON values on topics matching patterns. */
+  interface Uns {
+    /** Larger payloads are refused unread and counted. */
+    @WithName("max-payload-bytes")
+    @WithDefault("16384")
+    int maxPayloadBytes();
+
+    /** Topic patterns by name. */
+    Map<String, UnsPattern> patterns();
+  }
+
+  /** One UNS topic pattern. */
+  interface UnsPattern {
+    /** An MQTT filter whose {@code +} levels may be named: {@code plant/+site/+machine/+metric}. */
+    String topic();
+
+    /** Sensor id template; {@code {name}} is a named level, {@code {topic}} the whole topic. */
+    @WithName("sensor-id")
+    @WithDefault("{topic}")
+    String sensorId();
+
+    /** Alias template (the name operators use); defaults to the id. */
+    Optional<String> alias();
+
+    /** Unit, or a template; absent: the payload's {@code unit}. */
+    Optional<String> unit();
+
+    /** Lower end of the normal range (with normal-max), inclusive. */
+    @WithName("normal-min")
+    Optional<Double> normalMin();
+
+    /** Upper end of the normal range (with normal-min), inclusive. */
+    @WithName("normal-max")
+    Optional<Double> normalMax();
+
+    /** JSON pointer to the value in the payload, e.g. {@code /data/value}. */
+    @WithName("value-pointer")
+    Optional<String> valuePointer();
+
+    /** Samples kept per sensor. */
+    @WithDefault("120")
+    int window();
+  }
+
+  /** Bounds of sensor ingest. */
+  interface Ingest {
+    /** Most sensors held, configured and discovered (Sparkplug metrics, UNS topics). */
+    @WithName("max-sensors")
+    @WithDefault("1024")
+    int maxSensors();
+
+    /** Samples kept per discovered Sparkplug B metric. */
+    @WithDefault("120")
+    int window();
+  }
+
   /** The language model; absent path means rule-based mode. */
   interface Model {
     /** A GGUF file or a verified bundle directory. Absent: rule-based answers and reports. */
@@ -206,6 +292,39 @@ public interface AgentConfig {
     @WithName("answer-deadline")
     @WithDefault("60s")
     Duration answerDeadline();
+
+    /**
+     * Which engine runs the model: {@code auto} (llama-server when one is configured or found, else
+     * the bundled worker), {@code llama-server}, {@code worker} (the bundled llama.cpp binding in a
+     * child JVM) or {@code http} (an OpenAI-compatible server the agent does not start).
+     */
+    @WithDefault("auto")
+    String engine();
+
+    /** The llama-server binary; absent: EDGESLM_LLAMA_SERVER, PATH, then the build cache. */
+    @WithName("llama-server")
+    Optional<String> llamaServer();
+
+    /** Whether reasoning models may think before answering (llama-server only). */
+    @WithDefault("false")
+    boolean thinking();
+
+    /** The external server's root URL, e.g. {@code http://127.0.0.1:11434} (engine http). */
+    @WithName("http.url")
+    Optional<String> httpUrl();
+
+    /** The model id the external server serves (engine http). */
+    @WithName("http.model")
+    Optional<String> httpModel();
+
+    /** Bearer token for the external server (engine http). */
+    @WithName("http.api-key")
+    Optional<String> httpApiKey();
+
+    /** Whether the external server is a llama-server with {@code /tokenize} (engine http). */
+    @WithName("http.tokenize")
+    @WithDefault("false")
+    boolean httpTokenize();
   }
 
   /** The sensor report task. */
@@ -240,6 +359,15 @@ public interface AgentConfig {
     @WithName("default-timeout")
     @WithDefault("30s")
     Duration defaultTimeout();
+
+    /**
+     * Operator-owned topic prefixes answers may also go to, besides the node's own {@code
+     * edge/v1/{site}/{node}/answers/…} and the controllers' {@code fleet/v1/{replica}/reply};
+     * {@code none} for no operator prefix.
+     */
+    @WithName("reply-prefixes")
+    @WithDefault("operator/")
+    List<String> replyPrefixes();
   }
 
   /** Periodic health messages to the controller. */

@@ -1,27 +1,40 @@
 package io.edgeslm.protocol;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.cfg.MutableCoercionConfig;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.fasterxml.jackson.datatype.jsr310.deser.InstantDeserializer;
 import io.edgeslm.protocol.internal.check.Checks;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Optional;
 
 /**
  * The one JSON configuration for every wire type: {@link java.time.Instant} as ISO-8601 strings,
@@ -40,6 +53,23 @@ public final class Json {
   /** Deepest JSON nesting accepted; our messages need fewer than 8 levels. */
   public static final int MAX_NESTING_DEPTH = 32;
 
+  private static final CoercionInputShape STRING = CoercionInputShape.String;
+  private static final CoercionInputShape INTEGER = CoercionInputShape.Integer;
+  private static final CoercionInputShape FLOAT = CoercionInputShape.Float;
+  private static final CoercionInputShape BOOLEAN = CoercionInputShape.Boolean;
+
+  /** Reads an {@link Instant} only from a JSON string, refusing epoch numbers. */
+  private static final JsonDeserializer<Instant> STRICT_INSTANT =
+      new StdScalarDeserializer<>(Instant.class) {
+        @Override
+        public Instant deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+          if (p.hasToken(JsonToken.VALUE_STRING)) {
+            return InstantDeserializer.INSTANT.deserialize(p, ctxt);
+          }
+          return (Instant) ctxt.handleUnexpectedToken(Instant.class, p);
+        }
+      };
+
   private static final ObjectMapper MAPPER = build();
 
   private Json() {}
@@ -48,6 +78,9 @@ public final class Json {
     JsonMapper mapper =
         JsonMapper.builder()
             .addModule(new JavaTimeModule())
+            // The contract's instants are ISO-8601 strings; JavaTimeModule would also take numbers.
+            .addModule(
+                new SimpleModule("strict-instants").addDeserializer(Instant.class, STRICT_INSTANT))
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -57,6 +90,18 @@ public final class Json {
             // A concrete reply type (Answer.class) reads without the "type" property.
             .disable(MapperFeature.REQUIRE_TYPE_ID_FOR_SUBTYPES)
             .serializationInclusion(JsonInclude.Include.NON_NULL)
+            // Strict typing: the contract types every field (docs/asyncapi.yaml), so a number where
+            // a string is due ({"question": 42}) is refused, not silently read as "42".
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+            .withCoercionConfig(LogicalType.Textual, c -> refuse(c, INTEGER, FLOAT, BOOLEAN))
+            .withCoercionConfig(LogicalType.Enum, c -> refuse(c, INTEGER, FLOAT, BOOLEAN))
+            .withCoercionConfig(LogicalType.DateTime, c -> refuse(c, INTEGER, FLOAT, BOOLEAN))
+            .withCoercionConfig(LogicalType.Integer, c -> refuse(c, STRING, FLOAT, BOOLEAN))
+            // An integer is a JSON number, so it stays valid where a number is due.
+            .withCoercionConfig(LogicalType.Float, c -> refuse(c, STRING, BOOLEAN))
+            .withCoercionConfig(LogicalType.Boolean, c -> refuse(c, STRING, INTEGER, FLOAT))
             .build();
     mapper
         .getFactory()
@@ -66,6 +111,13 @@ public final class Json {
                 .maxNumberLength(100)
                 .build());
     return mapper;
+  }
+
+  /** Refuses reading a field of one logical type from JSON scalars of the given other shapes. */
+  private static void refuse(MutableCoercionConfig config, CoercionInputShape... shapes) {
+    for (CoercionInputShape shape : shapes) {
+      config.setCoercion(shape, CoercionAction.Fail);
+    }
   }
 
   /**
@@ -190,7 +242,7 @@ public final class Json {
           cause instanceof IllegalArgumentException ? cause.getMessage() : e.getOriginalMessage();
       throw new InvalidPayloadException(ErrorCode.INVALID, what + ": " + detail, e);
     } catch (MismatchedInputException e) {
-      throw new InvalidPayloadException(ErrorCode.INVALID, what + ": " + describe(e), e);
+      throw new InvalidPayloadException(ErrorCode.INVALID, what + ": " + describe(e, tree), e);
     } catch (JsonProcessingException e) {
       throw new InvalidPayloadException(
           ErrorCode.INVALID,
@@ -201,13 +253,16 @@ public final class Json {
     }
   }
 
-  private static String describe(MismatchedInputException e) {
+  private static String describe(MismatchedInputException e, JsonNode tree) {
     StringBuilder path = new StringBuilder();
+    JsonNode found = tree;
     for (JsonMappingException.Reference ref : e.getPath()) {
       if (ref.getFieldName() != null) {
         path.append(path.isEmpty() ? "" : ".").append(ref.getFieldName());
+        found = found == null ? null : found.get(ref.getFieldName());
       } else if (ref.getIndex() >= 0) {
         path.append('[').append(ref.getIndex()).append(']');
+        found = found == null ? null : found.get(ref.getIndex());
       }
     }
     String field = path.isEmpty() ? "the message" : path.toString();
@@ -221,16 +276,95 @@ public final class Json {
           + original
           + ". See docs/asyncapi.yaml.";
     }
-    String expected =
+    Optional<String> expected = jsonType(e.getTargetType());
+    Optional<String> actual = Optional.ofNullable(found).map(Json::jsonType);
+    if (expected.isPresent()
+        && actual.isPresent()
+        && !actual.get().equals(expected.get())
+        && !(expected.get().equals("number") && actual.get().equals("integer"))) {
+      // The value itself is not echoed: it is untrusted and may be large.
+      return field
+          + " must be a JSON "
+          + expected.get()
+          + " but is "
+          + article(actual.get())
+          + ". Send "
+          + field
+          + " as a JSON "
+          + expected.get()
+          + ", as docs/asyncapi.yaml types it.";
+    }
+    String expectedName =
         e.getTargetType() == null ? "another type" : e.getTargetType().getSimpleName();
     return field
         + " has the wrong type or value (expected "
-        + expected
+        + expectedName
         + "): "
         + original
         + ". Check "
         + field
         + " against docs/asyncapi.yaml.";
+  }
+
+  /** The JSON type the contract gives a Java field type, if it is a plain one. */
+  private static Optional<String> jsonType(Class<?> target) {
+    if (target == null) {
+      return Optional.empty();
+    }
+    if (target == String.class
+        || target.isEnum()
+        || java.time.temporal.Temporal.class.isAssignableFrom(target)
+        || target == java.time.Duration.class) {
+      return Optional.of("string");
+    }
+    if (target == Integer.class
+        || target == int.class
+        || target == Long.class
+        || target == long.class
+        || target == Short.class
+        || target == short.class
+        || target == java.math.BigInteger.class) {
+      return Optional.of("integer");
+    }
+    if (target == Double.class
+        || target == double.class
+        || target == Float.class
+        || target == float.class
+        || target == java.math.BigDecimal.class) {
+      return Optional.of("number");
+    }
+    if (target == Boolean.class || target == boolean.class) {
+      return Optional.of("boolean");
+    }
+    if (target.isArray() || java.util.Collection.class.isAssignableFrom(target)) {
+      return Optional.of("array");
+    }
+    if (target.isRecord() || java.util.Map.class.isAssignableFrom(target)) {
+      return Optional.of("object");
+    }
+    return Optional.empty();
+  }
+
+  /** The JSON type of a parsed value, in the contract's words. */
+  private static String jsonType(JsonNode node) {
+    return switch (node.getNodeType()) {
+      case STRING -> "string";
+      case NUMBER -> node.isIntegralNumber() ? "integer" : "number";
+      case BOOLEAN -> "boolean";
+      case ARRAY -> "array";
+      case OBJECT, POJO -> "object";
+      case NULL, MISSING -> "null";
+      case BINARY -> "string";
+    };
+  }
+
+  private static String article(String jsonType) {
+    return switch (jsonType) {
+      case "integer", "array", "object" -> "an " + jsonType;
+      case "number" -> "a fractional number";
+      case "null" -> "null";
+      default -> "a " + jsonType;
+    };
   }
 
   /** Serializes a wire record to UTF-8 JSON. */

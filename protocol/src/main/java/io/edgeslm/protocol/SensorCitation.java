@@ -12,6 +12,8 @@ import io.edgeslm.protocol.internal.check.Checks;
  * @param value the value given to the model (finite)
  * @param unit its unit (at most 32 characters); optional
  * @param ageMs how old the value was when the answer was produced, in milliseconds (≥ 0)
+ * @param stale {@code true} when the value was no longer current (its source went offline or
+ *     messages from it were lost); absent when current
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -19,12 +21,19 @@ public record SensorCitation(
     String sensor,
     @JsonProperty(required = true) double value,
     String unit,
-    @JsonProperty(required = true) long ageMs) {
+    @JsonProperty(required = true) long ageMs,
+    Boolean stale) {
+
+  /** A current value. */
+  public SensorCitation(String sensor, double value, String unit, long ageMs) {
+    this(sensor, value, unit, ageMs, null);
+  }
 
   public SensorCitation {
     Checks.text("sensor", sensor, 128);
     Checks.finite("value", value);
     unit = unit == null ? null : Checks.boundedText("unit", unit, 32);
     Checks.range("ageMs", ageMs, 0, Long.MAX_VALUE);
+    stale = Boolean.TRUE.equals(stale) ? Boolean.TRUE : null;
   }
 }

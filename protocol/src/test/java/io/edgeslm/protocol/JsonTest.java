@@ -159,4 +159,89 @@ class JsonTest {
             "SensorReading: value is required and must be a JSON number: got '\"hot\"'. Publish"
                 + " e.g. {\"value\":71.5}.");
   }
+
+  // Strict typing: every field of an inbound record has the JSON type docs/asyncapi.yaml gives it.
+
+  @Test
+  void read_numberWhereAStringIsDue_isRefusedNamingFieldAndTypes() {
+    InvalidPayloadException e = refusal(utf8("{\"question\": 42}"), Question.class, 1024);
+
+    assertThat(e.code()).isEqualTo(ErrorCode.INVALID);
+    assertThat(e)
+        .hasMessage(
+            "Question: question must be a JSON string but is an integer. Send question as a JSON"
+                + " string, as docs/asyncapi.yaml types it.");
+  }
+
+  @Test
+  void read_objectOrArrayWhereAStringIsDue_isRefused() {
+    assertThat(refusal(utf8("{\"question\": {\"a\": 1}}"), Question.class, 1024))
+        .hasMessageStartingWith("Question: question must be a JSON string but is an object.");
+    assertThat(refusal(utf8("{\"question\": [\"a\"]}"), Question.class, 1024))
+        .hasMessageStartingWith("Question: question must be a JSON string but is an array.");
+  }
+
+  @Test
+  void read_booleanWhereAStringIsDue_isRefused() {
+    assertThat(
+            refusal(
+                utf8("{\"question\":\"q\",\"id\":true,\"replyTo\":\"operator/a\"}"),
+                Question.class,
+                1024))
+        .hasMessageStartingWith("Question: id must be a JSON string but is a boolean.");
+  }
+
+  @Test
+  void read_stringWhereABooleanIsDue_isRefused() {
+    assertThat(refusal(utf8("{\"question\":\"q\",\"stream\":\"true\"}"), Question.class, 1024))
+        .hasMessage(
+            "Question: stream must be a JSON boolean but is a string. Send stream as a JSON"
+                + " boolean, as docs/asyncapi.yaml types it.");
+    assertThat(refusal(utf8("{\"question\":\"q\",\"stream\":1}"), Question.class, 1024))
+        .hasMessageStartingWith("Question: stream must be a JSON boolean but is an integer.");
+  }
+
+  @Test
+  void read_numberWhereAnInstantIsDue_isRefused() {
+    assertThat(refusal(utf8("{\"question\":\"q\",\"expiresAt\":1795248000}"), Question.class, 1024))
+        .hasMessageStartingWith("Question: expiresAt must be a JSON string but is an integer.");
+  }
+
+  @Test
+  void read_stringOrFractionWhereAnIntegerIsDue_isRefused() {
+    assertThat(refusal(utf8("{\"schemaVersion\":\"1\",\"question\":\"q\"}"), Question.class, 1024))
+        .hasMessageStartingWith("Question: schemaVersion must be a JSON integer but is a string.");
+    assertThat(refusal(utf8("{\"schemaVersion\":1.5,\"question\":\"q\"}"), Question.class, 1024))
+        .hasMessageStartingWith(
+            "Question: schemaVersion must be a JSON integer but is a fractional number.");
+  }
+
+  @Test
+  void read_numberWhereAnEnumIsDue_isRefused() {
+    assertThat(refusal(utf8("{\"schemaVersion\":1,\"state\":0}"), NodeStatus.class, 1024))
+        .hasMessageStartingWith("NodeStatus: state must be a JSON string but is an integer.");
+  }
+
+  @Test
+  void read_stringWhereANumberIsDue_isRefused() {
+    assertThat(
+            refusal(
+                utf8("{\"schemaVersion\":1,\"tokensPerSecond\":\"12.5\"}"), NodeHealth.class, 4096))
+        .hasMessageStartingWith(
+            "NodeHealth: tokensPerSecond must be a JSON number but is a string.");
+  }
+
+  @Test
+  void read_integerWhereANumberIsDue_isAccepted() throws Exception {
+    NodeHealth h =
+        Json.read(
+            utf8(
+                "{\"schemaVersion\":1,\"at\":\"2026-11-21T08:00:00Z\",\"intervalSeconds\":30,"
+                    + "\"ready\":true,\"source\":\"rules\",\"queueDepth\":0,\"requests\":0,"
+                    + "\"errors\":0,\"ramUsedBytes\":1,\"ramTotalBytes\":2,\"diskFreeBytes\":3,"
+                    + "\"cpuTemperatureC\":42}"),
+            NodeHealth.class);
+
+    assertThat(h.cpuTemperatureC()).isEqualTo(42.0);
+  }
 }

@@ -5,7 +5,8 @@ import java.util.Locale;
 /**
  * The ggml tensor encodings the synthetic writer produces, with their on-disk ids and block layouts
  * as defined in ggml ({@code ggml.h} {@code enum ggml_type}, {@code ggml-common.h} {@code
- * block_q8_0}/{@code block_q4_0}).
+ * block_q8_0}, {@code block_q4_0}, {@code block_q4_K}, {@code block_q6_K}). A model mixes them as
+ * its {@link Quantization} says.
  */
 public enum GgmlType {
   /** 32-bit IEEE float, one value per "block". */
@@ -13,7 +14,17 @@ public enum GgmlType {
   /** 32 weights per block: an fp16 scale then 16 bytes of 4-bit quants (18 bytes). */
   Q4_0(2, 32, 18, 2),
   /** 32 weights per block: an fp16 scale then 32 signed 8-bit quants (34 bytes). */
-  Q8_0(8, 32, 34, 7);
+  Q8_0(8, 32, 34, 7),
+  /**
+   * K-quant super-block of 256 weights in 8 sub-blocks of 32: fp16 {@code d} and {@code dmin}, 12
+   * bytes of 6-bit sub-block scales and mins, 128 bytes of 4-bit quants (144 bytes).
+   */
+  Q4_K(12, 256, 144, 14),
+  /**
+   * K-quant super-block of 256 weights in 16 sub-blocks of 16: 128 bytes of low 4 bits, 64 bytes of
+   * high 2 bits, 16 signed 8-bit sub-block scales, an fp16 {@code d} (210 bytes).
+   */
+  Q6_K(14, 256, 210, 18);
 
   private final int id;
   private final int blockSize;
@@ -43,8 +54,9 @@ public enum GgmlType {
   }
 
   /**
-   * The {@code general.file_type} value ({@code enum llama_ftype}) of a model whose matrices use
-   * this type: ALL_F32 = 0, MOSTLY_Q4_0 = 2, MOSTLY_Q8_0 = 7.
+   * The {@code general.file_type} value ({@code enum llama_ftype} in {@code llama.h}) of a model
+   * whose matrices all use this type: ALL_F32 = 0, MOSTLY_Q4_0 = 2, MOSTLY_Q8_0 = 7, MOSTLY_Q4_K_S
+   * = 14, MOSTLY_Q6_K = 18.
    */
   public int fileType() {
     return fileType;
@@ -83,7 +95,8 @@ public enum GgmlType {
   }
 
   /**
-   * Parses a command-line name: {@code f32}, {@code q8_0}, {@code q4_0} (case-insensitive).
+   * Parses a command-line name: {@code f32}, {@code q8_0}, {@code q4_0}, {@code q4_k}, {@code q6_k}
+   * (case-insensitive).
    *
    * @throws IllegalArgumentException naming the accepted values
    */
@@ -94,7 +107,7 @@ public enum GgmlType {
       }
     }
     throw new IllegalArgumentException(
-        "Unknown tensor type '" + name + "'. Use one of: f32, q8_0, q4_0.");
+        "Unknown tensor type '" + name + "'. Use one of: f32, q8_0, q4_0, q4_k, q6_k.");
   }
 
   /** The lower-case name used on command lines and in file names. */

@@ -4,6 +4,7 @@ import io.edgeslm.testkit.internal.gguf.BlockCodec;
 import io.edgeslm.testkit.internal.gguf.BoundedInput;
 import io.edgeslm.testkit.internal.gguf.Gguf;
 import io.edgeslm.testkit.internal.gguf.GgufValueType;
+import io.edgeslm.testkit.internal.gguf.KQuantCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -19,8 +20,8 @@ import java.util.Set;
 
 /**
  * Reads the header of a GGUF file (ggml-org/ggml {@code docs/gguf.md}, versions 2 and 3) with
- * explicit bounds on every count and length, and decodes rows of F32, Q8_0 and Q4_0 tensors. Meant
- * for checking files in tests, not for inference.
+ * explicit bounds on every count and length, and decodes rows of F32, Q8_0, Q4_0, Q4_K and Q6_K
+ * tensors. Meant for checking files in tests, not for inference.
  */
 public final class GgufReader {
   /** Most metadata pairs or tensors a header may declare. */
@@ -212,6 +213,8 @@ public final class GgufReader {
         case F32 -> out[b] = buf.getFloat();
         case Q8_0 -> BlockCodec.decodeQ8_0(buf, out, b * BlockCodec.QK);
         case Q4_0 -> BlockCodec.decodeQ4_0(buf, out, b * BlockCodec.QK);
+        case Q4_K -> KQuantCodec.decodeQ4K(buf, out, b * KQuantCodec.QK_K);
+        case Q6_K -> KQuantCodec.decodeQ6K(buf, out, b * KQuantCodec.QK_K);
       }
     }
     return out;

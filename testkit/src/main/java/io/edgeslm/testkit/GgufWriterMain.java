@@ -10,18 +10,19 @@ import java.util.Locale;
  *
  * <pre>
  * java -cp edgeslm-testkit.jar io.edgeslm.testkit.GgufWriterMain \
- *     --shape tiny|llama-3.2-1b|qwen2.5-0.5b --type f32|q8_0|q4_0 --seed N OUT.gguf
+ *     --shape SHAPE --type f32|q8_0|q4_0|q4_k_m [--seed N] OUT.gguf
  * </pre>
  *
- * Prints progress to standard error and the file size to standard output. Exit status: 0 written, 2
- * bad arguments, 1 write failed.
+ * {@code SHAPE} is one of {@link ModelShape#PRESETS}. Prints progress to standard error and the
+ * file size to standard output. Exit status: 0 written, 2 bad arguments, 1 write failed.
  */
 public final class GgufWriterMain {
   private GgufWriterMain() {}
 
   static final String USAGE =
-      "Usage: GgufWriterMain --shape tiny|llama-3.2-1b|qwen2.5-0.5b --type f32|q8_0|q4_0"
-          + " [--seed N] OUT.gguf";
+      "Usage: GgufWriterMain --shape SHAPE --type f32|q8_0|q4_0|q4_k_m [--seed N] OUT.gguf\n"
+          + "SHAPE: "
+          + ModelShape.PRESETS;
 
   public static void main(String[] args) {
     System.exit(run(args, System.out, System.err));
@@ -55,7 +56,7 @@ public final class GgufWriterMain {
         throw new IllegalArgumentException("--shape, --type and an output file are required.");
       }
       SyntheticModel model =
-          SyntheticModel.of(ModelShape.preset(shapeName), GgmlType.parse(typeName), seed);
+          SyntheticModel.of(ModelShape.preset(shapeName), Quantization.parse(typeName), seed);
       long total = model.tensorDataBytes();
       String label = output;
       long start = System.nanoTime();
@@ -67,13 +68,7 @@ public final class GgufWriterMain {
                 long percent = total == 0 ? 100 : done * 100 / total;
                 if (percent != lastPercent[0]) {
                   lastPercent[0] = percent;
-                  err.printf(
-                      Locale.ROOT,
-                      "\r%s: %,d / %,d MiB (%d%%)",
-                      label,
-                      done >> 20,
-                      total >> 20,
-                      percent);
+                  err.print(progressLine(label, done, total));
                 }
               });
       double seconds = (System.nanoTime() - start) / 1e9;
@@ -94,6 +89,16 @@ public final class GgufWriterMain {
       err.println("Writing '" + output + "' failed: " + e + ". Check the path and free space.");
       return 1;
     }
+  }
+
+  /**
+   * "\rOUT: 12.3 / 698.0 MB (1%)". Megabytes with one decimal, so that a model of a few MB does not
+   * read "0 / 0" while its percentage moves.
+   */
+  static String progressLine(String label, long done, long total) {
+    long percent = total == 0 ? 100 : done * 100 / total;
+    return String.format(
+        Locale.ROOT, "\r%s: %.1f / %.1f MB (%d%%)", label, done / 1e6, total / 1e6, percent);
   }
 
   private static String value(String[] args, int i, String flag) {

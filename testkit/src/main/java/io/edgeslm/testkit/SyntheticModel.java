@@ -11,25 +11,26 @@ import java.util.function.LongConsumer;
 /**
  * A synthetic GGUF model that llama.cpp loads and runs: a real architecture and shape, random
  * weights from a seed, a SentencePiece-style vocabulary that round-trips any text, and a chat
- * template. The same shape, type and seed always give the same bytes.
+ * template. The same shape, quantization and seed always give the same bytes.
  *
  * <pre>{@code
  * Path gguf = SyntheticModel.of(ModelShape.tiny(), GgmlType.Q8_0, 42).write(dir.resolve("m.gguf"));
  * }</pre>
  *
- * <p>Matrices use {@code type}; norm weights (ones) and q/k/v biases stay F32, as in llama.cpp's
- * own quantized files. Weights are approximately Gaussian with standard deviation 0.02, so
- * activations stay finite. Do not name the file {@code llama*}: the {@code de.kherud:llama} binding
- * deletes such files in its temp directory.
+ * <p>Matrices are encoded as {@code quantization} says; norm weights (ones) and q/k/v biases stay
+ * F32, as in llama.cpp's own quantized files. Weights are approximately Gaussian with standard
+ * deviation 0.02, so activations stay finite. Do not name the file {@code llama*}: the {@code
+ * de.kherud:llama} binding deletes such files in its temp directory.
  *
  * @param shape architecture and sizes
- * @param type encoding of the matrices
+ * @param quantization encoding of the matrices
  * @param seed seed of the weights
  */
-public record SyntheticModel(ModelShape shape, GgmlType type, long seed) {
+public record SyntheticModel(ModelShape shape, Quantization quantization, long seed) {
   public SyntheticModel {
     Objects.requireNonNull(shape, "shape");
-    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(quantization, "quantization");
+    ModelLayout.tensors(shape, quantization); // refuses rows that do not fit the blocks
     if (shape.vocabSize() < SyntheticVocabulary.coreSize()) {
       throw new IllegalArgumentException(
           "Shape '"
@@ -42,8 +43,23 @@ public record SyntheticModel(ModelShape shape, GgmlType type, long seed) {
     }
   }
 
+  /**
+   * A model whose matrices all use {@code type} (F32, Q8_0 or Q4_0).
+   *
+   * @throws IllegalArgumentException for a K-quant type: use {@link Quantization#Q4_K_M}
+   */
   public static SyntheticModel of(ModelShape shape, GgmlType type, long seed) {
-    return new SyntheticModel(shape, type, seed);
+    return of(shape, Quantization.of(type), seed);
+  }
+
+  /**
+   * A model in {@code quantization}.
+   *
+   * @throws IllegalArgumentException if a matrix row of {@code shape} does not fit a block of the
+   *     types {@code quantization} picks (K-quants need multiples of 256)
+   */
+  public static SyntheticModel of(ModelShape shape, Quantization quantization, long seed) {
+    return new SyntheticModel(shape, quantization, seed);
   }
 
   /**
@@ -72,15 +88,15 @@ public record SyntheticModel(ModelShape shape, GgmlType type, long seed) {
     SyntheticVocabulary vocab = vocabulary();
     return GgufFileWriter.write(
         file,
-        ModelLayout.metadata(shape, type, seed, vocab),
-        ModelLayout.tensors(shape, type),
+        ModelLayout.metadata(shape, quantization, seed, vocab),
+        ModelLayout.tensors(shape, quantization),
         seed,
         progress);
   }
 
   /** Bytes of tensor data the file will hold (the file adds its header, a few MB at most). */
   public long tensorDataBytes() {
-    return GgufFileWriter.dataBytes(ModelLayout.tensors(shape, type));
+    return GgufFileWriter.dataBytes(ModelLayout.tensors(shape, quantization));
   }
 
   /** A file name that says what the model is and never starts with {@code llama}. */
@@ -88,7 +104,7 @@ public record SyntheticModel(ModelShape shape, GgmlType type, long seed) {
     return "synthetic-"
         + shape.name().replaceAll("[^A-Za-z0-9._-]", "_")
         + "-"
-        + type.cliName()
+        + quantization.cliName()
         + "-seed"
         + seed
         + ".gguf";

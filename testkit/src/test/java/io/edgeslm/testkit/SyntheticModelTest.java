@@ -35,11 +35,14 @@ class SyntheticModelTest {
   }
 
   @ParameterizedTest
-  @EnumSource(GgmlType.class)
-  void write_tinyShape_readerSeesSpecMetadataAndAlignedTensorsFillingTheFile(GgmlType type)
+  @EnumSource(
+      value = Quantization.class,
+      names = {"F32", "Q8_0", "Q4_0"})
+  void write_tinyShape_readerSeesSpecMetadataAndAlignedTensorsFillingTheFile(Quantization q)
       throws Exception {
+    GgmlType type = q.baseType();
     ModelShape shape = ModelShape.tiny();
-    SyntheticModel model = SyntheticModel.of(shape, type, 42);
+    SyntheticModel model = SyntheticModel.of(shape, q, 42);
     Path file = model.write(dir.resolve(model.suggestedFileName()));
 
     GgufFile gguf = GgufReader.read(file);
@@ -47,7 +50,7 @@ class SyntheticModelTest {
     assertThat(gguf.alignment()).isEqualTo(32);
     assertThat(gguf.metadata().keySet().iterator().next()).isEqualTo("general.architecture");
     assertThat(gguf.requireString("general.architecture")).isEqualTo("llama");
-    assertThat(gguf.requireLong("general.file_type")).isEqualTo(type.fileType());
+    assertThat(gguf.requireLong("general.file_type")).isEqualTo(q.fileType());
     assertThat(gguf.requireLong("llama.block_count")).isEqualTo(2);
     assertThat(gguf.requireLong("llama.embedding_length")).isEqualTo(128);
     assertThat(gguf.requireLong("llama.attention.head_count")).isEqualTo(4);
@@ -79,10 +82,12 @@ class SyntheticModelTest {
   }
 
   @ParameterizedTest
-  @EnumSource(GgmlType.class)
-  void write_weights_decodeToSmallFiniteGaussianValuesAndNormsToOnes(GgmlType type)
+  @EnumSource(
+      value = Quantization.class,
+      names = {"F32", "Q8_0", "Q4_0"})
+  void write_weights_decodeToSmallFiniteGaussianValuesAndNormsToOnes(Quantization q)
       throws Exception {
-    Path file = SyntheticModel.of(ModelShape.tiny(), type, 3).write(dir.resolve("m.gguf"));
+    Path file = SyntheticModel.of(ModelShape.tiny(), q, 3).write(dir.resolve("m.gguf"));
     GgufFile gguf = GgufReader.read(file);
     float[] norm = GgufReader.readRow(file, gguf.tensor("output_norm.weight").orElseThrow(), 0);
     assertThat(norm).hasSize(128).containsOnly(1f);

@@ -366,11 +366,12 @@ abstract class ApiContract {
             "r-cli",
             "--reason",
             "x");
-    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.code()).isEqualTo(4);
     assertThat(refused.err())
         .isEqualTo(
-            "fleetctl: HTTP 403: Token 't-viewer' has role 'viewer'; this endpoint needs"
-                + " 'operator' or higher. Use a token with that role.\n");
+            "fleetctl: the controller refused the token (HTTP 403: Token 't-viewer' has role"
+                + " 'viewer'; this endpoint needs 'operator' or higher. Use a token with that"
+                + " role.).\n");
 
     Cli abort =
         cli("--url", url, "--token", rm, "rollout", "abort", "r-cli", "--reason", "cli test");

@@ -9,6 +9,7 @@ import io.edgeslm.fleet.internal.app.ControllerSettings;
 import io.edgeslm.fleet.internal.app.FleetController;
 import io.edgeslm.fleet.internal.ingest.LagStats;
 import io.edgeslm.fleet.internal.rollout.RolloutPlanRequest;
+import io.edgeslm.fleet.sim.BoundedPublisher;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.NodeBirth;
@@ -93,7 +94,14 @@ public final class FleetBenchmark {
         Fleet fleet = new Fleet(broker.url(), n);
         fleet.births(controller);
         Result r = fleet.heartbeats(controller, Duration.ofSeconds(seconds));
+        long[] dr = fleet.delayedAndRefused();
         fleet.close();
+        System.out.printf(
+            Locale.ROOT,
+            "simulator: %d publishes waited for an in-flight slot, %d refused by the client"
+                + " (32202, retried)%n",
+            dr[0],
+            dr[1]);
         System.out.printf(
             Locale.ROOT,
             "nodes=%d published=%d stored=%d dropped=%d p50=%d ms p99=%d ms max=%d ms |"
@@ -153,11 +161,19 @@ public final class FleetBenchmark {
   static final class Fleet implements AutoCloseable {
     final int n;
     final List<MqttAsyncClient> clients = new ArrayList<>();
+    final List<BoundedPublisher> publishers = new ArrayList<>();
     final MqttAsyncClient observer;
     final LagStats brokerLag = new LagStats();
+    final Clock clock;
 
     Fleet(String uri, int n) throws MqttException {
+      this(uri, n, Clock.systemUTC());
+    }
+
+    /** A fleet whose messages carry {@code clock}'s time (a compressed clock in the soak). */
+    Fleet(String uri, int n, Clock clock) throws MqttException {
       this.n = n;
+      this.clock = clock;
       for (int i = 0; i < CONNECTIONS; i++) {
         MqttAsyncClient c = new MqttAsyncClient(uri, "bench-fleet-" + i, new MemoryPersistence());
         MqttConnectionOptions o = new MqttConnectionOptions();
@@ -165,6 +181,8 @@ public final class FleetBenchmark {
         o.setReceiveMaximum(65535);
         c.connect(o).waitForCompletion(10_000);
         clients.add(c);
+        // Bounded in flight with completions, so the offered load is what the broker took.
+        publishers.add(new BoundedPublisher(c, 256, 60_000));
       }
       observer = new MqttAsyncClient(uri, "bench-observer", new MemoryPersistence());
       observer.setCallback(
@@ -173,7 +191,7 @@ public final class FleetBenchmark {
             public void messageArrived(String topic, MqttMessage m) {
               try {
                 NodeHealth h = Json.read(m.getPayload(), NodeHealth.class);
-                brokerLag.record(System.currentTimeMillis() - h.at().toEpochMilli());
+                brokerLag.record(Fleet.this.clock.millis() - h.at().toEpochMilli());
               } catch (Exception e) {
                 // ignore
               }
@@ -190,7 +208,7 @@ public final class FleetBenchmark {
     void births(FleetController controller) throws Exception {
       long t0 = System.nanoTime();
       for (int i = 0; i < n; i++) {
-        Instant now = Instant.now();
+        Instant now = clock.instant();
         var topics = Topics.node("site-" + (i % 20), id(i));
         NodeBirth b =
             new NodeBirth(
@@ -204,13 +222,10 @@ public final class FleetBenchmark {
                 null,
                 now,
                 now);
-        publish(
-            clients.get(i % CONNECTIONS),
-            topics.status(),
-            Json.write(NodeStatus.online(now)),
-            1,
-            true);
-        publish(clients.get(i % CONNECTIONS), topics.birth(), Json.write(b), 1, true);
+        publishers
+            .get(i % CONNECTIONS)
+            .publish(topics.status(), Json.write(NodeStatus.online(now)), 1, true);
+        publishers.get(i % CONNECTIONS).publish(topics.birth(), Json.write(b), 1, true);
       }
       long deadline = System.currentTimeMillis() + 600_000;
       while (controller.nodes().countByStatus().getOrDefault("online", 0L) < n
@@ -222,24 +237,6 @@ public final class FleetBenchmark {
           "registered %d nodes (birth + status) in %.1f s%n",
           controller.nodes().countByStatus().getOrDefault("online", 0L),
           (System.nanoTime() - t0) / 1e9);
-    }
-
-    static void publish(MqttAsyncClient c, String topic, byte[] payload, int qos, boolean retained)
-        throws Exception {
-      MqttMessage m = new MqttMessage(payload);
-      m.setQos(qos);
-      m.setRetained(retained);
-      for (int attempt = 0; ; attempt++) {
-        try {
-          c.publish(topic, m);
-          return;
-        } catch (MqttException e) {
-          if (e.getReasonCode() != 32202 /* too many publishes in progress */ || attempt > 10_000) {
-            throw e;
-          }
-          Thread.sleep(1);
-        }
-      }
     }
 
     Result heartbeats(FleetController controller, Duration measure) throws Exception {
@@ -279,7 +276,7 @@ public final class FleetBenchmark {
         NodeHealth h =
             new NodeHealth(
                 Protocol.SCHEMA_VERSION,
-                Instant.now(),
+                clock.instant(),
                 30,
                 true,
                 null,
@@ -295,12 +292,10 @@ public final class FleetBenchmark {
                 10L << 30,
                 null,
                 0.9);
-        publish(
-            clients.get(node % CONNECTIONS),
-            Topics.node("site-" + (node % 20), id(node)).health(),
-            Json.write(h),
-            0,
-            false);
+        publishers
+            .get(node % CONNECTIONS)
+            .publish(
+                Topics.node("site-" + (node % 20), id(node)).health(), Json.write(h), 0, false);
         published.incrementAndGet();
       }
       // Let the writer drain what was published inside the window.
@@ -320,8 +315,26 @@ public final class FleetBenchmark {
           brokerLag.quantile(0.99));
     }
 
+    /** Publishes that waited for a free in-flight slot, and 32202 refusals (retried), so far. */
+    long[] delayedAndRefused() {
+      long d = 0;
+      long r = 0;
+      for (BoundedPublisher p : publishers) {
+        d += p.delayed();
+        r += p.refused();
+      }
+      return new long[] {d, r};
+    }
+
     @Override
     public void close() throws MqttException {
+      for (BoundedPublisher p : publishers) {
+        try {
+          p.awaitIdle(30_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       for (MqttAsyncClient c : clients) {
         c.disconnect().waitForCompletion(10_000);
         c.close();
@@ -400,6 +413,7 @@ public final class FleetBenchmark {
     MqttAsyncClient pub =
         new MqttAsyncClient(broker.url(), "bench-raw-pub", new MemoryPersistence());
     pub.connect().waitForCompletion(10_000);
+    BoundedPublisher raw = new BoundedPublisher(pub, 256, 60_000);
     received.set(0);
     sub.subscribe("bench/+/assignment", 1).waitForCompletion(10_000);
     sub.setCallback(
@@ -411,7 +425,7 @@ public final class FleetBenchmark {
         });
     long b0 = System.nanoTime();
     for (int i = 0; i < expected; i++) {
-      Fleet.publish(pub, "bench/" + i + "/assignment", payload, 1, true);
+      raw.publish("bench/" + i + "/assignment", payload, 1, true);
     }
     while (received.get() < expected && (System.nanoTime() - b0) < 600e9) {
       Thread.sleep(20);
@@ -424,8 +438,9 @@ public final class FleetBenchmark {
         baseline,
         seconds / baseline);
     for (int i = 0; i < expected; i++) {
-      Fleet.publish(pub, "bench/" + i + "/assignment", new byte[0], 1, true);
+      raw.publish("bench/" + i + "/assignment", new byte[0], 1, true);
     }
+    raw.awaitIdle(60_000);
     pub.disconnect().waitForCompletion(10_000);
     pub.close();
     sub.disconnect().waitForCompletion(10_000);
@@ -433,7 +448,7 @@ public final class FleetBenchmark {
   }
 
   /** A callback that ignores everything but messages. */
-  abstract static class Quiet implements MqttCallback {
+  public abstract static class Quiet implements MqttCallback {
     @Override
     public void disconnected(MqttDisconnectResponse r) {}
 

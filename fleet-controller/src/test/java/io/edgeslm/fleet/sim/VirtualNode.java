@@ -46,6 +46,7 @@ public final class VirtualNode implements AutoCloseable {
 
   private final NodeTopics topics;
   private final MqttAsyncClient client;
+  private final BoundedPublisher publisher;
   private final Map<String, String> labels;
   private final ExecutorService worker = Executors.newSingleThreadExecutor();
   private final Map<ModelRef, Double> speedOf = new HashMap<>();
@@ -71,6 +72,13 @@ public final class VirtualNode implements AutoCloseable {
     this.labels = labels;
     this.client = new MqttAsyncClient(brokerUri, "sim-" + node, new MemoryPersistence());
     client.setCallback(new Callback());
+    // Ten publishes in flight at most, as an agent with a small outgoing queue would have.
+    this.publisher = new BoundedPublisher(client, 10, 10_000);
+  }
+
+  /** This node's publishes: accepted, delayed for a free slot, refused by the client (retried). */
+  public BoundedPublisher publisher() {
+    return publisher;
   }
 
   public String nodeId() {
@@ -190,10 +198,12 @@ public final class VirtualNode implements AutoCloseable {
 
   private void publish(String topic, byte[] payload, int qos, boolean retained)
       throws MqttException {
-    MqttMessage m = new MqttMessage(payload);
-    m.setQos(qos);
-    m.setRetained(retained);
-    client.publish(topic, m);
+    try {
+      publisher.publish(topic, payload, qos, retained);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MqttException(MqttException.REASON_CODE_CLIENT_EXCEPTION, e);
+    }
   }
 
   private void onAssignment(byte[] payload) throws Exception {
@@ -351,11 +361,14 @@ public final class VirtualNode implements AutoCloseable {
     try {
       if (client.isConnected()) {
         publish(topics.status(), Json.write(NodeStatus.shutdown(Instant.now())), 1, true);
+        publisher.awaitIdle(5000);
         client.disconnect().waitForCompletion(5000);
       }
       client.close(true);
     } catch (MqttException e) {
       // closing anyway
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     worker.shutdownNow();
   }

@@ -40,6 +40,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -103,17 +104,17 @@ class AgentMqttIT {
     try (TestMqttClient c = TestMqttClient.connect(uri())) {
       c.publish(OIL_TOPIC, "71.2");
       c.publish(PRESSURE_TOPIC, "{\"value\": 182.5, \"unit\": \"bar\"}");
-      c.subscribe("it/answers/1");
+      c.subscribe("operator/it/answers/1");
       byte[] correlation = {1, 2, 3, 4, (byte) 0xfe};
       c.ask(
           ASK,
           "{\"question\":\"What is the oil temperature of press 3?\"}"
               .getBytes(StandardCharsets.UTF_8),
-          "it/answers/1",
+          "operator/it/answers/1",
           correlation,
           60L);
 
-      TestMqttClient.Received r = c.next("it/answers/1", WAIT);
+      TestMqttClient.Received r = c.next("operator/it/answers/1", WAIT);
       assertThat(r.correlation().orElseThrow()).containsExactly(correlation);
       assertThat(r.props()).containsEntry("type", "answer");
       Answer answer = (Answer) reply(r);
@@ -167,7 +168,7 @@ class AgentMqttIT {
     awaitConnected(runtime);
     var broker = PrivateBrokerResource.broker;
     try (TestMqttClient c = TestMqttClient.connect(uri())) {
-      c.subscribe("it/answers/311");
+      c.subscribe("operator/it/answers/311");
       Process p =
           new ProcessBuilder(
                   "mosquitto_pub",
@@ -180,12 +181,12 @@ class AgentMqttIT {
                   "-t",
                   ASK,
                   "-m",
-                  "{\"id\":\"q-311\",\"replyTo\":\"it/answers/311\","
+                  "{\"id\":\"q-311\",\"replyTo\":\"operator/it/answers/311\","
                       + "\"question\":\"What is the hydraulic pressure of press 3?\"}")
               .redirectErrorStream(true)
               .start();
       assertThat(p.waitFor()).isZero();
-      Answer answer = (Answer) reply(c.next("it/answers/311", WAIT));
+      Answer answer = (Answer) reply(c.next("operator/it/answers/311", WAIT));
       assertThat(answer.id()).isEqualTo("q-311");
       assertThat(answer.answer()).contains("Press 3 hydraulic pressure is 182.5 bar");
     }
@@ -196,22 +197,22 @@ class AgentMqttIT {
   void badQuestions_getErrorRepliesNamingTheProblem() throws Exception {
     awaitConnected(runtime);
     try (TestMqttClient c = TestMqttClient.connect(uri())) {
-      c.subscribe("it/errors");
+      c.subscribe("operator/it/errors");
       c.ask(
           ASK,
           "{\"question\":".getBytes(StandardCharsets.UTF_8),
-          "it/errors",
+          "operator/it/errors",
           new byte[] {1},
           null);
-      c.ask(ASK, new byte[] {'{', (byte) 0xff, '}'}, "it/errors", new byte[] {2}, null);
+      c.ask(ASK, new byte[] {'{', (byte) 0xff, '}'}, "operator/it/errors", new byte[] {2}, null);
       byte[] big = ("{\"question\":\"" + "x".repeat(9000) + "\"}").getBytes(StandardCharsets.UTF_8);
-      c.ask(ASK, big, "it/errors", new byte[] {3}, null);
-      c.publish(ASK, "{\"id\":\"q-bad\",\"replyTo\":\"it/errors\",\"stream\":true}");
+      c.ask(ASK, big, "operator/it/errors", new byte[] {3}, null);
+      c.publish(ASK, "{\"id\":\"q-bad\",\"replyTo\":\"operator/it/errors\",\"stream\":true}");
 
-      ErrorReply malformed = (ErrorReply) reply(c.next("it/errors", WAIT));
-      ErrorReply notUtf8 = (ErrorReply) reply(c.next("it/errors", WAIT));
-      ErrorReply oversized = (ErrorReply) reply(c.next("it/errors", WAIT));
-      ErrorReply invalid = (ErrorReply) reply(c.next("it/errors", WAIT));
+      ErrorReply malformed = (ErrorReply) reply(c.next("operator/it/errors", WAIT));
+      ErrorReply notUtf8 = (ErrorReply) reply(c.next("operator/it/errors", WAIT));
+      ErrorReply oversized = (ErrorReply) reply(c.next("operator/it/errors", WAIT));
+      ErrorReply invalid = (ErrorReply) reply(c.next("operator/it/errors", WAIT));
       assertThat(malformed.code()).isEqualTo(ErrorCode.MALFORMED);
       assertThat(notUtf8.code()).isEqualTo(ErrorCode.NOT_UTF8);
       assertThat(notUtf8.message())
@@ -232,22 +233,85 @@ class AgentMqttIT {
   void expiredQuestion_isDroppedWithoutReply() throws Exception {
     awaitConnected(runtime);
     try (TestMqttClient c = TestMqttClient.connect(uri())) {
-      c.subscribe("it/expiry");
+      c.subscribe("operator/it/expiry");
       String past = Instant.now().minusSeconds(5).toString();
       c.publish(
           ASK,
-          "{\"id\":\"stale\",\"replyTo\":\"it/expiry\",\"question\":\"Oil temperature?\","
+          "{\"id\":\"stale\",\"replyTo\":\"operator/it/expiry\",\"question\":\"Oil temperature?\","
               + "\"expiresAt\":\""
               + past
               + "\"}");
       c.publish(
-          ASK, "{\"id\":\"fresh\",\"replyTo\":\"it/expiry\",\"question\":\"Oil temperature?\"}");
+          ASK,
+          "{\"id\":\"fresh\",\"replyTo\":\"operator/it/expiry\",\"question\":\"Oil temperature?\"}");
       // The agent handles the ask topic in arrival order: had it answered the stale question,
       // that reply would come first.
-      Answer first = (Answer) reply(c.next("it/expiry", WAIT));
+      Answer first = (Answer) reply(c.next("operator/it/expiry", WAIT));
       assertThat(first.id()).isEqualTo("fresh");
-      assertThat(c.drain("it/expiry")).isEmpty();
+      assertThat(c.drain("operator/it/expiry")).isEmpty();
     }
+  }
+
+  @Test
+  @Order(6)
+  void replyTopicOnTheNodesOwnTopics_isRefused_nothingIsPublishedThere() throws Exception {
+    awaitConnected(runtime);
+    var topics = Topics.node(SITE, NODE);
+    List<String> forbidden =
+        List.of(
+            topics.updateCommand(),
+            topics.status(),
+            topics.health(),
+            topics.report(),
+            topics.journal(),
+            topics.birth(),
+            "$SYS/broker/log");
+    try (TestMqttClient c = TestMqttClient.connect(uri())) {
+      for (String t : forbidden) {
+        c.subscribe(t);
+      }
+      c.subscribe("operator/it/barrier");
+      for (String t : forbidden) {
+        c.publish(
+            ASK,
+            Json.writeString(
+                Map.of("id", "evil-311", "replyTo", t, "question", "Oil temperature?")));
+        c.ask(
+            ASK,
+            "{\"question\":\"Oil temperature?\"}".getBytes(StandardCharsets.UTF_8),
+            t,
+            new byte[] {6, 6},
+            null);
+      }
+      c.publish(
+          ASK, "{\"id\":\"barrier\",\"replyTo\":\"operator/it/barrier\",\"question\":\"Oil?\"}");
+      // The ask topic is handled in arrival order: once the barrier is answered, every forbidden
+      // question before it has been judged.
+      assertThat(reply(c.next("operator/it/barrier", WAIT)).id()).isEqualTo("barrier");
+      for (String t : forbidden) {
+        assertThat(c.drain(t))
+            .as(t)
+            .noneMatch(r -> r.text().contains("evil-311") || r.correlation().isPresent());
+      }
+    }
+    assertThat(metric("edgeslm_agent_questions_forbidden_reply_topic_total"))
+        .isGreaterThanOrEqualTo(2.0 * forbidden.size());
+  }
+
+  private static double metric(String name) throws Exception {
+    HttpResponse<String> metrics =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + managementPort() + "/q/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    return metrics
+        .body()
+        .lines()
+        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   @Test
@@ -257,7 +321,7 @@ class AgentMqttIT {
     int clients = 4;
     int perClient = 25;
     try (TestMqttClient listener = TestMqttClient.connect(uri())) {
-      listener.subscribe("it/burst/#");
+      listener.subscribe("operator/it/burst/#");
       ExecutorService pool = Executors.newFixedThreadPool(clients);
       List<Future<?>> sent = new ArrayList<>();
       for (int k = 0; k < clients; k++) {
@@ -272,7 +336,7 @@ class AgentMqttIT {
                           ASK,
                           "{\"id\":\""
                               + id
-                              + "\",\"replyTo\":\"it/burst/"
+                              + "\",\"replyTo\":\"operator/it/burst/"
                               + id
                               + "\",\"question\":\"Oil temperature of press 3?\"}");
                     }
@@ -288,7 +352,7 @@ class AgentMqttIT {
       int answered = 0;
       int busy = 0;
       for (int i = 0; i < clients * perClient; i++) {
-        Reply r = reply(listener.next("it/burst/#", WAIT));
+        Reply r = reply(listener.next("operator/it/burst/#", WAIT));
         assertThat(ids.add(r.id())).as("one reply per question: %s", r.id()).isTrue();
         switch (r) {
           case Answer a -> answered++;
@@ -416,11 +480,11 @@ class AgentMqttIT {
 
       // Resubscribed after the restart: questions are answered again.
       try (TestMqttClient c = TestMqttClient.connect(uri())) {
-        c.subscribe("it/after-restart");
+        c.subscribe("operator/it/after-restart");
         c.publish(
             ASK,
-            "{\"id\":\"again\",\"replyTo\":\"it/after-restart\",\"question\":\"Oil temperature?\"}");
-        assertThat(reply(c.next("it/after-restart", WAIT)).id()).isEqualTo("again");
+            "{\"id\":\"again\",\"replyTo\":\"operator/it/after-restart\",\"question\":\"Oil temperature?\"}");
+        assertThat(reply(c.next("operator/it/after-restart", WAIT)).id()).isEqualTo("again");
       }
     }
   }

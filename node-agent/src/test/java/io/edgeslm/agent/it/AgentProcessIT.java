@@ -165,7 +165,7 @@ class AgentProcessIT {
         AgentProcess agent = AgentProcess.start(env, work)) {
       c.subscribe(t.birth());
       c.subscribe(t.report());
-      c.subscribe("proc/answers");
+      c.subscribe("operator/proc/answers");
       // The first birth may come before the model has loaded; a second follows when it is active.
       NodeBirth birth = Json.read(c.next(t.birth(), WAIT).payload(), NodeBirth.class);
       while (birth.activeModel() == null) {
@@ -182,13 +182,13 @@ class AgentProcessIT {
           t.ask(),
           "{\"question\":\"What is the oil temperature of press 3?\",\"stream\":true}"
               .getBytes(StandardCharsets.UTF_8),
-          "proc/answers",
+          "operator/proc/answers",
           new byte[] {42},
           120L);
       List<AnswerPart> parts = new ArrayList<>();
       Answer answer = null;
       while (answer == null) {
-        Reply r = Json.read(c.next("proc/answers", WAIT).payload(), Reply.class);
+        Reply r = Json.read(c.next("operator/proc/answers", WAIT).payload(), Reply.class);
         switch (r) {
           case AnswerPart p -> parts.add(p);
           case Answer a -> answer = a;

@@ -57,7 +57,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AgentUpdateIT {
 
   private static final Duration WAIT = Duration.ofSeconds(180);
-  private static final String ANSWERS = "upd/answers";
+  private static final String ANSWERS = "operator/upd/answers";
 
   /** Constrained output: even a noise model passes (as in ActivationGateIT). */
   static final String PASSING =
@@ -104,6 +104,8 @@ class AgentUpdateIT {
     env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(AgentProcess.freePort()));
     env.put("EDGESLM_AGENT_JOURNAL_DIR", work.resolve("journal").toString());
     env.put("EDGESLM_AGENT_MODEL_PATH", v1.toString());
+    // The current engine, as on a gateway; fails (exit 78, naming the build script) without it.
+    env.put("EDGESLM_AGENT_MODEL_ENGINE", "llama-server");
     env.put("EDGESLM_AGENT_MODEL_NAME", TestBundles.MODEL);
     env.put("EDGESLM_AGENT_MODEL_THREADS", "2");
     env.put("EDGESLM_AGENT_MODEL_CONTEXT", "1024");

@@ -87,6 +87,40 @@ class MutualTlsIT {
         Answer a = Json.read(ops.next("operator/answers/tls", WAIT).payload(), Answer.class);
         assertThat(a.answer()).isEqualTo("This node has no sensor readings yet.");
 
+        // The banner's mosquitto_rr line works on this TLS broker once CLIENT.crt/.key name a
+        // client the ACL lets ask (here the operator); it offers no ./run-agent ask, which speaks
+        // plain MQTT only.
+        org.awaitility.Awaitility.await()
+            .atMost(WAIT)
+            .until(() -> agent.output().contains("is running ===="));
+        String rr =
+            agent
+                .output()
+                .lines()
+                .filter(l -> l.startsWith("  mosquitto_rr "))
+                .findFirst()
+                .orElseThrow()
+                .strip();
+        assertThat(rr).contains(" --cafile " + pki.caCertificate() + " --cert CLIENT.crt");
+        assertThat(agent.output())
+            .doesNotContain("./run-agent ask \"")
+            .contains(
+                "(./run-agent ask speaks plain MQTT without credentials only: use the commands"
+                    + " above.)");
+        Process p =
+            new ProcessBuilder(
+                    "bash",
+                    "-c",
+                    rr.replace("CLIENT.crt", operator.certificate().toString())
+                            .replace("CLIENT.key", operator.privateKey().toString())
+                        + " -W 60")
+                .redirectErrorStream(true)
+                .start();
+        String rrOut = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(rrOut).isZero();
+        assertThat(Json.read(rrOut.strip().getBytes(StandardCharsets.UTF_8), Answer.class).answer())
+            .isEqualTo("This node has no sensor readings yet.");
+
         // The update link got through TLS and the ACL: a rollback order is answered (this node
         // has no model, so it is refused, naming none).
         ops.subscribe(t.updateResult());

@@ -94,9 +94,10 @@ class ActivationGateIT {
           .singleElement()
           .satisfies(
               o -> {
+                // The same code as the MQTT result for the same failure, not the outcome again.
                 assertThat(o.outcome()).isEqualTo("rolled_back");
-                assertThat(o.reasonCode()).isEqualTo("rolled_back");
-                assertThat(o.reason()).startsWith("activation_check_failed: ");
+                assertThat(o.reasonCode()).isEqualTo("activation_check_failed");
+                assertThat(o.reason()).startsWith("The new model failed its activation check: ");
               });
       assertThat(node.store.active().orElseThrow()).isEqualTo(v5);
 
@@ -106,7 +107,8 @@ class ActivationGateIT {
           .satisfies(
               o -> {
                 assertThat(o.outcome()).isEqualTo("rolled_back");
-                assertThat(o.reason()).startsWith("model_load_failed: ");
+                assertThat(o.reasonCode()).isEqualTo("model_load_failed");
+                assertThat(o.reason()).startsWith("The new model did not start: ");
               });
       assertThat(node.store.active().orElseThrow()).isEqualTo(v5);
 

@@ -30,7 +30,17 @@ public final class TestBundles {
   public static final String DEVICE_CLASS = "gateway-m";
   private static final Path MODELS = Path.of("target", "test-models").toAbsolutePath();
 
-  private final SigningKey key = SigningKey.generate(KeyCurve.P256);
+  private final SigningKey key;
+
+  /** Bundles signed with a fresh release key (trusted by {@link #trust()}). */
+  public TestBundles() {
+    this(SigningKey.generate(KeyCurve.P256));
+  }
+
+  /** Bundles signed with {@code key}, for tests that rotate a signed trust root. */
+  public TestBundles(SigningKey key) {
+    this.key = key;
+  }
 
   /** Writes the release key's public PEM (for a child process's trust store). */
   public void writePublicKey(Path file) throws SigningException {

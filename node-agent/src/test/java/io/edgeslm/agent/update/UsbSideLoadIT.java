@@ -58,6 +58,8 @@ class UsbSideLoadIT {
     Path withLink = b.bundle(stick.resolve("6-with-link-v9"), TestBundles.Spec.version(9));
     Files.createSymbolicLink(withLink.resolve("notes.txt"), Path.of("/etc/hostname"));
     Files.createSymbolicLink(stick.resolve("7-linked-dir"), stick.resolve("1-good-v5"));
+    Path unsigned = b.bundle(stick.resolve("8-unsigned-v10"), TestBundles.Spec.version(10));
+    Files.delete(unsigned.resolve(UsbSideLoader.SIGNATURE));
     // Garbage a technician may leave on a stick: ignored, no result.
     Files.writeString(stick.resolve("README.txt"), "hello");
     Files.createDirectories(stick.resolve("photos"));
@@ -78,7 +80,7 @@ class UsbSideLoadIT {
 
       var outcomes = usb.scan();
 
-      assertThat(outcomes).hasSize(7);
+      assertThat(outcomes).hasSize(8);
       Map<String, String> byBundle = resultFile(stick, nodeId);
       assertThat(byBundle)
           .containsExactly(
@@ -88,8 +90,11 @@ class UsbSideLoadIT {
               Map.entry("4-lower-v3", "rejected/rollback"),
               Map.entry("5-other-class-v8", "rejected/wrong_device_class"),
               Map.entry("6-with-link-v9", "rejected/link_refused"),
-              Map.entry("7-linked-dir", "rejected/link_refused"));
+              Map.entry("7-linked-dir", "rejected/link_refused"),
+              Map.entry("8-unsigned-v10", "rejected/unsigned_bundle"));
       assertThat(node.store.active().orElseThrow().version()).isEqualTo(5);
+      // Done: the in-progress marker is gone once the results are on the stick.
+      assertThat(stick.resolve(UsbSideLoader.MARKER_FILE)).doesNotExist();
       assertThat(runtime.loads()).hasSize(1);
       assertThat(node.store.stagingIds()).isEmpty();
 
@@ -151,6 +156,45 @@ class UsbSideLoadIT {
     }
   }
 
+  @Test
+  void stickStillInAfterARestart_bundleAlreadyServing_keepsItsResult_andIsNotJournaledAgain()
+      throws Exception {
+    TestBundles b = new TestBundles();
+    Path stick = Files.createDirectories(tmp.resolve("stick"));
+    b.bundle(stick.resolve("v4"), TestBundles.Spec.version(4));
+    String nodeId = "gw-" + UUID.randomUUID().toString().substring(0, 8);
+    int journaled;
+    try (TestNode node =
+        new TestNode(
+            broker.url(),
+            nodeId,
+            tmp.resolve("node"),
+            b.trust(),
+            new RecordingRuntime(),
+            MqttUpdateIT.fastSoak())) {
+      new UsbSideLoader(stick, node.engine, node.store, nodeId, Clock.systemUTC(), 120_000).scan();
+      assertThat(resultFile(stick, nodeId)).containsExactly(Map.entry("v4", "activated/-"));
+      journaled = node.journal.entries().size();
+    }
+
+    // The agent restarts with the stick still in: a new watcher sees the bundle again.
+    try (TestNode node =
+        new TestNode(
+            broker.url(),
+            nodeId,
+            tmp.resolve("node"),
+            b.trust(),
+            new RecordingRuntime(),
+            MqttUpdateIT.fastSoak())) {
+      new UsbSideLoader(stick, node.engine, node.store, nodeId, Clock.systemUTC(), 120_000).scan();
+
+      assertThat(resultFile(stick, nodeId)).containsExactly(Map.entry("v4", "activated/-"));
+      assertThat(node.journal.entries()).hasSize(journaled);
+      assertThat(node.store.active().orElseThrow().version()).isEqualTo(4);
+      assertThat(node.store.stagingIds()).isEmpty();
+    }
+  }
+
   /** Whether a part file of the second bundle has appeared in staging. */
   static boolean copyStarted(Path staging) {
     try (Stream<Path> s = Files.walk(staging)) {
@@ -169,6 +213,8 @@ class UsbSideLoadIT {
       String code = r.hasNonNull("reasonCode") ? r.get("reasonCode").asText() : "-";
       if (!code.equals("-")) {
         assertThat(r.get("reason").asText()).isNotBlank();
+        // The node's own paths mean nothing to a technician holding the stick.
+        assertThat(r.get("reason").asText()).doesNotContain("staging");
       }
       out.put(r.get("bundle").asText(), r.get("outcome").asText() + "/" + code);
     }

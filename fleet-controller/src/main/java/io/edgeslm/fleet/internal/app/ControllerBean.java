@@ -80,7 +80,9 @@ public class ControllerBean {
                 config.health().retention(),
                 config.health().queue(),
                 config.health().batch(),
-                config.rollouts().outboxLease()),
+                config.rollouts().outboxLease(),
+                config.health().detailRetention(),
+                config.health().maintenance()),
             Clock.systemUTC());
     if (config.auth().bootstrapAdminToken().isPresent()) {
       String secret = config.auth().bootstrapAdminToken().get();

@@ -21,6 +21,9 @@ import java.time.Duration;
  * @param healthQueue health messages waiting to be written
  * @param healthBatch health messages per transaction
  * @param outboxLease how long a claimed outbox row is left to its claimer
+ * @param healthDetailRetention how long 5-minute health buckets are kept ({@code healthRetention}
+ *     is for the hourly ones)
+ * @param healthMaintenance how often expired health partitions are dropped
  */
 public record ControllerSettings(
     String mqttUri,
@@ -36,7 +39,44 @@ public record ControllerSettings(
     Duration healthRetention,
     int healthQueue,
     int healthBatch,
-    Duration outboxLease) {
+    Duration outboxLease,
+    Duration healthDetailRetention,
+    Duration healthMaintenance) {
+
+  /** Settings with the default detail retention (P1D) and maintenance interval (PT1M). */
+  public ControllerSettings(
+      String mqttUri,
+      String clientId,
+      String mqttUsername,
+      String mqttPassword,
+      String shareGroup,
+      Path bundlesDir,
+      int chunkBytes,
+      long chunkBytesPerSecond,
+      TrustStore trust,
+      Duration tickInterval,
+      Duration healthRetention,
+      int healthQueue,
+      int healthBatch,
+      Duration outboxLease) {
+    this(
+        mqttUri,
+        clientId,
+        mqttUsername,
+        mqttPassword,
+        shareGroup,
+        bundlesDir,
+        chunkBytes,
+        chunkBytesPerSecond,
+        trust,
+        tickInterval,
+        healthRetention,
+        healthQueue,
+        healthBatch,
+        outboxLease,
+        Duration.ofDays(1),
+        Duration.ofMinutes(1));
+  }
 
   /** Settings with the default outbox lease of 60 s. */
   public ControllerSettings(

@@ -11,6 +11,7 @@ import io.edgeslm.fleet.internal.mqtt.MqttTransport;
 import io.edgeslm.fleet.internal.rollout.RolloutRunner;
 import io.edgeslm.fleet.internal.store.CatalogStore;
 import io.edgeslm.fleet.internal.store.Db;
+import io.edgeslm.fleet.internal.store.HealthHistory;
 import io.edgeslm.fleet.internal.store.NodeStore;
 import io.edgeslm.fleet.internal.store.OutboxStore;
 import io.edgeslm.fleet.internal.store.RolloutStore;
@@ -57,7 +58,12 @@ public final class FleetController implements AutoCloseable {
     this.settings = settings;
     this.clock = clock;
     this.db = new Db(dataSource);
-    this.nodes = new NodeStore(db);
+    this.nodes =
+        new NodeStore(
+            db,
+            new HealthHistory.Retention(
+                settings.healthDetailRetention(), settings.healthRetention()),
+            clock);
     this.rollouts = new RolloutStore(db);
     this.catalogStore = new CatalogStore(db);
     this.tokens = new TokenStore(db);
@@ -146,15 +152,18 @@ public final class FleetController implements AutoCloseable {
         0,
         Math.min(tick, 1000),
         TimeUnit.MILLISECONDS);
-    ticker.scheduleWithFixedDelay(this::prune, 1, 10, TimeUnit.MINUTES);
+    long maintenance = settings.healthMaintenance().toMillis();
+    ticker.scheduleWithFixedDelay(this::prune, maintenance, maintenance, TimeUnit.MILLISECONDS);
   }
 
   private void prune() {
     try {
-      int n;
-      do {
-        n = nodes.pruneHealth(clock.instant().minus(settings.healthRetention()), 10_000);
-      } while (n == 10_000);
+      HealthHistory.Pruned p = nodes.pruneHealth();
+      if (p.partitionsDropped() > 0 || p.rowsDeleted() > 0) {
+        LOG.debugf(
+            "health retention: %d partitions dropped, %d rows deleted",
+            p.partitionsDropped(), p.rowsDeleted());
+      }
     } catch (FleetException e) {
       LOG.warnf("health pruning failed: %s", e.getMessage());
     }

@@ -33,12 +33,27 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code fleetctl}: the release manager's command line for the fleet controller's REST API. Exit
- * codes: 0 success, 1 the controller refused (its problem details are printed), 2 usage error.
+ * {@code fleetctl}: the release manager's command line for the fleet controller's REST API.
+ *
+ * <p>Conventions, for every command (new ones get them by throwing the exceptions below): {@code
+ * -h}/{@code --help} on every command and subcommand prints its help and does nothing else; a
+ * mistake in the command line is one sentence on stderr and exit code 2; no stack trace for
+ * anything a user can cause. Exit codes ({@link #exitCode}): 0 success, 1 the controller refused
+ * the request (its problem detail is printed), 2 usage error, 3 the controller cannot be reached, 4
+ * the controller refused the token.
  */
 @Command(
     name = "fleetctl",
     mixinStandardHelpOptions = true,
+    scope = CommandLine.ScopeType.INHERIT,
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:success",
+      "1:the controller refused the request (its problem detail is printed)",
+      "2:usage error",
+      "3:the controller cannot be reached (check --url or FLEET_URL)",
+      "4:the controller refused the token (check --token or FLEET_TOKEN)"
+    },
     version = "fleetctl 0.1.0",
     description = "Upload signed bundles and drive rollouts on an EdgeSLM fleet controller.",
     subcommands = {FleetCtl.Upload.class, FleetCtl.Rollout.class, FleetCtl.Token.class})
@@ -62,28 +77,120 @@ public final class FleetCtl {
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 
+  static final int SUCCESS = 0;
+  static final int REFUSED = 1;
+  static final int USAGE = 2;
+  static final int UNREACHABLE = 3;
+  static final int TOKEN_REFUSED = 4;
+
   /** Runs the command line; returns the exit code. */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cl = new CommandLine(new FleetCtl());
     cl.setOut(out);
     cl.setErr(err);
+    cl.setParameterExceptionHandler(
+        (e, a) -> {
+          String message = e.getMessage().strip();
+          e.getCommandLine()
+              .getErr()
+              .println(
+                  "fleetctl: "
+                      + message
+                      + (message.endsWith(".") ? "" : ".")
+                      + " See '"
+                      + e.getCommandLine().getCommandSpec().qualifiedName()
+                      + " --help'.");
+          return USAGE;
+        });
     cl.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
-          cmd.getErr().println("fleetctl: " + e.getMessage());
-          return e instanceof Refused ? 1 : 2;
+          cmd.getErr().println("fleetctl: " + sentence(e, cmd));
+          return exitCode(e);
         });
     return cl.execute(args);
   }
 
+  /** The exit code for what a command threw. */
+  static int exitCode(Exception e) {
+    return switch (e) {
+      case UsageError u -> USAGE;
+      case TokenRefused t -> TOKEN_REFUSED;
+      case Refused r -> REFUSED;
+      case Unreachable u -> UNREACHABLE;
+      default -> REFUSED;
+    };
+  }
+
+  /** One sentence for the user; for an unexpected failure its type and message, not a trace. */
+  private static String sentence(Exception e, CommandLine cmd) {
+    if (e instanceof UsageError) {
+      return e.getMessage() + " See '" + cmd.getCommandSpec().qualifiedName() + " --help'.";
+    }
+    if (e instanceof Refused || e instanceof Unreachable) {
+      return e.getMessage();
+    }
+    return "failed: " + describe(e) + ".";
+  }
+
+  private static String describe(Throwable e) {
+    return e.getMessage() == null || e.getMessage().isBlank()
+        ? e.getClass().getSimpleName()
+        : e.getMessage();
+  }
+
+  /** A mistake in the command line that picocli cannot see: one sentence, exit code 2. */
+  static final class UsageError extends Exception {
+    UsageError(String message) {
+      super(message);
+    }
+  }
+
   /** The controller answered with an error status. */
-  static final class Refused extends Exception {
+  static class Refused extends Exception {
     Refused(String message) {
       super(message);
     }
   }
 
+  /** The controller answered 401 or 403: the token is missing, wrong, or lacks the role. */
+  static final class TokenRefused extends Refused {
+    TokenRefused(String message) {
+      super(message);
+    }
+  }
+
+  /** No answer from the controller at all. */
+  static final class Unreachable extends Exception {
+    Unreachable(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   HttpClient http() {
     return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  /** Sends a request; a failure to reach the controller becomes one sentence naming the URL. */
+  <T> HttpResponse<T> send(HttpClient http, HttpRequest request, HttpResponse.BodyHandler<T> body)
+      throws Unreachable, InterruptedException {
+    try {
+      return http.send(request, body);
+    } catch (IOException e) {
+      throw unreachable(e);
+    }
+  }
+
+  Unreachable unreachable(Throwable e) {
+    String why =
+        switch (e) {
+          case java.net.ConnectException c -> "connection refused";
+          case java.net.http.HttpConnectTimeoutException t -> "no answer within 10 s";
+          case java.net.UnknownHostException u -> "unknown host";
+          default -> describe(e);
+        };
+    return new Unreachable(
+        "cannot reach the fleet controller at " + url + " (" + why + "); check --url or FLEET_URL.",
+        e);
   }
 
   JsonNode call(String method, String path, JsonNode body) throws Exception {
@@ -94,23 +201,51 @@ public final class FleetCtl {
     } else {
       b.method(method, HttpRequest.BodyPublishers.noBody());
     }
-    return answer(http().send(b.build(), HttpResponse.BodyHandlers.ofString()));
+    return answer(send(http(), b.build(), HttpResponse.BodyHandlers.ofString()));
   }
 
-  HttpRequest.Builder request(String path) throws Refused {
+  HttpRequest.Builder request(String path) throws UsageError {
     if (token == null || token.isBlank()) {
-      throw new Refused("no token: pass --token or set FLEET_TOKEN.");
+      throw new UsageError("No API token: pass --token or set FLEET_TOKEN.");
     }
-    return HttpRequest.newBuilder(URI.create(url.replaceAll("/+$", "") + path))
+    URI base;
+    try {
+      base = URI.create(url.replaceAll("/+$", "") + path);
+    } catch (IllegalArgumentException e) {
+      base = null;
+    }
+    if (base == null
+        || !("http".equals(base.getScheme()) || "https".equals(base.getScheme()))
+        || base.getHost() == null) {
+      throw new UsageError(
+          "--url '" + url + "' is not an http(s) URL like http://localhost:8080 (or FLEET_URL).");
+    }
+    return HttpRequest.newBuilder(base)
         .header("Authorization", "Bearer " + token)
         .header("Accept", "application/json");
   }
 
   static JsonNode answer(HttpResponse<String> r) throws Exception {
-    JsonNode body = r.body().isEmpty() ? JSON.nullNode() : JSON.readTree(r.body());
+    JsonNode body;
+    try {
+      body = r.body().isEmpty() ? JSON.nullNode() : JSON.readTree(r.body());
+    } catch (IOException e) {
+      body = JSON.nullNode();
+    }
     if (r.statusCode() >= 400) {
-      String detail = body.hasNonNull("detail") ? body.get("detail").asText() : r.body();
-      throw new Refused("HTTP " + r.statusCode() + ": " + detail);
+      String detail = body.hasNonNull("detail") ? body.get("detail").asText() : r.body().strip();
+      String said = "HTTP " + r.statusCode() + (detail.isEmpty() ? "" : ": " + detail);
+      if (r.statusCode() == 401 || r.statusCode() == 403) {
+        throw new TokenRefused(
+            "the controller refused the token ("
+                + said
+                + (r.statusCode() == 401 ? "); check --token or FLEET_TOKEN." : ")."));
+      }
+      throw new Refused("the controller refused the request (" + said + ").");
+    }
+    if (body.isNull() && !r.body().isEmpty()) {
+      throw new Refused(
+          "the controller's answer is not JSON (HTTP " + r.statusCode() + "); is --url right?");
     }
     return body;
   }
@@ -128,12 +263,17 @@ public final class FleetCtl {
 
     @Override
     public Integer call() throws Exception {
+      if (!Files.isDirectory(dir)) {
+        throw new UsageError(
+            "DIR '" + dir + "' is not a directory: give the signed bundle's directory.");
+      }
       List<Path> files;
       try (Stream<Path> s = Files.walk(dir)) {
         files = s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
       }
       if (files.isEmpty()) {
-        throw new IllegalArgumentException(dir + " holds no files.");
+        throw new UsageError(
+            "DIR '" + dir + "' holds no files: give the signed bundle's directory.");
       }
       String boundary = "fleetctl-" + UUID.randomUUID();
       List<InputStream> parts = new ArrayList<>();
@@ -197,6 +337,7 @@ public final class FleetCtl {
                       HttpRequest.BodyPublishers.ofInputStream(() -> body), size))
               .build();
       HttpClient http = root.http();
+      root.request("/api/v1/bundles"); // checks --token and --url before reading any file
       java.util.concurrent.CompletableFuture<HttpResponse<String>> pending =
           http.sendAsync(req, HttpResponse.BodyHandlers.ofString());
       String lastShown = "";
@@ -243,7 +384,10 @@ public final class FleetCtl {
             }
           }
         } catch (java.util.concurrent.ExecutionException e) {
-          throw new IOException("the upload failed: " + e.getCause().getMessage(), e.getCause());
+          if (e.getCause() instanceof IOException io && sent.get() == 0) {
+            throw root.unreachable(io);
+          }
+          throw new IOException("the upload failed: " + describe(e.getCause()), e.getCause());
         }
       }
     }
@@ -251,7 +395,8 @@ public final class FleetCtl {
     /** The controller's progress of the upload, or null if it has none (yet). */
     private JsonNode progress(HttpClient http, String uploadId) throws Exception {
       HttpResponse<String> r =
-          http.send(
+          root.send(
+              http,
               root.request("/api/v1/uploads/" + uploadId).GET().build(),
               HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
@@ -352,7 +497,7 @@ public final class FleetCtl {
         for (String kv : labels) {
           int eq = kv.indexOf('=');
           if (eq < 1) {
-            throw new IllegalArgumentException("--label must be key=value: got '" + kv + "'.");
+            throw new UsageError("--label must be key=value, got '" + kv + "'.");
           }
           l.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
@@ -364,10 +509,18 @@ public final class FleetCtl {
           boolean approval = spec.endsWith("!");
           String v = approval ? spec.substring(0, spec.length() - 1) : spec;
           ObjectNode wave = w.addObject();
-          if (v.endsWith("%")) {
-            wave.put("percent", Double.parseDouble(v.substring(0, v.length() - 1)));
-          } else {
-            wave.put("count", Integer.parseInt(v));
+          try {
+            if (v.endsWith("%")) {
+              wave.put("percent", Double.parseDouble(v.substring(0, v.length() - 1)));
+            } else {
+              wave.put("count", Integer.parseInt(v));
+            }
+          } catch (NumberFormatException e) {
+            throw new UsageError(
+                "--wave must be a node count (3) or a cumulative share (25%), with a trailing '!'"
+                    + " for an approval, got '"
+                    + spec
+                    + "'.");
           }
           wave.put("approval", approval);
         }

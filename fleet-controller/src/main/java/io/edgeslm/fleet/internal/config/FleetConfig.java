@@ -80,9 +80,17 @@ public interface FleetConfig {
   }
 
   interface Health {
-    /** How long health history is kept. */
+    /** How long hourly health history is kept. */
     @WithDefault("P7D")
     Duration retention();
+
+    /** How long 5-minute health history (the 24 h chart, the gates) is kept; at least P1D. */
+    @WithDefault("P1D")
+    Duration detailRetention();
+
+    /** How often health partitions past retention are dropped. */
+    @WithDefault("PT1M")
+    Duration maintenance();
 
     /** Health messages waiting to be written before new ones are dropped. */
     @WithDefault("200000")

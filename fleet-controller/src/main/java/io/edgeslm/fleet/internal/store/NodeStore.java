@@ -12,7 +12,6 @@ import io.edgeslm.protocol.JournalEvent;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.NodeBirth;
-import io.edgeslm.protocol.NodeHealth;
 import io.edgeslm.protocol.NodeState;
 import io.edgeslm.protocol.NodeStatus;
 import io.edgeslm.protocol.UpdateOutcome;
@@ -22,6 +21,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,9 +45,21 @@ public final class NodeStore {
   private static final TypeReference<TreeMap<String, String>> LABELS = new TypeReference<>() {};
 
   private final Db db;
+  private final HealthHistory history;
 
+  /** A store with the default health retention (ADR 0012) and the system clock. */
   public NodeStore(Db db) {
+    this(db, HealthHistory.Retention.DEFAULT, Clock.systemUTC());
+  }
+
+  /**
+   * @param retention how long health history is kept, per tier
+   * @param clock decides which messages are too old or too far ahead for history, which tier a read
+   *     uses, and what retention removes
+   */
+  public NodeStore(Db db, HealthHistory.Retention retention, Clock clock) {
     this.db = db;
+    this.history = new HealthHistory(db, retention, clock);
   }
 
   // ---- writes ----------------------------------------------------------------------------
@@ -80,6 +92,8 @@ public final class NodeStore {
     if (births.isEmpty() && statuses.isEmpty() && health.isEmpty()) {
       return;
     }
+    TreeMap<HealthTier, List<HealthBucket>> buckets = history.buckets(health);
+    history.ensurePartitions(buckets);
     db.tx(
         "storing " + (births.size() + statuses.size() + health.size()) + " registry messages",
         c -> {
@@ -164,36 +178,11 @@ public final class NodeStore {
           if (health.isEmpty()) {
             return null;
           }
-          db.insertIgnoring(
-              c,
-              "INSERT INTO node_health (node_id, at, received_at, ready, source, model_digest,"
-                  + " tokens_per_second, p95_latency_ms, queue_depth, requests, errors,"
-                  + " ram_used_bytes, ram_total_bytes, disk_free_bytes, cpu_temperature_c,"
-                  + " activation_score) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-              health,
-              (ps, s) -> {
-                NodeHealth h = s.health();
-                ps.setString(1, s.nodeId());
-                Db.setTime(ps, 2, h.at());
-                Db.setTime(ps, 3, s.receivedAt());
-                ps.setBoolean(4, h.ready());
-                ps.setString(5, h.source().name().toLowerCase(Locale.ROOT));
-                ps.setString(6, h.model() == null ? null : h.model().digest());
-                ps.setObject(7, h.tokensPerSecond());
-                ps.setObject(8, h.p95LatencyMs());
-                ps.setInt(9, h.queueDepth());
-                ps.setLong(10, h.requests());
-                ps.setLong(11, h.errors());
-                ps.setLong(12, h.ramUsedBytes());
-                ps.setLong(13, h.ramTotalBytes());
-                ps.setLong(14, h.diskFreeBytes());
-                ps.setObject(15, h.cpuTemperatureC());
-                ps.setObject(16, h.activationScore());
-              });
           TreeMap<String, HealthSample> latest = new TreeMap<>();
           for (HealthSample s : health) {
             latest.merge(s.nodeId(), s, (a, b) -> a.health().at().isAfter(b.health().at()) ? a : b);
           }
+          history.write(c, List.copyOf(latest.values()), buckets);
           try (PreparedStatement ps =
               c.prepareStatement(
                   "UPDATE nodes SET ready = ?, last_health_at = ?, last_seen_at = ?"
@@ -393,21 +382,17 @@ public final class NodeStore {
     };
   }
 
-  /** Deletes health older than {@code before}, at most {@code limit} rows; returns the count. */
-  public int pruneHealth(Instant before, int limit) throws FleetStorageException {
-    return db.run(
-        "pruning health history",
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "DELETE FROM node_health WHERE (node_id, at) IN (SELECT node_id, at FROM"
-                      + " node_health WHERE at < ? FETCH FIRST "
-                      + limit
-                      + " ROWS ONLY)")) {
-            Db.setTime(ps, 1, before);
-            return ps.executeUpdate();
-          }
-        });
+  /**
+   * Removes health history past retention: whole partitions on PostgreSQL, the same periods by a
+   * range delete on H2.
+   */
+  public HealthHistory.Pruned pruneHealth() throws FleetStorageException {
+    return history.prune();
+  }
+
+  /** The health partitions of a tier (PostgreSQL; empty on H2), oldest first. */
+  public List<String> healthPartitions(HealthTier tier) throws FleetStorageException {
+    return history.partitionsOf(tier);
   }
 
   private static final String ENSURE_SQL =
@@ -594,45 +579,19 @@ public final class NodeStore {
         });
   }
 
-  /** The node's health in {@code [from, to)}, newest first, at most {@code limit}. */
+  /** The node's newest health message (kept in place, one row per node), or empty. */
+  public Optional<HealthPoint> latestHealth(String nodeId) throws FleetStorageException {
+    return history.latest(nodeId);
+  }
+
+  /**
+   * The node's health history overlapping {@code [from, to)}, newest first, at most {@code limit}
+   * points: one per 5-minute bucket while those are kept, else one per hour (see {@link
+   * HealthPoint}).
+   */
   public List<HealthPoint> health(String nodeId, Instant from, Instant to, int limit)
       throws FleetStorageException {
-    return db.run(
-        "reading health of node '" + nodeId + "'",
-        c -> {
-          List<HealthPoint> out = new ArrayList<>();
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT * FROM node_health WHERE node_id = ? AND at >= ? AND at < ?"
-                      + " ORDER BY at DESC FETCH FIRST "
-                      + Math.max(1, Math.min(limit, 5000))
-                      + " ROWS ONLY")) {
-            ps.setString(1, nodeId);
-            Db.setTime(ps, 2, from);
-            Db.setTime(ps, 3, to);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                out.add(
-                    new HealthPoint(
-                        Db.time(rs, "at"),
-                        rs.getBoolean("ready"),
-                        rs.getString("source"),
-                        rs.getString("model_digest"),
-                        Db.doubleOrNull(rs, "tokens_per_second"),
-                        Db.longOrNull(rs, "p95_latency_ms"),
-                        rs.getInt("queue_depth"),
-                        rs.getLong("requests"),
-                        rs.getLong("errors"),
-                        rs.getLong("ram_used_bytes"),
-                        rs.getLong("ram_total_bytes"),
-                        rs.getLong("disk_free_bytes"),
-                        Db.doubleOrNull(rs, "cpu_temperature_c"),
-                        Db.doubleOrNull(rs, "activation_score")));
-              }
-            }
-          }
-          return out;
-        });
+    return history.points(nodeId, from, to, limit);
   }
 
   /** The node's journal, newest first, at most {@code limit} entries. */
@@ -698,42 +657,13 @@ public final class NodeStore {
         });
   }
 
-  /** The node's health aggregated while it served {@code digest} in {@code [from, to)}. */
+  /**
+   * The node's health aggregated while it served {@code digest}, over the history buckets that
+   * overlap {@code [from, to)} (the bucket holding {@code from} counts whole).
+   */
   public Optional<ModelMetrics> metrics(String nodeId, String digest, Instant from, Instant to)
       throws FleetStorageException {
-    return db.run(
-        "aggregating health of node '" + nodeId + "'",
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT COUNT(*) AS n, AVG(tokens_per_second) AS tps, AVG(p95_latency_ms) AS"
-                      + " p95, MIN(requests) AS req0, MAX(requests) AS req1, MIN(errors) AS err0,"
-                      + " MAX(errors) AS err1, MIN(activation_score) AS score FROM node_health"
-                      + " WHERE node_id = ? AND model_digest = ? AND at >= ? AND at < ?")) {
-            ps.setString(1, nodeId);
-            ps.setString(2, digest);
-            Db.setTime(ps, 3, from);
-            Db.setTime(ps, 4, to);
-            try (ResultSet rs = ps.executeQuery()) {
-              rs.next();
-              int n = rs.getInt("n");
-              if (n == 0) {
-                return Optional.empty();
-              }
-              long requests = rs.getLong("req1") - rs.getLong("req0");
-              long errors = rs.getLong("err1") - rs.getLong("err0");
-              Double errorRate =
-                  requests > 0 ? Math.min(1.0, Math.max(0.0, (double) errors / requests)) : null;
-              return Optional.of(
-                  new ModelMetrics(
-                      n,
-                      Db.doubleOrNull(rs, "tps"),
-                      Db.doubleOrNull(rs, "p95"),
-                      errorRate,
-                      Db.doubleOrNull(rs, "score")));
-            }
-          }
-        });
+    return history.metrics(nodeId, digest, from, to);
   }
 
   private static NodeRow nodeRow(ResultSet rs) throws SQLException {

@@ -52,13 +52,18 @@ abstract class StoreContract {
   OutboxStore outbox;
   Db db;
 
+  final TestClock clock = new TestClock(T0.plusSeconds(3600));
+
   abstract DataSource freshDatabase();
+
+  /** A new database without any migration applied. */
+  abstract DataSource emptyDatabase();
 
   @BeforeEach
   void open() throws Exception {
     db = new Db(freshDatabase());
     outbox = new OutboxStore(db);
-    nodes = new NodeStore(db);
+    nodes = new NodeStore(db, HealthHistory.Retention.DEFAULT, clock);
     rollouts = new RolloutStore(db);
     catalog = new CatalogStore(db);
     tokens = new TokenStore(db);
@@ -113,7 +118,7 @@ abstract class StoreContract {
   }
 
   @Test
-  void recordHealth_redelivered_isStoredOnceAndAggregates() throws Exception {
+  void recordHealth_redelivered_isCountedOnceAndAggregates() throws Exception {
     List<HealthSample> batch = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       batch.add(
@@ -125,16 +130,247 @@ abstract class StoreContract {
     }
     nodes.recordHealth(batch);
     nodes.recordHealth(batch.subList(2, 5));
+    nodes.recordHealth(List.of(batch.get(1), batch.get(1)));
 
-    assertThat(nodes.health("gw-1", T0, T0.plusSeconds(3600), 100)).hasSize(5);
+    List<HealthPoint> points = nodes.health("gw-1", T0, T0.plusSeconds(3600), 100);
+    assertThat(points).hasSize(1);
+    assertThat(points.get(0).samples()).isEqualTo(5);
+    assertThat(points.get(0).at()).isEqualTo(T0.plusSeconds(120));
+    assertThat(points.get(0).tokensPerSecond()).isEqualTo(12.0);
+    assertThat(points.get(0).requests()).isEqualTo(400);
     ModelMetrics m = nodes.metrics("gw-1", NEW.digest(), T0, T0.plusSeconds(3600)).orElseThrow();
     assertThat(m.samples()).isEqualTo(5);
     assertThat(m.tokensPerSecond()).isEqualTo(12.0);
+    assertThat(m.p95LatencyMs()).isEqualTo(700.0);
     assertThat(m.errorRate()).isEqualTo(0.02);
     assertThat(m.activationScore()).isEqualTo(0.9);
     assertThat(nodes.metrics("gw-1", OLD.digest(), T0, T0.plusSeconds(3600))).isEmpty();
     assertThat(nodes.node("gw-1").orElseThrow().lastHealthAt()).isEqualTo(T0.plusSeconds(120));
-    assertThat(nodes.pruneHealth(T0.plusSeconds(61), 1000)).isEqualTo(3);
+    HealthPoint latest = nodes.latestHealth("gw-1").orElseThrow();
+    assertThat(latest.at()).isEqualTo(T0.plusSeconds(120));
+    assertThat(latest.requests()).isEqualTo(400);
+    assertThat(latest.tokensPerSecond()).isEqualTo(14.0);
+  }
+
+  @Test
+  void recordHealth_olderMessageAfterNewer_keepsTheNewerAsLatest() throws Exception {
+    nodes.recordHealth(List.of(sample("gw-1", NEW, T0.plusSeconds(60), 50, 20)));
+    nodes.recordHealth(List.of(sample("gw-1", NEW, T0, 10, 11)));
+    assertThat(nodes.latestHealth("gw-1").orElseThrow().requests()).isEqualTo(50);
+    assertThat(count("node_health_latest")).isEqualTo(1);
+  }
+
+  static HealthSample sample(String node, ModelRef model, Instant at, long requests, double tps) {
+    return new HealthSample(
+        "plant-1", node, health(model, at, requests, requests / 50, tps), at.plusSeconds(1));
+  }
+
+  /**
+   * A day of messages every 30 s, the model switching at noon: what the gates and the chart read
+   * from the 5-minute buckets (and, two days later, from the hourly ones) equals what the messages
+   * themselves give over the same bucket-aligned windows.
+   */
+  @Test
+  void healthHistory_aDayOfMessages_gatesAndChartReadWhatTheMessagesSay() throws Exception {
+    Instant day = Instant.parse("2026-03-02T00:00:00Z");
+    clock.set(day.plusSeconds(86_400));
+    List<HealthSample> all = new ArrayList<>();
+    for (int i = 0; i < 2880; i++) {
+      Instant at = day.plusSeconds(30L * i);
+      ModelRef model = i < 1440 ? OLD : NEW;
+      all.add(
+          new HealthSample(
+              "plant-1",
+              "gw-1",
+              health(model, at, 1000 + 10L * i, i / 7, 5 + (i % 13) * 0.5),
+              at.plusSeconds(1)));
+    }
+    for (int i = 0; i < all.size(); i += 500) {
+      nodes.recordHealth(all.subList(i, Math.min(all.size(), i + 500)));
+    }
+    Instant[][] windows = {
+      {day.plusSeconds(3600), day.plusSeconds(7200)},
+      {day.plusSeconds(11 * 3600), day.plusSeconds(13 * 3600)},
+      {day.plusSeconds(12 * 3600 + 300), day.plusSeconds(12 * 3600 + 1800)},
+      {day, day.plusSeconds(86_400)}
+    };
+    for (Instant[] w : windows) {
+      for (ModelRef model : List.of(OLD, NEW)) {
+        assertThat(nodes.metrics("gw-1", model.digest(), w[0], w[1]))
+            .as("%s over %s..%s", model.version(), w[0], w[1])
+            .isEqualTo(fromMessages(all, model, w[0], w[1]));
+      }
+    }
+    List<HealthPoint> chart = nodes.health("gw-1", day, day.plusSeconds(86_400 + 60), 2000);
+    assertThat(chart).hasSize(288);
+    assertThat(chart.get(0).at()).isEqualTo(day.plusSeconds(86_400 - 30));
+    assertThat(chart.get(287).samples()).isEqualTo(10);
+    assertThat(chart.get(287).tokensPerSecond())
+        .isEqualTo(
+            fromMessages(all, OLD, day, day.plusSeconds(300)).orElseThrow().tokensPerSecond());
+
+    // Two days later the 5-minute buckets of that day are gone; hourly ones answer, per hour.
+    clock.set(day.plusSeconds(3 * 86_400));
+    nodes.pruneHealth();
+    assertThat(nodes.health("gw-1", day, day.plusSeconds(86_400), 2000)).hasSize(24);
+    for (Instant[] w : windows) {
+      if (w[0].getEpochSecond() % 3600 == 0 && w[1].getEpochSecond() % 3600 == 0) {
+        for (ModelRef model : List.of(OLD, NEW)) {
+          assertThat(nodes.metrics("gw-1", model.digest(), w[0], w[1]))
+              .isEqualTo(fromMessages(all, model, w[0], w[1]));
+        }
+      }
+    }
+  }
+
+  /** What the messages in [from, to) of one model say, computed from the messages one by one. */
+  static java.util.Optional<ModelMetrics> fromMessages(
+      List<HealthSample> all, ModelRef model, Instant from, Instant to) {
+    int n = 0;
+    double tps = 0;
+    double p95 = 0;
+    long req0 = Long.MAX_VALUE;
+    long req1 = Long.MIN_VALUE;
+    long err0 = Long.MAX_VALUE;
+    long err1 = Long.MIN_VALUE;
+    Double score = null;
+    for (HealthSample s : all) {
+      NodeHealth h = s.health();
+      if (!h.model().equals(model) || h.at().isBefore(from) || !h.at().isBefore(to)) {
+        continue;
+      }
+      n++;
+      tps += h.tokensPerSecond();
+      p95 += h.p95LatencyMs();
+      req0 = Math.min(req0, h.requests());
+      req1 = Math.max(req1, h.requests());
+      err0 = Math.min(err0, h.errors());
+      err1 = Math.max(err1, h.errors());
+      score = score == null ? h.activationScore() : Math.min(score, h.activationScore());
+    }
+    if (n == 0) {
+      return java.util.Optional.empty();
+    }
+    long requests = req1 - req0;
+    return java.util.Optional.of(
+        new ModelMetrics(
+            n, tps / n, p95 / n, requests > 0 ? (double) (err1 - err0) / requests : null, score));
+  }
+
+  /**
+   * Retention removes whole periods: on PostgreSQL the partitions (an hour of 5-minute buckets, a
+   * day of hourly ones) past retention are dropped and nothing else; on H2 the same periods are
+   * deleted. What is kept reads as before.
+   */
+  @Test
+  void pruneHealth_pastRetention_removesWholePeriodsAndKeepsTheRest() throws Exception {
+    Instant start = Instant.parse("2026-03-01T00:00:00Z");
+    for (int d = 0; d < 9; d++) {
+      for (int h = 0; h < 24; h += 6) {
+        Instant at = start.plusSeconds(d * 86_400L + h * 3600L + 90);
+        clock.set(at.plusSeconds(60));
+        nodes.recordHealth(List.of(sample("gw-1", NEW, at, 100L * (d * 24 + h), 10)));
+      }
+    }
+    Instant now = start.plusSeconds(8 * 86_400L + 18 * 3600L + 150);
+    clock.set(now);
+    if (db.postgres()) {
+      assertThat(nodes.healthPartitions(HealthTier.HOURLY)).hasSize(9);
+      assertThat(nodes.healthPartitions(HealthTier.FIVE_MINUTES)).hasSize(36);
+    }
+
+    HealthHistory.Pruned pruned = nodes.pruneHealth();
+
+    if (db.postgres()) {
+      // Hourly history: P7D back from now is day 1 18:00, so day 0's partition goes, day 1 stays.
+      assertThat(nodes.healthPartitions(HealthTier.HOURLY))
+          .containsExactly(
+              "node_health_1h_20260302",
+              "node_health_1h_20260303",
+              "node_health_1h_20260304",
+              "node_health_1h_20260305",
+              "node_health_1h_20260306",
+              "node_health_1h_20260307",
+              "node_health_1h_20260308",
+              "node_health_1h_20260309");
+      // 5-minute detail: P1D back is day 7 18:00; the partitions of day 7 18:00 onwards stay.
+      assertThat(nodes.healthPartitions(HealthTier.FIVE_MINUTES))
+          .containsExactly(
+              "node_health_5m_2026030818",
+              "node_health_5m_2026030900",
+              "node_health_5m_2026030906",
+              "node_health_5m_2026030912",
+              "node_health_5m_2026030918");
+      assertThat(pruned.partitionsDropped()).isEqualTo(1 + 31);
+      assertThat(pruned.rowsDeleted()).isZero();
+    } else {
+      assertThat(pruned.rowsDeleted()).isEqualTo(4 + 31);
+    }
+    assertThat(nodes.metrics("gw-1", NEW.digest(), start, start.plusSeconds(86_400))).isEmpty();
+    assertThat(
+            nodes
+                .metrics("gw-1", NEW.digest(), start.plusSeconds(86_400), now)
+                .orElseThrow()
+                .samples())
+        .isEqualTo(32);
+    assertThat(nodes.health("gw-1", now.minusSeconds(86_400), now, 100)).hasSize(5);
+    assertThat(nodes.pruneHealth()).isEqualTo(new HealthHistory.Pruned(0, 0));
+  }
+
+  @Test
+  void recordHealth_tooOldOrTooFarAhead_staysOutOfHistoryButIsTheLatest() throws Exception {
+    clock.set(T0);
+    nodes.recordHealth(List.of(sample("gw-1", NEW, T0.minusSeconds(8 * 86_400), 1, 10)));
+    assertThat(nodes.health("gw-1", T0.minusSeconds(9 * 86_400), T0, 100)).isEmpty();
+    nodes.recordHealth(List.of(sample("gw-1", NEW, T0.plusSeconds(7200), 2, 10)));
+    assertThat(nodes.health("gw-1", T0, T0.plusSeconds(9000), 100)).isEmpty();
+    assertThat(nodes.latestHealth("gw-1").orElseThrow().requests()).isEqualTo(2);
+  }
+
+  /** Today's schema with one row per message, migrated: latest kept, history aggregated. */
+  @Test
+  void migrationV3_fromOneRowPerMessage_keepsTheLatestAndTheAggregates() throws Exception {
+    DataSource ds = io.edgeslm.fleet.TestDatabases.migrate(emptyDatabase(), "2");
+    try (var c = ds.getConnection();
+        var ps =
+            c.prepareStatement(
+                "INSERT INTO node_health (node_id, at, received_at, ready, source, model_digest,"
+                    + " tokens_per_second, p95_latency_ms, queue_depth, requests, errors,"
+                    + " ram_used_bytes, ram_total_bytes, disk_free_bytes, cpu_temperature_c,"
+                    + " activation_score) VALUES (?,?,?,true,'model',?,?,700,0,?,?,1,2,3,NULL,?)")) {
+      for (int i = 0; i < 20; i++) {
+        Instant at = T0.plusSeconds(30L * i);
+        ps.setString(1, "gw-1");
+        ps.setObject(2, java.time.OffsetDateTime.ofInstant(at, java.time.ZoneOffset.UTC));
+        ps.setObject(3, java.time.OffsetDateTime.ofInstant(at, java.time.ZoneOffset.UTC));
+        ps.setString(4, NEW.digest());
+        ps.setDouble(5, 10 + i);
+        ps.setLong(6, 100L * i);
+        ps.setLong(7, i);
+        ps.setDouble(8, 1.0 - i / 100.0);
+        ps.executeUpdate();
+      }
+    }
+    io.edgeslm.fleet.TestDatabases.migrate(ds, null);
+    NodeStore migrated = new NodeStore(new Db(ds), HealthHistory.Retention.DEFAULT, clock);
+
+    assertThat(migrated.latestHealth("gw-1").orElseThrow().at()).isEqualTo(T0.plusSeconds(570));
+    // 20 messages, 30 s apart from 10:00:00: two full 5-minute buckets of 10.
+    List<HealthPoint> points = migrated.health("gw-1", T0, T0.plusSeconds(3600), 100);
+    assertThat(points).extracting(HealthPoint::samples).containsExactly(10, 10);
+    assertThat(points.get(0).at()).isEqualTo(T0.plusSeconds(570));
+    assertThat(points.get(0).tokensPerSecond()).isEqualTo(24.5);
+    ModelMetrics m = migrated.metrics("gw-1", NEW.digest(), T0, T0.plusSeconds(600)).orElseThrow();
+    assertThat(m).isEqualTo(new ModelMetrics(20, 19.5, 700.0, 19.0 / 1900, 1.0 - 19 / 100.0));
+  }
+
+  long count(String table) throws Exception {
+    try (var c = db.connection();
+        var st = c.createStatement();
+        var rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   @Test

@@ -10,4 +10,9 @@ class StoreH2IT extends StoreContract {
   DataSource freshDatabase() {
     return TestDatabases.h2();
   }
+
+  @Override
+  DataSource emptyDatabase() {
+    return TestDatabases.unmigratedH2();
+  }
 }

@@ -10,4 +10,9 @@ class StorePostgresIT extends StoreContract {
   DataSource freshDatabase() {
     return TestDatabases.postgres();
   }
+
+  @Override
+  DataSource emptyDatabase() {
+    return TestDatabases.unmigratedPostgres();
+  }
 }

@@ -56,11 +56,38 @@ import java.util.concurrent.atomic.AtomicLong;
  * EngineUnavailableException}.
  */
 public final class HttpEngine implements InferenceEngine {
+
+  /**
+   * How this engine talks to its server.
+   *
+   * @param backendName the name in {@link EngineInfo#backend()}
+   * @param llamaServer the server is a llama-server this process started: requests carry {@code
+   *     cache_prompt} and, when the request names a cache slot, {@code id_slot}
+   * @param stripThinking cut {@code <think>...</think>} spans out of the streamed text
+   * @param probeModels probe {@code GET /v1/models} at open and every 10 s for {@link #health()};
+   *     false when a supervisor owns health
+   * @param onStall called (on the watchdog thread) when a stream stalled and was cut, with the
+   *     reason; a supervisor kills the hung server there
+   */
+  public record Options(
+      String backendName,
+      boolean llamaServer,
+      boolean stripThinking,
+      boolean probeModels,
+      java.util.function.Consumer<String> onStall) {
+
+    /** A server run by someone else: plain OpenAI requests, probed for health. */
+    public static Options external() {
+      return new Options("http", false, false, true, why -> {});
+    }
+  }
+
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final int MAX_LINE_CHARS = 1 << 20;
   private static final int MAX_ERROR_BODY = 2048;
 
   private final EngineConfig.HttpBackend config;
+  private final Options options;
   private final ModelSpec spec;
   private final Clock clock;
   private final HttpClient client;
@@ -73,8 +100,10 @@ public final class HttpEngine implements InferenceEngine {
   private volatile EngineHealth health;
   private volatile boolean closed;
 
-  private HttpEngine(EngineConfig.HttpBackend config, ModelSpec spec, Clock clock) {
+  private HttpEngine(
+      EngineConfig.HttpBackend config, Options options, ModelSpec spec, Clock clock) {
     this.config = config;
+    this.options = options;
     this.spec = spec;
     this.clock = clock;
     this.client =
@@ -99,15 +128,29 @@ public final class HttpEngine implements InferenceEngine {
    */
   public static HttpEngine open(EngineConfig.HttpBackend config, ModelSpec spec, Clock clock)
       throws InferenceException {
-    HttpEngine e = new HttpEngine(config, spec, clock);
-    try {
-      e.probe();
-    } catch (InferenceException ex) {
-      e.close();
-      throw ex;
+    return open(config, Options.external(), spec, clock);
+  }
+
+  /**
+   * Opens the engine with {@code options}; probes {@code GET /v1/models} first when they say so,
+   * else starts READY (the caller checked the server).
+   */
+  public static HttpEngine open(
+      EngineConfig.HttpBackend config, Options options, ModelSpec spec, Clock clock)
+      throws InferenceException {
+    HttpEngine e = new HttpEngine(config, options, spec, clock);
+    if (options.probeModels()) {
+      try {
+        e.probe();
+      } catch (InferenceException ex) {
+        e.close();
+        throw ex;
+      }
+      e.timer.scheduleWithFixedDelay(e::probeQuietly, 10, 10, TimeUnit.SECONDS);
+    } else {
+      e.setHealth(EngineHealth.State.READY, "Server at " + config.baseUri() + " serves");
     }
     e.timer.scheduleWithFixedDelay(e::watch, 200, 200, TimeUnit.MILLISECONDS);
-    e.timer.scheduleWithFixedDelay(e::probeQuietly, 10, 10, TimeUnit.SECONDS);
     return e;
   }
 
@@ -209,6 +252,14 @@ public final class HttpEngine implements InferenceEngine {
     if (r.grammar() != null) {
       b.put("grammar", r.grammar());
     }
+    if (options.llamaServer()) {
+      // llama-server: keep the slot's KV cache and evaluate only the part of the prompt that
+      // changed (tools/server/README.md, "cache_prompt", "id_slot").
+      b.put("cache_prompt", true);
+      if (r.cacheSlot() >= 0 && r.cacheSlot() < spec.parallelSlots()) {
+        b.put("id_slot", r.cacheSlot());
+      }
+    }
     b.put("stream", true);
     b.putObject("stream_options").put("include_usage", true);
     return b;
@@ -216,7 +267,8 @@ public final class HttpEngine implements InferenceEngine {
 
   @Override
   public EngineInfo info() {
-    return new EngineInfo("http", config.model(), spec.contextSize(), spec.parallelSlots(), -1);
+    return new EngineInfo(
+        options.backendName(), config.model(), spec.contextSize(), spec.parallelSlots(), -1);
   }
 
   @Override
@@ -224,6 +276,15 @@ public final class HttpEngine implements InferenceEngine {
       throws InferenceException {
     if (closed) {
       throw new EngineUnavailableException("The HTTP engine is closed.");
+    }
+    if (options.llamaServer()
+        && request.isChat()
+        && (request.jsonSchema() != null || request.grammar() != null)) {
+      // llama-server's chat endpoint folds the template's generation prompt into the constraint's
+      // grammar, and that grammar fails to initialise when the prompt holds special tokens
+      // ("Failed to initialize samplers", seen with v0.5.0). Rendering the template here and
+      // sending the text as a raw prompt constrains only the answer, as the worker does.
+      request = rendered(request);
     }
     ObjectNode body;
     try {
@@ -248,6 +309,43 @@ public final class HttpEngine implements InferenceEngine {
     return call;
   }
 
+  /** The chat request as a raw prompt rendered by the server's {@code /apply-template}. */
+  private GenerationRequest rendered(GenerationRequest r) throws InferenceException {
+    String text;
+    try {
+      text = postJson("/apply-template", messages(r)).path("prompt").asText(null);
+    } catch (IOException e) {
+      throw new EngineUnavailableException(
+          "Cannot render the chat template at " + config.baseUri() + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EngineUnavailableException("Interrupted while rendering the chat template");
+    }
+    if (text == null) {
+      throw new EngineUnavailableException(
+          "The server's /apply-template answer has no 'prompt'; is it a llama-server?");
+    }
+    return new GenerationRequest(
+        text,
+        java.util.List.of(),
+        r.nPredict(),
+        r.temperature(),
+        r.seed(),
+        r.stopStrings(),
+        r.grammar(),
+        r.jsonSchema(),
+        r.cacheSlot());
+  }
+
+  private static ObjectNode messages(GenerationRequest r) {
+    ObjectNode b = MAPPER.createObjectNode();
+    ArrayNode msgs = b.putArray("messages");
+    for (ChatMessage m : r.messages()) {
+      msgs.addObject().put("role", m.role().wireName()).put("content", m.content());
+    }
+    return b;
+  }
+
   @Override
   public int countPromptTokens(GenerationRequest request) throws InferenceException {
     if (!config.tokenizeEndpoint()) {
@@ -256,17 +354,13 @@ public final class HttpEngine implements InferenceEngine {
     try {
       String text = request.prompt();
       if (request.isChat()) {
-        ObjectNode b = MAPPER.createObjectNode();
-        ArrayNode msgs = b.putArray("messages");
-        for (ChatMessage m : request.messages()) {
-          msgs.addObject().put("role", m.role().wireName()).put("content", m.content());
-        }
-        text = postJson("/apply-template", b).path("prompt").asText(null);
+        text = postJson("/apply-template", messages(request)).path("prompt").asText(null);
         if (text == null) {
           return estimate(request);
         }
       }
-      ObjectNode b = MAPPER.createObjectNode().put("content", text);
+      // add_special: the server puts the model's BOS token before every prompt it evaluates.
+      ObjectNode b = MAPPER.createObjectNode().put("content", text).put("add_special", true);
       JsonNode tokensNode = postJson("/tokenize", b).path("tokens");
       if (!tokensNode.isArray()) {
         throw new EngineUnavailableException(
@@ -316,10 +410,38 @@ public final class HttpEngine implements InferenceEngine {
   private void watch() {
     long now = System.nanoTime();
     for (Call c : active) {
-      long last = c.lastEventNanos;
-      if (last != 0 && now - last > config.tokenTimeout().toNanos()) {
-        c.abort("no event from the server for " + config.tokenTimeout());
+      if (c.abortReason != null) {
+        continue;
       }
+      String why = null;
+      if (c.firstPieceNanos() == 0) {
+        // Before the first token the server evaluates the prompt: the longer bound applies.
+        if (now - c.startNanos > config.firstTokenTimeout().toNanos()) {
+          why = "request " + c.id + " had no first token after " + config.firstTokenTimeout();
+        }
+      } else if (now - c.lastEventNanos > config.tokenTimeout().toNanos()) {
+        why = "request " + c.id + " had no new token for " + config.tokenTimeout();
+      }
+      if (why != null) {
+        c.abort(why);
+        try {
+          options.onStall().accept(why);
+        } catch (RuntimeException e) {
+          System.getLogger(HttpEngine.class.getName())
+              .log(System.Logger.Level.WARNING, "Stall handler threw", e);
+        }
+      }
+    }
+  }
+
+  /**
+   * Fails every running request with {@code e} and cuts its stream: the supervisor's way of saying
+   * why a server went away. Requests already finished are not touched.
+   */
+  public void failAll(EngineUnavailableException e) {
+    for (Call c : active) {
+      c.fail(e);
+      c.closeStream();
     }
   }
 
@@ -369,6 +491,7 @@ public final class HttpEngine implements InferenceEngine {
     final TokenListener listener;
     final CompletableFuture<GenerationResult> future = new CompletableFuture<>();
     final StringBuilder text = new StringBuilder();
+    final ThinkFilter thinkFilter = options.stripThinking() ? new ThinkFilter() : null;
     final long startNanos = System.nanoTime();
     volatile long lastEventNanos;
     volatile InputStream stream;
@@ -415,6 +538,11 @@ public final class HttpEngine implements InferenceEngine {
         if (cancelled) {
           finishCancelled();
         } else {
+          if (e instanceof java.net.http.HttpTimeoutException && abortReason == null) {
+            abortReason =
+                "request " + id + " had no first token after " + config.firstTokenTimeout();
+            options.onStall().accept(abortReason);
+          }
           String why = abortReason != null ? abortReason : e.toString();
           fail(
               new EngineUnavailableException(
@@ -474,6 +602,9 @@ public final class HttpEngine implements InferenceEngine {
                 request.isChat()
                     ? choice.path("delta").path("content").asText("")
                     : choice.path("text").asText("");
+            if (thinkFilter != null) {
+              piece = thinkFilter.accept(piece);
+            }
             if (!piece.isEmpty()) {
               onPiece(piece);
             }
@@ -498,6 +629,12 @@ public final class HttpEngine implements InferenceEngine {
             }
           }
           // Other fields (event:, id:, retry:) and comments (":") carry nothing we need.
+        }
+      }
+      if (thinkFilter != null) {
+        String rest = thinkFilter.finish();
+        if (!rest.isEmpty()) {
+          onPiece(rest);
         }
       }
       if (cancelled) {
@@ -528,6 +665,10 @@ public final class HttpEngine implements InferenceEngine {
               .log(System.Logger.Level.WARNING, "Token listener of request " + id + " threw", e);
         }
       }
+    }
+
+    synchronized long firstPieceNanos() {
+      return count == 0 ? 0 : firstNanos;
     }
 
     synchronized GenerationTimings timings() {

@@ -35,7 +35,12 @@ public final class MemoryPlanner {
       return new Decision(
           true, 0, availableBytes, "HTTP backend: the server holds the model, not this node.");
     }
-    long heap = ((EngineConfig.WorkerBackend) config).maxHeapMegabytes() * MIB;
+    // The worker is a JVM with its own heap; llama-server's own overhead (HTTP threads, compute
+    // buffers) is of the same order, so the same allowance stands in for it.
+    long heap =
+        config instanceof EngineConfig.WorkerBackend w
+            ? w.maxHeapMegabytes() * MIB
+            : EngineConfig.WorkerBackend.defaults().maxHeapMegabytes() * MIB;
     long need = modelBytes + kvEstimate(modelBytes, spec) + heap + 64 * MIB;
     long withMargin = need + need / 5;
     if (availableBytes < 0) {

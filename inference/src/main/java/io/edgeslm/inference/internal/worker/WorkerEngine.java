@@ -17,6 +17,7 @@ import io.edgeslm.inference.ModelSpec;
 import io.edgeslm.inference.RequestRejectedException;
 import io.edgeslm.inference.TokenListener;
 import io.edgeslm.inference.internal.engine.GgufCheck;
+import io.edgeslm.inference.internal.engine.RestartBackoff;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -67,7 +68,7 @@ public final class WorkerEngine implements InferenceEngine {
   private Session session;
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
   private final Map<Long, Pending> sent = new HashMap<>();
-  private int consecutiveFailures;
+  private final RestartBackoff backoff;
   private boolean closed;
   private long modelBytes = -1;
 
@@ -96,6 +97,12 @@ public final class WorkerEngine implements InferenceEngine {
     this.spec = spec;
     this.clock = clock;
     this.health = new EngineHealth(EngineHealth.State.STARTING, "Starting worker", clock.instant());
+    this.backoff =
+        new RestartBackoff(
+            config.restartBackoffMin(),
+            config.restartBackoffMax(),
+            config.maxConsecutiveRestarts(),
+            STABLE_AFTER);
     this.timer =
         Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "edgeslm-engine-supervisor"));
     this.delivery = Executors.newSingleThreadExecutor(r -> daemon(r, "edgeslm-engine-delivery"));
@@ -118,6 +125,7 @@ public final class WorkerEngine implements InferenceEngine {
   public static WorkerEngine open(EngineConfig.WorkerBackend config, ModelSpec spec, Clock clock)
       throws InferenceException {
     GgufCheck.requireLoadable(spec.gguf());
+    GgufCheck.requireWorkerArchitecture(spec.gguf());
     for (var lora : spec.loraAdapters()) {
       GgufCheck.requireLoadable(lora);
     }
@@ -393,18 +401,14 @@ public final class WorkerEngine implements InferenceEngine {
         // Not yet serving: the thread starting it reports the failure.
         return;
       }
-      long uptime = System.nanoTime() - s.readyNanos;
-      if (uptime >= STABLE_AFTER.toNanos()) {
-        consecutiveFailures = 0;
-      }
-      scheduleRestart(message);
+      scheduleRestart(message, Duration.ofNanos(System.nanoTime() - s.readyNanos));
     }
   }
 
   /** Caller holds the lock. */
-  private void scheduleRestart(String why) {
-    consecutiveFailures++;
-    if (consecutiveFailures > config.maxConsecutiveRestarts()) {
+  private void scheduleRestart(String why, Duration served) {
+    RestartBackoff.Decision d = backoff.onFailure(served);
+    if (d.giveUp()) {
       setHealth(
           EngineHealth.State.FAILED,
           "Gave up after "
@@ -420,14 +424,11 @@ public final class WorkerEngine implements InferenceEngine {
       waiting.clear();
       return;
     }
-    long delay =
-        Math.min(
-            config.restartBackoffMax().toMillis(),
-            config.restartBackoffMin().toMillis() << Math.min(20, consecutiveFailures - 1));
+    long delay = d.delay().toMillis();
     setHealth(
         EngineHealth.State.RESTARTING,
         "Restart "
-            + consecutiveFailures
+            + d.attempt()
             + " of at most "
             + config.maxConsecutiveRestarts()
             + " in "
@@ -450,7 +451,7 @@ public final class WorkerEngine implements InferenceEngine {
       restarts.incrementAndGet();
       synchronized (lock) {
         if (!closed) {
-          scheduleRestart(e.getMessage());
+          scheduleRestart(e.getMessage(), Duration.ZERO);
         }
       }
     }

@@ -3,6 +3,8 @@ package io.edgeslm.inference.internal.worker;
 import io.edgeslm.inference.EngineConfig;
 import io.edgeslm.inference.InferenceConfigException;
 import io.edgeslm.inference.InferenceException;
+import io.edgeslm.inference.internal.engine.ChildProcesses;
+import io.edgeslm.inference.internal.engine.OutputTail;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -20,7 +22,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.CodeSource;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -28,14 +29,12 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * One worker JVM and its socket: spawning, the handshake, framed I/O, a bounded tail of its stderr,
@@ -51,7 +50,7 @@ final class WorkerProcess {
   private final DataInputStream in;
   private final DataOutputStream out;
   private final OutputStream lifeline;
-  private final StringBuilder stderrTail = new StringBuilder();
+  private final OutputTail stderrTail = OutputTail.inMemory(STDERR_TAIL_BYTES);
   private volatile long lastHeardNanos = System.nanoTime();
   private boolean directoryDeleted;
 
@@ -86,18 +85,11 @@ final class WorkerProcess {
             .toAbsolutePath();
     Path dir;
     try {
-      Files.createDirectories(base);
-      sweepStale(base);
-      dir =
-          Files.createTempDirectory(
-              base,
-              "edgeslm-worker-",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      dir = ChildProcesses.createPrivateDirectory(base, DIRECTORY_PREFIX);
       // The binding deletes files named llama* in its directory and fails with a misleading
       // message if the directory is missing: give it a private, existing one.
       Files.createDirectory(dir.resolve("native"));
       Files.createDirectory(dir.resolve("tmp"));
-      Files.writeString(dir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
     } catch (IOException e) {
       throw new InferenceConfigException(
           "Cannot create the worker's private directory under '"
@@ -214,30 +206,11 @@ final class WorkerProcess {
     }
   }
 
-  private static final String OWNER_FILE = "host.pid";
+  private static final String DIRECTORY_PREFIX = "edgeslm-worker-";
 
-  /**
-   * Removes worker directories left behind by a host that died without cleaning up (SIGKILL, power
-   * loss): those whose {@value #OWNER_FILE} names a process that no longer runs. Each holds a copy
-   * of the native library (several MB), so they must not pile up over months of restarts.
-   */
+  /** Removes worker directories left behind by a host that died without cleaning up. */
   static void sweepStale(Path base) {
-    try (Stream<Path> dirs = Files.list(base)) {
-      dirs.filter(d -> d.getFileName().toString().startsWith("edgeslm-worker-"))
-          .forEach(
-              d -> {
-                try {
-                  String owner = Files.readString(d.resolve(OWNER_FILE)).strip();
-                  if (ProcessHandle.of(Long.parseLong(owner)).isEmpty()) {
-                    deleteTree(d);
-                  }
-                } catch (IOException | RuntimeException e) {
-                  // No owner file yet (being created), or not ours: leave it alone.
-                }
-              });
-    } catch (IOException e) {
-      // An unreadable base directory fails below, with a message.
-    }
+    ChildProcesses.sweepStale(base, DIRECTORY_PREFIX);
   }
 
   private static List<String> command(EngineConfig.WorkerBackend config, Path dir, Path socket)
@@ -325,10 +298,7 @@ final class WorkerProcess {
 
   /** The last bytes the worker wrote to stderr, for error messages. */
   String stderrTail() {
-    synchronized (stderrTail) {
-      String s = stderrTail.toString().strip();
-      return s.isEmpty() ? "(nothing)" : s;
-    }
+    return stderrTail.tail();
   }
 
   /**
@@ -372,11 +342,7 @@ final class WorkerProcess {
   }
 
   private static void kill(Process p) {
-    // Descendants first: once the parent is gone they are re-parented and harder to find.
-    try (Stream<ProcessHandle> d = p.descendants()) {
-      d.forEach(ProcessHandle::destroyForcibly);
-    }
-    p.destroyForcibly();
+    ChildProcesses.killTree(p);
   }
 
   private void startStderrDrain() {
@@ -387,22 +353,12 @@ final class WorkerProcess {
           try (InputStream err = process.getErrorStream()) {
             int n;
             while ((n = err.read(buf)) >= 0) {
-              append(new String(buf, 0, n, StandardCharsets.UTF_8));
+              stderrTail.append(new String(buf, 0, n, StandardCharsets.UTF_8));
             }
           } catch (IOException ignored) {
             // The worker exited.
           }
         });
-  }
-
-  private void append(String s) {
-    synchronized (stderrTail) {
-      stderrTail.append(s);
-      int excess = stderrTail.length() - STDERR_TAIL_BYTES;
-      if (excess > 0) {
-        stderrTail.delete(0, excess);
-      }
-    }
   }
 
   private static String drainNow(Process p) {
@@ -417,10 +373,7 @@ final class WorkerProcess {
   }
 
   static Thread startDaemon(String name, Runnable r) {
-    Thread t = new Thread(r, name);
-    t.setDaemon(true);
-    t.start();
-    return t;
+    return ChildProcesses.startDaemon(name, r);
   }
 
   private static void closeQuietly(java.io.Closeable c) {
@@ -432,36 +385,16 @@ final class WorkerProcess {
   }
 
   static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted((a, b) -> b.getNameCount() - a.getNameCount())
-          .forEach(
-              p -> {
-                try {
-                  Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                  // Left for the OS temp cleaner; it holds no secrets.
-                }
-              });
-    } catch (IOException | java.io.UncheckedIOException ignored) {
-      // Another thread removed part of the tree meanwhile; what is left goes with the OS cleaner.
-    }
+    ChildProcesses.deleteTree(dir);
   }
 
   /** Exit description for messages: "exit code 1" or "killed by signal 9". */
   String exitDescription() {
-    Optional<Integer> code =
-        process.isAlive() ? Optional.empty() : Optional.of(process.exitValue());
-    return code.map(WorkerProcess::describeExit).orElse("still running");
+    return ChildProcesses.exitDescription(process);
   }
 
   static String describeExit(int code) {
-    if (code > 128 && code < 160) {
-      return "killed by signal " + (code - 128);
-    }
-    return "exit code " + code;
+    return ChildProcesses.describeExit(code);
   }
 
   /** Runs {@code onExit} once the process has exited. */

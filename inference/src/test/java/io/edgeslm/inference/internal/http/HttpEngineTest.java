@@ -203,7 +203,7 @@ class HttpEngineTest {
     Generation g = engine.generate(GenerationRequest.ofPrompt("x", 5), TokenListener.NONE);
     assertThatThrownBy(g::await)
         .isInstanceOf(EngineUnavailableException.class)
-        .hasMessageContaining("no event from the server for PT0.3S");
+        .hasMessageContaining("request 1 had no new token for PT0.3S");
   }
 
   @Test

@@ -32,8 +32,8 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 /**
  * {@code ./run-agent ask "question"}: asks a node over MQTT 5 from plain Java, for machines without
  * the mosquitto clients. Streams the answer as it is generated, then prints the final answer with
- * the sensor values it cites. Exit codes: 0 answered, 1 error reply, 2 no reply in time, 3 usage or
- * connection problem.
+ * the sensor values it cites. Exit codes: 0 answered, 1 the node answered with an error, 2 usage
+ * error, 3 cannot reach the broker, 4 no answer in time.
  *
  * <pre>
  * java -cp 'quarkus-app/app/*:quarkus-app/lib/main/*' io.edgeslm.agent.internal.cli.AskCommand \
@@ -42,10 +42,35 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
  */
 public final class AskCommand {
 
+  static final int ANSWERED = 0;
+  static final int ERROR_REPLY = 1;
+  static final int USAGE = 2;
+  static final int UNREACHABLE = 3;
+  static final int NO_ANSWER = 4;
+
+  static final String USAGE_TEXT =
+      """
+      Usage: ./run-agent ask [--timeout SECONDS] [--json] "question"
+      Asks the agent ./run-agent started (found through its run-info file) and prints the answer,
+      streamed as it is generated, then the sensor values it cites and its timings.
+        --timeout SECONDS  how long to wait for the answer, 1-3600 (default 60)
+        --json             print the node's replies as they arrive, as JSON
+        -h, --help         print this help and exit
+      Exit codes: 0 answered, 1 the node answered with an error, 2 usage error,
+      3 no running agent or its broker cannot be reached, 4 no answer in time.
+      """;
+
   private AskCommand() {}
 
   public static void main(String[] args) {
     System.exit(run(args, System.out, System.err));
+  }
+
+  /** A user's mistake in the command line: one sentence, exit code 2. */
+  private static final class UsageException extends Exception {
+    UsageException(String message) {
+      super(message);
+    }
   }
 
   static int run(String[] args, PrintStream out, PrintStream err) {
@@ -54,21 +79,40 @@ public final class AskCommand {
     long timeoutSeconds = 60;
     boolean raw = false;
     List<String> words = new ArrayList<>();
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      switch (a) {
-        case "--broker" -> broker = value(args, ++i, a);
-        case "--topic" -> topic = value(args, ++i, a);
-        case "--timeout" -> timeoutSeconds = Long.parseLong(value(args, ++i, a));
-        case "--json" -> raw = true;
-        default -> words.add(a);
+    try {
+      boolean options = true;
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        if (!options || !a.startsWith("-")) {
+          words.add(a);
+          continue;
+        }
+        switch (a) {
+          case "-h", "--help" -> {
+            out.print(USAGE_TEXT);
+            return ANSWERED;
+          }
+          case "--" -> options = false;
+          case "--broker" -> broker = value(args, ++i, a);
+          case "--topic" -> topic = value(args, ++i, a);
+          case "--timeout" -> timeoutSeconds = seconds(value(args, ++i, a));
+          case "--json" -> raw = true;
+          default ->
+              throw new UsageException("unknown option '" + a + "'; see ./run-agent ask --help.");
+        }
       }
-    }
-    if (topic == null || words.isEmpty()) {
-      err.println(
-          "Usage: ask --broker tcp://host:port --topic edge/v1/{site}/{node}/ask [--timeout s]"
-              + " [--json] \"your question\"");
-      return 3;
+      if (topic == null) {
+        throw new UsageException(
+            "--topic is missing (./run-agent reads it from the agent's run-info file).");
+      }
+      if (String.join(" ", words).isBlank()) {
+        throw new UsageException(
+            "the question is empty; ask for example: ./run-agent ask \"What is the oil temperature"
+                + " of press 3?\"");
+      }
+    } catch (UsageException e) {
+      err.println("run-agent ask: " + e.getMessage());
+      return USAGE;
     }
     String text = String.join(" ", words);
     String replyTopic = "operator/answers/" + UUID.randomUUID();
@@ -101,12 +145,12 @@ public final class AskCommand {
       client.publish(topic, msg).waitForCompletion(10_000);
     } catch (MqttException | IllegalArgumentException e) {
       err.println(
-          "Cannot ask "
+          "run-agent ask: cannot reach the agent's broker at "
               + broker
-              + ": "
-              + e.getMessage()
-              + ". Is the agent running? Start it with ./run-agent.");
-      return 3;
+              + " ("
+              + reason(e)
+              + "); is ./run-agent still running?");
+      return UNREACHABLE;
     }
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
@@ -116,12 +160,12 @@ public final class AskCommand {
         byte[] payload = left <= 0 ? null : replies.poll(left, TimeUnit.NANOSECONDS);
         if (payload == null) {
           err.println(
-              "No answer within "
+              "run-agent ask: no answer within "
                   + timeoutSeconds
                   + " s on "
                   + topic
-                  + ". Check the node id and site in the topic, and that the agent is running.");
-          return 2;
+                  + "; check that the agent is still running (its console says why it is busy).");
+          return NO_ANSWER;
         }
         if (raw) {
           out.println(new String(payload, StandardCharsets.UTF_8));
@@ -130,8 +174,8 @@ public final class AskCommand {
         try {
           reply = Json.read(payload, Reply.class);
         } catch (InvalidPayloadException e) {
-          err.println("Unreadable reply: " + e.getMessage());
-          return 1;
+          err.println("run-agent ask: the node's reply is unreadable: " + e.getMessage());
+          return ERROR_REPLY;
         }
         switch (reply) {
           case AnswerPart part -> {
@@ -151,24 +195,24 @@ public final class AskCommand {
               }
               printDetails(answer, out);
             }
-            return 0;
+            return ANSWERED;
           }
           case ErrorReply error -> {
             err.println(
-                "Error ("
+                "run-agent ask: the node answered with an error ("
                     + error.code().wireName()
                     + "): "
                     + error.message()
                     + (error.retryAfterMs() == null
                         ? ""
                         : " Retry after " + error.retryAfterMs() + " ms."));
-            return 1;
+            return ERROR_REPLY;
           }
         }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return 2;
+      return NO_ANSWER;
     } finally {
       try {
         client.disconnect().waitForCompletion(2000);
@@ -208,11 +252,37 @@ public final class AskCommand {
             + " tokens");
   }
 
-  private static String value(String[] args, int i, String option) {
+  private static String value(String[] args, int i, String option) throws UsageException {
     if (i >= args.length) {
-      throw new IllegalArgumentException(option + " needs a value");
+      throw new UsageException(option + " needs a value; see ./run-agent ask --help.");
     }
     return args[i];
+  }
+
+  private static long seconds(String text) throws UsageException {
+    try {
+      long s = Long.parseLong(text);
+      if (s >= 1 && s <= 3600) {
+        return s;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(
+        "--timeout must be a whole number of seconds from 1 to 3600, got '" + text + "'.");
+  }
+
+  /** Paho's reason for a failed connection, in words (its message alone is often null). */
+  private static String reason(Exception e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    if (t instanceof java.net.ConnectException) {
+      return "connection refused";
+    }
+    String m = t.getMessage() != null ? t.getMessage() : e.getMessage();
+    return m == null ? t.getClass().getSimpleName() : m;
   }
 
   /** Queues every received payload. */

@@ -4,6 +4,8 @@ import io.edgeslm.agent.AgentConfig;
 import io.edgeslm.agent.AgentConfigException;
 import io.edgeslm.agent.internal.sensor.SensorSpec;
 import io.edgeslm.inference.SwapMode;
+import io.edgeslm.protocol.ReplyNamespace;
+import io.edgeslm.protocol.Topics;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -52,6 +54,15 @@ public final class ConfigValidator {
    */
   public static ValidatedConfig validate(AgentConfig config, String hostName)
       throws AgentConfigException {
+    return validate(config, hostName, System.getenv());
+  }
+
+  /**
+   * As {@link #validate(AgentConfig, String)}, with the environment the engine is looked up in
+   * ({@code EDGESLM_LLAMA_SERVER}, {@code PATH}, {@code XDG_CACHE_HOME}, {@code HOME}).
+   */
+  public static ValidatedConfig validate(
+      AgentConfig config, String hostName, Map<String, String> env) throws AgentConfigException {
     String nodeId = config.nodeId().orElseGet(() -> sanitizeHostName(hostName));
     topicLevel("node-id", nodeId);
     topicLevel("site", config.site());
@@ -205,6 +216,7 @@ public final class ConfigValidator {
     range("qa.queue", qa.queue(), 1, 10_000);
     duration(
         "qa.default-timeout", qa.defaultTimeout(), Duration.ofMillis(100), Duration.ofHours(1));
+    ReplyNamespace replies = replyNamespace(config.site(), nodeId, qa.replyPrefixes());
 
     duration(
         "health.interval", config.health().interval(), Duration.ofMillis(100), Duration.ofDays(1));
@@ -218,6 +230,7 @@ public final class ConfigValidator {
     }
 
     Optional<UpdateConfig> updates = updates(config);
+    EngineChoice engine = EngineSelection.choose(m, env);
 
     return new ValidatedConfig(
         nodeId,
@@ -228,7 +241,9 @@ public final class ConfigValidator {
         modelPath,
         simulator,
         journalDir,
-        updates);
+        replies,
+        updates,
+        engine);
   }
 
   private static Optional<UpdateConfig> updates(AgentConfig config) throws AgentConfigException {
@@ -454,6 +469,21 @@ public final class ConfigValidator {
   }
 
   /** The message format for every configuration fault: key, value, rule, where to fix it. */
+  private static ReplyNamespace replyNamespace(String site, String nodeId, List<String> prefixes)
+      throws AgentConfigException {
+    List<String> operatorPrefixes =
+        prefixes.equals(List.of("none")) ? List.of() : List.copyOf(prefixes);
+    try {
+      return ReplyNamespace.of(Topics.node(site, nodeId), operatorPrefixes);
+    } catch (IllegalArgumentException e) {
+      throw invalid(
+          "qa.reply-prefixes",
+          String.join(",", prefixes),
+          "topic prefixes ending in '/', outside edge/v1/ and fleet/, without wildcards or '$'"
+              + " (for example operator/), or none");
+    }
+  }
+
   static AgentConfigException invalid(String key, String value, String rule) {
     String fullKey = PREFIX + key;
     return new AgentConfigException(

@@ -1,6 +1,7 @@
 package io.edgeslm.agent.internal.config;
 
 import io.edgeslm.agent.internal.sensor.SensorSpec;
+import io.edgeslm.protocol.ReplyNamespace;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,7 +20,9 @@ import java.util.Optional;
  * @param modelPath the model file or bundle directory, or empty for rule-based mode
  * @param simulator whether the demo sensor simulator runs
  * @param journalDir the journal directory
+ * @param replies where answers may be published
  * @param updates the checked update settings, present when updates are on
+ * @param engine the engine models run on
  */
 public record ValidatedConfig(
     String nodeId,
@@ -30,7 +33,9 @@ public record ValidatedConfig(
     Optional<Path> modelPath,
     boolean simulator,
     Path journalDir,
-    Optional<UpdateConfig> updates) {
+    ReplyNamespace replies,
+    Optional<UpdateConfig> updates,
+    EngineChoice engine) {
 
   public ValidatedConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -40,7 +45,9 @@ public record ValidatedConfig(
     sensors = List.copyOf(sensors);
     Objects.requireNonNull(modelPath, "modelPath");
     Objects.requireNonNull(journalDir, "journalDir");
+    Objects.requireNonNull(replies, "replies");
     Objects.requireNonNull(updates, "updates");
+    Objects.requireNonNull(engine, "engine");
   }
 
   /** Whether the agent runs its own broker. */

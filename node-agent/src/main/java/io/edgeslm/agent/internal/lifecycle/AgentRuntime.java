@@ -6,6 +6,7 @@ import io.edgeslm.agent.AgentException;
 import io.edgeslm.agent.AgentTransportException;
 import io.edgeslm.agent.internal.broker.EmbeddedBroker;
 import io.edgeslm.agent.internal.config.ConfigValidator;
+import io.edgeslm.agent.internal.config.PlantIngestConfig;
 import io.edgeslm.agent.internal.config.ValidatedConfig;
 import io.edgeslm.agent.internal.health.SystemProbe;
 import io.edgeslm.agent.internal.journal.Journal;
@@ -22,6 +23,8 @@ import io.edgeslm.agent.internal.sensor.SensorIngest;
 import io.edgeslm.agent.internal.sensor.SensorSnapshot;
 import io.edgeslm.agent.internal.sensor.SensorSpec;
 import io.edgeslm.agent.internal.sensor.SensorStore;
+import io.edgeslm.agent.internal.sensor.sparkplug.SparkplugIngest;
+import io.edgeslm.agent.internal.sensor.uns.UnsIngest;
 import io.edgeslm.agent.internal.serving.ServingTasks;
 import io.edgeslm.agent.internal.serving.ServingTasksFactory;
 import io.edgeslm.agent.internal.store.StoredModel;
@@ -95,6 +98,9 @@ public class AgentRuntime {
   private volatile QuestionService questions;
   private volatile SensorStore sensors;
   private volatile SensorIngest ingest;
+  private volatile PlantIngestConfig plant;
+  private volatile SparkplugIngest sparkplug;
+  private volatile UnsIngest uns;
   private volatile ReportService reports;
   private volatile ScheduledExecutorService timers;
   private volatile Instant bootedAt;
@@ -132,6 +138,7 @@ public class AgentRuntime {
     }
     bootedAt = clock.instant();
     checked = ConfigValidator.validate(config, hostName());
+    plant = PlantIngestConfig.validate(config, checked.sensors().size());
     topics = Topics.node(checked.site(), checked.nodeId());
 
     if (checked.embeddedBroker()) {
@@ -157,8 +164,12 @@ public class AgentRuntime {
           e);
     }
 
-    sensors = new SensorStore(checked.sensors());
+    sensors = new SensorStore(checked.sensors(), plant.maxSensors());
     ServingTasksFactory.Start first = firstModel();
+    if (!(first instanceof ServingTasksFactory.Start.Rules)
+        || !checked.engine().loadsModelFiles()) {
+      LOG.infof("Inference engine: %s", checked.engine().reason());
+    }
     serving =
         servingFactory.open(
             checked,
@@ -223,6 +234,7 @@ public class AgentRuntime {
                 config.qa().maxPayloadBytes(),
                 config.qa().maxQuestionChars(),
                 config.qa().defaultTimeout()),
+            checked.replies(),
             config.qa().queue(),
             Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors())),
             clock);
@@ -248,6 +260,7 @@ public class AgentRuntime {
     for (SensorSpec s : checked.sensors()) {
       transport.subscribe(s.topic(), 1, ingest::onMessage);
     }
+    subscribePlantData();
     transport.addListener(
         new MqttTransport.ConnectionListener() {
           @Override
@@ -288,7 +301,51 @@ public class AgentRuntime {
     started = true;
     writeRunInfo();
     System.out.println(
-        Banner.text(checked, topics, brokerUrl, serving, config.demo().period(), managementPort));
+        Banner.text(
+            checked,
+            topics,
+            brokerUrl,
+            Banner.Access.of(
+                brokerUrl, config.broker().tlsCa(), config.broker().username().isPresent()),
+            serving,
+            config.demo().period(),
+            managementPort));
+  }
+
+  /**
+   * Sparkplug B groups and UNS patterns. Only subscribe and a QoS 0 publish (rebirth requests) are
+   * used from the transport.
+   */
+  private void subscribePlantData() {
+    if (plant.sparkplug().isPresent()) {
+      SparkplugIngest.Settings settings = plant.sparkplug().get();
+      sparkplug =
+          new SparkplugIngest(
+              settings,
+              sensors,
+              ingest,
+              clock,
+              (topic, payload) ->
+                  transport.publish(
+                      new OutboundMessage(
+                          topic,
+                          payload,
+                          0,
+                          false,
+                          Optional.empty(),
+                          Optional.empty(),
+                          Optional.empty(),
+                          List.of())));
+      for (String filter : settings.filters()) {
+        transport.subscribe(filter, 1, sparkplug::onMessage);
+      }
+    }
+    if (!plant.unsRoutes().isEmpty()) {
+      uns = new UnsIngest(plant.unsRoutes(), plant.unsMaxPayloadBytes(), sensors, ingest);
+      for (String filter : uns.filters()) {
+        transport.subscribe(filter, 1, uns.handlerFor(filter));
+      }
+    }
   }
 
   /**
@@ -339,6 +396,7 @@ public class AgentRuntime {
   /** Stops everything; safe to call twice. */
   public synchronized void stop() {
     started = false;
+    removeRunInfo();
     // Micrometer's global registry outlives this runtime (dev-mode reloads, tests): leave nothing
     // behind that would keep reporting stopped objects or shadow the next registration.
     removeMetrics();
@@ -386,6 +444,29 @@ public class AgentRuntime {
     }
   }
 
+  private String runInfoText;
+
+  /**
+   * Removes the run-info file at shutdown if it is still this agent's, so that {@code ./run-agent
+   * ask} says no agent runs instead of asking a stopped one.
+   */
+  private void removeRunInfo() {
+    String mine = runInfoText;
+    runInfoText = null;
+    if (mine == null || config.runInfoFile().isEmpty()) {
+      return;
+    }
+    java.nio.file.Path file = java.nio.file.Path.of(config.runInfoFile().get());
+    try {
+      if (java.nio.file.Files.isRegularFile(file)
+          && java.nio.file.Files.readString(file).equals(mine)) {
+        java.nio.file.Files.delete(file);
+      }
+    } catch (IOException e) {
+      LOG.warnf("Could not remove the run-info file %s: %s", file, e.getMessage());
+    }
+  }
+
   private void writeRunInfo() {
     if (config.runInfoFile().isEmpty()) {
       return;
@@ -403,12 +484,15 @@ public class AgentRuntime {
             + checked.nodeId()
             + "\nmanagement-port="
             + managementPort
+            + "\npid="
+            + ProcessHandle.current().pid()
             + "\n";
     try {
       if (file.getParent() != null) {
         java.nio.file.Files.createDirectories(file.getParent());
       }
       java.nio.file.Files.writeString(file, text);
+      runInfoText = text;
     } catch (IOException e) {
       LOG.warnf("Could not write the run-info file %s: %s", file, e.getMessage());
     }
@@ -567,6 +651,12 @@ public class AgentRuntime {
         .register(registry);
     FunctionCounter.builder("edgeslm.agent.questions.dropped", questions, QuestionService::dropped)
         .register(registry);
+    FunctionCounter.builder(
+            "edgeslm.agent.questions.forbidden.reply.topic",
+            questions,
+            QuestionService::forbiddenReplyTopics)
+        .description("questions refused because their reply topic is outside the reply namespace")
+        .register(registry);
     Gauge.builder("edgeslm.agent.queue.depth", () -> questions.depth() + serving.queueDepth())
         .description("questions admitted and not finished plus the engine's queue")
         .register(registry);
@@ -589,11 +679,47 @@ public class AgentRuntime {
         .register(registry);
     FunctionCounter.builder("edgeslm.agent.sensor.rejected", ingest, SensorIngest::rejected)
         .register(registry);
+    if (sparkplug != null) {
+      FunctionCounter.builder(
+              "edgeslm.agent.sparkplug.metrics", sparkplug, SparkplugIngest::metrics)
+          .description("Sparkplug B metric values decoded and stored")
+          .register(registry);
+      FunctionCounter.builder(
+              "edgeslm.agent.sparkplug.refused", sparkplug, SparkplugIngest::refused)
+          .description("Sparkplug B payloads refused: oversized or not protobuf")
+          .register(registry);
+      FunctionCounter.builder(
+              "edgeslm.agent.sparkplug.rebirths", sparkplug, SparkplugIngest::rebirths)
+          .description("rebirth requests (NCMD) sent")
+          .register(registry);
+      FunctionCounter.builder(
+              "edgeslm.agent.sparkplug.problems", sparkplug, SparkplugIngest::problems)
+          .description("sequence gaps, unknown aliases, data before birth")
+          .register(registry);
+    }
+    if (uns != null) {
+      FunctionCounter.builder("edgeslm.agent.uns.values", uns, UnsIngest::values)
+          .register(registry);
+      FunctionCounter.builder("edgeslm.agent.uns.refused", uns, UnsIngest::refused)
+          .register(registry);
+    }
+    Gauge.builder("edgeslm.agent.sensors", sensors, SensorStore::size)
+        .description("sensors held, configured and discovered")
+        .register(registry);
     Gauge.builder("edgeslm.agent.journal.entries", journal, Journal::size).register(registry);
     Gauge.builder("edgeslm.agent.journal.bytes", journal, Journal::bytes).register(registry);
     FunctionCounter.builder("edgeslm.agent.journal.dropped", journal, Journal::dropped)
         .register(registry);
     Gauge.builder("edgeslm.agent.model.ready", () -> serving.ready() ? 1 : 0).register(registry);
+    // llama-server's own metrics (its /metrics, read through the engine), under our prefix;
+    // 0 while another engine or the rules serve.
+    for (String sample : LLAMA_SERVER_SAMPLES) {
+      Gauge.builder(
+              "edgeslm.agent.engine." + sample.replace(':', '.'),
+              () -> serving.engineMetrics().getOrDefault(sample, 0.0))
+          .description("llama-server's " + sample)
+          .register(registry);
+    }
     if (updates != null) {
       UpdateService u = updates;
       Gauge.builder(
@@ -608,6 +734,21 @@ public class AgentRuntime {
           .register(registry);
     }
   }
+
+  /** The llama-server samples folded into the agent's metrics (its /metrics, llama.cpp v0.5.0). */
+  static final java.util.List<String> LLAMA_SERVER_SAMPLES =
+      java.util.List.of(
+          "llamacpp:prompt_tokens_total",
+          "llamacpp:prompt_tokens_cached_total",
+          "llamacpp:prompt_seconds_total",
+          "llamacpp:tokens_predicted_total",
+          "llamacpp:tokens_predicted_seconds_total",
+          "llamacpp:n_decode_total",
+          "llamacpp:prompt_tokens_seconds",
+          "llamacpp:predicted_tokens_seconds",
+          "llamacpp:requests_processing",
+          "llamacpp:requests_deferred",
+          "llamacpp:n_busy_slots_per_decode");
 
   private static String hostName() {
     String env = System.getenv("HOSTNAME");

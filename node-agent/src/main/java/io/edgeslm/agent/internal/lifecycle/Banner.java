@@ -12,17 +12,44 @@ final class Banner {
 
   private Banner() {}
 
+  /**
+   * How a client reaches the agent's broker: over TLS (with the CA file the agent trusts, if it
+   * names one) and whether the broker wants a user name and password.
+   */
+  record Access(boolean tls, String caFile, boolean password) {
+    static final Access PLAIN = new Access(false, null, false);
+
+    static Access of(String brokerUrl, java.util.Optional<String> caFile, boolean password) {
+      String scheme = URI.create(brokerUrl).getScheme();
+      boolean tls = "ssl".equals(scheme) || "mqtts".equals(scheme);
+      return new Access(tls, tls ? caFile.orElse(null) : null, password);
+    }
+  }
+
   static String text(
       ValidatedConfig config,
       NodeTopics topics,
       String brokerUrl,
+      Access access,
       ServingTasks serving,
       Duration demoPeriod,
       int managementPort) {
     URI uri = URI.create(brokerUrl);
     String host = uri.getHost();
-    int port = uri.getPort() < 0 ? 1883 : uri.getPort();
-    String hp = "-h " + host + " -p " + port;
+    int port = uri.getPort() < 0 ? (access.tls() ? 8883 : 1883) : uri.getPort();
+    // The options every mosquitto client needs for this broker: TLS with the CA and a client
+    // certificate the broker's ACL lets ask this node, and credentials where the broker wants them.
+    String hp =
+        "-h "
+            + host
+            + " -p "
+            + port
+            + (access.tls()
+                ? " --cafile "
+                    + (access.caFile() == null ? "CA.crt" : access.caFile())
+                    + " --cert CLIENT.crt --key CLIENT.key"
+                : "")
+            + (access.password() ? " -u USER -P PASSWORD" : "");
     String question =
         config.simulator()
             ? "What is the oil temperature of press 3?"
@@ -55,6 +82,11 @@ final class Banner {
           .append(" s after start");
     }
     b.append("\n\nAsk it a question (MQTT 5, answer on the response topic):\n");
+    if (access.tls()) {
+      b.append(
+              "  (TLS broker: CLIENT.crt/.key are a client certificate whose identity the broker's")
+          .append(" ACL lets publish to the ask topic, see docs/deployment.md)\n");
+    }
     b.append("  mosquitto_rr -V mqttv5 ")
         .append(hp)
         .append(" -t '")
@@ -71,8 +103,13 @@ final class Banner {
         .append("' -m '{\"id\":\"q1\",\"replyTo\":\"operator/answers\",\"question\":\"")
         .append(question)
         .append("\"}'\n");
-    b.append("Without mosquitto clients:\n");
-    b.append("  ./run-agent ask \"").append(question).append("\"\n");
+    if (!access.tls() && !access.password()) {
+      b.append("Without mosquitto clients:\n");
+      b.append("  ./run-agent ask \"").append(question).append("\"\n");
+    } else {
+      b.append(
+          "(./run-agent ask speaks plain MQTT without credentials only: use the commands above.)\n");
+    }
     b.append("Sensor reports: mosquitto_sub ")
         .append(hp)
         .append(" -t '")

@@ -40,7 +40,8 @@ import org.jboss.logging.Logger;
 
 /**
  * The agent's one MQTT 5 connection, over Eclipse Paho v5, with Paho's known defects designed out
- * (see {@code /work/shared/reference/mqtt.md} and {@code docs/node-agent.md}):
+ * (from the Eclipse Paho Java client's issue tracker, eclipse-paho/paho.mqtt.java, and our own
+ * tests; see {@code docs/node-agent.md}):
  *
  * <ul>
  *   <li>The transport owns reconnection, first connect included: Paho's automatic reconnect does

@@ -7,6 +7,7 @@ import io.edgeslm.protocol.ErrorReply;
 import io.edgeslm.protocol.InvalidPayloadException;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.Question;
+import io.edgeslm.protocol.ReplyNamespace;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -16,15 +17,14 @@ import java.util.Optional;
  * Decides what to do with one message on the ask topic, before any work is queued: accept it,
  * refuse it with an error reply, or drop it. Pure: the current time is a parameter.
  *
- * <p>Order of checks, each with its own answer: no way to reply at all (dropped: nobody listens);
- * payload over the size limit, not UTF-8, not JSON, or breaking a field rule (error reply to
- * whatever reply route could be read); past its MQTT 5 expiry or its {@code expiresAt} (dropped,
- * the asker has given up); question longer than the node's limit (error reply {@code invalid}).
+ * <p>Order of checks, each with its own answer: a reply topic outside the node's {@link
+ * ReplyNamespace} (forbidden: nothing is published, so an asker cannot steer the node's answer onto
+ * its own control or telemetry topics); no way to reply at all (dropped: nobody listens); payload
+ * over the size limit, not UTF-8, not JSON, or breaking a field rule (error reply to whatever reply
+ * route could be read); past its MQTT 5 expiry or its {@code expiresAt} (dropped, the asker has
+ * given up); question longer than the node's limit (error reply {@code invalid}).
  */
 public final class QuestionIntake {
-
-  /** Longest topic name we publish replies to (MQTT allows 65,535 bytes; nobody needs that). */
-  static final int MAX_REPLY_TOPIC_CHARS = 1024;
 
   /**
    * Where replies go.
@@ -42,7 +42,7 @@ public final class QuestionIntake {
   }
 
   /** The verdict on one message. */
-  public sealed interface Verdict permits Accepted, Refused, Dropped {}
+  public sealed interface Verdict permits Accepted, Refused, Dropped, Forbidden {}
 
   /**
    * Queue it.
@@ -69,6 +69,13 @@ public final class QuestionIntake {
   public record Dropped(String reason) implements Verdict {}
 
   /**
+   * Nothing to send: the question names a reply topic outside the reply namespace.
+   *
+   * @param reason which topic and rule, bounded and escaped (safe to log)
+   */
+  public record Forbidden(String reason) implements Verdict {}
+
+  /**
    * Limits from the configuration.
    *
    * @param maxPayloadBytes largest payload
@@ -84,10 +91,18 @@ public final class QuestionIntake {
    *
    * @param message as received on the ask topic
    * @param limits the node's limits
+   * @param replies where this node may publish answers
    * @param now the current time
    */
-  public static Verdict judge(InboundMessage message, Limits limits, Instant now) {
-    Optional<String> responseTopic = message.responseTopic().filter(QuestionIntake::isReplyTopic);
+  public static Verdict judge(
+      InboundMessage message, Limits limits, ReplyNamespace replies, Instant now) {
+    Optional<String> responseTopic = message.responseTopic();
+    if (responseTopic.isPresent()) {
+      Optional<String> refusal = replies.refusal(responseTopic.get());
+      if (refusal.isPresent()) {
+        return new Forbidden("Response Topic: " + refusal.get());
+      }
+    }
     Optional<Long> expiry = message.messageExpirySeconds();
     JsonNode tree;
     try {
@@ -104,14 +119,17 @@ public final class QuestionIntake {
     // Salvage a reply route from a tree that may still fail validation, so that a 3.1.1 client
     // learns what was wrong with its question instead of waiting for nothing.
     Optional<String> rawId = text(tree, "id").filter(QuestionIntake::isId);
+    Optional<String> replyTo = responseTopic.isPresent() ? Optional.empty() : text(tree, "replyTo");
+    if (replyTo.isPresent()) {
+      Optional<String> refusal = replies.refusal(replyTo.get());
+      if (refusal.isPresent()) {
+        return new Forbidden("replyTo: " + refusal.get());
+      }
+    }
     Optional<Route> route =
         responseTopic
             .map(t -> new Route(t, message.correlationData(), rawId))
-            .or(
-                () ->
-                    text(tree, "replyTo")
-                        .filter(QuestionIntake::isReplyTopic)
-                        .map(t -> new Route(t, Optional.empty(), rawId)));
+            .or(() -> replyTo.map(t -> new Route(t, Optional.empty(), rawId)));
     Question question;
     try {
       question = Json.convert(tree, Question.class);
@@ -168,15 +186,5 @@ public final class QuestionIntake {
 
   private static boolean isId(String id) {
     return id.length() <= Question.MAX_ID_CHARS && ID.matcher(id).matches();
-  }
-
-  /** A topic we may publish to: no wildcards, no {@code $} system prefix, no NUL, bounded. */
-  static boolean isReplyTopic(String topic) {
-    return !topic.isEmpty()
-        && topic.length() <= MAX_REPLY_TOPIC_CHARS
-        && topic.indexOf('+') < 0
-        && topic.indexOf('#') < 0
-        && !topic.startsWith("$")
-        && topic.indexOf('\u0000') < 0;
   }
 }

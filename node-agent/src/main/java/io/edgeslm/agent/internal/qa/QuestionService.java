@@ -11,6 +11,7 @@ import io.edgeslm.protocol.ErrorReply;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.Protocol;
 import io.edgeslm.protocol.Reply;
+import io.edgeslm.protocol.ReplyNamespace;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,6 +49,7 @@ public final class QuestionService implements AutoCloseable {
   private final MqttTransport transport;
   private final Answerer answerer;
   private final QuestionIntake.Limits limits;
+  private final ReplyNamespace replies;
   private final Clock clock;
   private final LongSupplier nanoTime;
   private final int capacity;
@@ -58,6 +60,7 @@ public final class QuestionService implements AutoCloseable {
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong busy = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong forbidden = new AtomicLong();
   private final AtomicLong serviceNanosEwma = new AtomicLong(Duration.ofSeconds(2).toNanos());
   private final LatencyRecorder latency = new LatencyRecorder(512);
   private final AtomicInteger inProgress = new AtomicInteger();
@@ -66,6 +69,7 @@ public final class QuestionService implements AutoCloseable {
    * @param transport publishes replies
    * @param answerer produces answers
    * @param limits size, length and default deadline
+   * @param replies the topics answers may go to
    * @param capacity questions admitted at once (waiting or being answered)
    * @param threads worker threads
    * @param clock wall clock for deadlines and timestamps
@@ -74,12 +78,14 @@ public final class QuestionService implements AutoCloseable {
       MqttTransport transport,
       Answerer answerer,
       QuestionIntake.Limits limits,
+      ReplyNamespace replies,
       int capacity,
       int threads,
       Clock clock) {
     this.transport = Objects.requireNonNull(transport, "transport");
     this.answerer = Objects.requireNonNull(answerer, "answerer");
     this.limits = Objects.requireNonNull(limits, "limits");
+    this.replies = Objects.requireNonNull(replies, "replies");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.nanoTime = System::nanoTime;
     this.capacity = capacity;
@@ -105,8 +111,20 @@ public final class QuestionService implements AutoCloseable {
   public void onMessage(InboundMessage message) {
     received.incrementAndGet();
     Instant now = clock.instant();
-    QuestionIntake.Verdict verdict = QuestionIntake.judge(message, limits, now);
+    QuestionIntake.Verdict verdict = QuestionIntake.judge(message, limits, replies, now);
     switch (verdict) {
+      case QuestionIntake.Forbidden f -> {
+        long n = forbidden.incrementAndGet();
+        // An asker can repeat this at will: warn on the first and then every 1000th, so the log
+        // stays bounded; the counter has them all. The reason quotes the topic bounded and escaped.
+        if (n == 1 || n % 1000 == 0) {
+          LOG.warnf(
+              "Refused question %d with a forbidden reply topic; nothing was published: %s",
+              n, f.reason());
+        } else {
+          LOG.debugf("Refused a question with a forbidden reply topic: %s", f.reason());
+        }
+      }
       case QuestionIntake.Dropped d -> {
         dropped.incrementAndGet();
         LOG.debugf("Dropped a message on %s: %s", message.topic(), d.reason());
@@ -311,6 +329,11 @@ public final class QuestionService implements AutoCloseable {
 
   public long dropped() {
     return dropped.get();
+  }
+
+  /** Questions refused because their reply topic is outside the reply namespace. */
+  public long forbiddenReplyTopics() {
+    return forbidden.get();
   }
 
   /** Questions admitted and not finished (waiting or being answered). */

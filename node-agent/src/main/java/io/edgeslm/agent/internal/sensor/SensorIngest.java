@@ -60,18 +60,29 @@ public final class SensorIngest {
       }
       return;
     }
+    record(window, reading.ts(), reading.value());
+  }
+
+  /**
+   * Stores one value of {@code window}'s sensor (any ingest path: plain JSON, Sparkplug B, Unified
+   * Namespace) and reports a new anomaly when it leaves the normal range.
+   *
+   * @param measuredAt when the source says it was measured, or null for the arrival time; a time
+   *     more than a minute ahead of the clock is replaced by the arrival time (clock skew)
+   * @param value a finite value
+   */
+  public void record(SensorWindow window, Instant measuredAt, double value) {
     Instant now = clock.instant();
-    Instant at =
-        reading.ts() == null || reading.ts().isAfter(now.plus(MAX_FUTURE)) ? now : reading.ts();
-    window.add(new SensorWindow.Sample(at, reading.value()));
+    Instant at = measuredAt == null || measuredAt.isAfter(now.plus(MAX_FUTURE)) ? now : measuredAt;
+    window.add(new SensorWindow.Sample(at, value));
     accepted.incrementAndGet();
     SensorSpec spec = window.spec();
-    boolean isAbnormal = !spec.isNormal(reading.value());
+    boolean isAbnormal = !spec.isNormal(value);
     Boolean was = abnormal.put(spec.id(), isAbnormal);
     if (isAbnormal && !Boolean.TRUE.equals(was)) {
       LOG.infof(
           "%s left its normal range: %s %s (normal %s-%s)",
-          spec.alias(), reading.value(), spec.unit(), spec.normalMin(), spec.normalMax());
+          spec.alias(), value, spec.unit(), spec.normalMin(), spec.normalMax());
       onNewAnomaly.run();
     }
   }

@@ -28,7 +28,8 @@ public final class SensorWindow {
     }
   }
 
-  private final SensorSpec spec;
+  private volatile SensorSpec spec;
+  private String staleReason;
   private final Instant[] times;
   private final double[] values;
   private int next;
@@ -45,6 +46,36 @@ public final class SensorWindow {
     return spec;
   }
 
+  /**
+   * Replaces the definition of a discovered sensor (a new birth certificate). Samples are kept when
+   * the unit is unchanged and dropped otherwise, so that no value is shown in a wrong unit.
+   */
+  public synchronized void redefine(SensorSpec newSpec) {
+    if (!newSpec.id().equals(spec.id()) || newSpec.window() != spec.window()) {
+      throw new IllegalArgumentException("a redefinition keeps id and window: " + newSpec.id());
+    }
+    if (!newSpec.unit().equals(spec.unit())) {
+      next = 0;
+      count = 0;
+    }
+    spec = newSpec;
+  }
+
+  /**
+   * Marks the newest value as no longer current (its source went offline, or messages were lost)
+   * until the next sample arrives.
+   *
+   * @param reason why, in words for the operator ("the edge node went offline")
+   */
+  public synchronized void markStale(String reason) {
+    staleReason = java.util.Objects.requireNonNull(reason, "reason");
+  }
+
+  /** Why the newest value is stale, or empty when it is current. */
+  public synchronized Optional<String> staleReason() {
+    return Optional.ofNullable(staleReason);
+  }
+
   /** Adds a sample, overwriting the oldest when full. */
   public synchronized void add(Sample sample) {
     times[next] = sample.at();
@@ -52,6 +83,7 @@ public final class SensorWindow {
     next = (next + 1) % times.length;
     count = Math.min(count + 1, times.length);
     total++;
+    staleReason = null;
   }
 
   /** The newest sample, if any. */
@@ -62,6 +94,19 @@ public final class SensorWindow {
     int i = (next - 1 + times.length) % times.length;
     return Optional.of(new Sample(times[i], values[i]));
   }
+
+  /** The samples held, oldest first, and the stale reason, read together. */
+  public synchronized Contents contents() {
+    return new Contents(samples(), Optional.ofNullable(staleReason));
+  }
+
+  /**
+   * A window's samples with its stale mark.
+   *
+   * @param samples oldest first
+   * @param staleReason why the newest sample is no longer current, or empty
+   */
+  public record Contents(List<Sample> samples, Optional<String> staleReason) {}
 
   /** The samples held, oldest first. */
   public synchronized List<Sample> samples() {

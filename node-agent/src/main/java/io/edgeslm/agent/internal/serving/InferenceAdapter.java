@@ -30,17 +30,25 @@ final class InferenceAdapter {
               aliases,
               last.value(),
               spec.unit().isEmpty() ? null : spec.unit(),
-              new NormalRange(spec.normalMin(), spec.normalMax()),
-              last.at()));
+              spec.hasRange() ? new NormalRange(spec.normalMin(), spec.normalMax()) : null,
+              last.at(),
+              s.staleReason().map(InferenceAdapter::boundedReason).orElse(null)));
     }
     return out;
   }
 
-  /** The window of every sensor that has samples, for reports. */
+  private static String boundedReason(String why) {
+    return why.length() <= 200 ? why : why.substring(0, 197) + "...";
+  }
+
+  /**
+   * The window of every sensor that has samples and a normal range, for reports (the report rules
+   * judge values against the range; a discovered metric without one has nothing to judge by).
+   */
   static List<io.edgeslm.agent.internal.tasks.SensorWindow> windows(SensorSnapshot snapshot) {
     List<io.edgeslm.agent.internal.tasks.SensorWindow> out = new ArrayList<>();
     for (SensorSnapshot.Sensor s : snapshot.sensors()) {
-      if (s.samples().isEmpty()) {
+      if (s.samples().isEmpty() || !s.spec().hasRange()) {
         continue;
       }
       SensorSpec spec = s.spec();

@@ -57,6 +57,14 @@ public interface ServingTasks extends AutoCloseable {
   long errors();
 
   /**
+   * The serving engine's own metrics by Prometheus sample name (llama-server's {@code llamacpp:*});
+   * empty for rules and engines without them.
+   */
+  default java.util.Map<String, Double> engineMetrics() {
+    return java.util.Map.of();
+  }
+
+  /**
    * The serving stack as the update engine drives it: activations swap the model that answers
    * questions and writes reports here, so there is one inference scheduler per agent.
    */

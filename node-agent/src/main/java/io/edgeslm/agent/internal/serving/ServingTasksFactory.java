@@ -2,11 +2,13 @@ package io.edgeslm.agent.internal.serving;
 
 import io.edgeslm.agent.AgentConfig;
 import io.edgeslm.agent.AgentConfigException;
+import io.edgeslm.agent.internal.config.EngineChoice;
 import io.edgeslm.agent.internal.config.ValidatedConfig;
 import io.edgeslm.agent.internal.sensor.SensorSnapshot;
 import io.edgeslm.agent.internal.tasks.TaskLimits;
 import io.edgeslm.inference.EngineConfig;
 import io.edgeslm.inference.SwapMode;
+import io.edgeslm.protocol.ModelRef;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +33,29 @@ public class ServingTasksFactory {
      * fallback} is the operator's plain GGUF, served if no verified model is left.
      */
     record Awaiting(String why, Optional<Path> fallback) implements Start {}
+  }
+
+  /**
+   * The model of an external server: the agent does not load or verify it, so its identity names
+   * the endpoint (digest of "http &lt;url&gt; &lt;model id&gt;"), not weights.
+   */
+  static TaskServing.ModelPlan external(EngineChoice engine, AgentConfig.Model model) {
+    EngineConfig.HttpBackend h = (EngineConfig.HttpBackend) engine.config();
+    String name = model.name().orElse(ModelIdentity.nameOf(Path.of(h.model().replace(':', '-'))));
+    byte[] digest;
+    try {
+      digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(
+                  ("http " + h.baseUri() + " " + h.model())
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+    ModelRef ref =
+        ModelRef.of(name, model.version(), "sha256:" + java.util.HexFormat.of().formatHex(digest));
+    return new TaskServing.ModelPlan(
+        Path.of("external-" + name), model.name(), model.version(), Optional.of(ref));
   }
 
   /**
@@ -74,7 +99,11 @@ public class ServingTasksFactory {
                 .filter(Files::isRegularFile)
                 .map(f -> new TaskServing.ModelPlan(f, model.name(), model.version()));
       }
-      case Start.Rules r -> {}
+      case Start.Rules r -> {
+        if (!checked.engine().loadsModelFiles()) {
+          plan = Optional.of(external(checked.engine(), model));
+        }
+      }
     }
     int threads =
         model.threads() == 0 ? Runtime.getRuntime().availableProcessors() : model.threads();
@@ -94,7 +123,7 @@ public class ServingTasksFactory {
             qa,
             TaskLimits.reportDefaults().withNPredict(model.reportTokens()),
             swap,
-            EngineConfig.WorkerBackend.defaults());
+            checked.engine().config());
     return new TaskServing(clock, snapshots, settings, plan, awaited, fallback, onModelChange);
   }
 }

@@ -62,11 +62,23 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     }
   }
 
-  /** A plain GGUF file the operator configured, loaded at start. */
-  record ModelPlan(Path gguf, Optional<String> name, long version) {
+  /**
+   * A plain GGUF file the operator configured, loaded at start; or, for an external server, the
+   * identity it is reported under ({@code gguf} then names no file the agent reads).
+   */
+  record ModelPlan(Path gguf, Optional<String> name, long version, Optional<ModelRef> identity) {
     ModelPlan {
       Objects.requireNonNull(gguf, "gguf");
       Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(identity, "identity");
+    }
+
+    ModelPlan(Path gguf, Optional<String> name, long version) {
+      this(gguf, name, version, Optional.empty());
+    }
+
+    ModelRef ref() throws java.io.IOException {
+      return identity.isPresent() ? identity.get() : ModelIdentity.of(gguf, name, version);
     }
   }
 
@@ -133,7 +145,7 @@ final class TaskServing implements ServingTasks, ModelRuntime {
   private void load(ModelPlan p) {
     long start = System.nanoTime();
     try {
-      ModelRef ref = ModelIdentity.of(p.gguf(), p.name(), p.version());
+      ModelRef ref = p.ref();
       LOG.infof(
           "Loading model %s v%d (%s) from %s", ref.name(), ref.version(), ref.digest(), p.gguf());
       synchronized (swapLock) {
@@ -218,7 +230,7 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     if (configured.isPresent() && !closed) {
       ModelPlan p = configured.get();
       try {
-        activate(ModelIdentity.of(p.gguf(), p.name(), p.version()), p.gguf(), Optional.empty());
+        activate(p.ref(), p.gguf(), Optional.empty());
         LOG.warnf("No verified model is left in the store: serving the configured %s", p.gguf());
         return;
       } catch (UpdateException | java.io.IOException | RuntimeException e) {
@@ -355,6 +367,13 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     }
     SchedulerMetrics m = s.metrics();
     return m.completed() == 0 ? Optional.empty() : Optional.of(m.ttftP50());
+  }
+
+  @Override
+  public java.util.Map<String, Double> engineMetrics() {
+    Scheduler s = scheduler;
+    var e = s == null ? null : s.engine();
+    return e == null ? java.util.Map.of() : e.nativeMetrics();
   }
 
   @Override

@@ -109,10 +109,13 @@ public final class ModelStore {
     return Map.copyOf(marks);
   }
 
-  /** Raises (never lowers) the mark of a track, durably. */
-  public void raiseMark(ReleaseTrack track, HighWaterMark mark) throws IOException {
-    HighWaterMark old = marks.get(track);
-    if (old != null && old.version() >= mark.version()) {
+  /**
+   * Sets the mark of a track, durably. The store does not decide: the caller passes the release
+   * policy's next mark ({@code ReleasePolicy.nextMark}), which may lower a mark that no longer
+   * binds (set by since-revoked keys) and never lowers a binding one. No-op when unchanged.
+   */
+  public void putMark(ReleaseTrack track, HighWaterMark mark) throws IOException {
+    if (mark.equals(marks.get(track))) {
       return;
     }
     marks.put(track, mark);

@@ -103,7 +103,9 @@ public final class UpdateJournal {
       String detail,
       Instant at)
       throws IOException {
-    String d = detail == null || detail.length() <= 500 ? detail : detail.substring(0, 499) + "…";
+    // Details quote untrusted text (model output, names from a stick): escaped and bounded here, so
+    // no caller can make an append fail and lose the step.
+    String d = Details.printable(detail, 500);
     JournalEntry e = new JournalEntry(lastSeq + 1, at, event, assignmentId, commandId, model, d);
     byte[] json = Json.write(e);
     ByteBuffer buf = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();

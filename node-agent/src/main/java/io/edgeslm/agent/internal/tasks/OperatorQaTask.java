@@ -1,6 +1,5 @@
 package io.edgeslm.agent.internal.tasks;
 
-import io.edgeslm.inference.ChatMessage;
 import io.edgeslm.inference.EngineUnavailableException;
 import io.edgeslm.inference.GenerationRequest;
 import io.edgeslm.inference.GenerationResult;
@@ -40,6 +39,10 @@ import java.util.Optional;
  */
 public final class OperatorQaTask {
   static final List<String> STOP_STRINGS = List.of("\nQuestion:", "\nOperator:", "\n\n\n");
+
+  /** The engine slot Q&amp;A requests reuse (its KV cache keeps the prompt's stable part). */
+  static final int QA_CACHE_SLOT = 0;
+
   private static final int MAX_SNAPSHOT = 1024;
   private static final int MAX_NOTES_CHARS = 4000;
 
@@ -143,51 +146,56 @@ public final class OperatorQaTask {
     }
     List<SensorState> offered = relevant.isEmpty() ? snapshot : relevant;
     List<SensorState> cited = new ArrayList<>();
-    StringBuilder context = new StringBuilder();
+    StringBuilder values = new StringBuilder();
     List<SensorState> candidates = offered.subList(0, Math.min(offered.size(), Answer.MAX_SENSORS));
+    // The catalogue (stable, first in the prompt) lists the node's sensors whatever the question,
+    // so the next question finds it in the engine's cache. It may take half the sensor budget;
+    // past that only the question's own sensors are listed, and past that none (the value lines
+    // still carry names and units).
+    List<SensorState> catalogue =
+        snapshot.subList(0, Math.min(snapshot.size(), Answer.MAX_SENSORS));
+    int catalogueCost = catalogueCost(engine, catalogue);
+    if (catalogueCost > limits.contextTokens() / 2) {
+      catalogue = candidates;
+      catalogueCost = catalogueCost(engine, catalogue);
+      if (catalogueCost > limits.contextTokens() / 2) {
+        catalogue = List.of();
+        catalogueCost = 0;
+      }
+    }
+    String system = QaPrompt.system(siteNotes, catalogue);
+    int budget = limits.contextTokens() - catalogueCost;
     List<String> lines = new ArrayList<>();
     for (SensorState s : candidates) {
-      lines.add("- " + describe(s, start) + "\n");
+      lines.add(QaPrompt.valueLine(s, start));
     }
-    // One count for the whole block: each count is a round trip to the worker, and the block
+    // One count for the whole block: each count is a round trip to the engine, and the block
     // usually fits. Only when it does not are the lines counted one by one to keep a prefix.
     String block = String.join("", lines);
     if (block.isEmpty()
-        || engine.countPromptTokens(GenerationRequest.ofPrompt(block, 1))
-            <= limits.contextTokens()) {
-      context.append(block);
+        || engine.countPromptTokens(GenerationRequest.ofPrompt(block, 1)) <= budget) {
+      values.append(block);
       cited.addAll(candidates);
     } else {
       int used = 0;
       for (int i = 0; i < lines.size(); i++) {
         int cost = engine.countPromptTokens(GenerationRequest.ofPrompt(lines.get(i), 1));
-        if (used + cost > limits.contextTokens()) {
+        if (used + cost > budget) {
           break;
         }
         used += cost;
-        context.append(lines.get(i));
+        values.append(lines.get(i));
         cited.add(candidates.get(i));
       }
     }
-    StringBuilder user = new StringBuilder();
-    user.append("Sensor readings at ").append(start).append(":\n");
-    user.append(context.isEmpty() ? "(no sensor readings)\n" : context);
-    if (siteNotes != null && !siteNotes.isBlank()) {
-      user.append("Site notes: ").append(siteNotes.strip()).append('\n');
-    }
-    user.append("\nQuestion: ").append(question.strip());
     GenerationRequest request =
         GenerationRequest.ofChat(
-                List.of(
-                    ChatMessage.system(
-                        "You assist operators of an industrial plant. Answer in at most three"
-                            + " sentences, using only the sensor readings and site notes given."
-                            + " Quote each value you use with its unit. If the readings do not"
-                            + " answer the question, say so."),
-                    ChatMessage.user(user.toString())),
+                QaPrompt.messages(system, QaPrompt.user(values.toString(), question)),
                 limits.nPredict())
             .withSampling(limits.temperature(), limits.seed())
-            .withStopStrings(STOP_STRINGS);
+            .withStopStrings(STOP_STRINGS)
+            // Every question asks for slot 0, whose KV cache then holds the stable prefix.
+            .withCacheSlot(QA_CACHE_SLOT);
     GenerationResult r =
         scheduler.submit(request, Priority.INTERACTIVE, limits.deadline(), stream).await();
     String text = clean(r.text());
@@ -211,6 +219,28 @@ public final class OperatorQaTask {
         end);
   }
 
+  /** A token count remembered for the next question (the catalogue rarely changes). */
+  private record Counted(InferenceEngine engine, String text, int tokens) {}
+
+  private volatile Counted lastCatalogue;
+
+  private int catalogueCost(InferenceEngine engine, List<SensorState> catalogue)
+      throws InferenceException {
+    if (catalogue.isEmpty()) {
+      return 0;
+    }
+    StringBuilder b = new StringBuilder();
+    catalogue.forEach(s -> b.append(QaPrompt.catalogueLine(s)));
+    String text = b.toString();
+    Counted c = lastCatalogue;
+    if (c != null && c.engine() == engine && c.text().equals(text)) {
+      return c.tokens();
+    }
+    int n = engine.countPromptTokens(GenerationRequest.ofPrompt(text, 1));
+    lastCatalogue = new Counted(engine, text, n);
+    return n;
+  }
+
   private Answer rulesAnswer(
       String questionId,
       String question,
@@ -230,10 +260,16 @@ public final class OperatorQaTask {
         end);
   }
 
-  /** "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s ago". */
+  /**
+   * "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s ago"; a stale value is told in the
+   * past tense with why it is stale: "Press 3 oil temperature was 71.2 °C, normal 40–80, read 5 min
+   * ago; stale: edge node press-3 went offline (NDEATH)".
+   */
   static String describe(SensorState s, Instant now) {
     StringBuilder b = new StringBuilder();
-    b.append(s.displayName()).append(" is ").append(Numbers.withUnit(s.value(), s.unit()));
+    b.append(s.displayName())
+        .append(s.isStale() ? " was " : " is ")
+        .append(Numbers.withUnit(s.value(), s.unit()));
     if (s.normal() != null) {
       b.append(", normal ").append(Numbers.range(s.normal().min(), s.normal().max()));
       if (s.value() > s.normal().max()) {
@@ -243,6 +279,9 @@ public final class OperatorQaTask {
       }
     }
     b.append(", read ").append(Numbers.age(Duration.between(s.readAt(), now))).append(" ago");
+    if (s.isStale()) {
+      b.append("; stale: ").append(s.staleReason());
+    }
     return b.toString();
   }
 
@@ -254,7 +293,8 @@ public final class OperatorQaTask {
               s.sensor(),
               s.value(),
               s.unit(),
-              Math.max(0, Duration.between(s.readAt(), at).toMillis())));
+              Math.max(0, Duration.between(s.readAt(), at).toMillis()),
+              s.isStale() ? Boolean.TRUE : null));
     }
     return out;
   }

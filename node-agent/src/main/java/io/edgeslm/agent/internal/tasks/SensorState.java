@@ -14,6 +14,8 @@ import java.util.Objects;
  * @param unit its unit, or null
  * @param normal the normal range, or null if none is configured
  * @param readAt when the value was measured
+ * @param staleReason why the value is no longer current (its source went offline, messages were
+ *     lost), or null when it is current
  */
 public record SensorState(
     String sensor,
@@ -21,7 +23,19 @@ public record SensorState(
     double value,
     String unit,
     NormalRange normal,
-    Instant readAt) {
+    Instant readAt,
+    String staleReason) {
+
+  /** A current value. */
+  public SensorState(
+      String sensor,
+      List<String> aliases,
+      double value,
+      String unit,
+      NormalRange normal,
+      Instant readAt) {
+    this(sensor, aliases, value, unit, normal, readAt, null);
+  }
 
   public SensorState {
     Objects.requireNonNull(sensor, "sensor");
@@ -41,6 +55,14 @@ public record SensorState(
       throw new IllegalArgumentException("unit may have at most 32 characters: '" + unit + "'");
     }
     Objects.requireNonNull(readAt, "readAt");
+    if (staleReason != null && (staleReason.isBlank() || staleReason.length() > 200)) {
+      throw new IllegalArgumentException("a stale reason has 1..200 characters: " + sensor);
+    }
+  }
+
+  /** Whether the value is no longer current. */
+  public boolean isStale() {
+    return staleReason != null;
   }
 
   /** The first alias, or the id when there is none. */

@@ -39,9 +39,12 @@ public record TaskLimits(
     return new TaskLimits(256, Duration.ofSeconds(120), 1024, 0, 0);
   }
 
-  /** Q&A: 160 tokens within 60 s, 512 tokens of sensor context, temperature 0.2. */
+  /**
+   * Q&A: 160 tokens within 60 s, 1024 tokens of prompt context (instructions, site notes, sensor
+   * catalogue and live values), temperature 0.2.
+   */
   public static TaskLimits qaDefaults() {
-    return new TaskLimits(160, Duration.ofSeconds(60), 512, 0.2, -1);
+    return new TaskLimits(160, Duration.ofSeconds(60), 1024, 0.2, -1);
   }
 
   public TaskLimits withNPredict(int n) {

@@ -30,8 +30,15 @@ import java.util.Map;
  */
 public final class BundleGate {
 
-  /** A bundle that passed: the verifier's result, its release, and the store record to keep. */
-  public record Passed(VerifiedBundle bundle, ReleaseMetadata release, StoredModel model) {}
+  /**
+   * A bundle that passed: the verifier's result, its release, and the store record to keep.
+   *
+   * @param alreadyActive the bundle is byte for byte the model serving (same OMS root digest,
+   *     signed by trusted keys): not a new attempt, so the release policy was not applied again
+   *     (its own version would be refused as "not newer" than the mark it set)
+   */
+  public record Passed(
+      VerifiedBundle bundle, ReleaseMetadata release, StoredModel model, boolean alreadyActive) {}
 
   private final TrustStore trust;
   private final NodeProfile profile;
@@ -39,6 +46,11 @@ public final class BundleGate {
   public BundleGate(TrustStore trust, NodeProfile profile) {
     this.trust = trust;
     this.profile = profile;
+  }
+
+  /** The trust store bundles are verified against (the release policy's binding rule uses it). */
+  public TrustStore trust() {
+    return trust;
   }
 
   /**
@@ -50,12 +62,25 @@ public final class BundleGate {
    */
   public Passed verify(Path dir, Map<ReleaseTrack, HighWaterMark> marks, Instant now)
       throws UpdateException {
+    return verify(dir, marks, now, null);
+  }
+
+  /**
+   * As {@link #verify(Path, Map, Instant)}; a bundle whose root digest is {@code activeDigest} (the
+   * committed serving model's) passes on its signature and trust alone, with {@link
+   * Passed#alreadyActive}.
+   */
+  public Passed verify(
+      Path dir, Map<ReleaseTrack, HighWaterMark> marks, Instant now, String activeDigest)
+      throws UpdateException {
     try {
       List<String> ignore = new ArrayList<>(BundleOptions.defaults().ignorePaths());
       ignore.add(ModelStore.MARKER);
       VerifiedBundle b =
           BundleVerifier.of(trust).verify(dir, BundleOptions.defaults().withIgnorePaths(ignore));
-      ReleaseMetadata r = ReleasePolicy.standard().check(b, profile.facts(marks, now));
+      boolean same = b.rootDigest().equals(activeDigest) && b.release().isPresent();
+      ReleaseMetadata r =
+          same ? b.release().get() : ReleasePolicy.standard().check(b, profile.facts(marks, now));
       StoredModel m =
           ModelStore.describe(
               b.rootDigest(),
@@ -66,13 +91,9 @@ public final class BundleGate {
               r.evaluationFile().orElse(null),
               b.signerKeyIds(),
               now);
-      return new Passed(b, r, m);
+      return new Passed(b, r, m, same);
     } catch (PolicyException e) {
-      throw new UpdateException(
-          UpdateException.Fault.ARTIFACT,
-          e.reason().name().toLowerCase(Locale.ROOT),
-          e.getMessage(),
-          e);
+      throw policyRefusal(e);
     } catch (SigningException e) {
       String code =
           switch (e) {
@@ -86,8 +107,11 @@ public final class BundleGate {
     }
   }
 
-  /** The mark to persist once the model is committed. */
-  public static HighWaterMark markFor(Passed p) {
-    return ReleasePolicy.standard().markAfterActivation(p.bundle(), p.release());
+  private static UpdateException policyRefusal(PolicyException e) {
+    return new UpdateException(
+        UpdateException.Fault.ARTIFACT,
+        e.reason().name().toLowerCase(Locale.ROOT),
+        e.getMessage(),
+        e);
   }
 }

@@ -1,65 +1,64 @@
 package io.edgeslm.agent.internal.update;
 
 import io.edgeslm.agent.internal.store.AtomicFiles;
+import io.edgeslm.agent.internal.store.Details;
 import io.edgeslm.agent.internal.store.ModelStore;
 import io.edgeslm.agent.internal.store.StagedTransfer;
 import io.edgeslm.agent.internal.store.StoredModel;
 import io.edgeslm.agent.internal.store.UpdateJournal;
-import io.edgeslm.protocol.CommandAction;
+import io.edgeslm.agent.internal.update.UpdateMachine.Effect;
+import io.edgeslm.agent.internal.update.UpdateMachine.Event;
 import io.edgeslm.protocol.InvalidPayloadException;
 import io.edgeslm.protocol.JournalAck;
 import io.edgeslm.protocol.JournalBatch;
 import io.edgeslm.protocol.JournalEntry;
-import io.edgeslm.protocol.JournalEvent;
 import io.edgeslm.protocol.Json;
-import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Protocol;
 import io.edgeslm.protocol.UpdateAssignment;
 import io.edgeslm.protocol.UpdateCommand;
-import io.edgeslm.protocol.UpdateOutcome;
-import io.edgeslm.protocol.UpdatePhase;
 import io.edgeslm.protocol.UpdateProgress;
 import io.edgeslm.protocol.UpdateResult;
-import io.edgeslm.signing.HighWaterMark;
-import io.edgeslm.signing.ReleaseTrack;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.regex.Pattern;
 
 /**
- * The node's update state machine, wired to the store, the journal, the gate, the runtime and MQTT.
+ * The shell around the {@link UpdateMachine}: the only update code that touches MQTT, files and the
+ * model runtime. Inbound messages, effect outcomes and timer ticks become machine events; the
+ * machine's effects run here, in order, on one thread ({@code update-engine}) with the injected
+ * {@link Clock}. The one exception is the chunk transfer, which runs on its own thread ({@code
+ * update-transfer}) so that commands and newer assignments are decided while it runs; its progress
+ * and outcome come back as events.
  *
- * <pre>
- * assignment ─▶ checked ─▶ downloading ─▶ verifying ─▶ installed ─▶ activating ─▶ soaking ─▶ committed
- *                 │             │              │                        │             │
- *                 └─ rejected   └─ (kept for   └─ rejected              └─ rolled back ┘
- *                                  resume)
- * </pre>
- *
- * <p>Every step is journaled before it is reported. One update runs at a time, on the engine's own
- * thread; chunks are handed to the running download from the link's thread. USB side-loads enter at
- * "verifying" through {@link #installFromDirectory}. Rollback orders ({@code UpdateCommand}) are
- * executed once per command id.
+ * <p>USB side-loads enter through {@link #installFromDirectory} once the bundle is copied to
+ * staging.
  */
 public final class UpdateEngine implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(UpdateEngine.class.getName());
-  private static final int REMEMBERED_IDS = 64;
+  private static final Pattern ASSIGNMENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
 
   private final ModelStore store;
   private final UpdateJournal journal;
@@ -70,21 +69,17 @@ public final class UpdateEngine implements AutoCloseable {
   private final NodeTopics topics;
   private final UpdateSettings settings;
   private final Clock clock;
-  private final ExecutorService worker =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "update-engine");
-            t.setDaemon(true);
-            return t;
-          });
-  private final Deque<String> doneIds = new ArrayDeque<>();
+  private final UpdateMachine machine;
+  private final ScheduledExecutorService worker =
+      Executors.newSingleThreadScheduledExecutor(daemon("update-engine"));
+  private final ExecutorService transfers =
+      Executors.newSingleThreadExecutor(daemon("update-transfer"));
+  private final Map<String, CompletableFuture<StoredModel>> sideLoads = new ConcurrentHashMap<>();
+  private final Set<String> cancelledTransfers = ConcurrentHashMap.newKeySet();
+  private final List<String> finishedAtStart;
+  private UpdateMachine.State state = UpdateMachine.State.initial();
+  private volatile String current;
   private volatile ChunkDownloader download;
-  private volatile String currentAssignment;
-  private volatile boolean cancelRequested;
-  private volatile String rollbackOrdered;
-  private volatile long lastProgressNanos;
-  private volatile String lastRollback;
-  private volatile boolean closing;
 
   public UpdateEngine(
       ModelStore store,
@@ -106,35 +101,30 @@ public final class UpdateEngine implements AutoCloseable {
     this.topics = topics;
     this.settings = settings;
     this.clock = clock;
-    loadDoneIds();
+    this.machine = new UpdateMachine(profile, gate.trust(), settings);
+    this.finishedAtStart = loadFinished();
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /**
-   * Recovers and starts: serves the active model (rolling back if it no longer loads), journals
-   * what recovery did, subscribes to assignments, commands, chunks and journal acknowledgements.
+   * Recovers and starts: reports an interrupted trial, serves the active model (rolling back if it
+   * no longer loads), subscribes to assignments, commands, chunks and journal acknowledgements.
    */
   public void start() throws IOException {
     for (String note : store.recoveryNotes()) {
       LOG.info("Model store recovery: " + note);
     }
-    Optional<io.edgeslm.agent.internal.store.StorePointer> trial = store.interruptedTrial();
-    if (trial.isPresent()) {
-      String id = trial.get().trialAssignmentId();
-      String reason = "the agent restarted while the new model was on trial; rolled back";
-      journal.append(
-          JournalEvent.ROLLED_BACK, id, null, trial.get().active().ref(), reason, clock.instant());
-      store.settleRecovery();
-      remember(id);
-      publishResult(
-          id,
-          null,
-          UpdateOutcome.ROLLED_BACK,
-          trial.get().active().ref(),
-          "restarted_during_trial",
-          reason,
-          null);
-    }
-    worker.submit(this::serveActive);
+    UpdateMachine.Started started =
+        new UpdateMachine.Started(
+            store.pointer(), store.marks(), store.interruptedTrial().orElse(null), finishedAtStart);
+    worker.execute(() -> dispatch(started));
     link.subscribe(topics.updateChunk(), 1, this::onChunk);
     link.subscribe(topics.updateAssignment(), 1, m -> onAssignment(m.payload()));
     link.subscribe(topics.updateCommand(), 1, m -> onCommand(m.payload()));
@@ -158,9 +148,9 @@ public final class UpdateEngine implements AutoCloseable {
     return journal;
   }
 
-  /** The assignment being worked on, if any. */
+  /** The update being worked on, if any. */
   public Optional<String> currentAssignment() {
-    return Optional.ofNullable(currentAssignment);
+    return Optional.ofNullable(current);
   }
 
   /** The download running now, for tests and metrics. */
@@ -168,25 +158,24 @@ public final class UpdateEngine implements AutoCloseable {
     return Optional.ofNullable(download);
   }
 
-  /** Runs {@code task} on the engine thread after everything queued, and waits for it. */
+  /** Waits until everything queued on the engine thread so far has run. */
   public void awaitIdle(long timeoutMillis) throws Exception {
     Future<?> f = worker.submit(() -> {});
     f.get(timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
-  private void serveActive() {
-    Optional<StoredModel> a = store.active();
-    if (a.isEmpty()) {
-      return;
-    }
-    try {
-      runtime.activate(
-          a.get().ref(), store.directory(a.get()).resolve(a.get().modelFile()), Optional.empty());
-    } catch (UpdateException e) {
-      LOG.log(Level.WARNING, "The active model " + a.get().describe() + " does not start", e);
-      rollbackNow(
-          null, null, "active model failed to start: " + e.getMessage(), "model_load_failed");
-    }
+  /**
+   * Verifies a bundle directory already on the node's disk (a USB copy in staging), then installs,
+   * activates and soaks it exactly like an MQTT update.
+   *
+   * @return completes with the activated model, or exceptionally with the {@link UpdateException}
+   *     saying why not (the same reason code an MQTT result carries)
+   */
+  public Future<StoredModel> installFromDirectory(String id, Path bundleDir) {
+    CompletableFuture<StoredModel> f = new CompletableFuture<>();
+    sideLoads.put(id, f);
+    worker.execute(() -> dispatch(new UpdateMachine.UsbBundleFound(id, bundleDir)));
+    return f;
   }
 
   // ---- inbound ----
@@ -209,17 +198,27 @@ public final class UpdateEngine implements AutoCloseable {
       Optional<String> id = assignmentIdOf(payload);
       LOG.warning(
           "Refusing an unreadable assignment " + id.orElse("(no id)") + ": " + e.getMessage());
-      id.ifPresent(i -> worker.submit(() -> refuseUnreadable(i, e.getMessage())));
+      id.ifPresent(
+          i ->
+              worker.execute(
+                  () -> dispatch(new UpdateMachine.AssignmentUnreadable(i, e.getMessage()))));
       return;
     }
-    if (a.assignmentId().equals(currentAssignment)) {
-      return;
+    worker.execute(() -> dispatch(assignmentWithFacts(a)));
+  }
+
+  private UpdateMachine.AssignmentReceived assignmentWithFacts(UpdateAssignment a) {
+    long free;
+    long staged;
+    try {
+      free = store.usableBytes();
+      staged = bytesAlreadyStaged(a.assignmentId());
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "Cannot measure free space in " + store.root(), e);
+      free = 0;
+      staged = 0;
     }
-    String running = currentAssignment;
-    if (running != null) {
-      cancelRequested = true; // a newer assignment replaces the running download
-    }
-    worker.submit(() -> runAssignment(a));
+    return new UpdateMachine.AssignmentReceived(a, link.maxPacketSize(), free, staged);
   }
 
   /**
@@ -238,28 +237,6 @@ public final class UpdateEngine implements AutoCloseable {
     }
   }
 
-  private static final java.util.regex.Pattern ASSIGNMENT_ID =
-      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
-
-  private void refuseUnreadable(String id, String why) {
-    synchronized (doneIds) {
-      if (doneIds.contains(id)) {
-        return;
-      }
-    }
-    String reason =
-        "The assignment cannot be read: "
-            + why
-            + " Nothing was downloaded; fix the assignment and publish it again under a new id.";
-    try {
-      journal(JournalEvent.REJECTED, id, null, "malformed_assignment: " + why);
-    } catch (IOException e) {
-      LOG.log(Level.WARNING, "Cannot journal the refusal of " + id, e);
-    }
-    remember(id);
-    publishResult(id, null, UpdateOutcome.REJECTED, null, "malformed_assignment", reason, null);
-  }
-
   private void onCommand(byte[] payload) {
     UpdateCommand c;
     try {
@@ -268,23 +245,7 @@ public final class UpdateEngine implements AutoCloseable {
       LOG.warning("Ignoring an unreadable update command: " + e.getMessage());
       return;
     }
-    synchronized (doneIds) {
-      if (doneIds.contains("cmd:" + c.commandId())) {
-        return;
-      }
-    }
-    if (c.expiresAt() != null && !clock.instant().isBefore(c.expiresAt())) {
-      return;
-    }
-    if (c.action() == CommandAction.CANCEL) {
-      if (c.assignmentId() == null || c.assignmentId().equals(currentAssignment)) {
-        cancelRequested = true;
-      }
-      worker.submit(() -> commandDone(c, UpdateOutcome.CANCELLED, null, "cancel ordered"));
-      return;
-    }
-    rollbackOrdered = c.commandId();
-    worker.submit(() -> orderedRollback(c));
+    worker.execute(() -> dispatch(new UpdateMachine.CommandReceived(c)));
   }
 
   private void onAck(byte[] payload) {
@@ -315,116 +276,344 @@ public final class UpdateEngine implements AutoCloseable {
     }
   }
 
-  // ---- the MQTT update ----
+  // ---- the machine and its effects (engine thread only) ----
 
-  private void runAssignment(UpdateAssignment a) {
-    String id = a.assignmentId();
-    synchronized (doneIds) {
-      if (doneIds.contains(id)) {
-        return;
+  /** Steps the machine and runs its effects; an effect's outcome is dispatched at once. */
+  private void dispatch(Event event) {
+    Deque<Event> events = new ArrayDeque<>();
+    events.add(event);
+    while (!events.isEmpty()) {
+      Event e = events.removeFirst();
+      UpdateMachine.Step step;
+      try {
+        step = machine.step(state, e, clock.instant());
+      } catch (RuntimeException bug) {
+        LOG.log(Level.SEVERE, "The update machine failed on " + e, bug);
+        continue;
       }
-    }
-    currentAssignment = id;
-    cancelRequested = false;
-    try {
-      journal(JournalEvent.ASSIGNED, id, a.model(), "bundle " + a.bundleId());
-      preCheck(a);
-      Path bundleDir = downloadBundle(a);
-      progress(id, UpdatePhase.VERIFYING, a.totalBytes(), a.totalBytes(), true);
-      BundleGate.Passed p = gate.verify(bundleDir, store.marks(), clock.instant());
-      requireMatches(a, p);
-      journal(JournalEvent.VERIFIED, id, p.model().ref(), "signature, trust and release policy");
-      publishResult(id, null, UpdateOutcome.VERIFIED, p.model().ref(), null, null, null);
-      install(bundleDir, p);
-      store.discardStaging(id);
-      activate(id, p);
-    } catch (UpdateException e) {
-      fail(id, a.model(), e);
-    } catch (IOException e) {
-      fail(id, a.model(), storageFailure("the update", e));
-    } catch (RuntimeException e) {
-      LOG.log(Level.SEVERE, "Update " + id + " failed unexpectedly", e);
-      fail(
-          id,
-          a.model(),
-          new UpdateException(UpdateException.Fault.LOCAL, "internal", "Internal error: " + e, e));
-    } finally {
-      download = null;
-      currentAssignment = null;
+      state = step.state();
+      current = state.currentId();
+      for (Effect effect : step.effects()) {
+        Event outcome = run(effect);
+        if (outcome != null) {
+          // An outcome is decided on before the step's remaining effects run; a failure cancels
+          // them (an activation must not follow a trial the store could not begin).
+          events.addLast(outcome);
+          if (outcome instanceof UpdateMachine.Rejected) {
+            break;
+          }
+        }
+      }
     }
   }
 
-  private void preCheck(UpdateAssignment a) throws UpdateException, IOException {
-    ModelRef m = a.model();
-    String channel = profile.channels().get(m.name());
-    if (channel == null) {
-      throw new UpdateException(
-          UpdateException.Fault.ARTIFACT,
-          "wrong_model",
-          "This node does not run model '"
-              + m.name()
-              + "' (it follows "
-              + profile.channels().keySet()
-              + "). Check the rollout target.");
+  private void post(Event e) {
+    try {
+      worker.execute(() -> dispatch(e));
+    } catch (java.util.concurrent.RejectedExecutionException stopped) {
+      LOG.fine("Engine stopped; dropped " + e);
     }
-    if (!channel.equals(m.channel())) {
-      throw new UpdateException(
-          UpdateException.Fault.ARTIFACT,
-          "wrong_channel",
-          "This node follows channel '"
-              + channel
-              + "' for "
-              + m.name()
-              + ", not '"
-              + m.channel()
-              + "'.");
+  }
+
+  /** Runs one effect; returns the event it produced, if any. */
+  private Event run(Effect effect) {
+    try {
+      return switch (effect) {
+        case UpdateMachine.Journal j -> {
+          journal(j);
+          yield null;
+        }
+        case UpdateMachine.PublishResult r -> {
+          publishResult(r);
+          yield null;
+        }
+        case UpdateMachine.PublishProgress p -> {
+          publishProgress(p);
+          yield null;
+        }
+        case UpdateMachine.PersistFinished f -> {
+          persistFinished(f.ids());
+          yield null;
+        }
+        case UpdateMachine.DiscardStaging d -> {
+          quietly("discarding staging " + d.id(), () -> store.discardStaging(d.id()));
+          yield null;
+        }
+        case UpdateMachine.DiscardOtherStaging d -> {
+          quietly(
+              "discarding other staging",
+              () -> {
+                for (String other : store.stagingIds()) {
+                  if (!other.equals(d.keepId())) {
+                    store.discardStaging(other); // one update at a time
+                  }
+                }
+              });
+          yield null;
+        }
+        case UpdateMachine.StartTransfer s -> {
+          startTransfer(s.assignment());
+          yield null;
+        }
+        case UpdateMachine.CancelTransfer c -> {
+          cancelledTransfers.add(c.id());
+          yield null;
+        }
+        case UpdateMachine.Verify v -> verify(v);
+        case UpdateMachine.Install i -> {
+          try {
+            store.install(i.dir(), i.model());
+            yield new UpdateMachine.Installed(i.id());
+          } catch (IOException e) {
+            yield new UpdateMachine.Rejected(
+                i.id(), storageFailure("installing the verified bundle", e));
+          }
+        }
+        case UpdateMachine.BeginTrial b -> {
+          try {
+            store.beginTrial(b.model(), b.id());
+            yield null;
+          } catch (IOException e) {
+            yield new UpdateMachine.Rejected(b.id(), storageFailure("switching to the model", e));
+          }
+        }
+        case UpdateMachine.Activate a -> activate(a);
+        case UpdateMachine.ServeActive s -> serveActive(s.model());
+        case UpdateMachine.PutMark m -> {
+          quietly("persisting the high-water mark", () -> store.putMark(m.track(), m.mark()));
+          yield null;
+        }
+        case UpdateMachine.CommitTrial c -> {
+          quietly("committing the trial", store::commit);
+          yield null;
+        }
+        case UpdateMachine.RollbackPointer r -> {
+          quietly("moving the pointer back", () -> store.rollback());
+          yield null;
+        }
+        case UpdateMachine.RestorePrevious r -> restorePrevious();
+        case UpdateMachine.SettleRecovery s -> {
+          quietly("settling recovery", store::settleRecovery);
+          yield null;
+        }
+        case UpdateMachine.ScheduleTick t -> {
+          long ms = Math.max(0, Duration.between(clock.instant(), t.at()).toMillis());
+          worker.schedule(
+              () -> dispatch(new UpdateMachine.Tick(t.id())), ms, TimeUnit.MILLISECONDS);
+          yield null;
+        }
+        case UpdateMachine.SampleHealth s -> new UpdateMachine.SoakSample(s.id(), runtime.sample());
+        case UpdateMachine.UsbDone u -> {
+          CompletableFuture<StoredModel> f = sideLoads.remove(u.id());
+          if (f != null) {
+            if (u.model() != null) {
+              f.complete(u.model());
+            } else {
+              f.completeExceptionally(u.error());
+            }
+          }
+          yield null;
+        }
+      };
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "Update effect " + effect + " failed unexpectedly", e);
+      String id = state.currentId();
+      return id == null
+          ? null
+          : new UpdateMachine.Rejected(
+              id,
+              new UpdateException(
+                  UpdateException.Fault.LOCAL, "internal", "Internal error: " + e, e));
     }
-    HighWaterMark mark = store.marks().get(new ReleaseTrack(m.name(), m.channel()));
-    if (mark != null && m.version() <= mark.version()) {
-      throw new UpdateException(
-          UpdateException.Fault.ARTIFACT,
-          "rollback",
-          "Version "
-              + m.version()
-              + " of "
-              + m.name()
-              + " is not above the installed high-water mark v"
-              + mark.version()
-              + " (versions only increase). Assign version "
-              + (mark.version() + 1)
-              + " or higher.");
+  }
+
+  private interface StoreAction {
+    void run() throws IOException;
+  }
+
+  private static void quietly(String what, StoreAction a) {
+    try {
+      a.run();
+    } catch (IOException e) {
+      LOG.log(Level.SEVERE, "Storage failed while " + what, e);
     }
-    long packet = link.maxPacketSize();
-    if (packet != Long.MAX_VALUE && a.chunkBytes() + 1024L > packet) {
-      throw new UpdateException(
-          UpdateException.Fault.ARTIFACT,
-          "chunk_too_large",
-          "Chunks of "
-              + a.chunkBytes()
-              + " bytes do not fit the broker's maximum packet size of "
-              + packet
-              + " bytes. Assign a chunk size of at most "
-              + (packet - 1024)
-              + ".");
+  }
+
+  private void startTransfer(UpdateAssignment a) {
+    String id = a.assignmentId();
+    cancelledTransfers.remove(id);
+    transfers.execute(
+        () -> {
+          try (StagedTransfer t = StagedTransfer.open(store.stagingDir(id), a)) {
+            post(new UpdateMachine.TransferStarted(id, t.resumed(), t.bytesHave()));
+            ChunkDownloader d =
+                new ChunkDownloader(t, link, topics.updateChunk(), settings.tuning());
+            download = d;
+            d.run(
+                (done, total) -> post(new UpdateMachine.TransferProgress(id, done, total)),
+                () -> cancelledTransfers.contains(id) || worker.isShutdown());
+            // The transfer state stays until the install has discarded the whole staging
+            // directory: a crash between the last chunk and the install then resumes with every
+            // chunk held, instead of finding no state and fetching the bundle again.
+            post(new UpdateMachine.BundleComplete(id, t.bundleDirectory(), d.corruptChunks()));
+          } catch (UpdateException e) {
+            post(new UpdateMachine.TransferFailed(id, e));
+          } catch (IOException e) {
+            post(new UpdateMachine.TransferFailed(id, storageFailure("the download", e)));
+          } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "Download " + id + " failed unexpectedly", e);
+            post(
+                new UpdateMachine.TransferFailed(
+                    id,
+                    new UpdateException(
+                        UpdateException.Fault.LOCAL, "internal", "Internal error: " + e, e)));
+          } finally {
+            download = null;
+          }
+        });
+  }
+
+  private Event verify(UpdateMachine.Verify v) {
+    try {
+      return new UpdateMachine.Verified(
+          v.id(), gate.verify(v.dir(), store.marks(), clock.instant(), v.activeDigest()));
+    } catch (UpdateException e) {
+      return new UpdateMachine.Rejected(v.id(), e);
     }
-    long need = 2 * a.totalBytes() + settings.diskMarginBytes();
-    long free = store.usableBytes() + bytesAlreadyStaged(a.assignmentId());
-    if (free < need) {
-      throw new UpdateException(
-          UpdateException.Fault.LOCAL,
-          "disk_full",
-          "Not enough disk space for bundle "
-              + a.bundleId()
-              + ": it needs "
-              + need / (1 << 20)
-              + " MiB (twice its "
-              + a.totalBytes() / (1 << 20)
-              + " MiB plus a margin), "
-              + free / (1 << 20)
-              + " MiB are free in "
-              + store.root()
-              + ". Free space on the node; the current model keeps serving.");
+  }
+
+  private Event activate(UpdateMachine.Activate a) {
+    StoredModel model = a.model();
+    Path dir = store.directory(model);
+    double baseline = runtime.sample().tokensPerSecond();
+    try {
+      OptionalDouble score =
+          runtime.activate(
+              model.ref(),
+              dir.resolve(model.modelFile()),
+              Optional.ofNullable(model.evaluationFile()).map(dir::resolve));
+      return new UpdateMachine.Activated(a.id(), score, baseline, runtime.sample());
+    } catch (UpdateException e) {
+      return new UpdateMachine.ActivationFailed(a.id(), e);
     }
+  }
+
+  private Event serveActive(StoredModel m) {
+    try {
+      runtime.activate(m.ref(), store.directory(m).resolve(m.modelFile()), Optional.empty());
+      return null;
+    } catch (UpdateException e) {
+      LOG.log(Level.WARNING, "The active model " + m.describe() + " does not start", e);
+      return new UpdateMachine.ServeFailed(e);
+    }
+  }
+
+  /** Starts the previous model (or unloads) and moves the pointer back. */
+  private Event restorePrevious() {
+    try {
+      Optional<StoredModel> prev = store.previous();
+      if (prev.isPresent()) {
+        StoredModel p = prev.get();
+        runtime.activate(p.ref(), store.directory(p).resolve(p.modelFile()), Optional.empty());
+      } else {
+        runtime.unload();
+      }
+      store.rollback();
+    } catch (UpdateException | IOException e) {
+      LOG.log(Level.SEVERE, "Rollback failed; serving no model", e);
+      runtime.unload();
+      quietly("rolling back", () -> store.rollback());
+    }
+    return new UpdateMachine.Restored(store.pointer());
+  }
+
+  // ---- reporting ----
+
+  private void journal(UpdateMachine.Journal j) {
+    JournalEntry e;
+    try {
+      e =
+          journal.append(
+              j.event(), j.assignmentId(), j.commandId(), j.model(), j.detail(), clock.instant());
+    } catch (IOException io) {
+      LOG.log(Level.WARNING, "Cannot journal " + j.event() + " of " + j.assignmentId(), io);
+      return;
+    }
+    try {
+      link.publish(
+          topics.journal(),
+          Json.write(new JournalBatch(Protocol.SCHEMA_VERSION, profile.nodeId(), List.of(e))),
+          1,
+          false);
+    } catch (IOException offline) {
+      // replayed after reconnect
+    }
+  }
+
+  private void publishProgress(UpdateMachine.PublishProgress p) {
+    try {
+      UpdateProgress u =
+          new UpdateProgress(
+              Protocol.SCHEMA_VERSION,
+              p.id(),
+              p.phase(),
+              p.bytesDone(),
+              p.bytesTotal(),
+              p.rate(),
+              p.eta(),
+              clock.instant());
+      link.publish(topics.updateProgress(), Json.write(u), 0, false);
+    } catch (IOException | IllegalArgumentException e) {
+      // progress is best effort
+    }
+  }
+
+  private void publishResult(UpdateMachine.PublishResult p) {
+    try {
+      link.publish(topics.updateResult(), Json.write(toWire(p, clock.instant())), 1, false);
+    } catch (IOException | IllegalArgumentException e) {
+      LOG.fine("Result not published now (the journal replays it): " + e.getMessage());
+    }
+  }
+
+  /**
+   * The wire form of a result: the reason escaped and bounded (it may quote model output), the code
+   * and id bounded to what the protocol accepts.
+   */
+  static UpdateResult toWire(UpdateMachine.PublishResult p, java.time.Instant at) {
+    String r = Details.printable(p.reason(), 1000);
+    String code = p.reasonCode();
+    String c = code == null ? null : code.length() > 64 ? code.substring(0, 64) : code;
+    String id = p.assignmentId();
+    return new UpdateResult(
+        Protocol.SCHEMA_VERSION,
+        id != null && id.length() <= 128 ? id : null,
+        p.commandId(),
+        p.outcome(),
+        p.model(),
+        p.active(),
+        c,
+        r == null && p.outcome().needsReason() ? "unspecified" : r,
+        p.score(),
+        at);
+  }
+
+  // ---- finished ids ----
+
+  private void persistFinished(List<String> ids) {
+    try {
+      AtomicFiles.write(store.root().resolve("finished.json"), Json.write(new ArrayList<>(ids)));
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "Cannot persist finished update ids", e);
+    }
+  }
+
+  private List<String> loadFinished() throws IOException {
+    Path f = store.root().resolve("finished.json");
+    if (!Files.exists(f)) {
+      return List.of();
+    }
+    return List.of(Json.mapper().readValue(Files.readAllBytes(f), String[].class));
   }
 
   private long bytesAlreadyStaged(String id) throws IOException {
@@ -442,396 +631,6 @@ public final class UpdateEngine implements AutoCloseable {
                 }
               })
           .sum();
-    }
-  }
-
-  private Path downloadBundle(UpdateAssignment a) throws UpdateException, IOException {
-    String id = a.assignmentId();
-    for (String other : store.stagingIds()) {
-      if (!other.equals(id)) {
-        store.discardStaging(other); // one update at a time; a replaced assignment's data goes
-      }
-    }
-    try (StagedTransfer t = StagedTransfer.open(store.stagingDir(id), a)) {
-      journal(
-          JournalEvent.DOWNLOAD_STARTED,
-          id,
-          a.model(),
-          t.resumed() ? "resumed with " + t.bytesHave() + " bytes held" : "from the start");
-      ChunkDownloader d = new ChunkDownloader(t, link, topics.updateChunk(), settings.tuning());
-      download = d;
-      d.run(
-          (done, total) -> progress(id, UpdatePhase.DOWNLOADING, done, total, false),
-          () -> cancelRequested);
-      journal(
-          JournalEvent.DOWNLOADED,
-          id,
-          a.model(),
-          a.totalBytes() + " bytes; " + d.corruptChunks() + " corrupt chunks refused");
-      // The transfer state stays until the install has discarded the whole staging directory:
-      // a crash between the last chunk and the install then resumes with every chunk held,
-      // instead of finding no state and fetching the bundle again.
-      return t.bundleDirectory();
-    }
-  }
-
-  private static void requireMatches(UpdateAssignment a, BundleGate.Passed p)
-      throws UpdateException {
-    ModelRef want = a.model();
-    StoredModel got = p.model();
-    boolean digestOk = want.digest() == null || want.digest().equals("sha256:" + got.digest());
-    if (!want.name().equals(got.name()) || want.version() != got.version() || !digestOk) {
-      throw new UpdateException(
-          UpdateException.Fault.ARTIFACT,
-          "assignment_mismatch",
-          "The assignment announced "
-              + want.name()
-              + " v"
-              + want.version()
-              + " but the signed bundle is "
-              + got.describe()
-              + ". The controller sent the wrong bundle; nothing was installed.");
-    }
-  }
-
-  // ---- install and activate (shared with USB) ----
-
-  /**
-   * Verifies a bundle directory that is already on the node's disk (a USB copy in staging) and
-   * installs and activates it exactly like an MQTT update. Runs on the engine thread.
-   *
-   * @return the outcome: activated, or an exception saying why not
-   */
-  public Future<StoredModel> installFromDirectory(String id, Path bundleDir) {
-    return worker.submit(
-        () -> {
-          currentAssignment = id;
-          try {
-            BundleGate.Passed p = gate.verify(bundleDir, store.marks(), clock.instant());
-            journal(JournalEvent.VERIFIED, id, p.model().ref(), "side-loaded bundle verified");
-            install(bundleDir, p);
-            store.discardStaging(id);
-            lastRollback = null;
-            activate(id, p);
-            if (!store.active().map(m -> m.digest().equals(p.model().digest())).orElse(false)) {
-              String why = lastRollback == null ? "the new model was rolled back" : lastRollback;
-              throw new UpdateException(UpdateException.Fault.MODEL, "rolled_back", why);
-            }
-            return p.model();
-          } catch (UpdateException e) {
-            if (e.fault() != UpdateException.Fault.MODEL) {
-              journal(JournalEvent.REJECTED, id, null, e.reasonCode() + ": " + e.getMessage());
-            }
-            throw e;
-          } finally {
-            currentAssignment = null;
-          }
-        });
-  }
-
-  private void install(Path bundleDir, BundleGate.Passed p) throws UpdateException {
-    try {
-      store.install(bundleDir, p.model());
-    } catch (IOException e) {
-      throw storageFailure("installing the verified bundle", e);
-    }
-  }
-
-  private void activate(String id, BundleGate.Passed p) throws UpdateException, IOException {
-    StoredModel model = p.model();
-    if (store.active().map(m -> m.digest().equals(model.digest())).orElse(false)) {
-      store.raiseMark(new ReleaseTrack(model.name(), model.channel()), BundleGate.markFor(p));
-      remember(id);
-      publishResult(id, null, UpdateOutcome.ACTIVATED, model.ref(), null, null, null);
-      return;
-    }
-    progress(id, UpdatePhase.ACTIVATING, 0, 0, true);
-    double baseline = runtime.sample().tokensPerSecond();
-    store.beginTrial(model, id);
-    OptionalDouble score;
-    Path dir = store.directory(model);
-    try {
-      score =
-          runtime.activate(
-              model.ref(),
-              dir.resolve(model.modelFile()),
-              Optional.ofNullable(model.evaluationFile()).map(dir::resolve));
-    } catch (UpdateException e) {
-      // The runtime kept the previous model serving (or none was there): only the pointer moves.
-      store.rollback();
-      remember(id);
-      lastRollback = e.reasonCode() + ": " + e.getMessage();
-      journal(JournalEvent.ROLLED_BACK, id, model.ref(), e.reasonCode() + ": " + e.getMessage());
-      publishResult(
-          id, null, UpdateOutcome.ROLLED_BACK, model.ref(), e.reasonCode(), e.getMessage(), null);
-      return;
-    }
-    Double s = score.isPresent() ? score.getAsDouble() : null;
-    Optional<String> failure = soak(id, baseline);
-    if (closing) {
-      // Neither commit nor roll back while the agent stops: the pointer stays on trial, and the
-      // next start rolls it back and reports it (restarted_during_trial), as after a power cut.
-      LOG.info("The agent stops during the soak of " + model.describe() + "; trial left open");
-      return;
-    }
-    if (failure.isPresent()) {
-      String reason = failure.get();
-      String code = reason.startsWith("rollback ordered") ? "rollback_ordered" : "soak_failed";
-      rollbackNow(id, model.ref(), reason, code);
-      return;
-    }
-    store.raiseMark(new ReleaseTrack(model.name(), model.channel()), BundleGate.markFor(p));
-    store.commit();
-    remember(id);
-    journal(
-        JournalEvent.ACTIVATED, id, model.ref(), s == null ? "no activation check" : "score " + s);
-    publishResult(id, null, UpdateOutcome.ACTIVATED, model.ref(), null, null, s);
-  }
-
-  private Optional<String> soak(String id, double baseline) {
-    long end = System.nanoTime() + settings.soak().toNanos();
-    SoakJudge judge = new SoakJudge(settings.limits(), runtime.sample(), baseline);
-    while (System.nanoTime() < end) {
-      progress(id, UpdatePhase.SOAKING, 0, 0, false);
-      long wait = Math.min(settings.soakSample().toMillis(), (end - System.nanoTime()) / 1_000_000);
-      if (sleepOrRollback(Math.max(1, wait))) {
-        return Optional.of("rollback ordered by command " + rollbackOrdered);
-      }
-      Optional<String> bad = judge.judge(runtime.sample());
-      if (bad.isPresent()) {
-        return bad;
-      }
-    }
-    return judge.judge(runtime.sample());
-  }
-
-  private boolean sleepOrRollback(long millis) {
-    long until = System.nanoTime() + millis * 1_000_000;
-    while (System.nanoTime() < until) {
-      if (rollbackOrdered != null || closing) {
-        return true;
-      }
-      try {
-        Thread.sleep(Math.min(50, millis));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return true;
-      }
-    }
-    return rollbackOrdered != null;
-  }
-
-  /** Restores the previous model (in the runtime and the pointer) and reports why. */
-  private void rollbackNow(String id, ModelRef from, String reason, String code) {
-    try {
-      Optional<StoredModel> prev = store.previous();
-      if (prev.isPresent()) {
-        StoredModel p = prev.get();
-        runtime.activate(p.ref(), store.directory(p).resolve(p.modelFile()), Optional.empty());
-      } else {
-        runtime.unload();
-      }
-      store.rollback();
-    } catch (UpdateException | IOException e) {
-      LOG.log(Level.SEVERE, "Rollback failed; serving no model", e);
-      runtime.unload();
-      try {
-        store.rollback();
-      } catch (IOException ignored) {
-        // the pointer stays at the failed model only if the disk is gone
-      }
-    }
-    lastRollback = code + ": " + reason;
-    ModelRef ref = from != null ? from : store.active().map(StoredModel::ref).orElse(null);
-    try {
-      journal(JournalEvent.ROLLED_BACK, id, ref, code + ": " + reason);
-    } catch (IOException e) {
-      LOG.log(Level.WARNING, "Cannot journal the rollback", e);
-    }
-    if (id != null) {
-      remember(id);
-      publishResult(id, null, UpdateOutcome.ROLLED_BACK, ref, code, reason, null);
-    }
-  }
-
-  private void orderedRollback(UpdateCommand c) {
-    String cmd = c.commandId();
-    if (!cmd.equals(rollbackOrdered)) {
-      return;
-    }
-    rollbackOrdered = null;
-    try {
-      journal.append(JournalEvent.COMMAND_RECEIVED, null, cmd, null, "rollback", clock.instant());
-    } catch (IOException e) {
-      LOG.log(Level.WARNING, "Cannot journal the command", e);
-    }
-    Optional<StoredModel> from = store.active();
-    if (store.previous().isEmpty() || from.isEmpty()) {
-      commandDone(
-          c,
-          UpdateOutcome.REJECTED,
-          "no_previous_model",
-          "There is no previous model to roll back to.");
-      return;
-    }
-    rollbackNow(
-        null,
-        from.get().ref(),
-        "rollback ordered: " + (c.reason() == null ? "" : c.reason()),
-        "rollback_ordered");
-    commandDone(
-        c, UpdateOutcome.ROLLED_BACK, "rollback_ordered", "rollback ordered by command " + cmd);
-  }
-
-  private void commandDone(UpdateCommand c, UpdateOutcome outcome, String code, String reason) {
-    remember("cmd:" + c.commandId());
-    // The result names the model serving, or none on a node without a verified model.
-    publishResult(
-        null,
-        c.commandId(),
-        outcome,
-        store.active().map(StoredModel::ref).orElse(null),
-        code,
-        reason,
-        null);
-  }
-
-  private void fail(String id, ModelRef model, UpdateException e) {
-    boolean keep =
-        e.fault() == UpdateException.Fault.TRANSFER && !"cancelled".equals(e.reasonCode());
-    UpdateOutcome outcome =
-        "cancelled".equals(e.reasonCode()) ? UpdateOutcome.CANCELLED : UpdateOutcome.REJECTED;
-    try {
-      journal(
-          outcome == UpdateOutcome.CANCELLED ? JournalEvent.CANCELLED : JournalEvent.REJECTED,
-          id,
-          model,
-          e.reasonCode() + ": " + e.getMessage());
-      if (!keep) {
-        store.discardStaging(id);
-        remember(id);
-      }
-    } catch (IOException io) {
-      LOG.log(Level.WARNING, "Cannot journal the failure of " + id, io);
-    }
-    publishResult(id, null, outcome, model, e.reasonCode(), e.getMessage(), null);
-  }
-
-  // ---- reporting ----
-
-  private void journal(JournalEvent event, String id, ModelRef model, String detail)
-      throws IOException {
-    JournalEntry e = journal.append(event, id, null, model, detail, clock.instant());
-    try {
-      link.publish(
-          topics.journal(),
-          Json.write(new JournalBatch(Protocol.SCHEMA_VERSION, profile.nodeId(), List.of(e))),
-          1,
-          false);
-    } catch (IOException offline) {
-      // replayed after reconnect
-    }
-  }
-
-  private void progress(String id, UpdatePhase phase, long done, long total, boolean force) {
-    long now = System.nanoTime();
-    if (!force && now - lastProgressNanos < UpdateProgress.MIN_INTERVAL_MS * 1_000_000) {
-      return;
-    }
-    lastProgressNanos = now;
-    ChunkDownloader d = download;
-    Long rate = null;
-    Long eta = null;
-    if (phase == UpdatePhase.DOWNLOADING && d != null) {
-      rate = rateMeter.rate(done, now);
-      eta = rate != null && rate > 0 ? (total - done) / rate : null;
-    }
-    try {
-      UpdateProgress p =
-          new UpdateProgress(
-              Protocol.SCHEMA_VERSION, id, phase, done, total, rate, eta, clock.instant());
-      link.publish(topics.updateProgress(), Json.write(p), 0, false);
-    } catch (IOException | IllegalArgumentException e) {
-      // progress is best effort
-    }
-  }
-
-  private final RateMeter rateMeter = new RateMeter();
-
-  /** Bytes per second over the last progress interval. */
-  private static final class RateMeter {
-    private long lastBytes = -1;
-    private long lastNanos;
-
-    synchronized Long rate(long bytes, long now) {
-      Long r = null;
-      if (lastBytes >= 0 && now > lastNanos && bytes >= lastBytes) {
-        r = (bytes - lastBytes) * 1_000_000_000L / (now - lastNanos);
-      }
-      lastBytes = bytes;
-      lastNanos = now;
-      return r;
-    }
-  }
-
-  private void publishResult(
-      String id,
-      String commandId,
-      UpdateOutcome outcome,
-      ModelRef model,
-      String code,
-      String reason,
-      Double score) {
-    if (id == null && commandId == null) {
-      return;
-    }
-    String r = reason == null || reason.length() <= 1000 ? reason : reason.substring(0, 999) + "…";
-    String c = code == null ? null : code.length() > 64 ? code.substring(0, 64) : code;
-    try {
-      UpdateResult res =
-          new UpdateResult(
-              Protocol.SCHEMA_VERSION,
-              id != null && id.length() <= 128 ? id : null,
-              commandId,
-              outcome,
-              model,
-              store.active().map(StoredModel::ref).orElse(null),
-              c,
-              r == null && outcome.needsReason() ? "unspecified" : r,
-              score,
-              clock.instant());
-      link.publish(topics.updateResult(), Json.write(res), 1, false);
-    } catch (IOException | IllegalArgumentException e) {
-      LOG.fine("Result not published now (the journal replays it): " + e.getMessage());
-    }
-  }
-
-  // ---- finished ids ----
-
-  private void remember(String id) {
-    if (id == null) {
-      return;
-    }
-    synchronized (doneIds) {
-      doneIds.remove(id);
-      doneIds.addLast(id);
-      while (doneIds.size() > REMEMBERED_IDS) {
-        doneIds.removeFirst();
-      }
-      try {
-        AtomicFiles.write(
-            store.root().resolve("finished.json"), Json.write(new ArrayList<>(doneIds)));
-      } catch (IOException e) {
-        LOG.log(Level.WARNING, "Cannot persist finished update ids", e);
-      }
-    }
-  }
-
-  private void loadDoneIds() throws IOException {
-    Path f = store.root().resolve("finished.json");
-    if (Files.exists(f)) {
-      String[] ids = Json.mapper().readValue(Files.readAllBytes(f), String[].class);
-      doneIds.addAll(List.of(ids));
     }
   }
 
@@ -857,15 +656,28 @@ public final class UpdateEngine implements AutoCloseable {
         e);
   }
 
+  /**
+   * Stops: a running download stops, and a model still in its soak is neither committed nor rolled
+   * back (the next start rolls it back and reports it, as after a power cut).
+   */
   @Override
   public void close() {
-    closing = true;
-    cancelRequested = true;
+    try {
+      worker.submit(() -> dispatch(new UpdateMachine.Shutdown())).get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.log(Level.FINE, "Shutdown event not processed", e);
+    }
     worker.shutdownNow();
+    transfers.shutdownNow();
     try {
       worker.awaitTermination(10, TimeUnit.SECONDS);
+      transfers.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    UpdateException stopped =
+        new UpdateException(UpdateException.Fault.LOCAL, "interrupted", "The agent stopped.");
+    sideLoads.values().forEach(f -> f.completeExceptionally(stopped));
+    sideLoads.clear();
   }
 }

@@ -1,6 +1,7 @@
 package io.edgeslm.agent.internal.update;
 
 import io.edgeslm.agent.internal.store.AtomicFiles;
+import io.edgeslm.agent.internal.store.Details;
 import io.edgeslm.agent.internal.store.ModelStore;
 import io.edgeslm.agent.internal.store.StoredModel;
 import io.edgeslm.protocol.Json;
@@ -38,13 +39,18 @@ public final class UsbSideLoader {
 
   public static final String RESULT_FILE = "edgeslm-result.json";
   public static final String SIGNATURE = "model.sig";
+  public static final String RELEASE = "release.json";
+  public static final String MARKER_FILE = "edgeslm-in-progress.json";
   static final int MAX_FILES = 10_000;
   static final int MAX_DEPTH = 32;
   static final long MAX_BUNDLE_BYTES = 64L << 30;
 
   private static final Logger LOG = Logger.getLogger(UsbSideLoader.class.getName());
 
-  /** One line of the result file. */
+  /**
+   * One line of the result file; names and reasons are escaped and bounded (they may quote model
+   * output or names from the stick).
+   */
   public record BundleOutcome(
       String bundle,
       String outcome,
@@ -52,7 +58,12 @@ public final class UsbSideLoader {
       String reason,
       String model,
       Long version,
-      Instant at) {}
+      Instant at) {
+    public BundleOutcome {
+      bundle = Details.printable(bundle, 255);
+      reason = Details.printable(reason, 1000);
+    }
+  }
 
   /** The result file. */
   public record ResultFile(int schemaVersion, String nodeId, List<BundleOutcome> results) {}
@@ -96,16 +107,13 @@ public final class UsbSideLoader {
       return List.of();
     }
     List<Path> bundles = new ArrayList<>();
-    if (Files.exists(mount.resolve(SIGNATURE), LinkOption.NOFOLLOW_LINKS)) {
+    if (isBundle(mount)) {
       bundles.add(mount);
     } else {
       try (Stream<Path> s = Files.list(mount)) {
         s.sorted()
             .filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(p))
-            .filter(
-                p ->
-                    Files.exists(p.resolve(SIGNATURE), LinkOption.NOFOLLOW_LINKS)
-                        || Files.isSymbolicLink(p))
+            .filter(p -> isBundle(p) || Files.isSymbolicLink(p))
             .forEach(bundles::add);
       } catch (IOException e) {
         LOG.warning("Cannot list " + mount + ": " + e.getMessage());
@@ -127,13 +135,29 @@ public final class UsbSideLoader {
     }
     if (!now.isEmpty()) {
       writeResults();
+      try {
+        Files.deleteIfExists(mount.resolve(MARKER_FILE));
+      } catch (IOException e) {
+        LOG.fine("Cannot remove the progress marker: " + e.getMessage());
+      }
     }
     return now;
   }
 
+  /**
+   * A directory a technician meant as a bundle: it holds {@code model.sig}, or a {@code
+   * release.json} without one (an unsigned bundle gets a result saying so, instead of silence).
+   */
+  private static boolean isBundle(Path dir) {
+    return Files.exists(dir.resolve(SIGNATURE), LinkOption.NOFOLLOW_LINKS)
+        || Files.isRegularFile(dir.resolve(RELEASE), LinkOption.NOFOLLOW_LINKS);
+  }
+
   private BundleOutcome process(String name, Path bundle) {
     String id = "usb-" + clock.millis() + "-" + (++seq);
+    Path stagedDir = store.root().resolve("staging").resolve(id).resolve("bundle");
     try {
+      marker(name, "copying");
       if (Files.isSymbolicLink(bundle)) {
         throw reject(
             "link_refused",
@@ -141,19 +165,28 @@ public final class UsbSideLoader {
                 + name
                 + "' is a symbolic link; copy the real directory onto the stick.");
       }
+      if (!Files.exists(bundle.resolve(SIGNATURE), LinkOption.NOFOLLOW_LINKS)) {
+        throw reject(
+            "unsigned_bundle",
+            "The bundle '"
+                + name
+                + "' has a release.json but no model.sig: it was never signed. Sign it with the"
+                + " model-signing CLI and copy it onto the stick again.");
+      }
       Path staged = store.stagingDir(id).resolve("bundle");
       copy(bundle, staged);
+      marker(name, "installing");
       StoredModel m =
           engine.installFromDirectory(id, staged).get(timeoutMillis, TimeUnit.MILLISECONDS);
       return new BundleOutcome(
           name, "activated", null, null, m.name(), m.version(), clock.instant());
     } catch (UpdateException e) {
       discard(id);
-      return outcome(name, e);
+      return outcome(name, e, stagedDir);
     } catch (ExecutionException e) {
       discard(id);
       if (e.getCause() instanceof UpdateException u) {
-        return outcome(name, u);
+        return outcome(name, u, stagedDir);
       }
       return new BundleOutcome(
           name, "failed", "internal", String.valueOf(e.getCause()), null, null, clock.instant());
@@ -197,15 +230,46 @@ public final class UsbSideLoader {
     return false;
   }
 
-  private BundleOutcome outcome(String name, UpdateException e) {
+  private BundleOutcome outcome(String name, UpdateException e, Path stagedDir) {
     String outcome =
         switch (e.fault()) {
           case MODEL -> "rolled_back";
           case ARTIFACT -> "rejected";
           default -> "failed";
         };
-    return new BundleOutcome(
-        name, outcome, e.reasonCode(), e.getMessage(), null, null, clock.instant());
+    // The node's staging paths mean nothing on the stick: name the bundle as the stick has it.
+    String reason =
+        String.valueOf(e.getMessage())
+            .replace(stagedDir + "/", name + "/")
+            .replace(stagedDir.toString(), "'" + name + "'");
+    return new BundleOutcome(name, outcome, e.reasonCode(), reason, null, null, clock.instant());
+  }
+
+  /**
+   * Writes {@value #MARKER_FILE} on the stick: which bundle is being handled and in what state
+   * ({@code copying}, then {@code installing}: verifying, activating and soaking). It is deleted
+   * once the result file has the bundle's outcome; while it exists, the stick is still needed.
+   */
+  private void marker(String bundle, String state) {
+    try {
+      writeAtomically(
+          mount.resolve(MARKER_FILE),
+          Json.mapper()
+              .writerWithDefaultPrettyPrinter()
+              .writeValueAsBytes(new InProgress(1, nodeId, bundle, state, clock.instant())));
+    } catch (IOException e) {
+      LOG.fine("Cannot write the progress marker (stick removed or read-only?): " + e.getMessage());
+    }
+  }
+
+  /** The in-progress marker's content. */
+  public record InProgress(
+      int schemaVersion, String nodeId, String bundle, String state, Instant at) {}
+
+  private void writeAtomically(Path target, byte[] content) throws IOException {
+    Path tmp = target.resolveSibling(target.getFileName() + AtomicFiles.TMP_SUFFIX);
+    Files.write(tmp, content);
+    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private void discard(String id) {

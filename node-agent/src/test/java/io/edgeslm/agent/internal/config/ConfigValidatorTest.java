@@ -9,6 +9,7 @@ import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -80,6 +81,40 @@ class ConfigValidatorTest {
                 + " environment variable EDGESLM_AGENT_SITE.")
         .extracting(e -> ((AgentConfigException) e).key())
         .isEqualTo("edgeslm.agent.site");
+  }
+
+  @Test
+  void replyPrefixes_defaultToOperator_noneAllowsOnlyTheNodesOwnAndTheControllers()
+      throws Exception {
+    ValidatedConfig v = ConfigValidator.validate(config(Map.of()), "gw-1");
+    assertThat(v.replies().operatorPrefixes()).containsExactly("operator/");
+    assertThat(v.replies().permits("operator/answers")).isTrue();
+
+    ValidatedConfig none =
+        ConfigValidator.validate(config(Map.of("edgeslm.agent.qa.reply-prefixes", "none")), "gw-1");
+    assertThat(none.replies().permits("operator/answers")).isFalse();
+    assertThat(none.replies().permits("edge/v1/demo/gw-1/answers/q")).isTrue();
+  }
+
+  @Test
+  void replyPrefix_insideTheNodeTopicsOrWithWildcards_rejected() {
+    for (String prefix :
+        List.of("edge/v1/", "edge/v1/s/gw-1/", "fleet/", "ops/#/", "$SYS/", "ops")) {
+      assertThatThrownBy(
+              () ->
+                  ConfigValidator.validate(
+                      config(Map.of("edgeslm.agent.qa.reply-prefixes", "operator/," + prefix)),
+                      "gw-1"))
+          .as(prefix)
+          .isInstanceOf(AgentConfigException.class)
+          .hasMessage(
+              "Invalid configuration edgeslm.agent.qa.reply-prefixes='operator/,"
+                  + prefix
+                  + "': expected topic prefixes ending in '/', outside edge/v1/ and fleet/,"
+                  + " without wildcards or '$' (for example operator/), or none. Fix it in"
+                  + " application.properties, the file named by EDGESLM_CONFIG, or the environment"
+                  + " variable EDGESLM_AGENT_QA_REPLY_PREFIXES.");
+    }
   }
 
   @Test
@@ -287,5 +322,98 @@ class ConfigValidatorTest {
   void hostName_sanitizedIntoATopicLevel() {
     assertThat(ConfigValidator.sanitizeHostName("--my host/01")).isEqualTo("my-host-01");
     assertThat(ConfigValidator.sanitizeHostName("")).isEqualTo("node");
+  }
+
+  @Test
+  void engine_auto_withoutAnyLlamaServer_fallsBackToTheWorker_andSaysWhy() throws Exception {
+    ValidatedConfig v =
+        ConfigValidator.validate(config(Map.of()), "h", Map.of("PATH", "/nonexistent"));
+    assertThat(v.engine().kind()).isEqualTo("worker");
+    assertThat(v.engine().reason()).startsWith("model.engine=auto and no llama-server found");
+  }
+
+  @Test
+  void engine_auto_withLlamaServerOnPath_choosesIt(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path bin = dir.resolve("llama-server");
+    java.nio.file.Files.writeString(bin, "#!/bin/sh\n");
+    bin.toFile().setExecutable(true);
+    ValidatedConfig v =
+        ConfigValidator.validate(config(Map.of()), "h", Map.of("PATH", "/nonexistent:" + dir));
+    assertThat(v.engine().kind()).isEqualTo("llama-server");
+    assertThat(v.engine().config())
+        .isEqualTo(io.edgeslm.inference.EngineConfig.LlamaServerBackend.of(bin));
+    assertThat(v.engine().reason()).isEqualTo("llama-server " + bin + " (PATH)");
+  }
+
+  @Test
+  void engine_unknownValue_isRefusedNamingKeyAndValue() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.model.engine", "vulkan")), "h", Map.of()))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.model.engine='vulkan': expected one of auto,"
+                + " llama-server, worker, http.");
+  }
+
+  @Test
+  void engine_llamaServer_withoutABinary_isRefusedNamingTheScriptThatBuildsIt() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.model.engine", "llama-server")),
+                    "h",
+                    Map.of("PATH", "/nonexistent")))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.model.engine='llama-server': expected a"
+                + " llama-server binary: set edgeslm.agent.model.llama-server to its path, put"
+                + " llama-server on PATH, or build the pinned release with"
+                + " scripts/ensure-llama-server.sh");
+  }
+
+  @Test
+  void engine_llamaServerPath_notExecutable_isRefused() {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.model.llama-server", "/nonexistent/llama-server")),
+                    "h",
+                    Map.of()))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.model.llama-server='/nonexistent/llama-server':"
+                + " expected an executable llama-server binary");
+  }
+
+  @Test
+  void engine_http_needsAnHttpUrl_andAModelId() throws Exception {
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(
+                        Map.of(
+                            "edgeslm.agent.model.engine", "http",
+                            "edgeslm.agent.model.http.url", "ftp://gpu-box:21",
+                            "edgeslm.agent.model.http.model", "llama3.2:1b")),
+                    "h",
+                    Map.of()))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.model.http.url='ftp://gpu-box:21': expected an"
+                + " http:// or https:// URL.");
+    ValidatedConfig v =
+        ConfigValidator.validate(
+            config(
+                Map.of(
+                    "edgeslm.agent.model.engine", "http",
+                    "edgeslm.agent.model.http.url", "http://gpu-box:11434",
+                    "edgeslm.agent.model.http.model", "llama3.2:1b")),
+            "h",
+            Map.of());
+    assertThat(v.engine().kind()).isEqualTo("http");
+    assertThat(v.engine().loadsModelFiles()).isFalse();
   }
 }

@@ -12,7 +12,9 @@ import io.edgeslm.protocol.ErrorCode;
 import io.edgeslm.protocol.ErrorReply;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.Reply;
+import io.edgeslm.protocol.ReplyNamespace;
 import io.edgeslm.protocol.Source;
+import io.edgeslm.protocol.Topics;
 import io.edgeslm.testkit.MqttBroker;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -111,7 +113,7 @@ class QuestionServiceIT {
     BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
     try (MqttTransport agent = transport("qs-agent-cc", 16);
         MqttTransport asker = transport("qs-asker-cc", 16)) {
-      asker.subscribe("qs/cc", 1, m -> replies.add(Json.read(m.payload(), Reply.class)));
+      asker.subscribe("operator/qs/cc", 1, m -> replies.add(Json.read(m.payload(), Reply.class)));
       agent.start();
       asker.start();
       await()
@@ -122,13 +124,14 @@ class QuestionServiceIT {
               agent,
               model,
               new QuestionIntake.Limits(8192, 1000, Duration.ofSeconds(60)),
+              ReplyNamespace.of(Topics.node("s", "n"), List.of("operator/")),
               2,
               1,
               Clock.systemUTC())) {
         service.onMessage(
             new InboundMessage(
                 "qs/ask",
-                "{\"id\":\"cc\",\"replyTo\":\"qs/cc\",\"question\":\"Oil?\",\"stream\":true}"
+                "{\"id\":\"cc\",\"replyTo\":\"operator/qs/cc\",\"question\":\"Oil?\",\"stream\":true}"
                     .getBytes(StandardCharsets.UTF_8),
                 1,
                 false,
@@ -179,7 +182,8 @@ class QuestionServiceIT {
     BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
     try (MqttTransport agent = transport("qs-agent", 8);
         MqttTransport asker = transport("qs-asker", 8)) {
-      asker.subscribe("qs/replies", 1, m -> replies.add(Json.read(m.payload(), Reply.class)));
+      asker.subscribe(
+          "operator/qs/replies", 1, m -> replies.add(Json.read(m.payload(), Reply.class)));
       agent.start();
       asker.start();
       await()
@@ -190,12 +194,13 @@ class QuestionServiceIT {
               agent,
               slow,
               new QuestionIntake.Limits(8192, 1000, Duration.ofSeconds(60)),
+              ReplyNamespace.of(Topics.node("s", "n"), List.of("operator/")),
               2,
               1,
               Clock.systemUTC())) {
-        service.onMessage(question("a", "qs/replies"));
-        service.onMessage(question("b", "qs/replies"));
-        service.onMessage(question("c", "qs/replies"));
+        service.onMessage(question("a", "operator/qs/replies"));
+        service.onMessage(question("b", "operator/qs/replies"));
+        service.onMessage(question("c", "operator/qs/replies"));
 
         Reply first = replies.poll(30, TimeUnit.SECONDS);
         assertThat(first).isInstanceOf(ErrorReply.class);

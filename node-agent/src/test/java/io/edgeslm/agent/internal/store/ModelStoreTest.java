@@ -101,13 +101,14 @@ class ModelStoreTest {
   }
 
   @Test
-  void marks_onlyRise_andSurviveRestart() throws Exception {
+  void putMark_storesWhatThePolicyDecided_andSurvivesRestart() throws Exception {
     ModelStore s = ModelStore.open(dir);
     ReleaseTrack t = new ReleaseTrack("m", "stable");
-    s.raiseMark(t, new HighWaterMark(7, Set.of("k1")));
-    s.raiseMark(t, new HighWaterMark(3, Set.of("k1")));
+    s.putMark(t, new HighWaterMark(7, Set.of("k1")));
+    // A lower mark replaces a higher one: the release policy decided the old one no longer binds.
+    s.putMark(t, new HighWaterMark(3, Set.of("k2")));
 
-    assertThat(ModelStore.open(dir).marks()).containsEntry(t, new HighWaterMark(7, Set.of("k1")));
+    assertThat(ModelStore.open(dir).marks()).containsEntry(t, new HighWaterMark(3, Set.of("k2")));
   }
 
   @Test

@@ -1,7 +1,7 @@
 package io.edgeslm.testkit.internal.bench;
 
-import io.edgeslm.testkit.GgmlType;
 import io.edgeslm.testkit.ModelShape;
+import io.edgeslm.testkit.Quantization;
 import io.edgeslm.testkit.SyntheticModel;
 import io.edgeslm.testkit.internal.gguf.GgufFileWriter;
 import io.edgeslm.testkit.internal.gguf.ModelLayout;
@@ -34,7 +34,7 @@ public final class GgufWriterBenchmark {
 
   public static void main(String[] args) throws IOException {
     ModelShape shape = ModelShape.preset(args.length > 0 ? args[0] : "llama-3.2-1b");
-    GgmlType type = GgmlType.parse(args.length > 1 ? args[1] : "q4_0");
+    Quantization type = Quantization.parse(args.length > 1 ? args[1] : "q4_0");
     Path dir = Files.createDirectories(Path.of(args.length > 2 ? args[2] : "target/bench"));
     SyntheticModel model = SyntheticModel.of(shape, type, 1);
     Path file = dir.resolve(model.suggestedFileName());

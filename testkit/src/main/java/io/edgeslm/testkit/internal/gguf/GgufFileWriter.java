@@ -211,6 +211,18 @@ public final class GgufFileWriter {
             at += type.bytesPerBlock();
           }
         }
+        case Q4_K -> {
+          for (int b = 0; b < rowLength; b += KQuantCodec.QK_K) {
+            KQuantCodec.encodeQ4K(row, b, buf, at);
+            at += type.bytesPerBlock();
+          }
+        }
+        case Q6_K -> {
+          for (int b = 0; b < rowLength; b += KQuantCodec.QK_K) {
+            KQuantCodec.encodeQ6K(row, b, buf, at);
+            at += type.bytesPerBlock();
+          }
+        }
       }
     }
     return ByteBuffer.wrap(buf);

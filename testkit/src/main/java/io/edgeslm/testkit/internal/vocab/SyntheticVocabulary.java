@@ -17,7 +17,8 @@ import java.util.Set;
  * if each intermediate merge is itself a token, so every word comes with all of its prefixes
  * ({@code ▁t}, {@code ▁te}, {@code ▁tem}, ...). The remainder up to the requested size is filled
  * with pronounceable pseudo-words, so that a model with a real vocabulary size has a real output
- * layer. Any text round-trips: what no piece covers falls back to byte tokens.
+ * layer. The last four ids hold {@link #TAIL_SPECIALS}. Any text round-trips: what no piece covers
+ * falls back to byte tokens.
  */
 public final class SyntheticVocabulary {
   /** SentencePiece's word-boundary marker, U+2581. */
@@ -82,9 +83,20 @@ public final class SyntheticVocabulary {
     this.eosId = eosId;
   }
 
+  public static final int TYPE_USER_DEFINED = 4;
+
+  /**
+   * Special tokens of the later layouts (Qwen3 thinking, Gemma turns), placed at the very end of
+   * the vocabulary: appending them there kept every earlier token's id, so models written before
+   * they existed still tokenize the same. The thinking tags are user-defined tokens (tokenized and
+   * printed as text, as in Qwen3's own files); the turn markers are control tokens.
+   */
+  public static final List<String> TAIL_SPECIALS =
+      List.of("<think>", "</think>", "<start_of_turn>", "<end_of_turn>");
+
   /** Number of tokens before padding: the smallest size {@link #of} accepts. */
   public static int coreSize() {
-    return corePieces().size() + 1 + SPECIALS.size() + 256;
+    return corePieces().size() + 1 + SPECIALS.size() + 256 + TAIL_SPECIALS.size();
   }
 
   /**
@@ -96,7 +108,7 @@ public final class SyntheticVocabulary {
    */
   public static SyntheticVocabulary of(int size, ChatTemplate template) {
     List<String> pieces = corePieces();
-    int core = pieces.size() + 1 + SPECIALS.size() + 256;
+    int core = pieces.size() + 1 + SPECIALS.size() + 256 + TAIL_SPECIALS.size();
     if (size < core) {
       throw new IllegalArgumentException(
           "A synthetic vocabulary needs at least "
@@ -127,13 +139,17 @@ public final class SyntheticVocabulary {
       tokens.add(p);
     }
     PseudoWords filler = new PseudoWords();
-    while (tokens.size() < size) {
+    while (tokens.size() < size - TAIL_SPECIALS.size()) {
       String p = SPACE + filler.next();
       if (seen.add(p)) {
         scores[tokens.size()] = -(++rank);
         types[tokens.size()] = TYPE_NORMAL;
         tokens.add(p);
       }
+    }
+    for (String t : TAIL_SPECIALS) {
+      types[tokens.size()] = t.contains("think") ? TYPE_USER_DEFINED : TYPE_CONTROL;
+      tokens.add(t);
     }
     int bos = tokens.indexOf(template == ChatTemplate.LLAMA3 ? "<|begin_of_text|>" : "<s>");
     int eos = tokens.indexOf(template.endOfTurn());

@@ -3,30 +3,38 @@ package io.edgeslm.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.edgeslm.inference.internal.worker.WorkerEngine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The worker backend against real llama.cpp on the test kit's tiny synthetic model. */
-class WorkerEngineIT {
+/**
+ * Each engine (the bundled worker, llama-server) against real llama.cpp on the test kit's tiny
+ * synthetic model.
+ */
+@ParameterizedClass
+@EnumSource(Backend.class)
+class EngineIT {
   static InferenceEngine engine;
+  @Parameter Backend backend;
 
-  @BeforeAll
-  static void open() throws Exception {
+  @BeforeParameterizedClassInvocation
+  static void open(Backend backend) throws Exception {
     engine =
         InferenceEngines.open(
-            TestModels.worker(), ModelSpec.of(TestModels.tiny(), 2, 4096).withParallelSlots(2));
+            backend.config(), ModelSpec.of(TestModels.tiny(), 2, 4096).withParallelSlots(2));
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void close() {
     if (engine != null) {
       engine.close();
@@ -44,7 +52,7 @@ class WorkerEngineIT {
     assertThat(r.promptTokens()).isPositive();
     assertThat(r.timings().timeToFirstToken()).isPositive();
     assertThat(engine.health().state()).isEqualTo(EngineHealth.State.READY);
-    assertThat(((WorkerEngine) engine).workerPid()).isNotEqualTo(ProcessHandle.current().pid());
+    assertThat(Backend.enginePid(engine)).isPositive().isNotEqualTo(ProcessHandle.current().pid());
   }
 
   @Test
@@ -123,16 +131,18 @@ class WorkerEngineIT {
   }
 
   @Test
-  void unparsableGrammar_doesNotHurtTheWorker_soJavaSideValidationMustDecide() throws Exception {
-    // llama.cpp b4916 logs an unparsable grammar and samples without it: the reason why every
-    // structured result is validated in Java before it is used.
-    GenerationResult r =
-        engine
-            .generate(
-                GenerationRequest.ofPrompt("x", 4).withGrammar("root ::= ( unclosed"),
-                TokenListener.NONE)
-            .await();
-    assertThat(r.generatedTokens()).isPositive();
+  void unparsableGrammar_doesNotHurtTheEngine_soJavaSideValidationMustDecide() throws Exception {
+    GenerationRequest bad = GenerationRequest.ofPrompt("x", 4).withGrammar("root ::= ( unclosed");
+    if (backend == Backend.WORKER) {
+      // llama.cpp b4916 logs an unparsable grammar and samples without it: the reason why every
+      // structured result is validated in Java before it is used.
+      assertThat(engine.generate(bad, TokenListener.NONE).await().generatedTokens()).isPositive();
+    } else {
+      // A current llama-server refuses it with 400.
+      assertThatThrownBy(() -> engine.generate(bad, TokenListener.NONE).await())
+          .isInstanceOf(RequestRejectedException.class)
+          .hasMessageStartingWith("The inference server refused the request with 400");
+    }
     assertThat(engine.generate(GenerationRequest.ofPrompt("y", 2), TokenListener.NONE).await())
         .isNotNull();
     assertThat(engine.health().state()).isEqualTo(EngineHealth.State.READY);
@@ -141,23 +151,23 @@ class WorkerEngineIT {
   @Test
   void open_notAGgufFile_failsWithModelLoadException(@TempDir Path dir) throws Exception {
     Path bogus = Files.writeString(dir.resolve("model.gguf"), "not a model at all");
-    assertThatThrownBy(
-            () -> InferenceEngines.open(TestModels.worker(), ModelSpec.of(bogus, 1, 512)))
+    assertThatThrownBy(() -> InferenceEngines.open(backend.config(), ModelSpec.of(bogus, 1, 512)))
         .isInstanceOf(ModelLoadException.class)
         .hasMessageContaining("does not start with the GGUF magic");
   }
 
   @Test
-  void open_truncatedGguf_failsWithModelLoadException_fromTheWorker(@TempDir Path dir)
+  void open_truncatedGguf_failsWithModelLoadException_fromTheEngine(@TempDir Path dir)
       throws Exception {
     byte[] whole = Files.readAllBytes(TestModels.tiny());
     Path cut = dir.resolve("cut.gguf");
     Files.write(cut, java.util.Arrays.copyOf(whole, whole.length / 2));
     long before = ProcessHandle.current().descendants().count();
 
-    assertThatThrownBy(() -> InferenceEngines.open(TestModels.worker(), ModelSpec.of(cut, 1, 512)))
+    assertThatThrownBy(() -> InferenceEngines.open(backend.config(), ModelSpec.of(cut, 1, 512)))
         .isInstanceOf(ModelLoadException.class)
-        .hasMessageContaining("llama.cpp could not load");
+        .hasMessageContaining(
+            backend == Backend.WORKER ? "llama.cpp could not load" : "llama-server could not load");
     assertThat(ProcessHandle.current().descendants().count()).isEqualTo(before);
   }
 }

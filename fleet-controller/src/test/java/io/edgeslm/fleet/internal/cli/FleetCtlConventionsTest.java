@@ -1,0 +1,187 @@
+package io.edgeslm.fleet.internal.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * fleetctl's command-line conventions: help everywhere without side effects, usage errors in one
+ * sentence with exit code 2, and one clear sentence (no stack trace) when the controller cannot be
+ * reached or refuses the token. Messages asserted word for word.
+ */
+class FleetCtlConventionsTest {
+
+  record Run(int code, String out, String err) {}
+
+  static Run fleetctl(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = FleetCtl.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void help_onEveryCommandAndSubcommand_printsUsageAndSendsNothing() throws Exception {
+    AtomicInteger requests = new AtomicInteger();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        x -> {
+          requests.incrementAndGet();
+          x.sendResponseHeaders(500, -1);
+        });
+    server.start();
+    try {
+      List<List<String>> paths = new ArrayList<>();
+      collect(new CommandLine(new FleetCtl()), new ArrayList<>(), paths);
+      assertThat(paths).hasSizeGreaterThanOrEqualTo(11);
+      for (List<String> path : paths) {
+        for (String flag : List.of("--help", "-h")) {
+          List<String> args =
+              new ArrayList<>(
+                  List.of(
+                      "--url",
+                      "http://127.0.0.1:" + server.getAddress().getPort(),
+                      "--token",
+                      "t"));
+          args.addAll(path);
+          args.add(flag);
+          Run r = fleetctl(args.toArray(String[]::new));
+          assertThat(r.code()).as("%s %s: %s", path, flag, r.err()).isZero();
+          assertThat(r.out())
+              .as("%s %s", path, flag)
+              .startsWith("Usage: " + String.join(" ", prefixed(path)));
+          assertThat(r.err()).isEmpty();
+        }
+      }
+      assertThat(requests).hasValue(0);
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  private static List<String> prefixed(List<String> path) {
+    List<String> all = new ArrayList<>(List.of("fleetctl"));
+    all.addAll(path);
+    return all;
+  }
+
+  private static void collect(CommandLine cl, List<String> path, List<List<String>> into) {
+    into.add(List.copyOf(path));
+    for (var e : cl.getSubcommands().entrySet()) {
+      List<String> sub = new ArrayList<>(path);
+      sub.add(e.getKey());
+      collect(e.getValue(), sub, into);
+    }
+  }
+
+  @Test
+  void usageErrors_oneSentenceExitTwo() {
+    Run missing = fleetctl("rollout", "create", "--token", "t", "--bundle", "b");
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err())
+        .isEqualTo(
+            "fleetctl: Missing required options: '--name=<name>', '--wave=<waves>'. See 'fleetctl"
+                + " rollout create --help'.\n");
+
+    Run unknown = fleetctl("rollout", "frobnicate");
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err())
+        .isEqualTo(
+            "fleetctl: Unmatched argument at index 1: 'frobnicate'. See 'fleetctl rollout --help'.\n");
+
+    Run noSub = fleetctl("token");
+    assertThat(noSub.code()).isEqualTo(2);
+    assertThat(noSub.err())
+        .isEqualTo("fleetctl: Missing required subcommand. See 'fleetctl token --help'.\n");
+
+    Run wave =
+        fleetctl(
+            "--token", "t", "rollout", "create", "--bundle", "b", "--name", "n", "--wave", "three");
+    assertThat(wave.code()).isEqualTo(2);
+    assertThat(wave.err())
+        .isEqualTo(
+            "fleetctl: --wave must be a node count (3) or a cumulative share (25%), with a"
+                + " trailing '!' for an approval, got 'three'. See 'fleetctl rollout create"
+                + " --help'.\n");
+
+    Run noToken = fleetctl("--url", "http://127.0.0.1:1", "rollout", "status", "r-1");
+    assertThat(noToken.code()).isEqualTo(2);
+    assertThat(noToken.err())
+        .isEqualTo(
+            "fleetctl: No API token: pass --token or set FLEET_TOKEN. See 'fleetctl rollout status"
+                + " --help'.\n");
+
+    Run badUrl = fleetctl("--url", "localhost:8080", "--token", "t", "rollout", "status", "r-1");
+    assertThat(badUrl.code()).isEqualTo(2);
+    assertThat(badUrl.err())
+        .isEqualTo(
+            "fleetctl: --url 'localhost:8080' is not an http(s) URL like http://localhost:8080 (or"
+                + " FLEET_URL). See 'fleetctl rollout status --help'.\n");
+  }
+
+  @Test
+  void refusedConnection_oneSentenceNamingTheUrlExitThree() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    String url = "http://127.0.0.1:" + port;
+    Run r = fleetctl("--url", url, "--token", "t", "rollout", "status", "r-1");
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.err())
+        .isEqualTo(
+            "fleetctl: cannot reach the fleet controller at "
+                + url
+                + " (connection refused); check --url or FLEET_URL.\n");
+  }
+
+  @Test
+  void rejectedToken_oneSentenceExitFour_otherRefusalsExitOne() throws Exception {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/api/v1/rollouts/",
+        x -> {
+          boolean good = "Bearer good".equals(x.getRequestHeaders().getFirst("Authorization"));
+          byte[] body =
+              (good
+                      ? "{\"status\":404,\"detail\":\"No rollout 'r-1'.\"}"
+                      : "{\"status\":401,\"detail\":\"Unknown or revoked token.\"}")
+                  .getBytes(StandardCharsets.UTF_8);
+          x.getResponseHeaders().add("Content-Type", "application/problem+json");
+          x.sendResponseHeaders(good ? 404 : 401, body.length);
+          x.getResponseBody().write(body);
+          x.close();
+        });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort();
+      Run bad = fleetctl("--url", url, "--token", "bad", "rollout", "status", "r-1");
+      assertThat(bad.code()).isEqualTo(4);
+      assertThat(bad.err())
+          .isEqualTo(
+              "fleetctl: the controller refused the token (HTTP 401: Unknown or revoked token.);"
+                  + " check --token or FLEET_TOKEN.\n");
+      Run missing = fleetctl("--url", url, "--token", "good", "rollout", "status", "r-1");
+      assertThat(missing.code()).isEqualTo(1);
+      assertThat(missing.err())
+          .isEqualTo(
+              "fleetctl: the controller refused the request (HTTP 404: No rollout 'r-1'.).\n");
+    } finally {
+      server.stop(0);
+    }
+  }
+}

@@ -1,0 +1,1035 @@
+package io.edgeslm.agent.internal.update;
+
+import io.edgeslm.agent.internal.store.StorePointer;
+import io.edgeslm.agent.internal.store.StoredModel;
+import io.edgeslm.protocol.CommandAction;
+import io.edgeslm.protocol.JournalEvent;
+import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.UpdateAssignment;
+import io.edgeslm.protocol.UpdateCommand;
+import io.edgeslm.protocol.UpdateOutcome;
+import io.edgeslm.protocol.UpdatePhase;
+import io.edgeslm.protocol.UpdateProgress;
+import io.edgeslm.signing.HighWaterMark;
+import io.edgeslm.signing.PolicyException;
+import io.edgeslm.signing.ReleasePolicy;
+import io.edgeslm.signing.ReleaseTrack;
+import io.edgeslm.signing.TrustStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalDouble;
+
+/**
+ * The node's update decisions as a pure state machine: {@link #step} takes a {@link State}, an
+ * {@link Event} and the time, and returns the next state with the {@link Effect}s it implies. It
+ * reads no clock, touches no file, link or engine and starts no thread; the {@link UpdateEngine}
+ * runs the effects on one thread and feeds their outcomes back as events, as the controller runs
+ * its {@code RolloutEngine}.
+ *
+ * <pre>
+ * assignment ─▶ checked ─▶ downloading ─▶ verifying ─▶ installed ─▶ activating ─▶ soaking ─▶ committed
+ *                 │             │              │                        │             │
+ *                 └─ rejected   └─ (kept for   └─ rejected              └─ rolled back ┘
+ *                                  resume)
+ * USB bundle (copied to staging) ─────────────▶ verifying ─▶ …
+ * </pre>
+ *
+ * <p>One update runs at a time; work that arrives meanwhile waits in a bounded queue (a newer
+ * assignment replaces a running download and any queued assignment). Every step is journaled before
+ * it is reported. Assignment and command ids are done once ({@value #REMEMBERED_IDS} remembered,
+ * persisted).
+ */
+public final class UpdateMachine {
+
+  static final int REMEMBERED_IDS = 64;
+  static final int MAX_QUEUED = 16;
+
+  private final NodeProfile profile;
+  private final TrustStore trust;
+  private final UpdateSettings settings;
+
+  public UpdateMachine(NodeProfile profile, TrustStore trust, UpdateSettings settings) {
+    this.profile = Objects.requireNonNull(profile, "profile");
+    this.trust = Objects.requireNonNull(trust, "trust");
+    this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  // ---- state ----
+
+  /** Where an update came from. */
+  public enum Source {
+    MQTT,
+    USB
+  }
+
+  /** The phase of the running update. */
+  public enum Phase {
+    DOWNLOADING,
+    VERIFYING,
+    INSTALLING,
+    ACTIVATING,
+    SOAKING,
+    RESTORING
+  }
+
+  /**
+   * The running (or queued) update.
+   *
+   * @param assignment the MQTT assignment, or null for a USB bundle
+   * @param dir the bundle directory to verify (USB: known at once; MQTT: after the download)
+   * @param passed the verified bundle, from {@code VERIFIED} on
+   * @param soak the judge and end of the soak, while soaking
+   * @param progressAt when progress was last published, or null
+   * @param progressBytes bytes held at {@code progressAt}
+   * @param cancelled a cancel or a newer assignment stopped its download
+   */
+  public record Job(
+      String id,
+      Source source,
+      UpdateAssignment assignment,
+      Path dir,
+      Phase phase,
+      BundleGate.Passed passed,
+      Soak soak,
+      Instant progressAt,
+      long progressBytes,
+      boolean cancelled) {
+
+    static Job mqtt(UpdateAssignment a) {
+      return new Job(
+          a.assignmentId(), Source.MQTT, a, null, Phase.DOWNLOADING, null, null, null, 0, false);
+    }
+
+    static Job usb(String id, Path dir) {
+      return new Job(id, Source.USB, null, dir, Phase.VERIFYING, null, null, null, 0, false);
+    }
+
+    Job phase(Phase p) {
+      return new Job(
+          id, source, assignment, dir, p, passed, soak, progressAt, progressBytes, cancelled);
+    }
+
+    Job withDir(Path d) {
+      return new Job(
+          id, source, assignment, d, phase, passed, soak, progressAt, progressBytes, cancelled);
+    }
+
+    Job withPassed(BundleGate.Passed p) {
+      return new Job(
+          id, source, assignment, dir, phase, p, soak, progressAt, progressBytes, cancelled);
+    }
+
+    Job withSoak(Soak s) {
+      return new Job(
+          id, source, assignment, dir, phase, passed, s, progressAt, progressBytes, cancelled);
+    }
+
+    Job withProgress(Instant at, long bytes) {
+      return new Job(id, source, assignment, dir, phase, passed, soak, at, bytes, cancelled);
+    }
+
+    Job cancel() {
+      return new Job(
+          id, source, assignment, dir, phase, passed, soak, progressAt, progressBytes, true);
+    }
+
+    /** The model the update is about: the signed one once verified, else the announced one. */
+    ModelRef model() {
+      if (passed != null) {
+        return passed.model().ref();
+      }
+      return assignment == null ? null : assignment.model();
+    }
+  }
+
+  /** The soak of a model on trial: its judge, when it ends, and its activation check's score. */
+  public record Soak(SoakJudge judge, Instant end, Double score) {}
+
+  /**
+   * What a rollback that is waiting for the runtime will report once the previous model serves.
+   *
+   * @param assignmentId the trial's update, or null (a committed model rolled back)
+   * @param command the rollback order, or null
+   */
+  public record Restore(
+      String assignmentId, ModelRef from, String code, String reason, UpdateCommand command) {}
+
+  /**
+   * The machine's whole state.
+   *
+   * @param pointer the store's pointer as the machine last set or learned it
+   * @param marks the high-water marks as last persisted
+   * @param job the running update, or null
+   * @param queue updates waiting for the running one, oldest first ({@link AssignmentReceived} or
+   *     {@link UsbBundleFound})
+   * @param finished ids done (assignments, {@code cmd:} + command ids), oldest first
+   * @param restoring the report pending until the previous model serves again, or null
+   * @param closing the agent is stopping
+   */
+  public record State(
+      StorePointer pointer,
+      Map<ReleaseTrack, HighWaterMark> marks,
+      Job job,
+      List<Event> queue,
+      List<String> finished,
+      Restore restoring,
+      boolean closing) {
+
+    public State {
+      Objects.requireNonNull(pointer, "pointer");
+      marks = Map.copyOf(marks);
+      queue = List.copyOf(queue);
+      finished = List.copyOf(finished);
+    }
+
+    /** The state before {@link Started}. */
+    public static State initial() {
+      return new State(StorePointer.EMPTY, Map.of(), null, List.of(), List.of(), null, false);
+    }
+
+    /** The assignment being worked on, if any. */
+    public String currentId() {
+      return job == null ? null : job.id();
+    }
+  }
+
+  /** The next state and what to do. */
+  public record Step(State state, List<Effect> effects) {}
+
+  // ---- events ----
+
+  /** Something that happened: a message, the outcome of an effect, or time passing. */
+  public sealed interface Event {}
+
+  /**
+   * The agent started, after the store's recovery.
+   *
+   * @param interruptedTrial the pointer found on trial (rolled back by recovery), or null
+   */
+  public record Started(
+      StorePointer pointer,
+      Map<ReleaseTrack, HighWaterMark> marks,
+      StorePointer interruptedTrial,
+      List<String> finished)
+      implements Event {}
+
+  /**
+   * An assignment arrived, with the node facts its checks need.
+   *
+   * @param maxPacketBytes the broker's maximum packet size ({@link Long#MAX_VALUE}: unlimited)
+   * @param freeBytes usable bytes in the store
+   * @param stagedBytes bytes already staged for this assignment (a resume reuses them)
+   */
+  public record AssignmentReceived(
+      UpdateAssignment assignment, long maxPacketBytes, long freeBytes, long stagedBytes)
+      implements Event {}
+
+  /** An assignment that does not parse but names a well-formed id. */
+  public record AssignmentUnreadable(String assignmentId, String why) implements Event {}
+
+  public record CommandReceived(UpdateCommand command) implements Event {}
+
+  /** A bundle copied from a stick into staging directory {@code dir}. */
+  public record UsbBundleFound(String id, Path dir) implements Event {}
+
+  /** The staged transfer opened. */
+  public record TransferStarted(String id, boolean resumed, long bytesHeld) implements Event {}
+
+  public record TransferProgress(String id, long bytesDone, long bytesTotal) implements Event {}
+
+  /** Every chunk is held and forced; the bundle is in {@code dir}. */
+  public record BundleComplete(String id, Path dir, long corruptChunks) implements Event {}
+
+  public record TransferFailed(String id, UpdateException error) implements Event {}
+
+  /** The bundle passed signature, trust and release policy. */
+  public record Verified(String id, BundleGate.Passed passed) implements Event {}
+
+  /** Verification refused the bundle, or a storage step failed. */
+  public record Rejected(String id, UpdateException error) implements Event {}
+
+  public record Installed(String id) implements Event {}
+
+  /**
+   * The new model serves.
+   *
+   * @param baselineTokensPerSecond the previous model's speed just before the switch
+   * @param start the health sample right after the switch
+   */
+  public record Activated(
+      String id, OptionalDouble score, double baselineTokensPerSecond, ModelRuntime.Sample start)
+      implements Event {}
+
+  /** The new model did not start or failed its check; the previous one still serves. */
+  public record ActivationFailed(String id, UpdateException error) implements Event {}
+
+  /** A scheduled tick of update {@code id}. */
+  public record Tick(String id) implements Event {}
+
+  public record SoakSample(String id, ModelRuntime.Sample sample) implements Event {}
+
+  /** The previous model serves again (or none); {@code pointer} is the store's now. */
+  public record Restored(StorePointer pointer) implements Event {}
+
+  /** The active model no longer starts at boot. */
+  public record ServeFailed(UpdateException error) implements Event {}
+
+  public record Shutdown() implements Event {}
+
+  // ---- effects ----
+
+  /** Something for the shell to do. */
+  public sealed interface Effect {}
+
+  /** Appends to the update journal (durably) and publishes the entry. */
+  public record Journal(
+      JournalEvent event, String assignmentId, String commandId, ModelRef model, String detail)
+      implements Effect {}
+
+  /** Publishes an {@code UpdateResult} (for an assignment or a command). */
+  public record PublishResult(
+      String assignmentId,
+      String commandId,
+      UpdateOutcome outcome,
+      ModelRef model,
+      ModelRef active,
+      String reasonCode,
+      String reason,
+      Double score)
+      implements Effect {}
+
+  public record PublishProgress(
+      String id, UpdatePhase phase, long bytesDone, long bytesTotal, Long rate, Long eta)
+      implements Effect {}
+
+  /** Persists the finished ids. */
+  public record PersistFinished(List<String> ids) implements Effect {}
+
+  public record DiscardStaging(String id) implements Effect {}
+
+  /** Deletes every staging directory but {@code keepId}'s (one update at a time). */
+  public record DiscardOtherStaging(String keepId) implements Effect {}
+
+  /** Opens the staged transfer and fetches the missing chunks, in the background. */
+  public record StartTransfer(UpdateAssignment assignment) implements Effect {}
+
+  public record CancelTransfer(String id) implements Effect {}
+
+  /**
+   * Verifies the bundle in {@code dir}.
+   *
+   * @param activeDigest the committed serving model's digest for a USB bundle (one identical to it
+   *     is not a new attempt), else null
+   */
+  public record Verify(String id, Path dir, String activeDigest) implements Effect {}
+
+  public record Install(String id, Path dir, StoredModel model) implements Effect {}
+
+  /** Moves the pointer to {@code model} on trial. */
+  public record BeginTrial(StoredModel model, String id) implements Effect {}
+
+  /** Starts {@code model} in the runtime (warm-up, activation check, switch). */
+  public record Activate(String id, StoredModel model) implements Effect {}
+
+  /** Starts the store's active model at boot. */
+  public record ServeActive(StoredModel model) implements Effect {}
+
+  public record PutMark(ReleaseTrack track, HighWaterMark mark) implements Effect {}
+
+  /** Clears the trial flag and collects models other than active and previous. */
+  public record CommitTrial() implements Effect {}
+
+  /** Moves the pointer back to the previous model (the runtime still serves it). */
+  public record RollbackPointer() implements Effect {}
+
+  /** Starts the previous model in the runtime (or unloads) and moves the pointer back. */
+  public record RestorePrevious() implements Effect {}
+
+  /** Persists the pointer the store's recovery decided on, once its report is journaled. */
+  public record SettleRecovery() implements Effect {}
+
+  public record ScheduleTick(String id, Instant at) implements Effect {}
+
+  public record SampleHealth(String id) implements Effect {}
+
+  /**
+   * Completes a USB side-load: {@code model} on success, else the failure, with the reason code the
+   * MQTT result for the same failure carries.
+   */
+  public record UsbDone(String id, StoredModel model, UpdateException error) implements Effect {}
+
+  // ---- the step function ----
+
+  /** The next state and effects for {@code event} at {@code now}. */
+  public Step step(State state, Event event, Instant now) {
+    Work w = new Work(state);
+    switch (event) {
+      case Started s -> started(w, s);
+      case AssignmentReceived a -> assignment(w, a, now);
+      case AssignmentUnreadable u -> unreadable(w, u);
+      case CommandReceived c -> command(w, c.command(), now);
+      case UsbBundleFound u -> usbFound(w, u);
+      case TransferStarted t -> {
+        if (w.isCurrent(t.id())) {
+          w.journal(
+              JournalEvent.DOWNLOAD_STARTED,
+              t.id(),
+              w.job.model(),
+              t.resumed() ? "resumed with " + t.bytesHeld() + " bytes held" : "from the start");
+        }
+      }
+      case TransferProgress p -> {
+        if (w.isCurrent(p.id()) && w.job.phase() == Phase.DOWNLOADING) {
+          downloadProgress(w, p.bytesDone(), p.bytesTotal(), now);
+        }
+      }
+      case BundleComplete b -> bundleComplete(w, b, now);
+      case TransferFailed f -> {
+        if (w.isCurrent(f.id())) {
+          fail(w, f.error(), now);
+        }
+      }
+      case Verified v -> verified(w, v, now);
+      case Rejected r -> {
+        if (w.isCurrent(r.id())) {
+          fail(w, r.error(), now);
+        }
+      }
+      case Installed i -> installed(w, i, now);
+      case Activated a -> activated(w, a, now);
+      case ActivationFailed f -> activationFailed(w, f, now);
+      case Tick t -> {
+        if (w.isCurrent(t.id()) && w.job.phase() == Phase.SOAKING && !w.closing) {
+          w.effects.add(new SampleHealth(t.id()));
+        }
+      }
+      case SoakSample s -> soakSample(w, s, now);
+      case Restored r -> restored(w, r, now);
+      case ServeFailed f ->
+          restore(
+              w,
+              new Restore(
+                  null,
+                  w.pointer.active() == null ? null : w.pointer.active().ref(),
+                  f.error().reasonCode(),
+                  "active model failed to start: " + f.error().getMessage(),
+                  null));
+      case Shutdown s -> {
+        w.closing = true;
+        if (w.job != null && w.job.phase() == Phase.DOWNLOADING) {
+          w.effects.add(new CancelTransfer(w.job.id()));
+        }
+        // A model on trial is neither committed nor rolled back on the way out: the pointer stays
+        // on trial and the next start rolls it back and reports it, as after a power cut.
+      }
+    }
+    return w.finish();
+  }
+
+  // ---- transitions ----
+
+  private void started(Work w, Started s) {
+    w.pointer = s.pointer();
+    w.marks = new HashMap<>(s.marks());
+    w.finished = new ArrayList<>(s.finished());
+    StorePointer trial = s.interruptedTrial();
+    if (trial != null) {
+      String id = trial.trialAssignmentId();
+      String reason = "the agent restarted while the new model was on trial; rolled back";
+      w.effects.add(new Journal(JournalEvent.ROLLED_BACK, id, null, trial.active().ref(), reason));
+      w.effects.add(new SettleRecovery());
+      w.remember(id);
+      w.result(
+          id,
+          null,
+          UpdateOutcome.ROLLED_BACK,
+          trial.active().ref(),
+          "restarted_during_trial",
+          reason,
+          null);
+    }
+    if (w.pointer.active() != null) {
+      w.effects.add(new ServeActive(w.pointer.active()));
+    }
+  }
+
+  private void assignment(Work w, AssignmentReceived r, Instant now) {
+    UpdateAssignment a = r.assignment();
+    if (w.finished.contains(a.assignmentId())) {
+      return;
+    }
+    if (w.job != null) {
+      if (w.job.id().equals(a.assignmentId())) {
+        return; // the retained assignment again
+      }
+      // A newer assignment replaces a running download and any assignment still waiting.
+      w.queue.removeIf(q -> q instanceof AssignmentReceived);
+      if (w.job.source() == Source.MQTT && w.job.phase() == Phase.DOWNLOADING) {
+        if (!w.job.cancelled()) {
+          w.job = w.job.cancel();
+          w.effects.add(new CancelTransfer(w.job.id()));
+        }
+      }
+      w.queue.add(r);
+      bound(w);
+      return;
+    }
+    startAssignment(w, r, now);
+  }
+
+  private void startAssignment(Work w, AssignmentReceived r, Instant now) {
+    UpdateAssignment a = r.assignment();
+    String id = a.assignmentId();
+    StoredModel active = w.pointer.active();
+    if (active != null
+        && !w.pointer.trial()
+        && ("sha256:" + active.digest()).equals(a.model().digest())) {
+      // The model assigned already serves (a restart before the id was remembered): not a new
+      // attempt, so nothing is fetched, checked or journaled again; the controller hears it serves.
+      w.remember(id);
+      w.result(id, null, UpdateOutcome.ACTIVATED, active.ref(), null, null, null);
+      startNext(w, now);
+      return;
+    }
+    w.job = Job.mqtt(a);
+    w.journal(JournalEvent.ASSIGNED, id, a.model(), "bundle " + a.bundleId());
+    UpdateException refusal = precheck(w, r, now);
+    if (refusal != null) {
+      fail(w, refusal, now);
+      return;
+    }
+    w.effects.add(new DiscardOtherStaging(id));
+    w.effects.add(new StartTransfer(a));
+  }
+
+  /**
+   * What is refused before a byte is fetched: the release policy's rules on the announced model
+   * (model, channel, binding high-water mark), then the node's own limits (packet size, disk). Null
+   * when the assignment may be downloaded.
+   */
+  private UpdateException precheck(Work w, AssignmentReceived r, Instant now) {
+    UpdateAssignment a = r.assignment();
+    ModelRef m = a.model();
+    try {
+      ReleasePolicy.standard()
+          .precheck(
+              new ReleaseTrack(m.name(), m.channel()),
+              m.version(),
+              profile.facts(w.marks, now),
+              trust);
+    } catch (PolicyException e) {
+      return new UpdateException(
+          UpdateException.Fault.ARTIFACT,
+          e.reason().name().toLowerCase(Locale.ROOT),
+          e.getMessage(),
+          e);
+    }
+    long packet = r.maxPacketBytes();
+    if (packet != Long.MAX_VALUE && a.chunkBytes() + 1024L > packet) {
+      return new UpdateException(
+          UpdateException.Fault.ARTIFACT,
+          "chunk_too_large",
+          "Chunks of "
+              + a.chunkBytes()
+              + " bytes do not fit the broker's maximum packet size of "
+              + packet
+              + " bytes. Assign a chunk size of at most "
+              + (packet - 1024)
+              + ".");
+    }
+    long need = 2 * a.totalBytes() + settings.diskMarginBytes();
+    long free = r.freeBytes() + r.stagedBytes();
+    if (free < need) {
+      return new UpdateException(
+          UpdateException.Fault.LOCAL,
+          "disk_full",
+          "Not enough disk space for bundle "
+              + a.bundleId()
+              + ": it needs "
+              + need / (1 << 20)
+              + " MiB (twice its "
+              + a.totalBytes() / (1 << 20)
+              + " MiB plus a margin), "
+              + free / (1 << 20)
+              + " MiB are free in the model store. Free space on the node; the current model keeps"
+              + " serving.");
+    }
+    return null;
+  }
+
+  private void unreadable(Work w, AssignmentUnreadable u) {
+    if (w.finished.contains(u.assignmentId())) {
+      return;
+    }
+    String reason =
+        "The assignment cannot be read: "
+            + u.why()
+            + " Nothing was downloaded; fix the assignment and publish it again under a new id.";
+    w.journal(JournalEvent.REJECTED, u.assignmentId(), null, "malformed_assignment: " + u.why());
+    w.remember(u.assignmentId());
+    w.result(
+        u.assignmentId(), null, UpdateOutcome.REJECTED, null, "malformed_assignment", reason, null);
+  }
+
+  private void usbFound(Work w, UsbBundleFound u) {
+    if (w.job != null || w.restoring != null || w.closing) {
+      w.queue.add(u);
+      bound(w);
+      return;
+    }
+    w.job = Job.usb(u.id(), u.dir());
+    w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest()));
+  }
+
+  /** Keeps the queue bounded: the oldest waiting work is refused. */
+  private void bound(Work w) {
+    while (w.queue.size() > MAX_QUEUED) {
+      Event dropped = w.queue.removeFirst();
+      if (dropped instanceof UsbBundleFound u) {
+        w.effects.add(
+            new UsbDone(
+                u.id(),
+                null,
+                new UpdateException(
+                    UpdateException.Fault.LOCAL,
+                    "busy",
+                    "The node had more than "
+                        + MAX_QUEUED
+                        + " updates waiting; insert the stick again later.")));
+      }
+    }
+  }
+
+  private void downloadProgress(Work w, long done, long total, Instant now) {
+    Job j = w.job;
+    if (j.progressAt() != null
+        && Duration.between(j.progressAt(), now).toMillis() < UpdateProgress.MIN_INTERVAL_MS) {
+      return;
+    }
+    Long rate = null;
+    if (j.progressAt() != null && now.isAfter(j.progressAt()) && done >= j.progressBytes()) {
+      long nanos = Duration.between(j.progressAt(), now).toNanos();
+      rate = (done - j.progressBytes()) * 1_000_000_000L / nanos;
+    }
+    Long eta = rate != null && rate > 0 ? (total - done) / rate : null;
+    w.job = j.withProgress(now, done);
+    w.effects.add(new PublishProgress(j.id(), UpdatePhase.DOWNLOADING, done, total, rate, eta));
+  }
+
+  private void bundleComplete(Work w, BundleComplete b, Instant now) {
+    if (!w.isCurrent(b.id()) || w.job.phase() != Phase.DOWNLOADING) {
+      return;
+    }
+    UpdateAssignment a = w.job.assignment();
+    w.job = w.job.withDir(b.dir()).phase(Phase.VERIFYING);
+    w.journal(
+        JournalEvent.DOWNLOADED,
+        b.id(),
+        a.model(),
+        a.totalBytes() + " bytes; " + b.corruptChunks() + " corrupt chunks refused");
+    w.effects.add(
+        new PublishProgress(
+            b.id(), UpdatePhase.VERIFYING, a.totalBytes(), a.totalBytes(), null, null));
+    w.effects.add(new Verify(b.id(), b.dir(), null));
+  }
+
+  private void verified(Work w, Verified v, Instant now) {
+    if (!w.isCurrent(v.id()) || w.job.phase() != Phase.VERIFYING) {
+      return;
+    }
+    BundleGate.Passed p = v.passed();
+    if (p.alreadyActive() && w.job.source() == Source.USB) {
+      // A stick still in after a restart: the model it holds serves already. Nothing is journaled
+      // or reported again, and the stick keeps saying it was activated.
+      w.effects.add(new DiscardStaging(v.id()));
+      done(w, w.pointer.active(), null, null, now);
+      return;
+    }
+    if (w.job.source() == Source.MQTT) {
+      UpdateException mismatch = mismatch(w.job.assignment(), p.model());
+      if (mismatch != null) {
+        fail(w, mismatch, now);
+        return;
+      }
+    }
+    w.job = w.job.withPassed(p).phase(Phase.INSTALLING);
+    ModelRef ref = p.model().ref();
+    if (w.job.source() == Source.MQTT) {
+      w.journal(JournalEvent.VERIFIED, v.id(), ref, "signature, trust and release policy");
+      w.result(v.id(), null, UpdateOutcome.VERIFIED, ref, null, null, null);
+    } else {
+      w.journal(JournalEvent.VERIFIED, v.id(), ref, "side-loaded bundle verified");
+    }
+    w.effects.add(new Install(v.id(), w.job.dir(), p.model()));
+  }
+
+  /** The signed bundle must be the one the assignment announced (wrong target, mix and match). */
+  static UpdateException mismatch(UpdateAssignment a, StoredModel got) {
+    ModelRef want = a.model();
+    boolean digestOk = want.digest() == null || want.digest().equals("sha256:" + got.digest());
+    if (want.name().equals(got.name()) && want.version() == got.version() && digestOk) {
+      return null;
+    }
+    return new UpdateException(
+        UpdateException.Fault.ARTIFACT,
+        "assignment_mismatch",
+        "The assignment announced "
+            + want.name()
+            + " v"
+            + want.version()
+            + " but the signed bundle is "
+            + got.describe()
+            + ". The controller sent the wrong bundle; nothing was installed.");
+  }
+
+  private void installed(Work w, Installed i, Instant now) {
+    if (!w.isCurrent(i.id()) || w.job.phase() != Phase.INSTALLING) {
+      return;
+    }
+    w.effects.add(new DiscardStaging(i.id()));
+    StoredModel model = w.job.passed().model();
+    StoredModel active = w.pointer.active();
+    if (active != null && active.digest().equals(model.digest())) {
+      // The bundle is the model already serving: its mark is recorded, nothing switches.
+      putMark(w, w.job.passed());
+      w.remember(i.id());
+      w.result(i.id(), null, UpdateOutcome.ACTIVATED, model.ref(), null, null, null);
+      done(w, model, null, null, now);
+      return;
+    }
+    w.job = w.job.phase(Phase.ACTIVATING);
+    w.effects.add(new PublishProgress(i.id(), UpdatePhase.ACTIVATING, 0, 0, null, null));
+    StoredModel prev = active;
+    if (prev != null && prev.digest().equals(model.digest())) {
+      prev = w.pointer.previous();
+    }
+    w.pointer = new StorePointer(model, prev, true, i.id());
+    w.effects.add(new BeginTrial(model, i.id()));
+    w.effects.add(new Activate(i.id(), model));
+  }
+
+  private void activated(Work w, Activated a, Instant now) {
+    if (!w.isCurrent(a.id()) || w.job.phase() != Phase.ACTIVATING) {
+      return;
+    }
+    Instant end = now.plus(settings.soak());
+    SoakJudge judge = new SoakJudge(settings.limits(), a.start(), a.baselineTokensPerSecond());
+    Double score = a.score().isPresent() ? a.score().getAsDouble() : null;
+    w.job = w.job.withSoak(new Soak(judge, end, score)).phase(Phase.SOAKING);
+    nextSoakTick(w, now);
+  }
+
+  private void nextSoakTick(Work w, Instant now) {
+    Soak s = w.job.soak();
+    w.effects.add(new PublishProgress(w.job.id(), UpdatePhase.SOAKING, 0, 0, null, null));
+    Instant next = now.plus(settings.soakSample());
+    w.effects.add(new ScheduleTick(w.job.id(), next.isBefore(s.end()) ? next : s.end()));
+  }
+
+  private void activationFailed(Work w, ActivationFailed f, Instant now) {
+    if (!w.isCurrent(f.id()) || w.job.phase() != Phase.ACTIVATING) {
+      return;
+    }
+    // The runtime kept the previous model serving (or none was there): only the pointer moves.
+    ModelRef ref = w.job.passed().model().ref();
+    UpdateException e = f.error();
+    w.pointer = new StorePointer(w.pointer.previous(), null, false, null);
+    w.effects.add(new RollbackPointer());
+    w.remember(f.id());
+    w.journal(JournalEvent.ROLLED_BACK, f.id(), ref, e.reasonCode() + ": " + e.getMessage());
+    w.result(f.id(), null, UpdateOutcome.ROLLED_BACK, ref, e.reasonCode(), e.getMessage(), null);
+    done(w, null, UpdateOutcome.ROLLED_BACK, e, now);
+  }
+
+  private void soakSample(Work w, SoakSample s, Instant now) {
+    if (!w.isCurrent(s.id()) || w.job.phase() != Phase.SOAKING || w.closing) {
+      return;
+    }
+    Soak soak = w.job.soak();
+    SoakJudge.Verdict v = soak.judge().judge(s.sample());
+    if (v.failure().isPresent()) {
+      w.job = w.job.phase(Phase.RESTORING);
+      restore(
+          w,
+          new Restore(
+              s.id(), w.job.passed().model().ref(), "soak_failed", v.failure().get(), null));
+      return;
+    }
+    w.job = w.job.withSoak(new Soak(v.next(), soak.end(), soak.score()));
+    if (now.isBefore(soak.end())) {
+      nextSoakTick(w, now);
+      return;
+    }
+    BundleGate.Passed p = w.job.passed();
+    StoredModel model = p.model();
+    putMark(w, p);
+    w.pointer = new StorePointer(w.pointer.active(), w.pointer.previous(), false, null);
+    w.effects.add(new CommitTrial());
+    w.remember(s.id());
+    Double score = soak.score();
+    w.journal(
+        JournalEvent.ACTIVATED,
+        s.id(),
+        model.ref(),
+        score == null ? "no activation check" : "score " + score);
+    w.result(s.id(), null, UpdateOutcome.ACTIVATED, model.ref(), null, null, score);
+    done(w, model, null, null, now);
+  }
+
+  private void putMark(Work w, BundleGate.Passed p) {
+    ReleasePolicy policy = ReleasePolicy.standard();
+    ReleaseTrack track = p.release().track();
+    HighWaterMark next =
+        policy.nextMark(
+            w.marks.get(track), policy.markAfterActivation(p.bundle(), p.release()), trust);
+    if (!next.equals(w.marks.get(track))) {
+      w.marks.put(track, next);
+      w.effects.add(new PutMark(track, next));
+    }
+  }
+
+  private void command(Work w, UpdateCommand c, Instant now) {
+    if (w.finished.contains("cmd:" + c.commandId())) {
+      return;
+    }
+    if (c.expiresAt() != null && !now.isBefore(c.expiresAt())) {
+      return;
+    }
+    if (c.action() == CommandAction.CANCEL) {
+      if (w.job != null
+          && w.job.source() == Source.MQTT
+          && w.job.phase() == Phase.DOWNLOADING
+          && (c.assignmentId() == null || c.assignmentId().equals(w.job.id()))
+          && !w.job.cancelled()) {
+        w.job = w.job.cancel();
+        w.effects.add(new CancelTransfer(w.job.id()));
+      }
+      commandDone(w, c, UpdateOutcome.CANCELLED, null, "cancel ordered");
+      return;
+    }
+    w.effects.add(
+        new Journal(JournalEvent.COMMAND_RECEIVED, null, c.commandId(), null, "rollback"));
+    String reason = "rollback ordered: " + (c.reason() == null ? "" : c.reason());
+    if (w.restoring != null) {
+      commandDone(
+          w, c, UpdateOutcome.REJECTED, "rollback_in_progress", "A rollback is already running.");
+      return;
+    }
+    if (w.job != null && w.job.phase() == Phase.SOAKING) {
+      // Rolls back the model on trial: the update and the command each get their result.
+      w.job = w.job.phase(Phase.RESTORING);
+      restore(
+          w, new Restore(w.job.id(), w.job.passed().model().ref(), "rollback_ordered", reason, c));
+      return;
+    }
+    if (w.pointer.previous() == null || w.pointer.active() == null) {
+      commandDone(
+          w,
+          c,
+          UpdateOutcome.REJECTED,
+          "no_previous_model",
+          "There is no previous model to roll back to.");
+      return;
+    }
+    restore(w, new Restore(null, w.pointer.active().ref(), "rollback_ordered", reason, c));
+  }
+
+  private void commandDone(
+      Work w, UpdateCommand c, UpdateOutcome outcome, String code, String reason) {
+    w.remember("cmd:" + c.commandId());
+    // The result names the model serving, or none on a node without a verified model.
+    w.result(
+        null,
+        c.commandId(),
+        outcome,
+        w.pointer.active() == null ? null : w.pointer.active().ref(),
+        code,
+        reason,
+        null);
+  }
+
+  private void restore(Work w, Restore r) {
+    w.restoring = r;
+    w.effects.add(new RestorePrevious());
+  }
+
+  private void restored(Work w, Restored r, Instant now) {
+    w.pointer = r.pointer();
+    Restore pending = w.restoring;
+    w.restoring = null;
+    if (pending == null) {
+      return;
+    }
+    ModelRef ref =
+        pending.from() != null
+            ? pending.from()
+            : w.pointer.active() == null ? null : w.pointer.active().ref();
+    w.journal(
+        JournalEvent.ROLLED_BACK,
+        pending.assignmentId(),
+        ref,
+        pending.code() + ": " + pending.reason());
+    if (pending.assignmentId() != null) {
+      w.remember(pending.assignmentId());
+      w.result(
+          pending.assignmentId(),
+          null,
+          UpdateOutcome.ROLLED_BACK,
+          ref,
+          pending.code(),
+          pending.reason(),
+          null);
+    }
+    if (pending.command() != null) {
+      commandDone(
+          w,
+          pending.command(),
+          UpdateOutcome.ROLLED_BACK,
+          "rollback_ordered",
+          "rollback ordered by command " + pending.command().commandId());
+    }
+    if (w.isCurrent(pending.assignmentId())) {
+      done(
+          w,
+          null,
+          UpdateOutcome.ROLLED_BACK,
+          new UpdateException(UpdateException.Fault.MODEL, pending.code(), pending.reason()),
+          now);
+    } else if (w.job == null) {
+      startNext(w, now);
+    }
+  }
+
+  /** A refusal or failure of the running update, reported; a stalled download is kept. */
+  private void fail(Work w, UpdateException e, Instant now) {
+    Job j = w.job;
+    String code = e.reasonCode();
+    boolean cancelled = "cancelled".equals(code);
+    boolean keep = e.fault() == UpdateException.Fault.TRANSFER && !cancelled;
+    UpdateOutcome outcome = cancelled ? UpdateOutcome.CANCELLED : UpdateOutcome.REJECTED;
+    w.journal(
+        cancelled ? JournalEvent.CANCELLED : JournalEvent.REJECTED,
+        j.id(),
+        j.model(),
+        code + ": " + e.getMessage());
+    if (!keep) {
+      w.effects.add(new DiscardStaging(j.id()));
+      if (j.source() == Source.MQTT) {
+        w.remember(j.id());
+      }
+    }
+    if (j.source() == Source.MQTT) {
+      w.result(j.id(), null, outcome, j.model(), code, e.getMessage(), null);
+    }
+    done(w, null, outcome, e, now);
+  }
+
+  /** Ends the running update and starts the next waiting one. */
+  private void done(
+      Work w, StoredModel model, UpdateOutcome outcome, UpdateException e, Instant now) {
+    Job j = w.job;
+    if (j.source() == Source.USB) {
+      w.effects.add(new UsbDone(j.id(), model, e));
+    }
+    w.job = null;
+    startNext(w, now);
+  }
+
+  private void startNext(Work w, Instant now) {
+    if (w.closing || w.queue.isEmpty() || w.job != null || w.restoring != null) {
+      return;
+    }
+    Event next = w.queue.removeFirst();
+    if (next instanceof UsbBundleFound u) {
+      w.job = Job.usb(u.id(), u.dir());
+      w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest()));
+    } else if (next instanceof AssignmentReceived a
+        && !w.finished.contains(a.assignment().assignmentId())) {
+      startAssignment(w, a, now);
+    } else {
+      startNext(w, now);
+    }
+  }
+
+  /** Mutable scratch for one step. */
+  private final class Work {
+    StorePointer pointer;
+    Map<ReleaseTrack, HighWaterMark> marks;
+    Job job;
+    List<Event> queue;
+    List<String> finished;
+    Restore restoring;
+    boolean closing;
+    final List<Effect> effects = new ArrayList<>();
+
+    Work(State s) {
+      pointer = s.pointer();
+      marks = new HashMap<>(s.marks());
+      job = s.job();
+      queue = new ArrayList<>(s.queue());
+      finished = new ArrayList<>(s.finished());
+      restoring = s.restoring();
+      closing = s.closing();
+    }
+
+    String committedDigest() {
+      return pointer.active() == null || pointer.trial() ? null : pointer.active().digest();
+    }
+
+    boolean isCurrent(String id) {
+      return job != null && id != null && job.id().equals(id);
+    }
+
+    void journal(JournalEvent e, String id, ModelRef model, String detail) {
+      effects.add(new Journal(e, id, null, model, detail));
+    }
+
+    void result(
+        String id,
+        String commandId,
+        UpdateOutcome outcome,
+        ModelRef model,
+        String code,
+        String reason,
+        Double score) {
+      if (id == null && commandId == null) {
+        return;
+      }
+      effects.add(
+          new PublishResult(
+              id,
+              commandId,
+              outcome,
+              model,
+              pointer.active() == null ? null : pointer.active().ref(),
+              code,
+              reason,
+              score));
+    }
+
+    void remember(String id) {
+      if (id == null) {
+        return;
+      }
+      finished.remove(id);
+      finished.add(id);
+      while (finished.size() > REMEMBERED_IDS) {
+        finished.removeFirst();
+      }
+      effects.add(new PersistFinished(List.copyOf(finished)));
+    }
+
+    Step finish() {
+      return new Step(
+          new State(pointer, marks, job, queue, finished, restoring, closing),
+          List.copyOf(effects));
+    }
+  }
+}

@@ -1,0 +1,310 @@
+package io.edgeslm.agent.internal.update;
+
+import io.edgeslm.agent.internal.store.ModelStore;
+import io.edgeslm.agent.internal.store.StoredModel;
+import io.edgeslm.agent.internal.store.UpdateJournal;
+import io.edgeslm.agent.internal.update.UpdateMachine.Effect;
+import io.edgeslm.agent.internal.update.UpdateMachine.Event;
+import io.edgeslm.agent.update.TestBundles;
+import io.edgeslm.protocol.BundleFile;
+import io.edgeslm.protocol.JournalEntry;
+import io.edgeslm.protocol.JournalEvent;
+import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.UpdateAssignment;
+import io.edgeslm.signing.TrustStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.stream.Stream;
+
+/**
+ * One node for {@link UpdateMachineTest}: the pure machine over the real model store, journal and
+ * bundle gate in a temporary directory, with a simulated link (published effects are recorded), a
+ * simulated transfer (a bundle server's directory copied in, or a failure), a simulated runtime
+ * (scores and failures by model digest) and a manual clock. Effects run as the engine runs them;
+ * {@link #powerCutAfter} stops executing after a number of effects, as a kill would.
+ */
+final class NodeSimulator {
+
+  final Path data;
+  final TrustStore trust;
+  final UpdateMachine machine;
+  final ModelStore store;
+  final UpdateJournal journal;
+  final BundleGate gate;
+  UpdateMachine.State state = UpdateMachine.State.initial();
+  Instant now = Instant.parse("2026-12-01T08:00:00Z");
+
+  final List<UpdateMachine.PublishResult> results = new ArrayList<>();
+  final List<io.edgeslm.protocol.UpdateResult> wire = new ArrayList<>();
+  final List<UpdateMachine.StartTransfer> transfers = new ArrayList<>();
+  final List<StoredModel> activations = new ArrayList<>();
+  final Map<String, Path> bundleServer = new HashMap<>();
+  final Map<String, UpdateException> transferFailures = new HashMap<>();
+  final Map<String, UpdateException> activationFailures = new HashMap<>();
+  final Map<String, UpdateMachine.UsbDone> usbDone = new HashMap<>();
+  final List<UpdateMachine.ScheduleTick> ticks = new ArrayList<>();
+  ModelRuntime.Sample health = new ModelRuntime.Sample(true, 0, 0, 0, 0);
+  StoredModel serving;
+  int effectsLeft = Integer.MAX_VALUE;
+  int effectsRun;
+  List<String> persistedFinished = List.of();
+
+  static final UpdateSettings SETTINGS =
+      UpdateSettings.defaults()
+          .withSoak(Duration.ofSeconds(60), Duration.ofSeconds(10))
+          .withDiskMargin(0);
+
+  NodeSimulator(Path data, TrustStore trust) throws IOException {
+    this.data = data;
+    this.trust = trust;
+    NodeProfile profile = io.edgeslm.agent.update.TestNode.profile("gw-sim");
+    this.machine = new UpdateMachine(profile, trust, SETTINGS);
+    this.store = ModelStore.open(data);
+    this.journal = UpdateJournal.open(data.resolve("journal"));
+    this.gate = new BundleGate(trust, profile);
+  }
+
+  /** Boots: what {@code UpdateEngine.start} feeds the machine after the store's recovery. */
+  NodeSimulator start(List<String> finished) {
+    return send(
+        new UpdateMachine.Started(
+            store.pointer(), store.marks(), store.interruptedTrial().orElse(null), finished));
+  }
+
+  /** An assignment for {@code bundle} as a controller's bundle server offers it. */
+  UpdateAssignment offer(String id, Path bundle, ModelRef model) throws IOException {
+    List<Path> files;
+    try (Stream<Path> s = Files.walk(bundle)) {
+      files = s.filter(Files::isRegularFile).sorted().toList();
+    }
+    List<BundleFile> described = new ArrayList<>();
+    long total = 0;
+    for (Path f : files) {
+      BundleFile bf =
+          BundleFile.fromFile(
+              bundle.relativize(f).toString(), f, UpdateAssignment.DEFAULT_CHUNK_BYTES);
+      described.add(bf);
+      total += bf.sizeBytes();
+    }
+    bundleServer.put(id, bundle);
+    return new UpdateAssignment(
+        Protocol.SCHEMA_VERSION,
+        id,
+        null,
+        "bundle-" + model.version(),
+        model,
+        total,
+        UpdateAssignment.DEFAULT_CHUNK_BYTES,
+        described,
+        "edge/v1/plant-7/gw-sim/update/request",
+        now);
+  }
+
+  NodeSimulator assign(UpdateAssignment a) {
+    return assign(a, 1L << 40);
+  }
+
+  NodeSimulator assign(UpdateAssignment a, long freeBytes) {
+    return send(new UpdateMachine.AssignmentReceived(a, Long.MAX_VALUE, freeBytes, 0));
+  }
+
+  /** Advances the clock, firing every tick that falls due (the soak). */
+  NodeSimulator advance(Duration d) {
+    Instant until = now.plus(d);
+    while (true) {
+      UpdateMachine.ScheduleTick due =
+          ticks.stream()
+              .filter(t -> !t.at().isAfter(until))
+              .min((x, y) -> x.at().compareTo(y.at()))
+              .orElse(null);
+      if (due == null) {
+        break;
+      }
+      ticks.remove(due);
+      now = due.at().isAfter(now) ? due.at() : now;
+      send(new UpdateMachine.Tick(due.id()));
+    }
+    now = until;
+    return this;
+  }
+
+  NodeSimulator send(Event first) {
+    Deque<Event> events = new ArrayDeque<>();
+    events.add(first);
+    while (!events.isEmpty()) {
+      UpdateMachine.Step step = machine.step(state, events.removeFirst(), now);
+      state = step.state();
+      for (Effect e : step.effects()) {
+        if (effectsLeft-- <= 0) {
+          return this; // the power went: nothing after this effect happens
+        }
+        effectsRun++;
+        List<Event> out = run(e);
+        events.addAll(out);
+        if (out.stream().anyMatch(o -> o instanceof UpdateMachine.Rejected)) {
+          break;
+        }
+      }
+    }
+    return this;
+  }
+
+  NodeSimulator powerCutAfter(int effects) {
+    effectsLeft = effects;
+    return this;
+  }
+
+  private List<Event> run(Effect effect) {
+    try {
+      return switch (effect) {
+        case UpdateMachine.Journal j -> {
+          journal.append(j.event(), j.assignmentId(), j.commandId(), j.model(), j.detail(), now);
+          yield List.of();
+        }
+        case UpdateMachine.PublishResult r -> {
+          results.add(r);
+          wire.add(UpdateEngine.toWire(r, now)); // throws as the engine's publish would
+          yield List.of();
+        }
+        case UpdateMachine.PublishProgress p -> List.of();
+        case UpdateMachine.PersistFinished f -> {
+          persistedFinished = f.ids();
+          yield List.of();
+        }
+        case UpdateMachine.DiscardStaging d -> {
+          store.discardStaging(d.id());
+          yield List.of();
+        }
+        case UpdateMachine.DiscardOtherStaging d -> {
+          for (String other : store.stagingIds()) {
+            if (!other.equals(d.keepId())) {
+              store.discardStaging(other);
+            }
+          }
+          yield List.of();
+        }
+        case UpdateMachine.StartTransfer s -> transfer(s);
+        case UpdateMachine.CancelTransfer c -> List.of();
+        case UpdateMachine.Verify v -> {
+          try {
+            yield List.of(
+                new UpdateMachine.Verified(
+                    v.id(), gate.verify(v.dir(), store.marks(), now, v.activeDigest())));
+          } catch (UpdateException e) {
+            yield List.of(new UpdateMachine.Rejected(v.id(), e));
+          }
+        }
+        case UpdateMachine.Install i -> {
+          store.install(i.dir(), i.model());
+          yield List.of(new UpdateMachine.Installed(i.id()));
+        }
+        case UpdateMachine.BeginTrial b -> {
+          store.beginTrial(b.model(), b.id());
+          yield List.of();
+        }
+        case UpdateMachine.Activate a -> {
+          UpdateException fail = activationFailures.get(a.model().digest());
+          if (fail != null) {
+            yield List.of(new UpdateMachine.ActivationFailed(a.id(), fail));
+          }
+          serving = a.model();
+          activations.add(a.model());
+          yield List.of(new UpdateMachine.Activated(a.id(), OptionalDouble.of(0.9), 0, health));
+        }
+        case UpdateMachine.ServeActive s -> {
+          serving = s.model();
+          activations.add(s.model());
+          yield List.of();
+        }
+        case UpdateMachine.PutMark m -> {
+          store.putMark(m.track(), m.mark());
+          yield List.of();
+        }
+        case UpdateMachine.CommitTrial c -> {
+          store.commit();
+          yield List.of();
+        }
+        case UpdateMachine.RollbackPointer r -> {
+          store.rollback();
+          yield List.of();
+        }
+        case UpdateMachine.RestorePrevious r -> {
+          serving = store.previous().orElse(null);
+          if (serving != null) {
+            activations.add(serving);
+          }
+          store.rollback();
+          yield List.of(new UpdateMachine.Restored(store.pointer()));
+        }
+        case UpdateMachine.SettleRecovery s -> {
+          store.settleRecovery();
+          yield List.of();
+        }
+        case UpdateMachine.ScheduleTick t -> {
+          ticks.add(t);
+          yield List.of();
+        }
+        case UpdateMachine.SampleHealth s -> List.of(new UpdateMachine.SoakSample(s.id(), health));
+        case UpdateMachine.UsbDone u -> {
+          usbDone.put(u.id(), u);
+          yield List.of();
+        }
+      };
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The bundle server's files copied into staging, or the failure set for this assignment. */
+  private List<Event> transfer(UpdateMachine.StartTransfer s) throws IOException {
+    transfers.add(s);
+    String id = s.assignment().assignmentId();
+    UpdateException fail = transferFailures.get(id);
+    if (fail != null) {
+      return List.of(
+          new UpdateMachine.TransferStarted(id, false, 0),
+          new UpdateMachine.TransferFailed(id, fail));
+    }
+    Path target = store.stagingDir(id).resolve("bundle");
+    Path src = bundleServer.get(id);
+    try (Stream<Path> files = Files.walk(src)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        Path t = target.resolve(src.relativize(f).toString());
+        Files.createDirectories(t.getParent());
+        Files.copy(f, t, StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    return List.of(
+        new UpdateMachine.TransferStarted(id, false, 0),
+        new UpdateMachine.BundleComplete(id, target, 0));
+  }
+
+  /** The journal's events for an id, in order, as persisted. */
+  List<JournalEvent> journaled(String id) {
+    return journal.entries().stream()
+        .filter(e -> id.equals(e.assignmentId()))
+        .map(JournalEntry::event)
+        .toList();
+  }
+
+  /** The store as a restart finds it on disk. */
+  ModelStore reopened() throws IOException {
+    return ModelStore.open(data);
+  }
+
+  static Path bundle(TestBundles b, Path dir, TestBundles.Spec spec) throws Exception {
+    return b.bundle(dir, spec);
+  }
+}

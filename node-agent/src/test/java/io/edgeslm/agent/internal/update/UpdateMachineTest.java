@@ -1,0 +1,499 @@
+package io.edgeslm.agent.internal.update;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgeslm.agent.internal.store.ModelStore;
+import io.edgeslm.agent.internal.store.StoredModel;
+import io.edgeslm.agent.update.TestBundles;
+import io.edgeslm.protocol.CommandAction;
+import io.edgeslm.protocol.JournalEvent;
+import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.UpdateAssignment;
+import io.edgeslm.protocol.UpdateCommand;
+import io.edgeslm.protocol.UpdateOutcome;
+import io.edgeslm.signing.HighWaterMark;
+import io.edgeslm.signing.KeyCurve;
+import io.edgeslm.signing.ReleaseMetadata;
+import io.edgeslm.signing.ReleaseTrack;
+import io.edgeslm.signing.SigningKey;
+import io.edgeslm.signing.TrustRoot;
+import io.edgeslm.signing.TrustStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The update machine against a simulated node ({@link NodeSimulator}: real store, journal and gate
+ * on disk, simulated link, transfer, runtime and clock). One test per attack (TUF / Uptane names)
+ * and per fault; each asserts what was persisted (pointer, marks, journal, staging), not only what
+ * was published.
+ */
+class UpdateMachineTest {
+
+  static final ReleaseTrack TRACK = new ReleaseTrack(TestBundles.MODEL, TestBundles.CHANNEL);
+  static TestBundles bundles;
+  @TempDir static Path src;
+  static Path v1;
+  static Path v2;
+  static Path v3;
+  static Path expired;
+  static Path otherClass;
+
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void signBundles() throws Exception {
+    bundles = new TestBundles();
+    v1 = bundles.bundle(src.resolve("v1"), TestBundles.Spec.version(1));
+    v2 = bundles.bundle(src.resolve("v2"), TestBundles.Spec.version(2));
+    v3 = bundles.bundle(src.resolve("v3"), TestBundles.Spec.version(3));
+    expired =
+        bundles.bundle(
+            src.resolve("v4-expired"),
+            TestBundles.Spec.version(4).expires(Instant.parse("2020-01-01T00:00:00Z")));
+    otherClass =
+        bundles.bundle(
+            src.resolve("v5-camera"), TestBundles.Spec.version(5).deviceClass("camera-s"));
+  }
+
+  NodeSimulator node() throws Exception {
+    return new NodeSimulator(tmp.resolve("node"), bundles.trust()).start(List.of());
+  }
+
+  /** A node serving v1, committed, with its mark. */
+  NodeSimulator nodeServingV1() throws Exception {
+    NodeSimulator n = node();
+    n.assign(n.offer("as-1", v1, bundles.ref(v1, 1))).advance(Duration.ofMinutes(2));
+    assertThat(n.store.active().orElseThrow().version()).isEqualTo(1);
+    return n;
+  }
+
+  static UpdateMachine.PublishResult last(NodeSimulator n, String id) {
+    return n.results.stream()
+        .filter(r -> id.equals(r.assignmentId()))
+        .reduce((a, b) -> b)
+        .orElseThrow(() -> new AssertionError("no result for " + id + ": " + n.results));
+  }
+
+  // ---- the whole path ----
+
+  @Test
+  void assignment_downloadsVerifiesActivatesSoaksAndCommits_eachStepJournaled() throws Exception {
+    NodeSimulator n = node();
+    n.assign(n.offer("as-1", v1, bundles.ref(v1, 1)));
+
+    assertThat(n.state.job().phase()).isEqualTo(UpdateMachine.Phase.SOAKING);
+    assertThat(n.reopened().interruptedTrial()).isPresent();
+
+    n.advance(Duration.ofSeconds(61));
+
+    assertThat(last(n, "as-1").outcome()).isEqualTo(UpdateOutcome.ACTIVATED);
+    assertThat(last(n, "as-1").score()).isEqualTo(0.9);
+    ModelStore disk = n.reopened();
+    assertThat(disk.active().orElseThrow().version()).isEqualTo(1);
+    assertThat(disk.pointer().trial()).isFalse();
+    assertThat(disk.marks().get(TRACK).version()).isEqualTo(1);
+    assertThat(disk.stagingIds()).isEmpty();
+    assertThat(n.journaled("as-1"))
+        .containsExactly(
+            JournalEvent.ASSIGNED,
+            JournalEvent.DOWNLOAD_STARTED,
+            JournalEvent.DOWNLOADED,
+            JournalEvent.VERIFIED,
+            JournalEvent.ACTIVATED);
+    // Six soak samples at 10 s, no more.
+    assertThat(n.ticks).isEmpty();
+  }
+
+  @Test
+  void sameAssignmentAgain_afterItFinished_isNotRedone() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    UpdateAssignment again = n.offer("as-1", v1, bundles.ref(v1, 1));
+    int transfers = n.transfers.size();
+
+    n.assign(again);
+
+    assertThat(n.transfers).hasSize(transfers);
+    assertThat(n.journaled("as-1")).hasSize(5);
+  }
+
+  // ---- attacks ----
+
+  @Test
+  void rollback_assignmentOfAnOlderVersion_refusedBeforeAnyDownload() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    n.assign(n.offer("as-2", v2, bundles.ref(v2, 2))).advance(Duration.ofMinutes(2));
+    int transfers = n.transfers.size();
+
+    n.assign(n.offer("as-old", v1, bundles.ref(v1, 1)));
+
+    assertThat(n.transfers).hasSize(transfers);
+    assertThat(last(n, "as-old").outcome()).isEqualTo(UpdateOutcome.REJECTED);
+    assertThat(last(n, "as-old").reasonCode()).isEqualTo("rollback");
+    assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(2);
+    assertThat(n.journaled("as-old")).containsExactly(JournalEvent.ASSIGNED, JournalEvent.REJECTED);
+  }
+
+  @Test
+  void rollback_assignmentThatLiesAboutItsVersion_rejectedByTheSignedRelease() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    n.assign(n.offer("as-2", v2, bundles.ref(v2, 2))).advance(Duration.ofMinutes(2));
+    ModelRef lie =
+        new ModelRef(TestBundles.MODEL, 9, "sha256:" + "0".repeat(64), TestBundles.CHANNEL);
+
+    n.assign(n.offer("as-lie", v1, lie));
+
+    // Announced v9 passes the precheck; the signed release says v1, below the mark.
+    assertThat(last(n, "as-lie").reasonCode()).isEqualTo("rollback");
+    assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(2);
+    assertThat(n.reopened().stagingIds()).isEmpty();
+  }
+
+  @Test
+  void freeze_expiredRelease_rejectedAfterDownload_activeAndMarkUnchanged() throws Exception {
+    NodeSimulator n = nodeServingV1();
+
+    n.assign(n.offer("as-exp", expired, bundles.ref(expired, 4)));
+
+    assertThat(last(n, "as-exp").reasonCode()).isEqualTo("expired");
+    ModelStore disk = n.reopened();
+    assertThat(disk.active().orElseThrow().version()).isEqualTo(1);
+    assertThat(disk.marks().get(TRACK).version()).isEqualTo(1);
+    assertThat(disk.stagingIds()).isEmpty();
+  }
+
+  @Test
+  void mixAndMatch_assignmentAnnouncesV3_bundleIsV2_rejectedAsMismatch() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    ModelRef announced = bundles.ref(v3, 3);
+
+    n.assign(n.offer("as-mix", v2, announced));
+
+    assertThat(last(n, "as-mix").reasonCode()).isEqualTo("assignment_mismatch");
+    assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(1);
+    assertThat(n.activations).extracting(StoredModel::version).containsExactly(1L);
+  }
+
+  @Test
+  void wrongTarget_otherDeviceClass_rejected_andOtherModel_refusedBeforeDownload()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    n.assign(n.offer("as-cam", otherClass, bundles.ref(otherClass, 5)));
+    assertThat(last(n, "as-cam").reasonCode()).isEqualTo("wrong_device_class");
+
+    int transfers = n.transfers.size();
+    n.assign(
+        n.offer(
+            "as-other", v2, new ModelRef("other-model", 2, "sha256:" + "0".repeat(64), "stable")));
+
+    assertThat(last(n, "as-other").reasonCode()).isEqualTo("wrong_model");
+    assertThat(n.transfers).hasSize(transfers);
+    assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(1);
+  }
+
+  @Test
+  void endlessData_bundleLargerThanTheDisk_refusedBeforeAnyDownload() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    UpdateAssignment a = n.offer("as-big", v2, bundles.ref(v2, 2));
+
+    n.assign(a, a.totalBytes());
+
+    assertThat(last(n, "as-big").reasonCode()).isEqualTo("disk_full");
+    assertThat(n.transfers).hasSize(1);
+  }
+
+  @Test
+  void endlessData_transferGivesUp_downloadKeptForResume_notRemembered() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    UpdateAssignment a = n.offer("as-stall", v2, bundles.ref(v2, 2));
+    n.transferFailures.put(
+        "as-stall",
+        new UpdateException(UpdateException.Fault.TRANSFER, "transfer_stalled", "stalled"));
+
+    n.assign(a);
+
+    assertThat(last(n, "as-stall").reasonCode()).isEqualTo("transfer_stalled");
+    assertThat(n.state.finished()).doesNotContain("as-stall");
+    // The retained assignment retries once the controller answers again.
+    n.transferFailures.clear();
+    n.assign(a).advance(Duration.ofMinutes(2));
+    assertThat(last(n, "as-stall").outcome()).isEqualTo(UpdateOutcome.ACTIVATED);
+  }
+
+  @Test
+  void compromisedKeyThenRotation_newKeysLowerVersionInstalls_andReplacesTheMark()
+      throws Exception {
+    SigningKey rootKey = SigningKey.generate(KeyCurve.P256);
+    SigningKey compromised = SigningKey.generate(KeyCurve.P256);
+    SigningKey replacement = SigningKey.generate(KeyCurve.P256);
+    TrustStore rotated =
+        TrustStore.fromSignedRoot(
+                TrustStore.signRoot(
+                    TrustRoot.of(
+                        1,
+                        List.of(rootKey.verificationKey()),
+                        1,
+                        List.of(compromised.verificationKey()),
+                        1),
+                    List.of(rootKey)),
+                "root.1.json")
+            .rotate(
+                TrustStore.signRoot(
+                    TrustRoot.of(
+                        2,
+                        List.of(rootKey.verificationKey()),
+                        1,
+                        List.of(replacement.verificationKey()),
+                        1),
+                    List.of(rootKey)),
+                "root.2.json");
+    TestBundles legit = new TestBundles(replacement);
+    Path fresh = legit.bundle(tmp.resolve("fresh-v2"), TestBundles.Spec.version(2));
+    Path older = legit.bundle(tmp.resolve("older-v1"), TestBundles.Spec.version(1));
+    ModelStore poisoned = ModelStore.open(tmp.resolve("node"));
+    poisoned.putMark(
+        TRACK,
+        new HighWaterMark(
+            ReleaseMetadata.MAX_VERSION, Set.of(compromised.verificationKey().keyId())));
+    NodeSimulator n = new NodeSimulator(tmp.resolve("node"), rotated).start(List.of());
+
+    n.assign(n.offer("as-2", fresh, legit.ref(fresh, 2))).advance(Duration.ofMinutes(2));
+
+    assertThat(last(n, "as-2").outcome()).isEqualTo(UpdateOutcome.ACTIVATED);
+    assertThat(n.reopened().marks())
+        .isEqualTo(
+            Map.of(TRACK, new HighWaterMark(2, Set.of(replacement.verificationKey().keyId()))));
+    n.assign(n.offer("as-1", older, legit.ref(older, 1)));
+    assertThat(last(n, "as-1").reasonCode()).isEqualTo("rollback");
+  }
+
+  // ---- faults ----
+
+  @Test
+  void activationCheckFails_rolledBackWithItsCode_previousServes_markUnchanged() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    UpdateAssignment a = n.offer("as-2", v2, bundles.ref(v2, 2));
+    n.activationFailures.put(
+        a.model().digest().substring(7),
+        new UpdateException(
+            UpdateException.Fault.MODEL, "activation_check_failed", "check failed: score 0.1"));
+
+    n.assign(a);
+
+    UpdateMachine.PublishResult r = last(n, "as-2");
+    assertThat(r.outcome()).isEqualTo(UpdateOutcome.ROLLED_BACK);
+    assertThat(r.reasonCode()).isEqualTo("activation_check_failed");
+    assertThat(r.active().version()).isEqualTo(1);
+    ModelStore disk = n.reopened();
+    assertThat(disk.active().orElseThrow().version()).isEqualTo(1);
+    assertThat(disk.pointer().trial()).isFalse();
+    assertThat(disk.marks().get(TRACK).version()).isEqualTo(1);
+    assertThat(n.serving.version()).isEqualTo(1);
+  }
+
+  @Test
+  void activationCheckFails_withAControlCharacterInTheModelsOutput_isJournaledAndReported()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    UpdateAssignment a = n.offer("as-2", v2, bundles.ref(v2, 2));
+    // A synthetic model's output is untrusted: here it holds U+0002 and a line break.
+    n.activationFailures.put(
+        a.model().digest().substring(7),
+        new UpdateException(
+            UpdateException.Fault.MODEL,
+            "activation_check_failed",
+            "The new model failed its activation check: answered 'ok\u0002\nbye'"));
+
+    n.assign(a);
+
+    assertThat(n.journaled("as-2")).endsWith(JournalEvent.VERIFIED, JournalEvent.ROLLED_BACK);
+    assertThat(n.journal.entries().getLast().detail())
+        .isEqualTo(
+            "activation_check_failed: The new model failed its activation check: answered"
+                + " 'ok\\u0002\\nbye'");
+    var published = n.wire.getLast();
+    assertThat(published.outcome()).isEqualTo(UpdateOutcome.ROLLED_BACK);
+    assertThat(published.reasonCode()).isEqualTo("activation_check_failed");
+    assertThat(published.reason())
+        .isEqualTo("The new model failed its activation check: answered 'ok\\u0002\\nbye'");
+  }
+
+  @Test
+  void activationCheckFails_overUsb_reportsTheSameCodeAsMqtt() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    Path staged = n.store.stagingDir("usb-1").resolve("bundle");
+    io.edgeslm.agent.internal.update.UsbSideLoader.copyBundle(v2, staged, n.store);
+    n.activationFailures.put(
+        bundles.ref(v2, 2).digest().substring(7),
+        new UpdateException(UpdateException.Fault.MODEL, "activation_check_failed", "bad"));
+
+    n.send(new UpdateMachine.UsbBundleFound("usb-1", staged));
+
+    UpdateException e = n.usbDone.get("usb-1").error();
+    assertThat(e.fault()).isEqualTo(UpdateException.Fault.MODEL);
+    assertThat(e.reasonCode()).isEqualTo("activation_check_failed");
+    assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(1);
+  }
+
+  @Test
+  void usbBundleOfTheServingModel_stickStillInAfterARestart_isNotANewAttempt() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    int journaled = n.journal.entries().size();
+    int published = n.results.size();
+    Path staged = n.store.stagingDir("usb-again").resolve("bundle");
+    UsbSideLoader.copyBundle(v1, staged, n.store);
+
+    n.send(new UpdateMachine.UsbBundleFound("usb-again", staged));
+
+    UpdateMachine.UsbDone done = n.usbDone.get("usb-again");
+    assertThat(done.error()).isNull();
+    assertThat(done.model().version()).isEqualTo(1);
+    assertThat(n.journal.entries()).hasSize(journaled);
+    assertThat(n.results).hasSize(published);
+    assertThat(n.reopened().stagingIds()).isEmpty();
+  }
+
+  @Test
+  void soakSeesAWorkerCrash_rollsBackToThePreviousModel() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    n.assign(n.offer("as-2", v2, bundles.ref(v2, 2)));
+    n.health = new ModelRuntime.Sample(true, 1, 0, 0, 0);
+
+    n.advance(Duration.ofSeconds(10));
+
+    assertThat(last(n, "as-2").reasonCode()).isEqualTo("soak_failed");
+    assertThat(n.serving.version()).isEqualTo(1);
+    ModelStore disk = n.reopened();
+    assertThat(disk.active().orElseThrow().version()).isEqualTo(1);
+    assertThat(disk.marks().get(TRACK).version()).isEqualTo(1);
+    assertThat(disk.isInstalled(bundles.ref(v2, 2).digest().substring(7))).isFalse();
+  }
+
+  @Test
+  void rollbackOrderedDuringSoak_answersTheUpdateAndTheCommand() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    n.assign(n.offer("as-2", v2, bundles.ref(v2, 2))).advance(Duration.ofSeconds(10));
+
+    n.send(
+        new UpdateMachine.CommandReceived(
+            new UpdateCommand(
+                Protocol.SCHEMA_VERSION,
+                "cmd-1",
+                CommandAction.ROLLBACK,
+                null,
+                "operator",
+                n.now,
+                null)));
+
+    assertThat(last(n, "as-2").reasonCode()).isEqualTo("rollback_ordered");
+    UpdateMachine.PublishResult cmd =
+        n.results.stream().filter(r -> "cmd-1".equals(r.commandId())).findFirst().orElseThrow();
+    assertThat(cmd.outcome()).isEqualTo(UpdateOutcome.ROLLED_BACK);
+    assertThat(cmd.active().version()).isEqualTo(1);
+    assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(1);
+    // The soak's ticks no longer do anything.
+    n.advance(Duration.ofMinutes(2));
+    assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(1);
+  }
+
+  @Test
+  void newerAssignmentDuringADownload_cancelsIt_andRunsTheNewer() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    UpdateAssignment slow = n.offer("as-2", v2, bundles.ref(v2, 2));
+    // The download is still running: the machine waits for its outcome.
+    n.state =
+        n.machine
+            .step(
+                n.state,
+                new UpdateMachine.AssignmentReceived(slow, Long.MAX_VALUE, 1L << 40, 0),
+                n.now)
+            .state();
+    UpdateMachine.Step replaced =
+        n.machine.step(
+            n.state,
+            new UpdateMachine.AssignmentReceived(
+                n.offer("as-3", v3, bundles.ref(v3, 3)), Long.MAX_VALUE, 1L << 40, 0),
+            n.now);
+    assertThat(replaced.effects()).contains(new UpdateMachine.CancelTransfer("as-2"));
+    n.state = replaced.state();
+
+    n.send(
+        new UpdateMachine.TransferFailed(
+            "as-2", new UpdateException(UpdateException.Fault.TRANSFER, "cancelled", "cancelled")));
+    n.advance(Duration.ofMinutes(2));
+
+    assertThat(last(n, "as-2").outcome()).isEqualTo(UpdateOutcome.CANCELLED);
+    assertThat(last(n, "as-3").outcome()).isEqualTo(UpdateOutcome.ACTIVATED);
+    assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(3);
+  }
+
+  @Test
+  void restartDuringTrial_rollsBackOnce_andReportsRestartedDuringTrial() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    n.assign(n.offer("as-2", v2, bundles.ref(v2, 2)));
+    assertThat(n.reopened().interruptedTrial()).isPresent();
+    n.journal.close();
+
+    NodeSimulator after = new NodeSimulator(tmp.resolve("node"), bundles.trust()).start(List.of());
+
+    assertThat(last(after, "as-2").reasonCode()).isEqualTo("restarted_during_trial");
+    assertThat(after.serving.version()).isEqualTo(1);
+    ModelStore disk = after.reopened();
+    assertThat(disk.interruptedTrial()).isEmpty();
+    assertThat(disk.active().orElseThrow().version()).isEqualTo(1);
+  }
+
+  @Test
+  void powerCutInEachState_afterTheRestart_aVerifiedModelServes_andTheUpdateCompletesOnce()
+      throws Exception {
+    // How many effects one whole update runs, so that the cut falls after each one in turn.
+    NodeSimulator probe = new NodeSimulator(tmp.resolve("probe"), bundles.trust()).start(List.of());
+    probe.assign(probe.offer("as-1", v1, bundles.ref(v1, 1))).advance(Duration.ofMinutes(2));
+    int base = probe.effectsRun;
+    probe.assign(probe.offer("as-2", v2, bundles.ref(v2, 2))).advance(Duration.ofMinutes(2));
+    int total = probe.effectsRun - base;
+    assertThat(total).isGreaterThan(10);
+
+    for (int cut = 0; cut <= total; cut++) {
+      Path dir = tmp.resolve("cut-" + cut);
+      NodeSimulator n = new NodeSimulator(dir, bundles.trust()).start(List.of());
+      n.assign(n.offer("as-1", v1, bundles.ref(v1, 1))).advance(Duration.ofMinutes(2));
+      UpdateAssignment a = n.offer("as-2", v2, bundles.ref(v2, 2));
+      n.powerCutAfter(cut).assign(a).advance(Duration.ofMinutes(2));
+      n.journal.close();
+
+      // After the cut: the store serves a verified model, never a half-installed one.
+      ModelStore disk = ModelStore.open(dir);
+      StoredModel active = disk.active().orElseThrow();
+      assertThat(disk.isInstalled(active.digest())).as("cut %d", cut).isTrue();
+
+      // The restart finishes the update: v2 committed (or, once rolled back, reported).
+      NodeSimulator after = new NodeSimulator(dir, bundles.trust()).start(n.persistedFinished);
+      after.bundleServer.put("as-2", v2);
+      after.assign(a).advance(Duration.ofMinutes(2));
+      ModelStore end = after.reopened();
+      assertThat(end.pointer().trial()).as("cut %d", cut).isFalse();
+      assertThat(end.stagingIds()).as("cut %d", cut).isEmpty();
+      long version = end.active().orElseThrow().version();
+      assertThat(after.results)
+          .as("cut %d: no refusal of the update that serves", cut)
+          .noneMatch(r -> r.outcome() == UpdateOutcome.REJECTED);
+      boolean rolledBackAtRestart =
+          after.results.stream().anyMatch(r -> "restarted_during_trial".equals(r.reasonCode()));
+      if (rolledBackAtRestart) {
+        assertThat(version).as("cut %d", cut).isEqualTo(1);
+      } else {
+        assertThat(version).as("cut %d", cut).isEqualTo(2);
+        assertThat(end.marks().get(TRACK).version()).as("cut %d", cut).isEqualTo(2);
+      }
+      after.journal.close();
+    }
+  }
+}
