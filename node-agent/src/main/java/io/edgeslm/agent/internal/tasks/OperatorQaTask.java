@@ -13,6 +13,7 @@ import io.edgeslm.protocol.Answer;
 import io.edgeslm.protocol.AnswerTimings;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.Question;
 import io.edgeslm.protocol.SensorCitation;
 import io.edgeslm.protocol.Source;
 import java.time.Clock;
@@ -32,7 +33,9 @@ import java.util.Optional;
  * offered in the same way. The model answers through its own chat template with stop strings and a
  * bounded length; the answer cites exactly the sensor values it was given. Without a model, or when
  * the model cannot answer (busy, down, late, empty output), a deterministic answer is built from
- * the same values: "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s ago."
+ * the same values ({@link RuleAnswer}): "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s
+ * ago.", or that the named machine has no sensor for what was asked, or which sensors are out of
+ * range.
  */
 public final class OperatorQaTask {
   static final List<String> STOP_STRINGS = List.of("\nQuestion:", "\nOperator:", "\n\n\n");
@@ -40,7 +43,6 @@ public final class OperatorQaTask {
   /** The engine slot Q&amp;A requests reuse (its KV cache keeps the prompt's stable part). */
   static final int QA_CACHE_SLOT = 0;
 
-  private static final int MAX_RULE_SENSORS = 8;
   private static final int MAX_SNAPSHOT = 1024;
   private static final int MAX_NOTES_CHARS = 4000;
 
@@ -82,7 +84,7 @@ public final class OperatorQaTask {
    * Answers a question.
    *
    * @param questionId echoed in the answer, or null
-   * @param question the operator's text, 1..2000 characters
+   * @param question the operator's text, 1 to {@link Question#MAX_QUESTION_CHARS} characters
    * @param snapshot the node's latest sensor values, at most 1024
    * @param siteNotes optional free text about the site (at most 4000 characters), or null
    * @param stream receives the model's text as it is generated (not called for rule answers)
@@ -96,8 +98,9 @@ public final class OperatorQaTask {
       TokenListener stream) {
     Objects.requireNonNull(question, "question");
     Objects.requireNonNull(snapshot, "snapshot");
-    if (question.isBlank() || question.length() > 2000) {
-      throw new IllegalArgumentException("question must have 1..2000 characters");
+    if (question.isBlank() || question.length() > Question.MAX_QUESTION_CHARS) {
+      throw new IllegalArgumentException(
+          "question must have 1.." + Question.MAX_QUESTION_CHARS + " characters");
     }
     if (snapshot.size() > MAX_SNAPSHOT) {
       throw new IllegalArgumentException(
@@ -111,7 +114,7 @@ public final class OperatorQaTask {
     List<SensorState> relevant = relevantSensors(question, snapshot);
     if (scheduler == null) {
       return new TaskOutcome<>(
-          rulesAnswer(questionId, relevant, snapshot, start), Optional.empty());
+          rulesAnswer(questionId, question, relevant, snapshot, start), Optional.empty());
     }
     try {
       return new TaskOutcome<>(
@@ -119,12 +122,12 @@ public final class OperatorQaTask {
           Optional.empty());
     } catch (InferenceException e) {
       return new TaskOutcome<>(
-          rulesAnswer(questionId, relevant, snapshot, start),
+          rulesAnswer(questionId, question, relevant, snapshot, start),
           Optional.of(e.getClass().getSimpleName() + ": " + e.getMessage()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new TaskOutcome<>(
-          rulesAnswer(questionId, relevant, snapshot, start), Optional.of("Interrupted"));
+          rulesAnswer(questionId, question, relevant, snapshot, start), Optional.of("Interrupted"));
     }
   }
 
@@ -239,38 +242,18 @@ public final class OperatorQaTask {
   }
 
   private Answer rulesAnswer(
-      String questionId, List<SensorState> relevant, List<SensorState> snapshot, Instant start) {
-    StringBuilder text = new StringBuilder();
-    List<SensorState> cited = relevant.stream().limit(MAX_RULE_SENSORS).toList();
-    if (cited.isEmpty()) {
-      if (snapshot.isEmpty()) {
-        text.append("This node has no sensor readings yet.");
-      } else {
-        text.append("No sensor on this node matches the question. Known sensors: ");
-        for (int i = 0; i < snapshot.size(); i++) {
-          String part = (i == 0 ? "" : ", ") + snapshot.get(i).displayName();
-          if (text.length() + part.length() > 1000) {
-            text.append(", ...");
-            break;
-          }
-          text.append(part);
-        }
-        text.append('.');
-      }
-    } else {
-      for (SensorState s : cited) {
-        if (!text.isEmpty()) {
-          text.append(' ');
-        }
-        text.append(describe(s, start)).append('.');
-      }
-    }
+      String questionId,
+      String question,
+      List<SensorState> relevant,
+      List<SensorState> snapshot,
+      Instant start) {
+    RuleAnswer.Result r = RuleAnswer.answer(question, relevant, snapshot, start);
     Instant end = clock.instant();
     return new Answer(
         Protocol.SCHEMA_VERSION,
         questionId,
-        text.toString(),
-        citations(cited, end),
+        r.text(),
+        citations(r.cited(), end),
         Source.RULES,
         null,
         new AnswerTimings(0, null, Math.max(0, Duration.between(start, end).toMillis()), 0),

@@ -61,6 +61,102 @@ class RuleTasksTest {
     assertThat(out.fellBack()).isFalse();
   }
 
+  /** Press 3 with oil temperature and pressure, press 4 out of range, a sensor without range. */
+  static List<SensorState> plant() {
+    return List.of(
+        new SensorState(
+            "press3.oil_temp",
+            List.of("Press 3 oil temperature"),
+            71.2,
+            "°C",
+            new NormalRange(40, 80),
+            NOW.minusSeconds(2)),
+        new SensorState(
+            "press3.oil_pressure",
+            List.of("Press 3 oil pressure"),
+            2.1,
+            "bar",
+            new NormalRange(1.5, 3),
+            NOW.minusSeconds(4)),
+        new SensorState(
+            "press4.oil_temp",
+            List.of("Press 4 oil temperature"),
+            96.5,
+            "°C",
+            new NormalRange(40, 80),
+            NOW.minusSeconds(1)),
+        new SensorState(
+            "hall.humidity", List.of("Hall humidity"), 41, "%", null, NOW.minusSeconds(10)));
+  }
+
+  private static String rules(String question, List<SensorState> snapshot) {
+    return OperatorQaTask.rulesOnly(CLOCK)
+        .answer(null, question, snapshot, null, TokenListener.NONE)
+        .value()
+        .answer();
+  }
+
+  @Test
+  void rulesAnswer_quantityTheMachineHasNoSensorFor_saysSo_andListsWhatItHas() {
+    Answer a =
+        OperatorQaTask.rulesOnly(CLOCK)
+            .answer(null, "What is the vibration of press 3?", plant(), null, TokenListener.NONE)
+            .value();
+
+    assertThat(a.answer())
+        .isEqualTo(
+            "Press 3 has no vibration sensor. Its sensors: Press 3 oil temperature is 71.2 °C,"
+                + " normal 40–80, read 2 s ago; Press 3 oil pressure is 2.1 bar, normal 1.5–3,"
+                + " read 4 s ago.");
+    assertThat(a.sensors())
+        .extracting(SensorCitation::sensor)
+        .containsExactly("press3.oil_temp", "press3.oil_pressure");
+  }
+
+  @Test
+  void rulesAnswer_quantityTheMachineHas_answersIt_withoutTheNote() {
+    // The matcher keeps press 3's oil temperature too (it shares "oil"), the asked sensor first.
+    assertThat(rules("What is the oil pressure of press 3?", plant()))
+        .isEqualTo(
+            "Press 3 oil pressure is 2.1 bar, normal 1.5–3, read 4 s ago. Press 3 oil temperature"
+                + " is 71.2 °C, normal 40–80, read 2 s ago.");
+    assertThat(rules("How is press 3 doing?", plant()))
+        .isEqualTo(
+            "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s ago. Press 3 oil pressure"
+                + " is 2.1 bar, normal 1.5–3, read 4 s ago.");
+  }
+
+  @Test
+  void rulesAnswer_anythingOutOfRange_namesTheSensorOutsideItsRange() {
+    Answer a =
+        OperatorQaTask.rulesOnly(CLOCK)
+            .answer(null, "Is anything out of range?", plant(), null, TokenListener.NONE)
+            .value();
+
+    assertThat(a.answer())
+        .isEqualTo(
+            "1 of 3 sensors with a normal range is out of range: Press 4 oil temperature is 96.5"
+                + " °C, normal 40–80 (above range), read 1 s ago. 1 sensor has no normal range"
+                + " configured: Hall humidity.");
+    assertThat(a.sensors()).extracting(SensorCitation::sensor).containsExactly("press4.oil_temp");
+  }
+
+  @Test
+  void rulesAnswer_outOfRangeQuestion_allWithin_saysSo() {
+    assertThat(rules("Are any sensors outside their limits?", snapshot()))
+        .isEqualTo("No sensor is out of range: all 3 sensors with a normal range are within it.");
+    assertThat(rules("Is press 3 within its normal range?", plant()))
+        .isEqualTo("No sensor is out of range: all 2 sensors with a normal range are within it.");
+  }
+
+  @Test
+  void rulesAnswer_outOfRangeQuestion_withoutAnyRange_saysNoneCanBe() {
+    assertThat(rules("Any alarms?", List.of(plant().get(3))))
+        .isEqualTo(
+            "No sensor here has a normal range configured, so none can be out of range. Sensors:"
+                + " Hall humidity.");
+  }
+
   @Test
   void rulesAnswer_unknownSensor_listsKnownOnes() {
     Answer a =
