@@ -72,7 +72,7 @@ class Qwen3AnswerIT {
     env.put("EDGESLM_AGENT_SENSORS_OIL_NORMAL_MAX", "80");
     try (TestMqttClient c = TestMqttClient.connect(broker.url());
         AgentProcess agent = AgentProcess.start(env, work)) {
-      c.subscribe("qwen/answers");
+      c.subscribe("operator/answers");
       c.subscribe(t.status());
       // The agent subscribes to questions once connected; its retained status says when.
       while (Json.read(c.next(t.status(), WAIT).payload(), io.edgeslm.protocol.NodeStatus.class)
@@ -89,12 +89,12 @@ class Qwen3AnswerIT {
             t.ask(),
             "{\"question\":\"What is the oil temperature of press 3?\"}"
                 .getBytes(StandardCharsets.UTF_8),
-            "qwen/answers",
+            "operator/answers",
             correlation,
             300L);
         TestMqttClient.Received r;
         try {
-          r = c.next("qwen/answers", Duration.ofSeconds(20));
+          r = c.next("operator/answers", Duration.ofSeconds(20));
         } catch (AssertionError noAnswerYet) {
           continue;
         }
