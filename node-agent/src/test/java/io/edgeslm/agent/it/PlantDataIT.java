@@ -93,10 +93,10 @@ class PlantDataIT {
     c.ask(
         s.topics().ask(),
         ("{\"question\":\"" + question + "\"}").getBytes(StandardCharsets.UTF_8),
-        "plant/answers",
+        "operator/plant-answers",
         new byte[] {7},
         60L);
-    Reply r = Json.read(c.next("plant/answers", WAIT).payload(), Reply.class);
+    Reply r = Json.read(c.next("operator/plant-answers", WAIT).payload(), Reply.class);
     assertThat(r).as(s.agent().output()).isInstanceOf(Answer.class);
     return (Answer) r;
   }
@@ -113,7 +113,7 @@ class PlantDataIT {
   @Test
   void sparkplugMetric_answeredWithValueUnitAge_thenSeqGapAndDeathMakeItStale() throws Exception {
     try (TestMqttClient c = TestMqttClient.connect(broker.url())) {
-      c.subscribe("plant/answers");
+      c.subscribe("operator/plant-answers");
       c.subscribe("spBv1.0/plant7/NCMD/line1");
       Started s =
           start(
@@ -199,7 +199,7 @@ class PlantDataIT {
   @Test
   void unsJsonTopic_answeredWithValueUnitAge_malformedRefusedAndCounted() throws Exception {
     try (TestMqttClient c = TestMqttClient.connect(broker.url())) {
-      c.subscribe("plant/answers");
+      c.subscribe("operator/plant-answers");
       Started s =
           start(
               "uns-node",
