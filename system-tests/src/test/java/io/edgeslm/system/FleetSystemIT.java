@@ -141,6 +141,8 @@ class FleetSystemIT {
             "model-signing/target/model-signing.jar",
             "fleet-controller/target/quarkus-app",
             "fleet-controller/fleetctl",
+            // fleetctl finds its Java through the repository's shared JDK finder.
+            "scripts/lib/java-home.sh",
             "node-agent/target/quarkus-app")) {
       Files.createDirectories(apps.resolve(p).getParent());
       ProcResult r =
