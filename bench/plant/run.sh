@@ -8,8 +8,8 @@
 # lines for bench/run at the end.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 cd "$ROOT"
+. scripts/lib/java-home.sh # a JDK 21+, as run-agent finds one
 ./mvnw -B -q -DskipTests -Dspotless.check.skip=true -pl node-agent,testkit -am package
 APP="$ROOT/node-agent/target/quarkus-app"
 # The packaged agent is started from node-agent/ (its relative target/quarkus-app path).
