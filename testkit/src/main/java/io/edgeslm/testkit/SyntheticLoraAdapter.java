@@ -77,6 +77,7 @@ public record SyntheticLoraAdapter(SyntheticModel base, int rank, float alpha, l
 
   /** A file name that says what the adapter is and never starts with {@code llama}. */
   public String suggestedFileName() {
-    return "synthetic-" + name().replaceAll("[^A-Za-z0-9._-]", "_") + ".lora.gguf";
+    String n = name().replaceAll("[^A-Za-z0-9._-]", "_");
+    return (n.startsWith("synthetic-") ? n : "synthetic-" + n) + ".lora.gguf";
   }
 }
