@@ -29,7 +29,8 @@ PID=
 stop() { if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; fi; }
 trap stop EXIT
 now() { date +%s%N; }
-# Starts the server with the given arguments and prints the milliseconds until /health is 200.
+# Starts the server with the given arguments and sets MS to the milliseconds until /health is 200
+# (llama-server answers 503 while loading). Not called in $(…): PID must be set in this shell.
 start() {
   local t0 t1
   t0=$(now)
@@ -40,7 +41,7 @@ start() {
     sleep 0.02
   done
   t1=$(now)
-  echo $(((t1 - t0) / 1000000))
+  MS=$(((t1 - t0) / 1000000))
 }
 one_token() {
   curl -sf "$URL/completion" -d '{"prompt":"The pump","n_predict":1,"cache_prompt":false}' >/dev/null
@@ -49,15 +50,15 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 echo "load before: $(uptime)"
 echo "base $(du -h "$BASE_A" | cut -f1), adapter $(du -h "$LORA_1" | cut -f1) ($SHAPE $TYPE, rank 8)"
-start -m "$BASE_A" >/dev/null; stop # warm the page cache
+start -m "$BASE_A"; stop # warm the page cache
 base_ms=() restart_ms=() switch_ms=()
 for ((r = 1; r <= ROUNDS; r++)); do
-  start -m "$BASE_A" >/dev/null; stop
-  base_ms+=("$(start -m "$BASE_B")"); stop
-  start -m "$BASE_A" --lora "$LORA_1" >/dev/null; stop
-  restart_ms+=("$(start -m "$BASE_A" --lora "$LORA_2")"); stop
+  start -m "$BASE_A"; stop
+  start -m "$BASE_B"; base_ms+=("$MS"); stop
+  start -m "$BASE_A" --lora "$LORA_1"; stop
+  start -m "$BASE_A" --lora "$LORA_2"; restart_ms+=("$MS"); stop
 done
-start -m "$BASE_A" --lora "$LORA_1" --lora "$LORA_2" >/dev/null
+start -m "$BASE_A" --lora "$LORA_1" --lora "$LORA_2"
 for ((r = 1; r <= ROUNDS * 3; r++)); do
   if ((r % 2)); then body='[{"id":0,"scale":0},{"id":1,"scale":1}]'; else body='[{"id":0,"scale":1},{"id":1,"scale":0}]'; fi
   t0=$(now)
