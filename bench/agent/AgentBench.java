@@ -370,6 +370,7 @@ public class AgentBench {
       // not cut it off, or the rule answer comes back instead of the model's.
       env.put("EDGESLM_AGENT_MODEL_ANSWER_DEADLINE", "10m");
       env.put("EDGESLM_AGENT_QA_DEFAULT_TIMEOUT", "10m");
+      env.put("EDGESLM_AGENT_MODEL_FIRST_TOKEN_TIMEOUT", "10m");
       env.put("EDGESLM_AGENT_MODEL_TEMPERATURE", "0");
       env.put("EDGESLM_AGENT_REPORT_INTERVAL", "1h");
       String node = env.get("EDGESLM_AGENT_NODE_ID");

@@ -294,6 +294,15 @@ public interface AgentConfig {
     Duration answerDeadline();
 
     /**
+     * Time a request may wait for its first token (prompt processing) before the engine counts it
+     * as hung, kills its process and restarts it. A long cold prompt on a slow gateway can need
+     * more than the default: raise it rather than have a healthy engine killed.
+     */
+    @WithName("first-token-timeout")
+    @WithDefault("120s")
+    Duration firstTokenTimeout();
+
+    /**
      * Which engine runs the model: {@code auto} (llama-server when one is configured or found, else
      * the bundled worker), {@code llama-server}, {@code worker} (the bundled llama.cpp binding in a
      * child JVM) or {@code http} (an OpenAI-compatible server the agent does not start).

@@ -193,6 +193,11 @@ public final class ConfigValidator {
     }
     duration(
         "model.answer-deadline", m.answerDeadline(), Duration.ofSeconds(1), Duration.ofHours(1));
+    duration(
+        "model.first-token-timeout",
+        m.firstTokenTimeout(),
+        Duration.ofSeconds(1),
+        Duration.ofHours(1));
     if (!IDENTIFIER.matcher(config.deviceClass()).matches() || config.deviceClass().length() > 64) {
       throw invalid(
           "device-class", config.deviceClass(), "1-64 letters, digits, '.', '_', ':' or '-'");

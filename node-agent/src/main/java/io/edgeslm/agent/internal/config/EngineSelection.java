@@ -31,8 +31,7 @@ final class EngineSelection {
     }
     switch (kind) {
       case "worker" -> {
-        return new EngineChoice(
-            "worker", EngineConfig.WorkerBackend.defaults(), "model.engine=worker");
+        return new EngineChoice("worker", worker(m), "model.engine=worker");
       }
       case "http" -> {
         return http(m);
@@ -56,7 +55,7 @@ final class EngineSelection {
             ? llamaServer(m, f.get())
             : new EngineChoice(
                 "worker",
-                EngineConfig.WorkerBackend.defaults(),
+                worker(m),
                 "model.engine=auto and no llama-server found (model.llama-server,"
                     + " EDGESLM_LLAMA_SERVER, PATH, build cache): the bundled worker (llama.cpp"
                     + " b4916) runs the model");
@@ -66,10 +65,21 @@ final class EngineSelection {
 
   private record Found(Path binary, String where) {}
 
+  private static EngineConfig.WorkerBackend worker(AgentConfig.Model m) {
+    EngineConfig.WorkerBackend d = EngineConfig.WorkerBackend.defaults();
+    return d.withHangTimeouts(m.firstTokenTimeout(), d.tokenTimeout());
+  }
+
+  private static EngineConfig.LlamaServerBackend withFirstTokenTimeout(
+      EngineConfig.LlamaServerBackend b, AgentConfig.Model m) {
+    return b.withHangTimeouts(m.firstTokenTimeout(), b.tokenTimeout());
+  }
+
   private static EngineChoice llamaServer(AgentConfig.Model m, Found f) {
     return new EngineChoice(
         "llama-server",
-        EngineConfig.LlamaServerBackend.of(f.binary()).withThinking(m.thinking()),
+        withFirstTokenTimeout(EngineConfig.LlamaServerBackend.of(f.binary()), m)
+            .withThinking(m.thinking()),
         "llama-server " + f.binary() + " (" + f.where() + ")");
   }
 
@@ -142,7 +152,7 @@ final class EngineSelection {
             base.model(),
             m.httpApiKey().filter(s -> !s.isBlank()),
             base.connectTimeout(),
-            base.firstTokenTimeout(),
+            m.firstTokenTimeout(),
             base.tokenTimeout(),
             base.tokenizeEndpoint());
     return new EngineChoice("http", cfg, "external server " + uri + ", model " + model);

@@ -347,6 +347,42 @@ class ConfigValidatorTest {
   }
 
   @Test
+  void firstTokenTimeout_reachesTheChosenEngine_andAnOutOfRangeValueIsRefused(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path bin = dir.resolve("llama-server");
+    java.nio.file.Files.writeString(bin, "#!/bin/sh\n");
+    bin.toFile().setExecutable(true);
+    ValidatedConfig v =
+        ConfigValidator.validate(
+            config(Map.of("edgeslm.agent.model.first-token-timeout", "10m")),
+            "h",
+            Map.of("PATH", "/nonexistent:" + dir));
+    assertThat(
+            ((io.edgeslm.inference.EngineConfig.LlamaServerBackend) v.engine().config())
+                .firstTokenTimeout())
+        .isEqualTo(java.time.Duration.ofMinutes(10));
+    ValidatedConfig worker =
+        ConfigValidator.validate(
+            config(
+                Map.of(
+                    "edgeslm.agent.model.first-token-timeout", "5m",
+                    "edgeslm.agent.model.engine", "worker")),
+            "h",
+            Map.of());
+    assertThat(
+            ((io.edgeslm.inference.EngineConfig.WorkerBackend) worker.engine().config())
+                .firstTokenTimeout())
+        .isEqualTo(java.time.Duration.ofMinutes(5));
+
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.model.first-token-timeout", "0s")), "h", Map.of()))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessageStartingWith("Invalid configuration edgeslm.agent.model.first-token-timeout='");
+  }
+
+  @Test
   void engine_unknownValue_isRefusedNamingKeyAndValue() {
     assertThatThrownBy(
             () ->
