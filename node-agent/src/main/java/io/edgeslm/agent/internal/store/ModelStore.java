@@ -5,6 +5,7 @@ import io.edgeslm.protocol.Json;
 import io.edgeslm.signing.HighWaterMark;
 import io.edgeslm.signing.ReleaseTrack;
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -157,10 +158,15 @@ public final class ModelStore {
   }
 
   /**
-   * Moves a verified bundle directory into the store under its digest. The caller must have
-   * verified {@code verifiedDir} (signature, trust, policy) immediately before; the marker written
-   * here is what {@link #open} trusts afterwards. If the digest is already installed, the staged
-   * copy is deleted instead.
+   * Puts a verified bundle directory into the store under its digest. The caller must have verified
+   * {@code verifiedDir} (signature, trust, policy) immediately before; the marker written here is
+   * what {@link #open} trusts afterwards. If the digest is already installed, the staged copy is
+   * deleted instead.
+   *
+   * <p>The files are hard-linked into the store rather than moved, so the staged transfer stays
+   * whole until the caller discards it: a power cut after the install but before that discard
+   * resumes with every chunk held (and finds the digest installed) instead of fetching the bundle
+   * again. A file system without hard links gets the files moved, as before.
    */
   public void install(Path verifiedDir, StoredModel model) throws IOException {
     Path target = models.resolve(model.digest());
@@ -169,8 +175,55 @@ public final class ModelStore {
       return;
     }
     AtomicFiles.deleteTree(target); // a half-installed leftover of the same digest
-    AtomicFiles.write(verifiedDir.resolve(MARKER), Json.write(model));
-    AtomicFiles.move(verifiedDir, target);
+    Path tmp = models.resolve(model.digest() + AtomicFiles.TMP_SUFFIX); // removed by recovery
+    AtomicFiles.deleteTree(tmp);
+    if (!linkTree(verifiedDir, tmp)) {
+      AtomicFiles.deleteTree(tmp);
+      AtomicFiles.write(verifiedDir.resolve(MARKER), Json.write(model));
+      AtomicFiles.move(verifiedDir, target);
+      return;
+    }
+    AtomicFiles.write(tmp.resolve(MARKER), Json.write(model));
+    AtomicFiles.move(tmp, target);
+  }
+
+  /**
+   * Recreates {@code from}'s tree under {@code to} with hard links to its files.
+   *
+   * @return false when the file system does not support hard links
+   */
+  private static boolean linkTree(Path from, Path to) throws IOException {
+    List<Path> entries;
+    try (Stream<Path> s = Files.walk(from)) {
+      entries = s.toList();
+    }
+    for (Path p : entries) {
+      Path q = to.resolve(from.relativize(p).toString());
+      if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+        Files.createDirectories(q);
+      } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+        try {
+          Files.createLink(q, p);
+        } catch (UnsupportedOperationException | FileSystemException e) {
+          if (e instanceof FileSystemException fse && !isNoLinkSupport(fse)) {
+            throw fse;
+          }
+          return false;
+        }
+      } else {
+        throw new IOException(
+            "Staged bundle entry "
+                + from.relativize(p)
+                + " is neither a file nor a directory; only regular files are installed.");
+      }
+    }
+    AtomicFiles.syncDirectory(to);
+    return true;
+  }
+
+  private static boolean isNoLinkSupport(FileSystemException e) {
+    String reason = String.valueOf(e.getReason());
+    return reason.contains("not permitted") || reason.contains("not supported");
   }
 
   /** Switches traffic to {@code model} on trial; the current active becomes the previous. */

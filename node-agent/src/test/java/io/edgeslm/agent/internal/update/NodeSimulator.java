@@ -1,6 +1,7 @@
 package io.edgeslm.agent.internal.update;
 
 import io.edgeslm.agent.internal.store.ModelStore;
+import io.edgeslm.agent.internal.store.StagedTransfer;
 import io.edgeslm.agent.internal.store.StoredModel;
 import io.edgeslm.agent.internal.store.UpdateJournal;
 import io.edgeslm.agent.internal.update.UpdateMachine.Effect;
@@ -16,11 +17,11 @@ import io.edgeslm.signing.TrustStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -31,9 +32,10 @@ import java.util.stream.Stream;
 /**
  * One node for {@link UpdateMachineTest}: the pure machine over the real model store, journal and
  * bundle gate in a temporary directory, with a simulated link (published effects are recorded), a
- * simulated transfer (a bundle server's directory copied in, or a failure), a simulated runtime
- * (scores and failures by model digest) and a manual clock. Effects run as the engine runs them;
- * {@link #powerCutAfter} stops executing after a number of effects, as a kill would.
+ * simulated transfer (the real staged transfer, fed chunk by chunk from a bundle server's
+ * directory, with the chunks sent counted; or a failure), a simulated runtime (scores and failures
+ * by model digest) and a manual clock. Effects run as the engine runs them; {@link #powerCutAfter}
+ * stops executing after a number of effects, as a kill would.
  */
 final class NodeSimulator {
 
@@ -51,6 +53,10 @@ final class NodeSimulator {
   final List<UpdateMachine.StartTransfer> transfers = new ArrayList<>();
   final List<StoredModel> activations = new ArrayList<>();
   final Map<String, Path> bundleServer = new HashMap<>();
+
+  /** Chunks the bundle server sent, by assignment id. */
+  final Map<String, Integer> chunksFetched = new HashMap<>();
+
   final Map<String, UpdateException> transferFailures = new HashMap<>();
   final Map<String, UpdateException> activationFailures = new HashMap<>();
   final Map<String, UpdateMachine.UsbDone> usbDone = new HashMap<>();
@@ -152,12 +158,24 @@ final class NodeSimulator {
         }
         effectsRun++;
         List<Event> out = run(e);
+        if (cutAfter != null && cutAfter.isInstance(e)) {
+          effectsLeft = 0; // the power goes once this effect is done, before its outcome is seen
+          return this;
+        }
         events.addAll(out);
         if (out.stream().anyMatch(o -> o instanceof UpdateMachine.Rejected)) {
           break;
         }
       }
     }
+    return this;
+  }
+
+  private Class<? extends Effect> cutAfter;
+
+  /** Cuts the power right after the first effect of {@code type} has run. */
+  NodeSimulator powerCutAfterThe(Class<? extends Effect> type) {
+    cutAfter = type;
     return this;
   }
 
@@ -277,18 +295,38 @@ final class NodeSimulator {
           new UpdateMachine.TransferStarted(id, false, 0),
           new UpdateMachine.TransferFailed(id, fail));
     }
-    Path target = store.stagingDir(id).resolve("bundle");
     Path src = bundleServer.get(id);
-    try (Stream<Path> files = Files.walk(src)) {
-      for (Path f : files.filter(Files::isRegularFile).toList()) {
-        Path t = target.resolve(src.relativize(f).toString());
-        Files.createDirectories(t.getParent());
-        Files.copy(f, t, StandardCopyOption.REPLACE_EXISTING);
+    UpdateAssignment a = s.assignment();
+    try (StagedTransfer t = StagedTransfer.open(store.stagingDir(id), a)) {
+      boolean resumed = t.resumed();
+      long held = t.bytesHave();
+      for (int i = 0; i < a.files().size(); i++) {
+        BundleFile f = a.files().get(i);
+        BitSet missing = t.missing(i);
+        for (int c = missing.nextSetBit(0); c >= 0; c = missing.nextSetBit(c + 1)) {
+          t.write(i, c, chunk(src.resolve(f.name()), f, c, a.chunkBytes()));
+          chunksFetched.merge(id, 1, Integer::sum);
+        }
+      }
+      t.finish();
+      return List.of(
+          new UpdateMachine.TransferStarted(id, resumed, held),
+          new UpdateMachine.BundleComplete(id, t.bundleDirectory(), 0));
+    }
+  }
+
+  /** Chunk {@code c} of {@code file} as the bundle server sends it. */
+  private static byte[] chunk(Path file, BundleFile f, int c, int chunkBytes) throws IOException {
+    long offset = (long) c * chunkBytes;
+    int length = (int) Math.min(chunkBytes, f.sizeBytes() - offset);
+    byte[] data = new byte[length];
+    try (var ch = java.nio.channels.FileChannel.open(file)) {
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(data);
+      while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) >= 0) {
+        // reads until the chunk is full
       }
     }
-    return List.of(
-        new UpdateMachine.TransferStarted(id, false, 0),
-        new UpdateMachine.BundleComplete(id, target, 0));
+    return data;
   }
 
   /** The journal's events for an id, in order, as persisted. */

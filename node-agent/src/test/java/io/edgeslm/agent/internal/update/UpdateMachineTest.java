@@ -508,6 +508,31 @@ class UpdateMachineTest {
   }
 
   @Test
+  void powerCutInStateVerified_whileTheBundleMovesIntoTheStore_restartFetchesNoChunkAgain()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    UpdateAssignment a = n.offer("as-2", v2, bundles.ref(v2, 2));
+    n.powerCutAfterThe(UpdateMachine.Install.class).assign(a);
+    int chunks = a.files().stream().mapToInt(f -> f.chunks().size()).sum();
+    assertThat(n.chunksFetched.get("as-2")).isEqualTo(chunks);
+    assertThat(n.journaled("as-2")).last().isEqualTo(JournalEvent.VERIFIED);
+    n.journal.close();
+
+    NodeSimulator after = new NodeSimulator(tmp.resolve("node"), bundles.trust()).start(List.of());
+    after.bundleServer.put("as-2", v2);
+    after.assign(a).advance(Duration.ofMinutes(2));
+
+    assertThat(after.chunksFetched.getOrDefault("as-2", 0)).as("chunks fetched again").isZero();
+    assertThat(last(after, "as-2").outcome()).isEqualTo(UpdateOutcome.ACTIVATED);
+    ModelStore disk = after.reopened();
+    assertThat(disk.active().orElseThrow().version()).isEqualTo(2);
+    assertThat(disk.pointer().trial()).isFalse();
+    assertThat(disk.stagingIds()).isEmpty();
+    assertThat(disk.marks().get(TRACK).version()).isEqualTo(2);
+    after.journal.close();
+  }
+
+  @Test
   void powerCutInEachState_afterTheRestart_aVerifiedModelServes_andTheUpdateCompletesOnce()
       throws Exception {
     // How many effects one whole update runs, so that the cut falls after each one in turn.
