@@ -25,6 +25,16 @@ public final class TestBundles {
   /** Writes and signs a bundle in a new directory under {@code parent}. */
   public static Path signed(Path parent, SigningKey key, String model, long version, int modelBytes)
       throws Exception {
+    return signed(parent, key, model, version, modelBytes, null);
+  }
+
+  /**
+   * Writes and signs a bundle; with a {@code baseDigest} its release.json says it is a LoRA adapter
+   * for that base model.
+   */
+  public static Path signed(
+      Path parent, SigningKey key, String model, long version, int modelBytes, String baseDigest)
+      throws Exception {
     Path dir = Files.createTempDirectory(parent, model + "-v" + version + "-");
     byte[] weights = new byte[modelBytes];
     new Random(version * 31 + modelBytes).nextBytes(weights);
@@ -41,6 +51,9 @@ public final class TestBundles {
             "model.gguf",
             Optional.empty(),
             "{}");
+    if (baseDigest != null) {
+      release = release.asAdapterFor(baseDigest);
+    }
     Files.write(dir.resolve("release.json"), release.toJson());
     BundleSigner.of(key).sign(dir, BundleOptions.defaults());
     return dir;

@@ -23,6 +23,9 @@ import java.util.regex.Pattern;
  * @param evaluationFile optional resource holding the activation check (format owned by the
  *     inference module; carried opaquely)
  * @param taskConfigJson task configuration as a JSON object text, opaque here ({@code {}} if none)
+ * @param kind a whole model or a LoRA adapter ({@link ReleaseKind#MODEL} if null)
+ * @param baseModelDigest for an adapter, the digest ({@code sha256:} and 64 lowercase hex digits)
+ *     of the signed base model bundle it applies to; required for an adapter, refused for a model
  */
 public record ReleaseMetadata(
     int schemaVersion,
@@ -34,7 +37,9 @@ public record ReleaseMetadata(
     String minAgentVersion,
     String modelFile,
     Optional<String> evaluationFile,
-    String taskConfigJson) {
+    String taskConfigJson,
+    ReleaseKind kind,
+    Optional<String> baseModelDigest) {
 
   public static final int SCHEMA_VERSION = 1;
 
@@ -44,6 +49,7 @@ public record ReleaseMetadata(
   private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   private static final Pattern DOTTED = Pattern.compile("[0-9]{1,9}(\\.[0-9]{1,9}){0,3}");
+  private static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
 
   public ReleaseMetadata {
     if (schemaVersion != SCHEMA_VERSION) {
@@ -67,6 +73,65 @@ public record ReleaseMetadata(
     evaluationFile = Objects.requireNonNullElse(evaluationFile, Optional.empty());
     evaluationFile.ifPresent(f -> requireResource("evaluationFile", f));
     taskConfigJson = ReleaseCodec.canonicalTaskConfig(taskConfigJson);
+    kind = Objects.requireNonNullElse(kind, ReleaseKind.MODEL);
+    baseModelDigest = Objects.requireNonNullElse(baseModelDigest, Optional.empty());
+    if (kind == ReleaseKind.ADAPTER && baseModelDigest.isEmpty()) {
+      throw new IllegalArgumentException(
+          "kind 'adapter' requires baseModelDigest, the sha256: digest of the base model bundle"
+              + " the adapter applies to (pass --base-model-digest to 'release init')");
+    }
+    if (kind == ReleaseKind.MODEL && baseModelDigest.isPresent()) {
+      throw new IllegalArgumentException(
+          "baseModelDigest '"
+              + baseModelDigest.get()
+              + "' is only allowed with kind 'adapter'; a model bundle has no base");
+    }
+    baseModelDigest.ifPresent(
+        d -> requireMatch("baseModelDigest", d, DIGEST, "sha256: and 64 lowercase hex digits"));
+  }
+
+  /** A release of a whole model ({@link ReleaseKind#MODEL}, no base). */
+  public ReleaseMetadata(
+      int schemaVersion,
+      String model,
+      long version,
+      String channel,
+      Instant expires,
+      TargetSelector target,
+      String minAgentVersion,
+      String modelFile,
+      Optional<String> evaluationFile,
+      String taskConfigJson) {
+    this(
+        schemaVersion,
+        model,
+        version,
+        channel,
+        expires,
+        target,
+        minAgentVersion,
+        modelFile,
+        evaluationFile,
+        taskConfigJson,
+        ReleaseKind.MODEL,
+        Optional.empty());
+  }
+
+  /** This release as a LoRA adapter for the base model bundle with digest {@code baseDigest}. */
+  public ReleaseMetadata asAdapterFor(String baseDigest) {
+    return new ReleaseMetadata(
+        schemaVersion,
+        model,
+        version,
+        channel,
+        expires,
+        target,
+        minAgentVersion,
+        modelFile,
+        evaluationFile,
+        taskConfigJson,
+        ReleaseKind.ADAPTER,
+        Optional.of(baseDigest));
   }
 
   /**

@@ -315,6 +315,68 @@ abstract class ApiContract {
   }
 
   @Test
+  void adapterRollout_toNodesServingAnotherBase_refusedNamingThemAndTheBase() throws Exception {
+    Path dir = Files.createTempDirectory("api-adapters");
+    String rm = TOKENS.get("release-manager");
+    String servedBase = "sha256:" + "a".repeat(64);
+    String otherBase = "sha256:" + "e".repeat(64);
+    Path wrong =
+        TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini-lora", 1, 3000, otherBase);
+    Http.Reply up = http.upload("/api/v1/bundles", rm, files(wrong), "api-test-lora-1");
+    assertThat(up.status()).as(up.body()).isEqualTo(201);
+    String wrongId = up.json().get("bundleId").asText();
+
+    Http.Reply refused =
+        http.send("POST", "/api/v1/rollouts", rm, adapterPlan("r-lora-1", wrongId));
+
+    assertThat(refused.status()).as(refused.body()).isEqualTo(409);
+    assertThat(refused.contentType()).startsWith("application/problem+json");
+    assertThat(refused.json().get("type").asText())
+        .isEqualTo("https://edgeslm.io/problems/conflict");
+    assertThat(refused.json().get("detail").asText())
+        .isEqualTo(
+            "Bundle '"
+                + wrongId
+                + "' is a LoRA adapter for base model "
+                + otherBase
+                + ", but 3 nodes the selector matches serve another base: gw-0 ("
+                + servedBase
+                + "), gw-1 ("
+                + servedBase
+                + "), gw-2 ("
+                + servedBase
+                + "). Roll the base model out to them first, or narrow the selector.");
+    assertThat(http.get("/api/v1/rollouts/r-lora-1", rm).status()).isEqualTo(404);
+
+    Path right =
+        TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini-lora", 2, 3000, servedBase);
+    Http.Reply upRight = http.upload("/api/v1/bundles", rm, files(right), "api-test-lora-2");
+    assertThat(upRight.status()).as(upRight.body()).isEqualTo(201);
+    Http.Reply created =
+        http.send(
+            "POST",
+            "/api/v1/rollouts",
+            rm,
+            adapterPlan("r-lora-2", upRight.json().get("bundleId").asText()));
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    assertThat(
+            http.send("POST", "/api/v1/rollouts/r-lora-2/abort", rm, "{\"reason\":\"test over\"}")
+                .status())
+        .isEqualTo(200);
+  }
+
+  private static String adapterPlan(String id, String bundleId) {
+    return "{\"id\":\""
+        + id
+        + "\",\"name\":\"lora\",\"bundleId\":\""
+        + bundleId
+        + "\",\"selector\":{\"labels\":{\"line\":\"a\"}},"
+        + "\"waves\":[{\"count\":1,\"approval\":true},{\"percent\":100,\"approval\":true}],"
+        + "\"thresholds\":{\"successPercent\":100,\"errorPercent\":0,\"onErrors\":\"PAUSE\","
+        + "\"resultTimeout\":\"PT10M\"}}";
+  }
+
+  @Test
   void fleetctl_uploadsCreatesAndDrivesARollout() throws Exception {
     Path dir = Files.createTempDirectory("cli-bundles");
     Path bundle = TestBundles.signed(dir, ControllerTestResource.KEY, "phi-cli", 1, 40_000);

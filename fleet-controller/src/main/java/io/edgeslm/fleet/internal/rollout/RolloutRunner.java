@@ -1,5 +1,6 @@
 package io.edgeslm.fleet.internal.rollout;
 
+import io.edgeslm.fleet.AdapterBase;
 import io.edgeslm.fleet.AuditEvent;
 import io.edgeslm.fleet.BundleInfo;
 import io.edgeslm.fleet.FleetConflictException;
@@ -27,6 +28,9 @@ import io.edgeslm.protocol.Protocol;
 import io.edgeslm.protocol.Topics;
 import io.edgeslm.protocol.UpdateAssignment;
 import io.edgeslm.protocol.UpdateCommand;
+import io.edgeslm.signing.MalformedInputException;
+import io.edgeslm.signing.ReleaseKind;
+import io.edgeslm.signing.ReleaseMetadata;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -149,6 +153,15 @@ public final class RolloutRunner {
     } catch (IllegalArgumentException e) {
       throw new FleetInputException(e.getMessage(), e);
     }
+    Optional<String> base = adapterBase(bundle);
+    if (base.isPresent()) {
+      AdapterBase.requireBase(
+          bundle.bundleId(),
+          bundle.model().digest(),
+          base.get(),
+          plan.selector(),
+          nodes.fleetNodes());
+    }
     String rid = id != null ? id : newId();
     RolloutStep step;
     try {
@@ -159,6 +172,28 @@ public final class RolloutRunner {
     rollouts.create(step.state(), step.audit());
     changed.accept(rid);
     return step.state();
+  }
+
+  /** The base model digest if the bundle is a LoRA adapter, from its signed release.json. */
+  private static Optional<String> adapterBase(BundleInfo bundle) throws FleetStorageException {
+    ReleaseMetadata release;
+    try {
+      release =
+          ReleaseMetadata.parse(
+              bundle.releaseJson().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+              "release.json of bundle " + bundle.bundleId());
+    } catch (MalformedInputException e) {
+      // It parsed when the bundle was verified at upload; failing now means the stored copy
+      // changed.
+      throw new FleetStorageException(
+          "The stored release.json of bundle '"
+              + bundle.bundleId()
+              + "' no longer parses: "
+              + e.getMessage()
+              + " Upload the bundle again.",
+          e);
+    }
+    return release.kind() == ReleaseKind.ADAPTER ? release.baseModelDigest() : Optional.empty();
   }
 
   private String newId() {

@@ -2,6 +2,7 @@ package io.edgeslm.signing.internal.cli;
 
 import io.edgeslm.signing.BundleLimits;
 import io.edgeslm.signing.MalformedInputException;
+import io.edgeslm.signing.ReleaseKind;
 import io.edgeslm.signing.ReleaseMetadata;
 import io.edgeslm.signing.SigningIoException;
 import io.edgeslm.signing.TargetSelector;
@@ -60,6 +61,8 @@ final class ReleaseCommand implements Runnable {
     out.println(indent + "modelFile:       " + r.modelFile());
     out.println(indent + "evaluationFile:  " + r.evaluationFile().orElse("(none)"));
     out.println(indent + "tasks:           " + r.taskConfigJson());
+    out.println(indent + "kind:            " + r.kind().jsonName());
+    r.baseModelDigest().ifPresent(d -> out.println(indent + "baseModelDigest: " + d));
   }
 
   @Command(
@@ -139,6 +142,21 @@ final class ReleaseCommand implements Runnable {
     Path tasks;
 
     @Option(
+        names = "--kind",
+        defaultValue = "model",
+        paramLabel = "KIND",
+        description = "model (default) or adapter (a LoRA adapter; needs --base-model-digest).")
+    String kind;
+
+    @Option(
+        names = "--base-model-digest",
+        paramLabel = "DIGEST",
+        description =
+            "For --kind adapter: sha256:… digest of the signed base model bundle the adapter"
+                + " applies to (the root digest 'sign' or 'verify' prints).")
+    String baseModelDigest;
+
+    @Option(
         names = "--out",
         defaultValue = "release.json",
         paramLabel = "FILE",
@@ -177,6 +195,12 @@ final class ReleaseCommand implements Runnable {
           throw new SigningIoException("Cannot read " + tasks + ": " + e, e);
         }
       }
+      ReleaseKind releaseKind =
+          ReleaseKind.ofJsonName(kind)
+              .orElseThrow(
+                  () ->
+                      new MalformedInputException(
+                          "--kind '" + kind + "' must be 'model' or 'adapter'."));
       ReleaseMetadata r;
       try {
         r =
@@ -194,7 +218,9 @@ final class ReleaseCommand implements Runnable {
                 minAgentVersion,
                 modelFile,
                 Optional.ofNullable(evaluationFile),
-                taskJson);
+                taskJson,
+                releaseKind,
+                Optional.ofNullable(baseModelDigest));
       } catch (IllegalArgumentException e) {
         throw new MalformedInputException("Invalid release metadata: " + e.getMessage() + ".", e);
       }

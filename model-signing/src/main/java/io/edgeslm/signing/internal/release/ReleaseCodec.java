@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.edgeslm.signing.MalformedInputException;
+import io.edgeslm.signing.ReleaseKind;
 import io.edgeslm.signing.ReleaseMetadata;
 import io.edgeslm.signing.TargetSelector;
 import io.edgeslm.signing.internal.json.StrictJson;
@@ -52,6 +53,17 @@ public final class ReleaseCodec {
       if (tasks != null && !tasks.isNull() && !tasks.isObject()) {
         throw new MalformedInputException(source + ".tasks must be a JSON object.");
       }
+      String kindText = StrictJson.optText(o, "kind", source).orElse("model");
+      ReleaseKind kind =
+          ReleaseKind.ofJsonName(kindText)
+              .orElseThrow(
+                  () ->
+                      new MalformedInputException(
+                          source
+                              + ".kind \""
+                              + kindText
+                              + "\" is not 'model' or 'adapter'. Regenerate release.json with"
+                              + " 'release init'."));
       return new ReleaseMetadata(
           (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, schema)),
           StrictJson.text(o, "model", source),
@@ -64,7 +76,9 @@ public final class ReleaseCodec {
           StrictJson.optText(o, "evaluationFile", source),
           tasks == null || tasks.isNull()
               ? "{}"
-              : new String(StrictJson.write(tasks), java.nio.charset.StandardCharsets.UTF_8));
+              : new String(StrictJson.write(tasks), java.nio.charset.StandardCharsets.UTF_8),
+          kind,
+          StrictJson.optText(o, "baseModelDigest", source));
     } catch (IllegalArgumentException e) {
       throw new MalformedInputException(
           source + ": " + e.getMessage() + ". Regenerate release.json with 'release init'.", e);
@@ -91,6 +105,11 @@ public final class ReleaseCodec {
     o.put("minAgentVersion", r.minAgentVersion());
     o.put("modelFile", r.modelFile());
     r.evaluationFile().ifPresent(f -> o.put("evaluationFile", f));
+    // A model's release.json stays byte for byte what it was before adapters existed.
+    if (r.kind() != ReleaseKind.MODEL) {
+      o.put("kind", r.kind().jsonName());
+    }
+    r.baseModelDigest().ifPresent(d -> o.put("baseModelDigest", d));
     try {
       o.set("tasks", StrictJson.mapper().readTree(r.taskConfigJson()));
     } catch (JsonProcessingException e) {

@@ -292,4 +292,60 @@ class CliTest {
     assertThat(r.out())
         .contains("keygen", "sign", "verify", "inspect", "release", "trust", "Exit codes:");
   }
+
+  private Result releaseInit(Path dir, String... extra) {
+    java.util.List<String> args =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                "release",
+                "init",
+                "--model",
+                "plant-reporter-lora",
+                "--version",
+                "1",
+                "--expires",
+                "2030-01-01T00:00:00Z",
+                "--model-file",
+                "model.gguf",
+                "--out",
+                dir.resolve("release.json").toString()));
+    args.addAll(java.util.List.of(extra));
+    return run(args.toArray(String[]::new));
+  }
+
+  @Test
+  void releaseInit_adapterForTheSignedBase_signsAndShowsTheBaseDigest() throws Exception {
+    Path base = model();
+    run("keygen", "--private-key", p("k.pem"), "--public-key", p("k.pub"));
+    Result signBase = run("sign", "--private-key", p("k.pem"), base.toString());
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("root (sha256:[0-9a-f]{64})").matcher(signBase.out());
+    assertThat(m.find()).as(signBase.out()).isTrue();
+    String baseDigest = m.group(1);
+    Path adapter = tmp.resolve("adapter");
+    Files.createDirectories(adapter);
+    Files.write(adapter.resolve("model.gguf"), new byte[] {1, 2, 3});
+
+    Result missing = releaseInit(adapter, "--kind", "adapter");
+    assertThat(missing.code()).isEqualTo(CliSupport.MALFORMED);
+    assertThat(missing.err()).contains("kind 'adapter' requires baseModelDigest");
+    assertThat(adapter.resolve("release.json")).doesNotExist();
+
+    Result init = releaseInit(adapter, "--kind", "adapter", "--base-model-digest", baseDigest);
+    assertThat(init.code()).as(init.err()).isZero();
+    assertThat(run("sign", "--private-key", p("k.pem"), adapter.toString()).code()).isZero();
+    Result verify = run("verify", "--public-key", p("k.pub"), adapter.toString());
+    assertThat(verify.code()).as(verify.err()).isZero();
+    assertThat(run("release", "show", adapter.resolve("release.json").toString()).out())
+        .contains("kind:            adapter")
+        .contains("baseModelDigest: " + baseDigest);
+  }
+
+  @Test
+  void releaseInit_unknownKind_refusedNamingTheChoices() throws Exception {
+    Path dir = model();
+    Result r = releaseInit(dir, "--kind", "lora");
+    assertThat(r.code()).isEqualTo(CliSupport.MALFORMED);
+    assertThat(r.err()).contains("--kind 'lora' must be 'model' or 'adapter'.");
+  }
 }
