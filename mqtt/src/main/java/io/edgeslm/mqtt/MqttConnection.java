@@ -24,7 +24,18 @@ public interface MqttConnection extends AutoCloseable {
    * @throws MqttConfigurationException if the URI cannot name a broker (scheme, host, port)
    */
   static MqttConnection open(MqttSettings settings) throws MqttConfigurationException {
-    return HiveMqConnection.open(settings);
+    return HiveMqConnection.open(settings, c -> {});
+  }
+
+  /**
+   * Creates the connection, runs {@code setup} on it (register subscriptions and hooks there: they
+   * are in place before the first connect attempt), then starts connecting; returns at once.
+   *
+   * @throws MqttConfigurationException if the URI cannot name a broker (scheme, host, port)
+   */
+  static MqttConnection open(MqttSettings settings, Consumer<MqttConnection> setup)
+      throws MqttConfigurationException {
+    return HiveMqConnection.open(settings, setup);
   }
 
   /**
@@ -106,6 +117,8 @@ public interface MqttConnection extends AutoCloseable {
    * @param inflight our unacknowledged publishes now
    * @param queued received messages waiting for the worker
    * @param publishFailures publishes whose future failed
+   * @param dropped received messages dropped because {@link MqttSettings#inboundQueueBytes()} was
+   *     reached
    */
-  record Stats(long connects, int inflight, int queued, long publishFailures) {}
+  record Stats(long connects, int inflight, int queued, long publishFailures, long dropped) {}
 }

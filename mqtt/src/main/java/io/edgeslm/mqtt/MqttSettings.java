@@ -28,6 +28,9 @@ import java.util.Optional;
  *     Maximum lowers it
  * @param publishTimeout how long a publish waits for room in the window before it fails
  * @param backoff delays between connect attempts
+ * @param inboundQueueBytes payload bytes of received messages that may wait for the worker; a
+ *     message that would exceed it is dropped and counted ({@link MqttConnection.Stats#dropped}),
+ *     except when nothing waits, so that one message larger than the bound still gets through
  */
 public record MqttSettings(
     String serverUri,
@@ -44,7 +47,8 @@ public record MqttSettings(
     int receiveMaximum,
     int inflightWindow,
     Duration publishTimeout,
-    Backoff backoff) {
+    Backoff backoff,
+    long inboundQueueBytes) {
 
   /** MQTT's largest packet: 268435455 bytes (MQTT 5 section 1.5.5, Variable Byte Integer). */
   public static final int MAX_PACKET_LIMIT = 268_435_455;
@@ -89,12 +93,17 @@ public record MqttSettings(
     if (publishTimeout.isNegative() || publishTimeout.isZero()) {
       throw new IllegalArgumentException("publishTimeout must be positive: got " + publishTimeout);
     }
+    if (inboundQueueBytes < 1) {
+      throw new IllegalArgumentException(
+          "inboundQueueBytes must be positive: got " + inboundQueueBytes);
+    }
   }
 
   /**
    * Defaults: MQTT 5, no credentials, TLS only if the URI's scheme asks for it, keep-alive 30 s,
    * clean start without session expiry, no will, packets up to {@link #MAX_PACKET_LIMIT}, receive
-   * maximum 32, window 16, publish timeout 10 s, {@link Backoff#DEFAULT}.
+   * maximum 32, window 16, publish timeout 10 s, {@link Backoff#DEFAULT}, 64 MiB of received
+   * messages waiting.
    */
   public static Builder builder(String serverUri, String clientId) {
     return new Builder(serverUri, clientId);
@@ -122,6 +131,7 @@ public record MqttSettings(
     private int inflightWindow = 16;
     private Duration publishTimeout = Duration.ofSeconds(10);
     private Backoff backoff = Backoff.DEFAULT;
+    private long inboundQueueBytes = 64L << 20;
 
     private Builder(String serverUri, String clientId) {
       this.serverUri = serverUri;
@@ -186,6 +196,11 @@ public record MqttSettings(
       return this;
     }
 
+    public Builder inboundQueueBytes(long bytes) {
+      this.inboundQueueBytes = bytes;
+      return this;
+    }
+
     /**
      * @throws IllegalArgumentException naming the value that is out of range
      */
@@ -205,7 +220,8 @@ public record MqttSettings(
           receiveMaximum,
           inflightWindow,
           publishTimeout,
-          backoff);
+          backoff,
+          inboundQueueBytes);
     }
   }
 }

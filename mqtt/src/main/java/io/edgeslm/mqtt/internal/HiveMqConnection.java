@@ -87,6 +87,7 @@ public final class HiveMqConnection implements MqttConnection {
   private final AtomicInteger generation = new AtomicInteger();
   private final AtomicLong connects = new AtomicLong();
   private final AtomicLong publishFailures = new AtomicLong();
+  private final InboundBudget inbound;
   private volatile MqttVersion version;
   private volatile Mqtt5AsyncClient v5;
   private volatile Mqtt3AsyncClient v3;
@@ -98,6 +99,7 @@ public final class HiveMqConnection implements MqttConnection {
 
   private HiveMqConnection(MqttSettings settings, String host, int port, boolean tls) {
     this.settings = settings;
+    this.inbound = new InboundBudget(settings.inboundQueueBytes());
     this.host = host;
     this.port = port;
     this.tls = tls;
@@ -105,7 +107,8 @@ public final class HiveMqConnection implements MqttConnection {
   }
 
   /** See {@link MqttConnection#open}. */
-  public static HiveMqConnection open(MqttSettings settings) throws MqttConfigurationException {
+  public static HiveMqConnection open(MqttSettings settings, Consumer<MqttConnection> setup)
+      throws MqttConfigurationException {
     URI uri;
     try {
       uri = new URI(settings.serverUri());
@@ -127,6 +130,7 @@ public final class HiveMqConnection implements MqttConnection {
     boolean tls = tlsScheme || settings.tls().isPresent();
     int port = uri.getPort() > 0 ? uri.getPort() : tls ? 8883 : 1883;
     HiveMqConnection c = new HiveMqConnection(settings, uri.getHost(), port, tls);
+    setup.accept(c);
     c.scheduler.execute(c::attempt);
     return c;
   }
@@ -374,7 +378,29 @@ public final class HiveMqConnection implements MqttConnection {
     if (gen != generation.get() || closed) {
       return;
     }
-    worker.execute(() -> dispatch(m));
+    int size = m.payloadSize();
+    if (!inbound.tryAdmit(size)) {
+      long n = inbound.dropped();
+      if (Long.bitCount(n) == 1) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "Dropped a message from {0}: {1} bytes already wait for the handlers, the bound is {2}"
+                + " ({3} dropped so far). Raise inboundQueueBytes or slow the senders.",
+            m.topic(),
+            inbound.queuedBytes(),
+            settings.inboundQueueBytes(),
+            n);
+      }
+      return;
+    }
+    worker.execute(
+        () -> {
+          try {
+            dispatch(m);
+          } finally {
+            inbound.release(size);
+          }
+        });
   }
 
   private void dispatch(Message m) {
@@ -622,7 +648,11 @@ public final class HiveMqConnection implements MqttConnection {
   public Stats stats() {
     InflightWindow w = window;
     return new Stats(
-        connects.get(), w == null ? 0 : w.inUse(), worker.getQueue().size(), publishFailures.get());
+        connects.get(),
+        w == null ? 0 : w.inUse(),
+        worker.getQueue().size(),
+        publishFailures.get(),
+        inbound.dropped());
   }
 
   @Override

@@ -61,4 +61,26 @@ class DecisionsTest {
     assertThat(Topics.matches("a/+", "a/b/c")).isFalse();
     assertThat(Topics.matches("#", "$SYS/broker")).isFalse();
   }
+
+  @Test
+  void floodOfChunks_beyondTheByteBound_isDroppedAndCounted_andRoomReturnsAfterHandling() {
+    InboundBudget b = new InboundBudget(1000);
+    assertThat(b.tryAdmit(600)).isTrue();
+    assertThat(b.tryAdmit(400)).isTrue();
+    assertThat(b.tryAdmit(1)).isFalse();
+    assertThat(b.dropped()).isEqualTo(1);
+    b.release(600);
+    assertThat(b.tryAdmit(500)).isTrue();
+    assertThat(b.queuedBytes()).isEqualTo(900);
+  }
+
+  @Test
+  void oneMessageLargerThanTheBound_isStillDelivered_whenNothingWaits() {
+    InboundBudget b = new InboundBudget(1000);
+    assertThat(b.tryAdmit(5000)).isTrue();
+    assertThat(b.tryAdmit(10)).isFalse();
+    b.release(5000);
+    assertThat(b.queuedBytes()).isZero();
+    assertThat(b.tryAdmit(10)).isTrue();
+  }
 }
