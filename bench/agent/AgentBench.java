@@ -366,6 +366,10 @@ public class AgentBench {
       env.put("EDGESLM_AGENT_MODEL_THREADS", "2");
       env.put("EDGESLM_AGENT_MODEL_CONTEXT", "4096");
       env.put("EDGESLM_AGENT_MODEL_ANSWER_TOKENS", "8");
+      // A cold 1B prompt with 20 sensors takes tens of seconds on a small CPU: the timeouts must
+      // not cut it off, or the rule answer comes back instead of the model's.
+      env.put("EDGESLM_AGENT_MODEL_ANSWER_DEADLINE", "10m");
+      env.put("EDGESLM_AGENT_QA_DEFAULT_TIMEOUT", "10m");
       env.put("EDGESLM_AGENT_MODEL_TEMPERATURE", "0");
       env.put("EDGESLM_AGENT_REPORT_INTERVAL", "1h");
       String node = env.get("EDGESLM_AGENT_NODE_ID");
@@ -404,7 +408,7 @@ public class AgentBench {
       MqttConnectionOptions options = new MqttConnectionOptions();
       options.setSocketFactory(new NoDelay());
       c.connect(options).waitForCompletion(10_000);
-      String replyTopic = "bench/replies/" + UUID.randomUUID();
+      String replyTopic = "operator/bench/replies/" + UUID.randomUUID();
       c.subscribe(new MqttSubscription[] {new MqttSubscription(replyTopic, 1)}).waitForCompletion(10_000);
       try {
         for (int i = 0; i < 20; i++) {

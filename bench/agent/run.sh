@@ -44,4 +44,14 @@ awk -v broker="${BROKER_DESC:-broker ${2:-127.0.0.1}:${3:-1883}}" '
     eng = num(substr(a[2], index(a[2], "(baseline)")))
     added = med - eng
     printf "RESULT name=agent.first-token measured=%.2f baseline=%.2f unit=ms ratio=%.2f target=added<=5ms met=%s desc=MQTT question to first streamed token at the client (median, %s) vs the engine\047s own TTFT p50 (added %.2f ms)\n", med, eng, med / eng, (added <= 5 ? "yes" : "no"), broker, added
+  }
+  /^qa cache: first question->first token median / {
+    split($0, a, "|"); f = num(substr(a[1], index(a[1], "median"))); s = num(a[2]); pf = num(substr(a[3], index(a[3], "prompt")))
+    printf "RESULT name=agent.qa-next-vs-first measured=%.1f baseline=%.1f unit=ms ratio=%.3f target=<=0.3 met=%s desc=llama-server engine: MQTT question to first token for the next question on unchanged sensors vs the first (cold cache), 20 live sensors\n", s, f, s / f, (s / f <= 0.3 ? "yes" : "no")
+    printf "RESULT name=agent.qa-first-vs-prefill measured=%.1f baseline=%.1f unit=ms ratio=%.3f target=- met=- desc=llama-server engine: first question to first token over MQTT vs the raw engine prefill time of the same prompt\n", f, pf, f / pf
+  }
+  /^llama-server agent: start to ready median / {
+    split($0, a, "|"); st = num(substr(a[1], index(a[1], "median"))); ra = num(substr(a[2], index(a[2], "agent"))); re = num(substr(a[2], index(a[2], "+")))
+    printf "RESULT name=agent.llama-server-start measured=%d baseline=- unit=ms ratio=- target=- met=- desc=agent start to ready with the llama-server engine (model loaded and warmed)\n", st
+    printf "RESULT name=agent.llama-server-idle-rss measured=%d baseline=%d unit=MiB ratio=- target=- met=- desc=idle RSS with the llama-server engine: agent JVM (measured) and its engine processes (baseline column)\n", ra, re
   }' "$OUT"

@@ -18,8 +18,10 @@ import java.time.Instant;
  *     outcome concerns no bundle (a command on a node without a verified model, an assignment too
  *     malformed to name one)
  * @param activeModel the model serving after this outcome; absent on a rules-only node
- * @param reasonCode a stable identifier of the reason, e.g. {@code signature_invalid}, {@code
- *     activation_check_failed}; optional
+ * @param reasonCode a stable identifier of the reason, one of {@link ReasonCode}'s {@link
+ *     ReasonCode#code() codes} (e.g. {@code tampered}, {@code rollback}, {@code
+ *     activation_check_failed}); optional. A string on the wire, so a reader keeps a code that a
+ *     newer node added
  * @param reason for people; required for rejected and rolled_back (at most 1000 characters)
  * @param activationScore the activation check's score in [0, 1], when one ran
  * @param at when it happened

@@ -113,6 +113,26 @@ class AsyncApiExamplesTest {
     assertThat(documented).isEqualTo(known);
   }
 
+  @Test
+  void everyReasonCode_isListedInTheDocument_andViceVersa() throws Exception {
+    List<String> documented = new ArrayList<>();
+    AsyncApiDocument.tree()
+        .at("/components/schemas/ReasonCode/enum")
+        .forEach(c -> documented.add(c.asText()));
+    List<String> known = new ArrayList<>();
+    for (ReasonCode c : ReasonCode.values()) {
+      known.add(c.code());
+    }
+
+    assertThat(documented).as("ReasonCode enum in docs/asyncapi.yaml").isNotEmpty();
+    assertThat(documented).containsExactlyElementsOf(known);
+    assertThat(
+            AsyncApiDocument.tree()
+                .at("/components/schemas/UpdateResult/properties/reasonCode/$ref")
+                .asText())
+        .isEqualTo("#/components/schemas/ReasonCode");
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("examples")
   void example_roundTripsThroughItsRecord(

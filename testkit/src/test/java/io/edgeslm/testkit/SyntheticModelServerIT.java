@@ -136,13 +136,17 @@ class SyntheticModelServerIT {
     return b;
   }
 
-  /** A llama-server child on a free loopback port, killed on close. */
-  private record Server(Process process, String base, Path log) implements AutoCloseable {
-    static Server start(Path gguf, Path dir) throws Exception {
+  /**
+   * A llama-server child on a free loopback port, killed on close ({@code extra}: more arguments,
+   * such as {@code --lora}).
+   */
+  record Server(Process process, String base, Path log) implements AutoCloseable {
+    static Server start(Path gguf, Path dir, String... extra) throws Exception {
       int port = Ports.freeLoopbackPort();
       Path log = Files.createTempFile(dir, "llama-server", ".log");
-      Process p =
-          new ProcessBuilder(
+      List<String> command =
+          new ArrayList<>(
+              List.of(
                   LlamaServerBinary.require().toString(),
                   "-m",
                   gguf.toString(),
@@ -155,7 +159,10 @@ class SyntheticModelServerIT {
                   "-c",
                   "1024",
                   "-np",
-                  "1")
+                  "1"));
+      command.addAll(List.of(extra));
+      Process p =
+          new ProcessBuilder(command)
               .redirectErrorStream(true)
               .redirectOutput(log.toFile())
               .start();
@@ -187,6 +194,17 @@ class SyntheticModelServerIT {
 
     JsonNode get(String path) throws Exception {
       return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
+    }
+
+    /** Posts {@code body}; the response status and body, whatever the status. */
+    HttpResponse<String> postRaw(String path, JsonNode body) throws Exception {
+      return HTTP.send(
+          HttpRequest.newBuilder(URI.create(base + path))
+              .header("Content-Type", "application/json")
+              .timeout(Duration.ofSeconds(60))
+              .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
     }
 
     JsonNode post(String path, JsonNode body) throws Exception {

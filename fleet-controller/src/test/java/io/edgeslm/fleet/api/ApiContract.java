@@ -323,9 +323,11 @@ abstract class ApiContract {
 
     Cli upload = cli("--url", url, "--token", rm, "upload", bundle.toString());
     assertThat(upload.code()).as(upload.err()).isZero();
-    assertThat(upload.out())
-        .containsPattern("uploading 100% of \\d+ bytes, \\d+\\.\\d (B|KB|MB|GB)/s\n")
-        .containsPattern("controller: verified and stored \\d+ bytes in \\d+\\.\\d s\n");
+    // Progress on stderr, so a script's $(fleetctl bundle upload DIR) is the bundle id alone.
+    assertThat(upload.err())
+        .containsPattern("uploading 100% of \\d+\\.\\d kB, \\d+\\.\\d (B|kB|MB|GB)/s\n")
+        .containsPattern("controller: verified and stored \\d+\\.\\d kB in \\d+\\.\\d s\n");
+    assertThat(upload.out()).matches("phi-cli-v1-[0-9a-f]+\n");
     String bundleId = upload.lastLine();
     assertThat(bundleId).startsWith("phi-cli-v1-");
 

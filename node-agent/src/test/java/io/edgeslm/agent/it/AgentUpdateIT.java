@@ -19,6 +19,7 @@ import io.edgeslm.protocol.NodeState;
 import io.edgeslm.protocol.NodeStatus;
 import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.protocol.Reply;
 import io.edgeslm.protocol.Source;
 import io.edgeslm.protocol.Topics;
@@ -195,7 +196,7 @@ class AgentUpdateIT {
             server.offer("as-v3", "bundle-v3", ref3, v3, UpdateAssignment.DEFAULT_CHUNK_BYTES, t);
         server.publishAssignment(t, a3);
         UpdateResult rolledBack = awaitResult(c, t, "as-v3", UpdateOutcome.ROLLED_BACK, agent);
-        assertThat(rolledBack.reasonCode()).isEqualTo("activation_check_failed");
+        assertThat(rolledBack.reasonCode()).isEqualTo(ReasonCode.ACTIVATION_CHECK_FAILED.code());
         assertThat(rolledBack.model()).isEqualTo(ref3);
         assertThat(rolledBack.activeModel()).isEqualTo(ref2);
         server.clearAssignment(t);
@@ -247,7 +248,7 @@ class AgentUpdateIT {
         server.publish(t.updateCommand(), Json.write(rollback), false);
         UpdateResult ordered = awaitCommandResult(c, t, "cmd-rollback-1", again);
         assertThat(ordered.outcome()).isEqualTo(UpdateOutcome.ROLLED_BACK);
-        assertThat(ordered.reasonCode()).isEqualTo("rollback_ordered");
+        assertThat(ordered.reasonCode()).isEqualTo(ReasonCode.ROLLBACK_ORDERED.code());
         assertThat(ordered.activeModel()).isEqualTo(ref2);
         awaitBirth(c, t, ref2, again);
         assertAnsweredBy(c, t, ref2, again);

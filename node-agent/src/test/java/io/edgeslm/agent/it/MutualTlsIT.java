@@ -10,6 +10,7 @@ import io.edgeslm.protocol.NodeState;
 import io.edgeslm.protocol.NodeStatus;
 import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.protocol.Topics;
 import io.edgeslm.protocol.UpdateCommand;
 import io.edgeslm.protocol.UpdateOutcome;
@@ -144,7 +145,7 @@ class MutualTlsIT {
         assertThat(r).as(agent.output()).isNotNull();
         assertThat(r.commandId()).isEqualTo("cmd-tls-1");
         assertThat(r.outcome()).isEqualTo(UpdateOutcome.REJECTED);
-        assertThat(r.reasonCode()).isEqualTo("no_previous_model");
+        assertThat(r.reasonCode()).isEqualTo(ReasonCode.NO_PREVIOUS_MODEL.code());
         assertThat(r.model()).isNull();
       }
     }

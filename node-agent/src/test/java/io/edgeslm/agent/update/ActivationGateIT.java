@@ -12,6 +12,7 @@ import io.edgeslm.inference.SchedulerConfig;
 import io.edgeslm.inference.SwapMode;
 import io.edgeslm.protocol.JournalEntry;
 import io.edgeslm.protocol.JournalEvent;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.testkit.MqttBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,7 +97,7 @@ class ActivationGateIT {
               o -> {
                 // The same code as the MQTT result for the same failure, not the outcome again.
                 assertThat(o.outcome()).isEqualTo("rolled_back");
-                assertThat(o.reasonCode()).isEqualTo("activation_check_failed");
+                assertThat(o.reasonCode()).isEqualTo(ReasonCode.ACTIVATION_CHECK_FAILED);
                 assertThat(o.reason()).startsWith("The new model failed its activation check: ");
               });
       assertThat(node.store.active().orElseThrow()).isEqualTo(v5);
@@ -107,7 +108,7 @@ class ActivationGateIT {
           .satisfies(
               o -> {
                 assertThat(o.outcome()).isEqualTo("rolled_back");
-                assertThat(o.reasonCode()).isEqualTo("model_load_failed");
+                assertThat(o.reasonCode()).isEqualTo(ReasonCode.MODEL_LOAD_FAILED);
                 assertThat(o.reason()).startsWith("The new model did not start: ");
               });
       assertThat(node.store.active().orElseThrow()).isEqualTo(v5);

@@ -11,6 +11,7 @@ import io.edgeslm.protocol.JournalEntry;
 import io.edgeslm.protocol.JournalEvent;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.protocol.UpdateAssignment;
 import io.edgeslm.protocol.UpdateCommand;
 import io.edgeslm.protocol.UpdateOutcome;
@@ -89,7 +90,7 @@ class BundleSafetyIT {
       UpdateResult r = results.getFirst();
       assertThat(r.assignmentId()).isEqualTo("as-dotdot");
       assertThat(r.outcome()).isEqualTo(UpdateOutcome.REJECTED);
-      assertThat(r.reasonCode()).isEqualTo("malformed_assignment");
+      assertThat(r.reasonCode()).isEqualTo(ReasonCode.MALFORMED_ASSIGNMENT.code());
       assertThat(r.model()).isNull();
       assertThat(r.reason())
           .startsWith("The assignment cannot be read: ")
@@ -129,7 +130,7 @@ class BundleSafetyIT {
       UpdateResult none =
           results.stream().filter(x -> "cmd-none".equals(x.commandId())).findFirst().orElseThrow();
       assertThat(none.outcome()).isEqualTo(UpdateOutcome.REJECTED);
-      assertThat(none.reasonCode()).isEqualTo("no_previous_model");
+      assertThat(none.reasonCode()).isEqualTo(ReasonCode.NO_PREVIOUS_MODEL.code());
       assertThat(none.reason()).isEqualTo("There is no previous model to roll back to.");
       assertThat(none.model()).isNull();
       assertThat(none.activeModel()).isNull();
@@ -162,7 +163,7 @@ class BundleSafetyIT {
       assertThat(e.getCause()).isInstanceOf(UpdateException.class);
       UpdateException u = (UpdateException) e.getCause();
       assertThat(u.fault()).isEqualTo(UpdateException.Fault.ARTIFACT);
-      assertThat(u.reasonCode()).isEqualTo("tampered");
+      assertThat(u.reasonCode()).isEqualTo(ReasonCode.TAMPERED.code());
       assertThat(u.getMessage()).contains("'notes.txt'").contains("is a symbolic link");
 
       assertThat(runtime.loads()).isEmpty();

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.edgeslm.agent.internal.update.PahoUpdateLink;
 import io.edgeslm.agent.internal.update.UsbSideLoader;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.protocol.UpdateAssignment;
 import io.edgeslm.protocol.UpdateOutcome;
 import io.edgeslm.protocol.UpdateResult;
@@ -94,7 +95,7 @@ class DiskFullIT {
             .atMost(Duration.ofMinutes(2))
             .until(() -> results.stream().anyMatch(r -> r.outcome() == UpdateOutcome.REJECTED));
         UpdateResult r = results.getLast();
-        assertThat(r.reasonCode()).isEqualTo("disk_full");
+        assertThat(r.reasonCode()).isEqualTo(ReasonCode.DISK_FULL.code());
         assertThat(r.reason()).startsWith("The disk filled up while writing the download: ");
         assertThat(r.reason()).endsWith("the current model keeps serving.");
         assertThat(r.activeModel().version()).isEqualTo(5);

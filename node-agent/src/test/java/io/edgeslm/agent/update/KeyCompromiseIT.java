@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.edgeslm.agent.internal.store.ModelStore;
 import io.edgeslm.agent.internal.update.PahoUpdateLink;
 import io.edgeslm.agent.internal.update.UsbSideLoader;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.protocol.UpdateAssignment;
 import io.edgeslm.protocol.UpdateOutcome;
 import io.edgeslm.protocol.UpdateResult;
@@ -144,7 +145,7 @@ class KeyCompromiseIT {
 
       UpdateResult refused = finalResult(results, "as-v1");
       assertThat(refused.outcome()).isEqualTo(UpdateOutcome.REJECTED);
-      assertThat(refused.reasonCode()).isEqualTo("rollback");
+      assertThat(refused.reasonCode()).isEqualTo(ReasonCode.ROLLBACK.code());
       assertThat(server.requests()).isEqualTo(requestsBefore);
       assertThat(node.store.active().orElseThrow().version()).isEqualTo(2);
     }

@@ -2,6 +2,7 @@ package io.edgeslm.agent.update;
 
 import io.edgeslm.agent.internal.update.ModelRuntime;
 import io.edgeslm.agent.internal.update.UpdateException;
+import io.edgeslm.protocol.ReasonCode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -29,10 +30,13 @@ public final class RecordingRuntime implements ModelRuntime {
     try (InputStream in = Files.newInputStream(gguf)) {
       if (in.readNBytes(magic, 0, 4) != 4 || !"GGUF".equals(new String(magic))) {
         throw new UpdateException(
-            UpdateException.Fault.MODEL, "model_load_failed", gguf + " is not a GGUF file");
+            UpdateException.Fault.MODEL,
+            ReasonCode.MODEL_LOAD_FAILED,
+            gguf + " is not a GGUF file");
       }
     } catch (IOException e) {
-      throw new UpdateException(UpdateException.Fault.MODEL, "model_load_failed", e.toString(), e);
+      throw new UpdateException(
+          UpdateException.Fault.MODEL, ReasonCode.MODEL_LOAD_FAILED, e.toString(), e);
     }
     serving = gguf;
     return OptionalDouble.empty();

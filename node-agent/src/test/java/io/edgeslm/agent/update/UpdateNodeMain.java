@@ -3,6 +3,7 @@ package io.edgeslm.agent.update;
 import io.edgeslm.agent.internal.update.ModelRuntime;
 import io.edgeslm.agent.internal.update.UpdateException;
 import io.edgeslm.agent.internal.update.UpdateSettings;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.signing.TrustStore;
 import io.edgeslm.signing.VerificationKey;
 import java.io.IOException;
@@ -63,7 +64,8 @@ public final class UpdateNodeMain {
                 (gguf.toAbsolutePath() + "\n").getBytes(StandardCharsets.UTF_8)));
         ch.force(true);
       } catch (IOException e) {
-        throw new UpdateException(UpdateException.Fault.LOCAL, "log", e.toString(), e);
+        throw new UpdateException(
+            UpdateException.Fault.LOCAL, ReasonCode.STORAGE_FAILED, e.toString(), e);
       }
       return inner.activate(gguf, evaluationFile);
     }

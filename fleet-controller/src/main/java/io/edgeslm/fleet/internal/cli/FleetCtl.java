@@ -58,6 +58,8 @@ import picocli.CommandLine.Parameters;
     description = "Upload signed bundles and drive rollouts on an EdgeSLM fleet controller.",
     subcommands = {
       FleetCtl.Upload.class,
+      FleetCtl.Nodes.class,
+      FleetCtl.Bundles.class,
       FleetCtl.Rollout.class,
       FleetCtl.Token.class,
       FleetCtl.Api.class
@@ -77,6 +79,13 @@ public final class FleetCtl {
       defaultValue = "${env:FLEET_TOKEN}",
       description = "API bearer token (env FLEET_TOKEN).")
   String token;
+
+  @Option(
+      names = "--json",
+      description =
+          "Print results as JSON on stdout (the controller's own documents); progress stays on"
+              + " stderr.")
+  boolean json;
 
   public static void main(String[] args) {
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
@@ -257,10 +266,17 @@ public final class FleetCtl {
     return body;
   }
 
-  @Command(name = "upload", description = "Upload a signed bundle directory; prints its bundle id.")
-  static final class Upload implements Callable<Integer> {
-    @CommandLine.ParentCommand FleetCtl root;
+  /** The top-level command of {@code spec}, whichever parent it is registered under. */
+  static FleetCtl root(CommandLine.Model.CommandSpec spec) {
+    return (FleetCtl) spec.root().userObject();
+  }
 
+  @Command(
+      name = "upload",
+      description =
+          "Upload a signed bundle directory; prints its bundle id (--json: the catalog entry)."
+              + " Progress goes to stderr.")
+  static final class Upload implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Parameters(
@@ -304,7 +320,8 @@ public final class FleetCtl {
       total += tail.length;
       long size = total;
       AtomicLong sent = new AtomicLong();
-      PrintWriter out = spec.commandLine().getOut();
+      FleetCtl root = root(spec);
+      PrintWriter progress = spec.commandLine().getErr();
       Enumeration<InputStream> seq = Collections.enumeration(parts);
       long start = System.nanoTime();
       // Streams the files from disk; prints progress with the rate at every 10%.
@@ -321,11 +338,11 @@ public final class FleetCtl {
                 if (tenth != lastTenth) {
                   lastTenth = tenth;
                   double seconds = Math.max(1e-3, (System.nanoTime() - start) / 1e9);
-                  out.printf(
+                  progress.printf(
                       Locale.ROOT,
-                      "uploading %d%% of %d bytes, %s/s%n",
+                      "uploading %d%% of %s, %s/s%n",
                       tenth * 10,
-                      size,
+                      bytes(size),
                       bytes(done / seconds));
                 }
               }
@@ -360,13 +377,15 @@ public final class FleetCtl {
                             java.time.Instant.parse(p.get("updatedAt").asText()))
                         .toMillis()
                     / 1000.0;
-            out.printf(
+            progress.printf(
                 Locale.ROOT,
-                "controller: verified and stored %d bytes in %.1f s%n",
-                p.get("bytesTotal").asLong(),
+                "controller: verified and stored %s in %.1f s%n",
+                bytes(p.get("bytesTotal").asLong()),
                 seconds);
           }
-          out.println(info.get("bundleId").asText());
+          spec.commandLine()
+              .getOut()
+              .println(root.json ? info.toString() : info.get("bundleId").asText());
           return 0;
         } catch (java.util.concurrent.TimeoutException e) {
           if (sent.get() < size) {
@@ -381,12 +400,12 @@ public final class FleetCtl {
                 phase.equals("hashing") && received > 0
                     ? String.format(
                         Locale.ROOT,
-                        "controller: hashing chunks, %d%% of %d bytes",
+                        "controller: hashing chunks, %d%% of %s",
                         10 * (10 * p.get("bytesDone").asLong() / received),
-                        received)
+                        bytes(received))
                     : "controller: " + phase;
             if (!shown.equals(lastShown)) {
-              out.println(shown);
+              progress.println(shown);
               lastShown = shown;
             }
           }
@@ -402,21 +421,259 @@ public final class FleetCtl {
     /** The controller's progress of the upload, or null if it has none (yet). */
     private JsonNode progress(HttpClient http, String uploadId) throws Exception {
       HttpResponse<String> r =
-          root.send(
-              http,
-              root.request("/api/v1/uploads/" + uploadId).GET().build(),
-              HttpResponse.BodyHandlers.ofString());
+          root(spec)
+              .send(
+                  http,
+                  root(spec).request("/api/v1/uploads/" + uploadId).GET().build(),
+                  HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
     }
 
     static String bytes(double n) {
-      String[] units = {"B", "KB", "MB", "GB"};
-      int u = 0;
-      while (n >= 1000 && u < units.length - 1) {
-        n /= 1000;
-        u++;
+      return Humanized.bytes((long) n);
+    }
+  }
+
+  /** {@code a=1&b=2} from name/value pairs, leaving out null values; values URL-encoded. */
+  static String query(Object... pairs) {
+    StringBuilder q = new StringBuilder();
+    for (int i = 0; i < pairs.length; i += 2) {
+      if (pairs[i + 1] != null) {
+        q.append(q.isEmpty() ? "" : "&")
+            .append(pairs[i])
+            .append('=')
+            .append(
+                java.net.URLEncoder.encode(String.valueOf(pairs[i + 1]), StandardCharsets.UTF_8));
       }
-      return String.format(Locale.ROOT, "%.1f %s", n, units[u]);
+    }
+    return q.toString();
+  }
+
+  /** Says on stderr that a list has more pages, so a table on stdout stays parseable. */
+  static void more(CommandLine.Model.CommandSpec spec, JsonNode page) {
+    if (page.hasNonNull("next")) {
+      spec.commandLine()
+          .getErr()
+          .println("(more after " + page.get("next").asText() + "; raise --limit or use --json)");
+    }
+  }
+
+  @Command(
+      name = "node",
+      aliases = "nodes",
+      description = "List and show nodes.",
+      subcommands = {Nodes.ListAll.class, Nodes.Get.class})
+  static final class Nodes {
+    @CommandLine.ParentCommand FleetCtl root;
+
+    @Command(name = "list", description = "List nodes by id (--json: the controller's page).")
+    static final class ListAll implements Callable<Integer> {
+      @CommandLine.ParentCommand Nodes parent;
+      @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+      @Option(names = "--status", description = "online, offline or unknown.")
+      String status;
+
+      @Option(names = "--site", description = "Only this site.")
+      String site;
+
+      @Option(names = "--label", description = "Only nodes with this label, key=value.")
+      String label;
+
+      @Option(names = "--search", description = "Node ids containing this text.")
+      String search;
+
+      @Option(names = "--limit", defaultValue = "100", description = "At most this many (1-500).")
+      int limit;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonNode page =
+            parent.root.call(
+                "GET",
+                "/api/v1/nodes?"
+                    + query(
+                        "status", status, "site", site, "label", label, "search", search, "limit",
+                        limit),
+                null);
+        PrintWriter out = spec.commandLine().getOut();
+        if (parent.root.json) {
+          out.println(page);
+          return 0;
+        }
+        java.time.Instant now = java.time.Instant.now();
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(List.of("NODE", "STATUS", "SITE", "MODEL", "ARCH", "RAM", "LAST SEEN"));
+        for (JsonNode n : page.get("items")) {
+          JsonNode model = n.get("model");
+          rows.add(
+              List.of(
+                  n.get("nodeId").asText(),
+                  n.path("status").asText("unknown"),
+                  n.path("site").asText(""),
+                  model == null || model.isNull()
+                      ? "-"
+                      : model.get("name").asText() + " v" + model.get("version").asLong(),
+                  n.path("arch").asText(""),
+                  n.hasNonNull("ramBytes")
+                      ? Humanized.binaryBytes(n.get("ramBytes").asLong())
+                      : "-",
+                  Humanized.ago(now, n.path("lastSeenAt").asText(null))));
+        }
+        Humanized.table(out, rows);
+        more(spec, page);
+        return 0;
+      }
+    }
+
+    @Command(name = "get", description = "Show one node (--json: the controller's record).")
+    static final class Get implements Callable<Integer> {
+      @CommandLine.ParentCommand Nodes parent;
+      @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+      @Parameters(paramLabel = "ID")
+      String id;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonNode n =
+            parent.root.call(
+                "GET",
+                "/api/v1/nodes/" + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8),
+                null);
+        PrintWriter out = spec.commandLine().getOut();
+        if (parent.root.json) {
+          out.println(n);
+          return 0;
+        }
+        java.time.Instant now = java.time.Instant.now();
+        JsonNode model = n.get("model");
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(List.of("node", n.get("nodeId").asText()));
+        rows.add(
+            List.of(
+                "status",
+                n.path("status").asText("unknown")
+                    + (n.hasNonNull("statusReason")
+                        ? " (" + n.get("statusReason").asText() + ")"
+                        : "")
+                    + ", since "
+                    + Humanized.ago(now, n.path("statusSince").asText(null))));
+        rows.add(List.of("site", n.path("site").asText("")));
+        rows.add(
+            List.of(
+                "model",
+                model == null || model.isNull()
+                    ? "-"
+                    : model.get("name").asText() + " v" + model.get("version").asLong()));
+        rows.add(List.of("agent", n.path("agentVersion").asText("")));
+        rows.add(
+            List.of("arch", n.path("arch").asText("") + " " + n.path("deviceClass").asText("")));
+        rows.add(
+            List.of(
+                "ram",
+                n.hasNonNull("ramBytes")
+                    ? Humanized.binaryBytes(n.get("ramBytes").asLong())
+                    : "-"));
+        rows.add(List.of("labels", n.path("labels").toString()));
+        rows.add(List.of("booted", Humanized.ago(now, n.path("bootedAt").asText(null))));
+        rows.add(List.of("last seen", Humanized.ago(now, n.path("lastSeenAt").asText(null))));
+        Humanized.table(out, rows);
+        return 0;
+      }
+    }
+  }
+
+  @Command(
+      name = "bundle",
+      aliases = "bundles",
+      description = "List, show and upload catalog bundles.",
+      subcommands = {Bundles.ListAll.class, Bundles.Get.class, Upload.class})
+  static final class Bundles {
+    @CommandLine.ParentCommand FleetCtl root;
+
+    @Command(name = "list", description = "List bundles by id (--json: the controller's page).")
+    static final class ListAll implements Callable<Integer> {
+      @CommandLine.ParentCommand Bundles parent;
+      @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+      @Option(names = "--limit", defaultValue = "100", description = "At most this many (1-500).")
+      int limit;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonNode page = parent.root.call("GET", "/api/v1/bundles?" + query("limit", limit), null);
+        PrintWriter out = spec.commandLine().getOut();
+        if (parent.root.json) {
+          out.println(page);
+          return 0;
+        }
+        java.time.Instant now = java.time.Instant.now();
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(List.of("BUNDLE", "MODEL", "SIZE", "FILES", "UPLOADED BY", "UPLOADED"));
+        for (JsonNode b : page.get("items")) {
+          rows.add(
+              List.of(
+                  b.get("bundleId").asText(),
+                  b.at("/model/name").asText() + " v" + b.at("/model/version").asLong(),
+                  Humanized.bytes(b.get("totalBytes").asLong()),
+                  Integer.toString(b.get("files").size()),
+                  b.path("uploadedBy").asText(""),
+                  Humanized.ago(now, b.path("uploadedAt").asText(null))));
+        }
+        Humanized.table(out, rows);
+        more(spec, page);
+        return 0;
+      }
+    }
+
+    @Command(name = "get", description = "Show one bundle (--json: its catalog entry).")
+    static final class Get implements Callable<Integer> {
+      @CommandLine.ParentCommand Bundles parent;
+      @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+      @Parameters(paramLabel = "ID")
+      String id;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonNode b =
+            parent.root.call(
+                "GET",
+                "/api/v1/bundles/" + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8),
+                null);
+        PrintWriter out = spec.commandLine().getOut();
+        if (parent.root.json) {
+          out.println(b);
+          return 0;
+        }
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(List.of("bundle", b.get("bundleId").asText()));
+        rows.add(
+            List.of(
+                "model",
+                b.at("/model/name").asText()
+                    + " v"
+                    + b.at("/model/version").asLong()
+                    + " "
+                    + b.at("/model/digest").asText()));
+        rows.add(List.of("size", Humanized.bytes(b.get("totalBytes").asLong())));
+        rows.add(List.of("signers", b.path("signerKeyIds").toString()));
+        rows.add(
+            List.of(
+                "uploaded",
+                b.path("uploadedBy").asText("")
+                    + ", "
+                    + Humanized.ago(java.time.Instant.now(), b.path("uploadedAt").asText(null))));
+        for (JsonNode f : b.get("files")) {
+          rows.add(
+              List.of(
+                  "file",
+                  f.get("name").asText() + "  " + Humanized.bytes(f.get("sizeBytes").asLong())));
+        }
+        Humanized.table(out, rows);
+        return 0;
+      }
     }
   }
 
@@ -425,6 +682,7 @@ public final class FleetCtl {
       description = "Create and drive rollouts.",
       subcommands = {
         Rollout.Create.class,
+        Rollout.ListAll.class,
         Rollout.Status.class,
         Rollout.Act.Pause.class,
         Rollout.Act.Resume.class,
@@ -435,15 +693,29 @@ public final class FleetCtl {
   static final class Rollout {
     @CommandLine.ParentCommand FleetCtl root;
 
-    @Command(name = "create", description = "Create a rollout; prints its id.")
+    @Command(
+        name = "create",
+        description = {
+          "Create a rollout; prints its id (--json: its state).",
+          "Either --plan FILE (the plan format: docs/rollout-plan.example.json) or --bundle,"
+              + " --name and --wave options; --bundle, --name and --id override the plan's."
+        })
     static final class Create implements Callable<Integer> {
       @CommandLine.ParentCommand Rollout parent;
       @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-      @Option(names = "--bundle", required = true, description = "Catalog bundle id.")
+      @Option(
+          names = "--plan",
+          paramLabel = "FILE",
+          description =
+              "A rollout plan as JSON: selector, waves, thresholds, gate, windows (see"
+                  + " docs/fleet-controller.md).")
+      Path planFile;
+
+      @Option(names = "--bundle", description = "Catalog bundle id.")
       String bundle;
 
-      @Option(names = "--name", required = true, description = "A name for people.")
+      @Option(names = "--name", description = "A name for people.")
       String name;
 
       @Option(names = "--id", description = "Rollout id (default: generated).")
@@ -451,11 +723,10 @@ public final class FleetCtl {
 
       @Option(
           names = "--wave",
-          required = true,
           description =
               "A wave: N (canary count), P% (cumulative share), with a trailing '!' when an"
                   + " operator must approve it. Repeat in order; the last must be 100%%.")
-      List<String> waves;
+      List<String> waves = List.of();
 
       @Option(names = "--label", description = "Selector label key=value (repeatable).")
       List<String> labels = List.of();
@@ -494,11 +765,67 @@ public final class FleetCtl {
 
       @Override
       public Integer call() throws Exception {
-        ObjectNode plan = JSON.createObjectNode();
+        ObjectNode plan = planFile == null ? fromOptions() : fromFile(planFile);
         if (id != null) {
           plan.put("id", id);
         }
-        plan.put("name", name).put("bundleId", bundle);
+        if (name != null) {
+          plan.put("name", name);
+        }
+        if (bundle != null) {
+          plan.put("bundleId", bundle);
+        }
+        for (String field : List.of("name", "bundleId")) {
+          if (!plan.hasNonNull(field)) {
+            throw new UsageError(
+                "The rollout has no "
+                    + field
+                    + ": give --"
+                    + (field.equals("bundleId") ? "bundle" : "name")
+                    + (planFile == null ? "" : " or put \"" + field + "\" in " + planFile)
+                    + ".");
+          }
+        }
+        JsonNode s = parent.root.call("POST", "/api/v1/rollouts", plan);
+        spec.commandLine().getOut().println(parent.root.json ? s.toString() : s.get("id").asText());
+        return 0;
+      }
+
+      /** Reads a plan file; a file that is not a JSON object is a usage error naming it. */
+      static ObjectNode fromFile(Path file) throws UsageError {
+        if (!Files.isRegularFile(file)) {
+          throw new UsageError("--plan '" + file + "' is not a readable file.");
+        }
+        JsonNode tree;
+        try {
+          tree = JSON.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          var at = e.getLocation();
+          throw new UsageError(
+              "--plan '"
+                  + file
+                  + "' is not valid JSON"
+                  + (at == null
+                      ? ""
+                      : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+                  + ": "
+                  + e.getOriginalMessage()
+                  + ".");
+        } catch (IOException e) {
+          throw new UsageError("--plan '" + file + "' cannot be read: " + describe(e) + ".");
+        }
+        if (!(tree instanceof ObjectNode o)) {
+          throw new UsageError(
+              "--plan '" + file + "' must hold a JSON object like docs/rollout-plan.example.json.");
+        }
+        return o;
+      }
+
+      ObjectNode fromOptions() throws UsageError {
+        if (waves.isEmpty()) {
+          throw new UsageError("A rollout needs waves: give --plan FILE or one --wave per wave.");
+        }
+        ObjectNode plan = JSON.createObjectNode();
         ObjectNode selector = plan.putObject("selector");
         ObjectNode l = selector.putObject("labels");
         for (String kv : labels) {
@@ -547,13 +874,61 @@ public final class FleetCtl {
               .put("minMeasuredPercent", 80)
               .put("dataTimeout", "PT1H");
         }
-        JsonNode s = parent.root.call("POST", "/api/v1/rollouts", plan);
-        spec.commandLine().getOut().println(s.get("id").asText());
+        return plan;
+      }
+    }
+
+    @Command(
+        name = "list",
+        description = "List rollouts, newest id last (--json: the controller's page).")
+    static final class ListAll implements Callable<Integer> {
+      @CommandLine.ParentCommand Rollout parent;
+      @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+      @Option(
+          names = "--status",
+          description = "running, paused, completed, aborted or rolled_back.")
+      String status;
+
+      @Option(names = "--limit", defaultValue = "50", description = "At most this many (1-500).")
+      int limit;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonNode page =
+            parent.root.call(
+                "GET", "/api/v1/rollouts?" + query("status", status, "limit", limit), null);
+        PrintWriter out = spec.commandLine().getOut();
+        if (parent.root.json) {
+          out.println(page);
+          return 0;
+        }
+        java.time.Instant now = java.time.Instant.now();
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(List.of("ID", "STATUS", "MODEL", "WAVE", "NODES", "WAITING", "UPDATED"));
+        for (JsonNode r : page.get("items")) {
+          rows.add(
+              List.of(
+                  r.get("id").asText(),
+                  r.get("status").asText().toLowerCase(Locale.ROOT),
+                  r.at("/plan/model/name").asText() + " v" + r.at("/plan/model/version").asLong(),
+                  Math.min(r.get("currentWave").asInt() + 1, r.get("waves").size())
+                      + "/"
+                      + r.get("waves").size(),
+                  Integer.toString(r.get("targets").size()),
+                  r.get("waiting").asText(),
+                  Humanized.ago(now, r.get("updatedAt").asText())));
+        }
+        Humanized.table(out, rows);
+        more(spec, page);
         return 0;
       }
     }
 
-    @Command(name = "status", description = "Show a rollout's waves and what it waits for.")
+    @Command(
+        name = "status",
+        aliases = "get",
+        description = "Show a rollout's waves and what it waits for (--json: its state).")
     static final class Status implements Callable<Integer> {
       @CommandLine.ParentCommand Rollout parent;
       @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -564,8 +939,16 @@ public final class FleetCtl {
       @Override
       public Integer call() throws Exception {
         JsonNode s = parent.root.call("GET", "/api/v1/rollouts/" + id, null);
-        print(spec.commandLine().getOut(), s);
+        show(parent.root, spec.commandLine().getOut(), s);
         return 0;
+      }
+    }
+
+    static void show(FleetCtl root, PrintWriter out, JsonNode s) {
+      if (root.json) {
+        out.println(s);
+      } else {
+        print(out, s);
       }
     }
 
@@ -626,7 +1009,7 @@ public final class FleetCtl {
                 "POST",
                 "/api/v1/rollouts/" + id + "/" + verb(),
                 JSON.createObjectNode().put("reason", reason));
-        print(spec.commandLine().getOut(), s);
+        show(parent.root, spec.commandLine().getOut(), s);
         return 0;
       }
 

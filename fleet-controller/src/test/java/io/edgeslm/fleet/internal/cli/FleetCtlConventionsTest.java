@@ -46,7 +46,7 @@ class FleetCtlConventionsTest {
     try {
       List<List<String>> paths = new ArrayList<>();
       collect(new CommandLine(new FleetCtl()), new ArrayList<>(), paths);
-      assertThat(paths).hasSizeGreaterThanOrEqualTo(11);
+      assertThat(paths).hasSizeGreaterThanOrEqualTo(19);
       for (List<String> path : paths) {
         for (String flag : List.of("--help", "-h")) {
           List<String> args =
@@ -81,6 +81,9 @@ class FleetCtlConventionsTest {
   private static void collect(CommandLine cl, List<String> path, List<List<String>> into) {
     into.add(List.copyOf(path));
     for (var e : cl.getSubcommands().entrySet()) {
+      if (!e.getKey().equals(e.getValue().getCommandName())) {
+        continue; // an alias: its help is the command's own
+      }
       List<String> sub = new ArrayList<>(path);
       sub.add(e.getKey());
       collect(e.getValue(), sub, into);
@@ -89,12 +92,12 @@ class FleetCtlConventionsTest {
 
   @Test
   void usageErrors_oneSentenceExitTwo() {
-    Run missing = fleetctl("rollout", "create", "--token", "t", "--bundle", "b");
+    Run missing = fleetctl("--token", "t", "rollout", "create", "--bundle", "b");
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err())
         .isEqualTo(
-            "fleetctl: Missing required options: '--name=<name>', '--wave=<waves>'. See 'fleetctl"
-                + " rollout create --help'.\n");
+            "fleetctl: A rollout needs waves: give --plan FILE or one --wave per wave. See"
+                + " 'fleetctl rollout create --help'.\n");
 
     Run unknown = fleetctl("rollout", "frobnicate");
     assertThat(unknown.code()).isEqualTo(2);
@@ -237,5 +240,83 @@ class FleetCtlConventionsTest {
       server.stop(0);
       java.nio.file.Files.deleteIfExists(plan);
     }
+  }
+
+  @Test
+  void planFile_notJson_oneSentenceNamingFileAndPlaceExitTwo() throws Exception {
+    java.nio.file.Path plan = java.nio.file.Files.createTempFile("plan.broken-json", ".json");
+    try {
+      java.nio.file.Files.writeString(plan, "{\"name\": \"x\",\n  \"waves\": [1,}\n");
+      Run r = fleetctl("--token", "t", "rollout", "create", "--plan", plan.toString());
+      assertThat(r.code()).isEqualTo(2);
+      assertThat(r.err())
+          .startsWith("fleetctl: --plan '" + plan + "' is not valid JSON at line 2, column ")
+          .endsWith(" See 'fleetctl rollout create --help'.\n")
+          .doesNotContain("\tat ")
+          .doesNotContain("Exception");
+      java.nio.file.Files.writeString(plan, "{\"waves\": [{\"count\": 1}]}");
+      Run noBundle = fleetctl("--token", "t", "rollout", "create", "--plan", plan.toString());
+      assertThat(noBundle.code()).isEqualTo(2);
+      assertThat(noBundle.err())
+          .isEqualTo(
+              "fleetctl: The rollout has no name: give --name or put \"name\" in "
+                  + plan
+                  + ". See 'fleetctl rollout create --help'.\n");
+    } finally {
+      java.nio.file.Files.delete(plan);
+    }
+  }
+
+  @Test
+  void nodeList_tableHumanizesRam_jsonIsTheControllersPage_moreOnStderr() throws Exception {
+    String page =
+        "{\"items\":[{\"nodeId\":\"edge-1\",\"site\":\"plant-a\",\"arch\":\"aarch64\","
+            + "\"ramBytes\":8589934592,\"status\":\"online\",\"model\":{\"name\":\"qa\","
+            + "\"version\":3,\"digest\":null,\"channel\":null},\"lastSeenAt\":null}],"
+            + "\"next\":\"edge-1\"}";
+    List<String> queries = new ArrayList<>();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/api/v1/nodes",
+        x -> {
+          queries.add(x.getRequestURI().getRawQuery());
+          byte[] body = page.getBytes(StandardCharsets.UTF_8);
+          x.getResponseHeaders().add("Content-Type", "application/json");
+          x.sendResponseHeaders(200, body.length);
+          x.getResponseBody().write(body);
+          x.close();
+        });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort();
+      Run table = fleetctl("--url", url, "--token", "t", "node", "list", "--site", "plant a");
+      assertThat(table.code()).as(table.err()).isZero();
+      assertThat(table.out())
+          .isEqualTo(
+              "NODE    STATUS  SITE     MODEL  ARCH     RAM      LAST SEEN\n"
+                  + "edge-1  online  plant-a  qa v3  aarch64  8.0 GiB  -\n");
+      assertThat(table.err()).isEqualTo("(more after edge-1; raise --limit or use --json)\n");
+      assertThat(queries).containsExactly("site=plant+a&limit=100");
+
+      Run json = fleetctl("--url", url, "--token", "t", "--json", "nodes", "list");
+      assertThat(json.code()).isZero();
+      assertThat(FleetCtl.JSON.readTree(json.out())).isEqualTo(FleetCtl.JSON.readTree(page));
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void humanized_sizesAndAges() {
+    java.time.Instant now = java.time.Instant.parse("2026-12-02T03:00:00Z");
+    assertThat(Humanized.binaryBytes(8_589_934_592L)).isEqualTo("8.0 GiB");
+    assertThat(Humanized.bytes(999)).isEqualTo("999 B");
+    assertThat(Humanized.bytes(1_500_000_000L)).isEqualTo("1.5 GB");
+    assertThat(Humanized.ago(now, "2026-12-02T02:59:18Z")).isEqualTo("42 s ago");
+    assertThat(Humanized.ago(now, "2026-12-02T02:55:00Z")).isEqualTo("5 min ago");
+    assertThat(Humanized.ago(now, "2026-12-01T00:00:00Z")).isEqualTo("27 h ago");
+    assertThat(Humanized.ago(now, "2026-12-02T03:00:05Z")).isEqualTo("just now");
+    assertThat(Humanized.ago(now, null)).isEqualTo("-");
   }
 }

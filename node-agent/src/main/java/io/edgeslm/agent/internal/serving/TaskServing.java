@@ -19,6 +19,7 @@ import io.edgeslm.inference.SchedulerMetrics;
 import io.edgeslm.inference.SwapMode;
 import io.edgeslm.protocol.Answer;
 import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.protocol.SensorReport;
 import io.edgeslm.protocol.Source;
 import java.nio.file.Path;
@@ -176,7 +177,7 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     } catch (java.io.IOException e) {
       throw new UpdateException(
           UpdateException.Fault.MODEL,
-          "model_load_failed",
+          ReasonCode.MODEL_LOAD_FAILED,
           "Cannot read the model file " + gguf + ": " + e.getMessage(),
           e);
     }
@@ -190,7 +191,7 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     synchronized (swapLock) {
       if (closed) {
         throw new UpdateException(
-            UpdateException.Fault.LOCAL, "shutting_down", "The agent is shutting down.");
+            UpdateException.Fault.LOCAL, ReasonCode.SHUTTING_DOWN, "The agent is shutting down.");
       }
       if (scheduler == null && loadProblem == null) {
         loadProblem = "model loading";

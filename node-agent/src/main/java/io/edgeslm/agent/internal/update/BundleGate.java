@@ -2,6 +2,7 @@ package io.edgeslm.agent.internal.update;
 
 import io.edgeslm.agent.internal.store.ModelStore;
 import io.edgeslm.agent.internal.store.StoredModel;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.signing.BundleOptions;
 import io.edgeslm.signing.BundleVerifier;
 import io.edgeslm.signing.HighWaterMark;
@@ -20,7 +21,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -95,13 +95,13 @@ public final class BundleGate {
     } catch (PolicyException e) {
       throw policyRefusal(e);
     } catch (SigningException e) {
-      String code =
+      ReasonCode code =
           switch (e) {
-            case TamperedArtifactException t -> "tampered";
-            case UntrustedKeyException u -> "untrusted_key";
-            case MalformedInputException m -> "malformed_bundle";
-            case SigningIoException io -> "unreadable_bundle";
-            default -> "verification_failed";
+            case TamperedArtifactException t -> ReasonCode.TAMPERED;
+            case UntrustedKeyException u -> ReasonCode.UNTRUSTED_KEY;
+            case MalformedInputException m -> ReasonCode.MALFORMED_BUNDLE;
+            case SigningIoException io -> ReasonCode.UNREADABLE_BUNDLE;
+            default -> ReasonCode.VERIFICATION_FAILED;
           };
       throw new UpdateException(UpdateException.Fault.ARTIFACT, code, e.getMessage(), e);
     }
@@ -109,9 +109,23 @@ public final class BundleGate {
 
   private static UpdateException policyRefusal(PolicyException e) {
     return new UpdateException(
-        UpdateException.Fault.ARTIFACT,
-        e.reason().name().toLowerCase(Locale.ROOT),
-        e.getMessage(),
-        e);
+        UpdateException.Fault.ARTIFACT, reasonCode(e.reason()), e.getMessage(), e);
+  }
+
+  /** The reported code of a release-policy rule; a new rule must be given a code here. */
+  static ReasonCode reasonCode(PolicyException.Reason r) {
+    return switch (r) {
+      case NO_RELEASE_METADATA -> ReasonCode.NO_RELEASE_METADATA;
+      case MISSING_RELEASE_FILE -> ReasonCode.MISSING_RELEASE_FILE;
+      case WRONG_MODEL -> ReasonCode.WRONG_MODEL;
+      case WRONG_CHANNEL -> ReasonCode.WRONG_CHANNEL;
+      case WRONG_ARCHITECTURE -> ReasonCode.WRONG_ARCHITECTURE;
+      case WRONG_DEVICE_CLASS -> ReasonCode.WRONG_DEVICE_CLASS;
+      case INSUFFICIENT_RAM -> ReasonCode.INSUFFICIENT_RAM;
+      case LABEL_MISMATCH -> ReasonCode.LABEL_MISMATCH;
+      case AGENT_TOO_OLD -> ReasonCode.AGENT_TOO_OLD;
+      case EXPIRED -> ReasonCode.EXPIRED;
+      case ROLLBACK -> ReasonCode.ROLLBACK;
+    };
   }
 }

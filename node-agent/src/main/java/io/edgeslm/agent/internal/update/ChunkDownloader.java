@@ -9,6 +9,7 @@ import io.edgeslm.protocol.ChunkRequest;
 import io.edgeslm.protocol.ErrorCode;
 import io.edgeslm.protocol.InvalidPayloadException;
 import io.edgeslm.protocol.Json;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.protocol.UpdateAssignment;
 import java.io.IOException;
 import java.util.BitSet;
@@ -128,7 +129,7 @@ public final class ChunkDownloader {
         if (cancelled.getAsBoolean()) {
           transfer.flush();
           throw new UpdateException(
-              UpdateException.Fault.TRANSFER, "cancelled", "The download was cancelled.");
+              UpdateException.Fault.TRANSFER, ReasonCode.CANCELLED, "The download was cancelled.");
         }
         long now = System.nanoTime();
         if (transfer.unflushed() == 0) {
@@ -143,7 +144,7 @@ public final class ChunkDownloader {
               if (++notFound >= 3) {
                 throw new UpdateException(
                     UpdateException.Fault.TRANSFER,
-                    "not_found",
+                    ReasonCode.NOT_FOUND,
                     "The controller does not know assignment "
                         + assignment.assignmentId()
                         + " (3 refusals). It was probably withdrawn; wait for a new assignment.");
@@ -173,7 +174,7 @@ public final class ChunkDownloader {
           transfer.flush();
           throw new UpdateException(
               UpdateException.Fault.TRANSFER,
-              "transfer_stalled",
+              ReasonCode.TRANSFER_STALLED,
               "No chunk arrived for "
                   + tuning.stallMillis() / 1000
                   + " s (held "
@@ -188,7 +189,10 @@ public final class ChunkDownloader {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UpdateException(
-          UpdateException.Fault.TRANSFER, "cancelled", "Interrupted while downloading.", e);
+          UpdateException.Fault.TRANSFER,
+          ReasonCode.CANCELLED,
+          "Interrupted while downloading.",
+          e);
     } catch (IOException e) {
       throw UpdateEngine.storageFailure("writing the download", e);
     }
@@ -264,7 +268,7 @@ public final class ChunkDownloader {
       if (corrupt > tuning.maxCorruptChunks()) {
         throw new UpdateException(
             UpdateException.Fault.TRANSFER,
-            "too_many_corrupt_chunks",
+            ReasonCode.TOO_MANY_CORRUPT_CHUNKS,
             corrupt
                 + " chunks failed their SHA-256 check; the link or the server corrupts data."
                 + " The download is kept; check the network path and retry the assignment.");

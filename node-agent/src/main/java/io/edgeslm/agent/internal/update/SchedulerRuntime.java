@@ -1,7 +1,9 @@
 package io.edgeslm.agent.internal.update;
 
+import io.edgeslm.agent.internal.store.Details;
 import io.edgeslm.inference.ActivationCheck;
 import io.edgeslm.inference.ActivationFailedException;
+import io.edgeslm.inference.ActivationReport;
 import io.edgeslm.inference.EngineConfig;
 import io.edgeslm.inference.InferenceException;
 import io.edgeslm.inference.ModelSpec;
@@ -9,7 +11,9 @@ import io.edgeslm.inference.Scheduler;
 import io.edgeslm.inference.SchedulerConfig;
 import io.edgeslm.inference.SchedulerMetrics;
 import io.edgeslm.inference.SwapMode;
+import io.edgeslm.protocol.ReasonCode;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
@@ -76,16 +80,46 @@ public final class SchedulerRuntime implements ModelRuntime {
     } catch (ActivationFailedException e) {
       throw new UpdateException(
           UpdateException.Fault.MODEL,
-          "activation_check_failed",
-          "The new model failed its activation check: " + e.getMessage(),
+          ReasonCode.ACTIVATION_CHECK_FAILED,
+          activationFailure(e.report()),
           e);
     } catch (InferenceException | RuntimeException e) {
       throw new UpdateException(
           UpdateException.Fault.MODEL,
-          "model_load_failed",
-          "The new model did not start: " + e.getMessage(),
+          ReasonCode.MODEL_LOAD_FAILED,
+          "The new model did not start: " + Details.printable(e.getMessage(), 600),
           e);
     }
+  }
+
+  /**
+   * What the journal, the result and the USB result file say about a failed activation check: the
+   * score and which cases failed which expectation. The model's output itself is left out: it is
+   * untrusted text (a model that fails its check may emit anything, control characters included),
+   * and the case ids and expectations already say what went wrong.
+   */
+  static String activationFailure(ActivationReport r) {
+    StringBuilder failed = new StringBuilder();
+    for (int i = 0; i < Math.min(3, r.failures().size()); i++) {
+      ActivationReport.Failure f = r.failures().get(i);
+      failed.append(i == 0 ? "" : "; ").append(f.caseId()).append(" (").append(f.expectation());
+      failed.append(')');
+    }
+    if (r.failures().size() > 3) {
+      failed.append("; and ").append(r.failures().size() - 3).append(" more");
+    }
+    return Details.printable(
+        String.format(
+            Locale.ROOT,
+            "The new model failed its activation check: it scored %.2f (%d of %d cases), below the"
+                + " required %.2f; it does not take traffic. Failed cases: %s. Check the model and"
+                + " its evaluation file.",
+            r.score(),
+            r.passed(),
+            r.total(),
+            r.minScore(),
+            failed.length() == 0 ? "none listed" : failed),
+        1000);
   }
 
   @Override

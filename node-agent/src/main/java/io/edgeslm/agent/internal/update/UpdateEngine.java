@@ -15,6 +15,7 @@ import io.edgeslm.protocol.JournalEntry;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.protocol.UpdateAssignment;
 import io.edgeslm.protocol.UpdateCommand;
 import io.edgeslm.protocol.UpdateProgress;
@@ -423,7 +424,7 @@ public final class UpdateEngine implements AutoCloseable {
           : new UpdateMachine.Rejected(
               id,
               new UpdateException(
-                  UpdateException.Fault.LOCAL, "internal", "Internal error: " + e, e));
+                  UpdateException.Fault.LOCAL, ReasonCode.INTERNAL, "Internal error: " + e, e));
     }
   }
 
@@ -466,7 +467,10 @@ public final class UpdateEngine implements AutoCloseable {
                 new UpdateMachine.TransferFailed(
                     id,
                     new UpdateException(
-                        UpdateException.Fault.LOCAL, "internal", "Internal error: " + e, e)));
+                        UpdateException.Fault.LOCAL,
+                        ReasonCode.INTERNAL,
+                        "Internal error: " + e,
+                        e)));
           } finally {
             download = null;
           }
@@ -582,8 +586,7 @@ public final class UpdateEngine implements AutoCloseable {
    */
   static UpdateResult toWire(UpdateMachine.PublishResult p, java.time.Instant at) {
     String r = Details.printable(p.reason(), 1000);
-    String code = p.reasonCode();
-    String c = code == null ? null : code.length() > 64 ? code.substring(0, 64) : code;
+    String c = p.reasonCode() == null ? null : p.reasonCode().code();
     String id = p.assignmentId();
     return new UpdateResult(
         Protocol.SCHEMA_VERSION,
@@ -644,7 +647,7 @@ public final class UpdateEngine implements AutoCloseable {
                 && String.valueOf(fse.getReason()).contains("No space"));
     return new UpdateException(
         UpdateException.Fault.LOCAL,
-        full ? "disk_full" : "storage_failed",
+        full ? ReasonCode.DISK_FULL : ReasonCode.STORAGE_FAILED,
         (full ? "The disk filled up while " : "Storage failed while ")
             + what
             + ": "
@@ -676,7 +679,8 @@ public final class UpdateEngine implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     UpdateException stopped =
-        new UpdateException(UpdateException.Fault.LOCAL, "interrupted", "The agent stopped.");
+        new UpdateException(
+            UpdateException.Fault.LOCAL, ReasonCode.INTERRUPTED, "The agent stopped.");
     sideLoads.values().forEach(f -> f.completeExceptionally(stopped));
     sideLoads.clear();
   }

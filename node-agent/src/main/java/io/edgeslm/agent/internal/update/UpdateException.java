@@ -1,6 +1,7 @@
 package io.edgeslm.agent.internal.update;
 
 import io.edgeslm.agent.AgentException;
+import io.edgeslm.protocol.ReasonCode;
 import java.util.Objects;
 
 /**
@@ -24,15 +25,15 @@ public final class UpdateException extends AgentException {
   }
 
   private final Fault fault;
-  private final String reasonCode;
+  private final ReasonCode reasonCode;
 
-  public UpdateException(Fault fault, String reasonCode, String message, Throwable cause) {
+  public UpdateException(Fault fault, ReasonCode reasonCode, String message, Throwable cause) {
     super(message, cause);
     this.fault = Objects.requireNonNull(fault, "fault");
     this.reasonCode = Objects.requireNonNull(reasonCode, "reasonCode");
   }
 
-  public UpdateException(Fault fault, String reasonCode, String message) {
+  public UpdateException(Fault fault, ReasonCode reasonCode, String message) {
     this(fault, reasonCode, message, null);
   }
 
@@ -40,7 +41,7 @@ public final class UpdateException extends AgentException {
     return fault;
   }
 
-  public String reasonCode() {
+  public ReasonCode reasonCode() {
     return reasonCode;
   }
 }

@@ -5,6 +5,7 @@ import io.edgeslm.agent.internal.store.StoredModel;
 import io.edgeslm.protocol.CommandAction;
 import io.edgeslm.protocol.JournalEvent;
 import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.protocol.UpdateAssignment;
 import io.edgeslm.protocol.UpdateCommand;
 import io.edgeslm.protocol.UpdateOutcome;
@@ -21,7 +22,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalDouble;
@@ -159,7 +159,7 @@ public final class UpdateMachine {
    * @param command the rollback order, or null
    */
   public record Restore(
-      String assignmentId, ModelRef from, String code, String reason, UpdateCommand command) {}
+      String assignmentId, ModelRef from, ReasonCode code, String reason, UpdateCommand command) {}
 
   /**
    * The machine's whole state.
@@ -300,7 +300,7 @@ public final class UpdateMachine {
       UpdateOutcome outcome,
       ModelRef model,
       ModelRef active,
-      String reasonCode,
+      ReasonCode reasonCode,
       String reason,
       Double score)
       implements Effect {}
@@ -451,7 +451,7 @@ public final class UpdateMachine {
           null,
           UpdateOutcome.ROLLED_BACK,
           trial.active().ref(),
-          "restarted_during_trial",
+          ReasonCode.RESTARTED_DURING_TRIAL,
           reason,
           null);
     }
@@ -526,16 +526,13 @@ public final class UpdateMachine {
               trust);
     } catch (PolicyException e) {
       return new UpdateException(
-          UpdateException.Fault.ARTIFACT,
-          e.reason().name().toLowerCase(Locale.ROOT),
-          e.getMessage(),
-          e);
+          UpdateException.Fault.ARTIFACT, BundleGate.reasonCode(e.reason()), e.getMessage(), e);
     }
     long packet = r.maxPacketBytes();
     if (packet != Long.MAX_VALUE && a.chunkBytes() + 1024L > packet) {
       return new UpdateException(
           UpdateException.Fault.ARTIFACT,
-          "chunk_too_large",
+          ReasonCode.CHUNK_TOO_LARGE,
           "Chunks of "
               + a.chunkBytes()
               + " bytes do not fit the broker's maximum packet size of "
@@ -549,7 +546,7 @@ public final class UpdateMachine {
     if (free < need) {
       return new UpdateException(
           UpdateException.Fault.LOCAL,
-          "disk_full",
+          ReasonCode.DISK_FULL,
           "Not enough disk space for bundle "
               + a.bundleId()
               + ": it needs "
@@ -575,7 +572,13 @@ public final class UpdateMachine {
     w.journal(JournalEvent.REJECTED, u.assignmentId(), null, "malformed_assignment: " + u.why());
     w.remember(u.assignmentId());
     w.result(
-        u.assignmentId(), null, UpdateOutcome.REJECTED, null, "malformed_assignment", reason, null);
+        u.assignmentId(),
+        null,
+        UpdateOutcome.REJECTED,
+        null,
+        ReasonCode.MALFORMED_ASSIGNMENT,
+        reason,
+        null);
   }
 
   private void usbFound(Work w, UsbBundleFound u) {
@@ -599,7 +602,7 @@ public final class UpdateMachine {
                 null,
                 new UpdateException(
                     UpdateException.Fault.LOCAL,
-                    "busy",
+                    ReasonCode.BUSY,
                     "The node had more than "
                         + MAX_QUEUED
                         + " updates waiting; insert the stick again later.")));
@@ -679,7 +682,7 @@ public final class UpdateMachine {
     }
     return new UpdateException(
         UpdateException.Fault.ARTIFACT,
-        "assignment_mismatch",
+        ReasonCode.ASSIGNMENT_MISMATCH,
         "The assignment announced "
             + want.name()
             + " v"
@@ -759,7 +762,11 @@ public final class UpdateMachine {
       restore(
           w,
           new Restore(
-              s.id(), w.job.passed().model().ref(), "soak_failed", v.failure().get(), null));
+              s.id(),
+              w.job.passed().model().ref(),
+              ReasonCode.SOAK_FAILED,
+              v.failure().get(),
+              null));
       return;
     }
     w.job = w.job.withSoak(new Soak(v.next(), soak.end(), soak.score()));
@@ -819,14 +826,20 @@ public final class UpdateMachine {
     String reason = "rollback ordered: " + (c.reason() == null ? "" : c.reason());
     if (w.restoring != null) {
       commandDone(
-          w, c, UpdateOutcome.REJECTED, "rollback_in_progress", "A rollback is already running.");
+          w,
+          c,
+          UpdateOutcome.REJECTED,
+          ReasonCode.ROLLBACK_IN_PROGRESS,
+          "A rollback is already running.");
       return;
     }
     if (w.job != null && w.job.phase() == Phase.SOAKING) {
       // Rolls back the model on trial: the update and the command each get their result.
       w.job = w.job.phase(Phase.RESTORING);
       restore(
-          w, new Restore(w.job.id(), w.job.passed().model().ref(), "rollback_ordered", reason, c));
+          w,
+          new Restore(
+              w.job.id(), w.job.passed().model().ref(), ReasonCode.ROLLBACK_ORDERED, reason, c));
       return;
     }
     if (w.pointer.previous() == null || w.pointer.active() == null) {
@@ -834,15 +847,15 @@ public final class UpdateMachine {
           w,
           c,
           UpdateOutcome.REJECTED,
-          "no_previous_model",
+          ReasonCode.NO_PREVIOUS_MODEL,
           "There is no previous model to roll back to.");
       return;
     }
-    restore(w, new Restore(null, w.pointer.active().ref(), "rollback_ordered", reason, c));
+    restore(w, new Restore(null, w.pointer.active().ref(), ReasonCode.ROLLBACK_ORDERED, reason, c));
   }
 
   private void commandDone(
-      Work w, UpdateCommand c, UpdateOutcome outcome, String code, String reason) {
+      Work w, UpdateCommand c, UpdateOutcome outcome, ReasonCode code, String reason) {
     w.remember("cmd:" + c.commandId());
     // The result names the model serving, or none on a node without a verified model.
     w.result(
@@ -892,7 +905,7 @@ public final class UpdateMachine {
           w,
           pending.command(),
           UpdateOutcome.ROLLED_BACK,
-          "rollback_ordered",
+          ReasonCode.ROLLBACK_ORDERED,
           "rollback ordered by command " + pending.command().commandId());
     }
     if (w.isCurrent(pending.assignmentId())) {
@@ -910,8 +923,8 @@ public final class UpdateMachine {
   /** A refusal or failure of the running update, reported; a stalled download is kept. */
   private void fail(Work w, UpdateException e, Instant now) {
     Job j = w.job;
-    String code = e.reasonCode();
-    boolean cancelled = "cancelled".equals(code);
+    ReasonCode code = e.reasonCode();
+    boolean cancelled = code == ReasonCode.CANCELLED;
     boolean keep = e.fault() == UpdateException.Fault.TRANSFER && !cancelled;
     UpdateOutcome outcome = cancelled ? UpdateOutcome.CANCELLED : UpdateOutcome.REJECTED;
     w.journal(
@@ -996,7 +1009,7 @@ public final class UpdateMachine {
         String commandId,
         UpdateOutcome outcome,
         ModelRef model,
-        String code,
+        ReasonCode code,
         String reason,
         Double score) {
       if (id == null && commandId == null) {

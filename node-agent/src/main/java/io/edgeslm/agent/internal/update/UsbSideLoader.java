@@ -5,6 +5,7 @@ import io.edgeslm.agent.internal.store.Details;
 import io.edgeslm.agent.internal.store.ModelStore;
 import io.edgeslm.agent.internal.store.StoredModel;
 import io.edgeslm.protocol.Json;
+import io.edgeslm.protocol.ReasonCode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -54,7 +55,7 @@ public final class UsbSideLoader {
   public record BundleOutcome(
       String bundle,
       String outcome,
-      String reasonCode,
+      ReasonCode reasonCode,
       String reason,
       String model,
       Long version,
@@ -160,14 +161,14 @@ public final class UsbSideLoader {
       marker(name, "copying");
       if (Files.isSymbolicLink(bundle)) {
         throw reject(
-            "link_refused",
+            ReasonCode.LINK_REFUSED,
             "The bundle '"
                 + name
                 + "' is a symbolic link; copy the real directory onto the stick.");
       }
       if (!Files.exists(bundle.resolve(SIGNATURE), LinkOption.NOFOLLOW_LINKS)) {
         throw reject(
-            "unsigned_bundle",
+            ReasonCode.UNSIGNED_BUNDLE,
             "The bundle '"
                 + name
                 + "' has a release.json but no model.sig: it was never signed. Sign it with the"
@@ -189,12 +190,18 @@ public final class UsbSideLoader {
         return outcome(name, u, stagedDir);
       }
       return new BundleOutcome(
-          name, "failed", "internal", String.valueOf(e.getCause()), null, null, clock.instant());
+          name,
+          "failed",
+          ReasonCode.INTERNAL,
+          String.valueOf(e.getCause()),
+          null,
+          null,
+          clock.instant());
     } catch (java.util.concurrent.TimeoutException e) {
       return new BundleOutcome(
           name,
           "failed",
-          "timeout",
+          ReasonCode.TIMEOUT,
           "Installing took longer than " + timeoutMillis / 1000 + " s; see the node's journal.",
           null,
           null,
@@ -202,15 +209,23 @@ public final class UsbSideLoader {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new BundleOutcome(
-          name, "failed", "interrupted", "The agent stopped.", null, null, clock.instant());
+          name,
+          "failed",
+          ReasonCode.INTERRUPTED,
+          "The agent stopped.",
+          null,
+          null,
+          clock.instant());
     } catch (IOException e) {
       discard(id);
       // A file that vanished under the copy means the stick went away, even when its directory
       // entry has not disappeared yet (unmounting, or a technician pulling it, is not atomic).
-      String code =
-          sourceVanished(e) || !Files.isDirectory(bundle) ? "copy_interrupted" : "copy_failed";
+      ReasonCode code =
+          sourceVanished(e) || !Files.isDirectory(bundle)
+              ? ReasonCode.COPY_INTERRUPTED
+              : ReasonCode.COPY_FAILED;
       String reason =
-          code.equals("copy_interrupted")
+          code == ReasonCode.COPY_INTERRUPTED
               ? "The stick was removed (or the bundle vanished) while copying: "
                   + e.getMessage()
                   + ". Re-insert the stick; nothing was installed."
@@ -280,7 +295,7 @@ public final class UsbSideLoader {
     }
   }
 
-  private static UpdateException reject(String code, String msg) {
+  private static UpdateException reject(ReasonCode code, String msg) {
     return new UpdateException(UpdateException.Fault.ARTIFACT, code, msg);
   }
 
@@ -311,7 +326,8 @@ public final class UsbSideLoader {
       throw e.getCause(); // an entry vanished while listing: classified like any copy failure
     }
     if (entries.size() > MAX_FILES) {
-      throw reject("too_many_files", "The bundle holds more than " + MAX_FILES + " entries.");
+      throw reject(
+          ReasonCode.TOO_MANY_FILES, "The bundle holds more than " + MAX_FILES + " entries.");
     }
     long total = 0;
     for (Path p : entries) {
@@ -319,24 +335,25 @@ public final class UsbSideLoader {
           Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       Path rel = from.relativize(p);
       if (rel.getNameCount() > MAX_DEPTH) {
-        throw reject("too_deep", "'" + rel + "' is nested deeper than " + MAX_DEPTH + " levels.");
+        throw reject(
+            ReasonCode.TOO_DEEP, "'" + rel + "' is nested deeper than " + MAX_DEPTH + " levels.");
       }
       for (Path part : rel) {
         String n = part.toString();
         if (n.equals("..") || n.contains("\\") || n.contains("\0")) {
-          throw reject("bad_name", "The bundle holds an unsafe name '" + rel + "'.");
+          throw reject(ReasonCode.BAD_NAME, "The bundle holds an unsafe name '" + rel + "'.");
         }
       }
       if (a.isSymbolicLink()) {
         throw reject(
-            "link_refused",
+            ReasonCode.LINK_REFUSED,
             "The bundle holds a symbolic link '"
                 + rel
                 + "'; links are refused (they could point anywhere). Re-copy the bundle without links.");
       }
       if (!a.isDirectory() && !a.isRegularFile()) {
         throw reject(
-            "special_file_refused",
+            ReasonCode.SPECIAL_FILE_REFUSED,
             "The bundle holds '" + rel + "', which is neither a file nor a directory.");
       }
       if (a.isRegularFile()) {
@@ -345,13 +362,13 @@ public final class UsbSideLoader {
     }
     if (total > MAX_BUNDLE_BYTES) {
       throw reject(
-          "too_large",
+          ReasonCode.TOO_LARGE,
           "The bundle holds " + total + " bytes, above the " + MAX_BUNDLE_BYTES + " limit.");
     }
     if (store.usableBytes() < 2 * total) {
       throw new UpdateException(
           UpdateException.Fault.LOCAL,
-          "disk_full",
+          ReasonCode.DISK_FULL,
           "Not enough disk space to copy "
               + total / (1 << 20)
               + " MiB from the stick; free space on the node.");
@@ -361,7 +378,7 @@ public final class UsbSideLoader {
       Path rel = from.relativize(p);
       Path target = to.resolve(rel.toString()).normalize();
       if (!target.startsWith(to)) {
-        throw reject("bad_name", "'" + rel + "' leaves the staging directory.");
+        throw reject(ReasonCode.BAD_NAME, "'" + rel + "' leaves the staging directory.");
       }
       if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
         Files.createDirectories(target);

@@ -9,6 +9,7 @@ import io.edgeslm.protocol.CommandAction;
 import io.edgeslm.protocol.JournalEvent;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.Protocol;
+import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.protocol.UpdateAssignment;
 import io.edgeslm.protocol.UpdateCommand;
 import io.edgeslm.protocol.UpdateOutcome;
@@ -136,7 +137,7 @@ class UpdateMachineTest {
 
     assertThat(n.transfers).hasSize(transfers);
     assertThat(last(n, "as-old").outcome()).isEqualTo(UpdateOutcome.REJECTED);
-    assertThat(last(n, "as-old").reasonCode()).isEqualTo("rollback");
+    assertThat(last(n, "as-old").reasonCode()).isEqualTo(ReasonCode.ROLLBACK);
     assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(2);
     assertThat(n.journaled("as-old")).containsExactly(JournalEvent.ASSIGNED, JournalEvent.REJECTED);
   }
@@ -151,7 +152,7 @@ class UpdateMachineTest {
     n.assign(n.offer("as-lie", v1, lie));
 
     // Announced v9 passes the precheck; the signed release says v1, below the mark.
-    assertThat(last(n, "as-lie").reasonCode()).isEqualTo("rollback");
+    assertThat(last(n, "as-lie").reasonCode()).isEqualTo(ReasonCode.ROLLBACK);
     assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(2);
     assertThat(n.reopened().stagingIds()).isEmpty();
   }
@@ -162,7 +163,7 @@ class UpdateMachineTest {
 
     n.assign(n.offer("as-exp", expired, bundles.ref(expired, 4)));
 
-    assertThat(last(n, "as-exp").reasonCode()).isEqualTo("expired");
+    assertThat(last(n, "as-exp").reasonCode()).isEqualTo(ReasonCode.EXPIRED);
     ModelStore disk = n.reopened();
     assertThat(disk.active().orElseThrow().version()).isEqualTo(1);
     assertThat(disk.marks().get(TRACK).version()).isEqualTo(1);
@@ -176,7 +177,7 @@ class UpdateMachineTest {
 
     n.assign(n.offer("as-mix", v2, announced));
 
-    assertThat(last(n, "as-mix").reasonCode()).isEqualTo("assignment_mismatch");
+    assertThat(last(n, "as-mix").reasonCode()).isEqualTo(ReasonCode.ASSIGNMENT_MISMATCH);
     assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(1);
     assertThat(n.activations).extracting(StoredModel::version).containsExactly(1L);
   }
@@ -186,14 +187,14 @@ class UpdateMachineTest {
       throws Exception {
     NodeSimulator n = nodeServingV1();
     n.assign(n.offer("as-cam", otherClass, bundles.ref(otherClass, 5)));
-    assertThat(last(n, "as-cam").reasonCode()).isEqualTo("wrong_device_class");
+    assertThat(last(n, "as-cam").reasonCode()).isEqualTo(ReasonCode.WRONG_DEVICE_CLASS);
 
     int transfers = n.transfers.size();
     n.assign(
         n.offer(
             "as-other", v2, new ModelRef("other-model", 2, "sha256:" + "0".repeat(64), "stable")));
 
-    assertThat(last(n, "as-other").reasonCode()).isEqualTo("wrong_model");
+    assertThat(last(n, "as-other").reasonCode()).isEqualTo(ReasonCode.WRONG_MODEL);
     assertThat(n.transfers).hasSize(transfers);
     assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(1);
   }
@@ -205,7 +206,7 @@ class UpdateMachineTest {
 
     n.assign(a, a.totalBytes());
 
-    assertThat(last(n, "as-big").reasonCode()).isEqualTo("disk_full");
+    assertThat(last(n, "as-big").reasonCode()).isEqualTo(ReasonCode.DISK_FULL);
     assertThat(n.transfers).hasSize(1);
   }
 
@@ -215,11 +216,12 @@ class UpdateMachineTest {
     UpdateAssignment a = n.offer("as-stall", v2, bundles.ref(v2, 2));
     n.transferFailures.put(
         "as-stall",
-        new UpdateException(UpdateException.Fault.TRANSFER, "transfer_stalled", "stalled"));
+        new UpdateException(
+            UpdateException.Fault.TRANSFER, ReasonCode.TRANSFER_STALLED, "stalled"));
 
     n.assign(a);
 
-    assertThat(last(n, "as-stall").reasonCode()).isEqualTo("transfer_stalled");
+    assertThat(last(n, "as-stall").reasonCode()).isEqualTo(ReasonCode.TRANSFER_STALLED);
     assertThat(n.state.finished()).doesNotContain("as-stall");
     // The retained assignment retries once the controller answers again.
     n.transferFailures.clear();
@@ -271,7 +273,7 @@ class UpdateMachineTest {
         .isEqualTo(
             Map.of(TRACK, new HighWaterMark(2, Set.of(replacement.verificationKey().keyId()))));
     n.assign(n.offer("as-1", older, legit.ref(older, 1)));
-    assertThat(last(n, "as-1").reasonCode()).isEqualTo("rollback");
+    assertThat(last(n, "as-1").reasonCode()).isEqualTo(ReasonCode.ROLLBACK);
   }
 
   // ---- faults ----
@@ -283,13 +285,15 @@ class UpdateMachineTest {
     n.activationFailures.put(
         a.model().digest().substring(7),
         new UpdateException(
-            UpdateException.Fault.MODEL, "activation_check_failed", "check failed: score 0.1"));
+            UpdateException.Fault.MODEL,
+            ReasonCode.ACTIVATION_CHECK_FAILED,
+            "check failed: score 0.1"));
 
     n.assign(a);
 
     UpdateMachine.PublishResult r = last(n, "as-2");
     assertThat(r.outcome()).isEqualTo(UpdateOutcome.ROLLED_BACK);
-    assertThat(r.reasonCode()).isEqualTo("activation_check_failed");
+    assertThat(r.reasonCode()).isEqualTo(ReasonCode.ACTIVATION_CHECK_FAILED);
     assertThat(r.active().version()).isEqualTo(1);
     ModelStore disk = n.reopened();
     assertThat(disk.active().orElseThrow().version()).isEqualTo(1);
@@ -308,7 +312,7 @@ class UpdateMachineTest {
         a.model().digest().substring(7),
         new UpdateException(
             UpdateException.Fault.MODEL,
-            "activation_check_failed",
+            ReasonCode.ACTIVATION_CHECK_FAILED,
             "The new model failed its activation check: answered 'ok\u0002\nbye'"));
 
     n.assign(a);
@@ -320,9 +324,59 @@ class UpdateMachineTest {
                 + " 'ok\\u0002\\nbye'");
     var published = n.wire.getLast();
     assertThat(published.outcome()).isEqualTo(UpdateOutcome.ROLLED_BACK);
-    assertThat(published.reasonCode()).isEqualTo("activation_check_failed");
+    assertThat(published.reasonCode()).isEqualTo(ReasonCode.ACTIVATION_CHECK_FAILED.code());
     assertThat(published.reason())
         .isEqualTo("The new model failed its activation check: answered 'ok\\u0002\\nbye'");
+  }
+
+  /** One failure, caused once over MQTT and once over USB on a node in the same state. */
+  record SameFailure(String name, Path bundle, long version, ReasonCode code, boolean servingV2) {}
+
+  @Test
+  void sameFailure_overMqttAndOverUsb_reportsTheSameCode() throws Exception {
+    List<SameFailure> failures =
+        List.of(
+            new SameFailure("rollback", v1, 1, ReasonCode.ROLLBACK, true),
+            new SameFailure("freeze", expired, 4, ReasonCode.EXPIRED, false),
+            new SameFailure("wrongTarget", otherClass, 5, ReasonCode.WRONG_DEVICE_CLASS, false),
+            new SameFailure("activation", v2, 2, ReasonCode.ACTIVATION_CHECK_FAILED, false),
+            new SameFailure("load", v2, 2, ReasonCode.MODEL_LOAD_FAILED, false));
+    for (SameFailure f : failures) {
+      NodeSimulator mqtt = nodeAt(f.name() + "-mqtt", f.servingV2());
+      NodeSimulator usb = nodeAt(f.name() + "-usb", f.servingV2());
+      String digest = bundles.ref(f.bundle(), f.version()).digest().substring(7);
+      boolean modelFault =
+          f.code() == ReasonCode.ACTIVATION_CHECK_FAILED
+              || f.code() == ReasonCode.MODEL_LOAD_FAILED;
+      for (NodeSimulator n : modelFault ? List.of(mqtt, usb) : List.<NodeSimulator>of()) {
+        n.activationFailures.put(
+            digest, new UpdateException(UpdateException.Fault.MODEL, f.code(), "model fault"));
+      }
+
+      mqtt.assign(mqtt.offer("as-" + f.name(), f.bundle(), bundles.ref(f.bundle(), f.version())));
+      Path staged = usb.store.stagingDir("usb-" + f.name()).resolve("bundle");
+      UsbSideLoader.copyBundle(f.bundle(), staged, usb.store);
+      usb.send(new UpdateMachine.UsbBundleFound("usb-" + f.name(), staged));
+
+      assertThat(last(mqtt, "as-" + f.name()).reasonCode())
+          .as("MQTT, " + f.name())
+          .isEqualTo(f.code());
+      assertThat(usb.usbDone.get("usb-" + f.name()).error().reasonCode())
+          .as("USB, " + f.name())
+          .isEqualTo(f.code());
+      assertThat(usb.reopened().active().orElseThrow().version())
+          .as("USB, " + f.name() + ": the previous model still serves")
+          .isEqualTo(f.servingV2() ? 2 : 1);
+    }
+  }
+
+  NodeSimulator nodeAt(String dir, boolean servingV2) throws Exception {
+    NodeSimulator n = new NodeSimulator(tmp.resolve(dir), bundles.trust()).start(List.of());
+    n.assign(n.offer("as-1", v1, bundles.ref(v1, 1))).advance(Duration.ofMinutes(2));
+    if (servingV2) {
+      n.assign(n.offer("as-2", v2, bundles.ref(v2, 2))).advance(Duration.ofMinutes(2));
+    }
+    return n;
   }
 
   @Test
@@ -332,13 +386,14 @@ class UpdateMachineTest {
     io.edgeslm.agent.internal.update.UsbSideLoader.copyBundle(v2, staged, n.store);
     n.activationFailures.put(
         bundles.ref(v2, 2).digest().substring(7),
-        new UpdateException(UpdateException.Fault.MODEL, "activation_check_failed", "bad"));
+        new UpdateException(
+            UpdateException.Fault.MODEL, ReasonCode.ACTIVATION_CHECK_FAILED, "bad"));
 
     n.send(new UpdateMachine.UsbBundleFound("usb-1", staged));
 
     UpdateException e = n.usbDone.get("usb-1").error();
     assertThat(e.fault()).isEqualTo(UpdateException.Fault.MODEL);
-    assertThat(e.reasonCode()).isEqualTo("activation_check_failed");
+    assertThat(e.reasonCode()).isEqualTo(ReasonCode.ACTIVATION_CHECK_FAILED);
     assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(1);
   }
 
@@ -368,7 +423,7 @@ class UpdateMachineTest {
 
     n.advance(Duration.ofSeconds(10));
 
-    assertThat(last(n, "as-2").reasonCode()).isEqualTo("soak_failed");
+    assertThat(last(n, "as-2").reasonCode()).isEqualTo(ReasonCode.SOAK_FAILED);
     assertThat(n.serving.version()).isEqualTo(1);
     ModelStore disk = n.reopened();
     assertThat(disk.active().orElseThrow().version()).isEqualTo(1);
@@ -392,7 +447,7 @@ class UpdateMachineTest {
                 n.now,
                 null)));
 
-    assertThat(last(n, "as-2").reasonCode()).isEqualTo("rollback_ordered");
+    assertThat(last(n, "as-2").reasonCode()).isEqualTo(ReasonCode.ROLLBACK_ORDERED);
     UpdateMachine.PublishResult cmd =
         n.results.stream().filter(r -> "cmd-1".equals(r.commandId())).findFirst().orElseThrow();
     assertThat(cmd.outcome()).isEqualTo(UpdateOutcome.ROLLED_BACK);
@@ -426,7 +481,9 @@ class UpdateMachineTest {
 
     n.send(
         new UpdateMachine.TransferFailed(
-            "as-2", new UpdateException(UpdateException.Fault.TRANSFER, "cancelled", "cancelled")));
+            "as-2",
+            new UpdateException(
+                UpdateException.Fault.TRANSFER, ReasonCode.CANCELLED, "cancelled")));
     n.advance(Duration.ofMinutes(2));
 
     assertThat(last(n, "as-2").outcome()).isEqualTo(UpdateOutcome.CANCELLED);
@@ -443,7 +500,7 @@ class UpdateMachineTest {
 
     NodeSimulator after = new NodeSimulator(tmp.resolve("node"), bundles.trust()).start(List.of());
 
-    assertThat(last(after, "as-2").reasonCode()).isEqualTo("restarted_during_trial");
+    assertThat(last(after, "as-2").reasonCode()).isEqualTo(ReasonCode.RESTARTED_DURING_TRIAL);
     assertThat(after.serving.version()).isEqualTo(1);
     ModelStore disk = after.reopened();
     assertThat(disk.interruptedTrial()).isEmpty();
@@ -486,7 +543,7 @@ class UpdateMachineTest {
           .as("cut %d: no refusal of the update that serves", cut)
           .noneMatch(r -> r.outcome() == UpdateOutcome.REJECTED);
       boolean rolledBackAtRestart =
-          after.results.stream().anyMatch(r -> "restarted_during_trial".equals(r.reasonCode()));
+          after.results.stream().anyMatch(r -> r.reasonCode() == ReasonCode.RESTARTED_DURING_TRIAL);
       if (rolledBackAtRestart) {
         assertThat(version).as("cut %d", cut).isEqualTo(1);
       } else {
