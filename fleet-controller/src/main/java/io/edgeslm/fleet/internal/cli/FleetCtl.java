@@ -61,7 +61,8 @@ import picocli.CommandLine.Parameters;
       FleetCtl.Nodes.class,
       FleetCtl.Bundles.class,
       FleetCtl.Rollout.class,
-      FleetCtl.Token.class
+      FleetCtl.Token.class,
+      FleetCtl.Api.class
     })
 public final class FleetCtl {
 
@@ -101,6 +102,8 @@ public final class FleetCtl {
     CommandLine cl = new CommandLine(new FleetCtl());
     cl.setOut(out);
     cl.setErr(err);
+    // "@FILE" is api --data's own syntax; picocli would otherwise read it as an argument file.
+    cl.setExpandAtFiles(false);
     cl.setParameterExceptionHandler(
         (e, a) -> {
           String message = e.getMessage().strip();
@@ -1078,6 +1081,64 @@ public final class FleetCtl {
         spec.commandLine().getOut().println(t.get("token").asText());
         return 0;
       }
+    }
+  }
+
+  /**
+   * {@code fleetctl api}: any REST call with the CLI's URL, token and error handling, for what has
+   * no command of its own (a node list, a journal, a question, a rollout plan with its own gate),
+   * so that an operator needs no HTTP client besides fleetctl.
+   */
+  @Command(
+      name = "api",
+      description =
+          "Call the REST API (e.g. GET /api/v1/nodes); prints the JSON answer on one line.")
+  static final class Api implements Callable<Integer> {
+    @CommandLine.ParentCommand FleetCtl root;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "METHOD", description = "GET, POST, PUT or DELETE.")
+    String method;
+
+    @Parameters(index = "1", paramLabel = "PATH", description = "e.g. /api/v1/nodes?label=line=1")
+    String path;
+
+    @Option(
+        names = "--data",
+        paramLabel = "JSON|@FILE",
+        description = "Request body: JSON text, or @FILE to read it from a file.")
+    String data;
+
+    @Override
+    public Integer call() throws Exception {
+      String m = method.toUpperCase(Locale.ROOT);
+      if (!List.of("GET", "POST", "PUT", "DELETE").contains(m)) {
+        throw new UsageError("METHOD must be GET, POST, PUT or DELETE, got '" + method + "'.");
+      }
+      if (!path.startsWith("/")) {
+        throw new UsageError("PATH must start with '/', like /api/v1/nodes, got '" + path + "'.");
+      }
+      JsonNode body = null;
+      if (data != null) {
+        String text;
+        if (data.startsWith("@")) {
+          Path file = Path.of(data.substring(1));
+          if (!Files.isRegularFile(file)) {
+            throw new UsageError("--data " + data + ": no such file.");
+          }
+          text = Files.readString(file);
+        } else {
+          text = data;
+        }
+        try {
+          body = JSON.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          throw new UsageError("--data is not JSON (" + e.getOriginalMessage() + ").");
+        }
+      }
+      JsonNode answer = root.call(m, path, body);
+      spec.commandLine().getOut().println(answer.isNull() ? "" : answer.toString());
+      return 0;
     }
   }
 }

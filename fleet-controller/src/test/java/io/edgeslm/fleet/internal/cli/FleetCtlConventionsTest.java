@@ -189,6 +189,60 @@ class FleetCtlConventionsTest {
   }
 
   @Test
+  void api_sendsTheBodyFromAFile_printsTheAnswerOnOneLine_badMethodIsAUsageError()
+      throws Exception {
+    List<String> seen = new ArrayList<>();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        x -> {
+          seen.add(
+              x.getRequestMethod()
+                  + " "
+                  + x.getRequestURI()
+                  + " "
+                  + new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          byte[] body = "{\n  \"id\" : \"r-1\"\n}".getBytes(StandardCharsets.UTF_8);
+          x.getResponseHeaders().add("Content-Type", "application/json");
+          x.sendResponseHeaders(201, body.length);
+          x.getResponseBody().write(body);
+          x.close();
+        });
+    server.start();
+    java.nio.file.Path plan = java.nio.file.Files.createTempFile("plan", ".json");
+    try {
+      java.nio.file.Files.writeString(plan, "{\"name\": \"v2\"}");
+      String url = "http://127.0.0.1:" + server.getAddress().getPort();
+      Run r =
+          fleetctl(
+              "--url",
+              url,
+              "--token",
+              "t",
+              "api",
+              "post",
+              "/api/v1/rollouts",
+              "--data",
+              "@" + plan);
+      assertThat(r.code()).as(r.err()).isZero();
+      assertThat(r.out()).isEqualTo("{\"id\":\"r-1\"}\n");
+      assertThat(seen).containsExactly("POST /api/v1/rollouts {\"name\":\"v2\"}");
+
+      Run bad = fleetctl("--url", url, "--token", "t", "api", "FETCH", "/api/v1/nodes");
+      assertThat(bad.code()).isEqualTo(2);
+      assertThat(bad.err())
+          .isEqualTo(
+              "fleetctl: METHOD must be GET, POST, PUT or DELETE, got 'FETCH'. See 'fleetctl api"
+                  + " --help'.\n");
+      assertThat(seen).hasSize(1);
+    } finally {
+      server.stop(0);
+      java.nio.file.Files.deleteIfExists(plan);
+    }
+  }
+
+  @Test
   void planFile_notJson_oneSentenceNamingFileAndPlaceExitTwo() throws Exception {
     java.nio.file.Path plan = java.nio.file.Files.createTempFile("plan.broken-json", ".json");
     try {
