@@ -184,8 +184,9 @@ public sealed interface EngineConfig {
    * @param maxConsecutiveRestarts failures in a row (without a stable minute between) after which
    *     the engine reports FAILED
    * @param thinking whether reasoning models may "think" before answering; when false the server is
-   *     started with reasoning off and a reasoning budget of 0, and any {@code <think>...</think>}
-   *     span still produced is cut from the streamed text, so thoughts never eat an answer's budget
+   *     started with reasoning off and a reasoning budget of 0 (the template then renders the
+   *     prompt with an empty thought block), so thoughts never eat an answer's budget. Either way a
+   *     {@code <think>...</think>} span in the streamed text is cut from the answer
    * @param cacheRamMegabytes host-memory prompt cache of the server across slots (llama-server
    *     {@code --cache-ram}), 0..65536; 0 turns it off
    */

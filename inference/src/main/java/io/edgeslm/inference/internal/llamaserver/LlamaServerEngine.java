@@ -242,8 +242,10 @@ public final class LlamaServerEngine implements InferenceEngine {
       s.http =
           HttpEngine.open(
               http,
-              new HttpEngine.Options(
-                  "llama-server", true, !config.thinking(), false, why -> hung(s, why)),
+              // Thoughts are cut from the answer with thinking on too: the chat endpoint moves
+              // them to reasoning_content, but a raw prompt (and a constrained chat, sent as one)
+              // streams them as text.
+              new HttpEngine.Options("llama-server", true, true, false, why -> hung(s, why)),
               spec,
               clock);
       awaitHealthy(s, deadline);
