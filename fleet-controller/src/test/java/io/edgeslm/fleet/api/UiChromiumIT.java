@@ -3,6 +3,7 @@ package io.edgeslm.fleet.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edgeslm.fleet.BundleInfo;
+import io.edgeslm.fleet.Role;
 import io.edgeslm.fleet.TestBundles;
 import io.edgeslm.fleet.Wave;
 import io.edgeslm.fleet.internal.app.ControllerBean;
@@ -145,6 +146,38 @@ class UiChromiumIT {
     assertThat(seen).as("text of %s", css).isEqualTo(expected);
   }
 
+  /** Signs in through the login form with {@code token} and waits for the overview. */
+  static void signIn(WebDriver web, URI base, String token) throws Exception {
+    web.open(base.resolve("/ui/login"));
+    web.type("#token", token);
+    web.click("#signin");
+    for (int i = 0; i < 100 && !web.title().startsWith("Overview"); i++) {
+      Thread.sleep(100); // the click returns before the redirect has loaded
+    }
+    assertThat(web.title()).isEqualTo("Overview · EdgeSLM fleet");
+  }
+
+  /**
+   * Clicks a rollout command button with a reason, waits for the reloaded page whose audit trail
+   * carries the reason, and checks the status it led to.
+   */
+  static void command(WebDriver web, String button, String reason, String status) throws Exception {
+    web.clear("#reason");
+    web.type("#reason", reason);
+    web.click(button);
+    String audit = "";
+    for (int i = 0; i < 600 && !audit.contains(reason); i++) {
+      Thread.sleep(100);
+      try {
+        audit = web.text("#audit");
+      } catch (IllegalStateException reloading) {
+        audit = ""; // the element went stale while the page reloaded
+      }
+    }
+    assertThat(audit).as("audit trail after %s", button).contains(reason);
+    assertThat(web.text("#rollout-status")).isEqualTo(status);
+  }
+
   @Test
   void everyPage_rendersInChromium_withAScreenshot() throws Exception {
     seed();
@@ -178,7 +211,11 @@ class UiChromiumIT {
       web.open(base.resolve("/ui/nodes/press-1"));
       assertThat(web.text("#node-id")).isEqualTo("press-1");
       assertThat(web.count("#health-chart polyline")).isEqualTo(2);
-      assertThat(web.text("#facts")).contains("phi-mini v3").contains("line=l1");
+      assertThat(web.text("#facts"))
+          .contains("phi-mini v3")
+          .contains("line=l1")
+          .contains("8.0 GiB RAM")
+          .doesNotContain("bytes");
       web.screenshot(SHOTS.resolve("05-node-detail.png"));
 
       // The ask box shows the node's answer part by part as the stream delivers it.
@@ -209,12 +246,95 @@ class UiChromiumIT {
       assertThat(web.text("#audit")).contains("alice").contains("created");
       web.screenshot(SHOTS.resolve("07-rollout.png"));
 
+      rolloutCommands_followTheRoles(web);
+
       web.open(base.resolve("/ui/bundles"));
-      assertThat(web.text("#bundle-list")).contains("phi-mini v4").contains("stable");
+      assertThat(web.text("#bundle-list"))
+          .contains("phi-mini v4")
+          .contains("stable")
+          .contains("KiB")
+          .contains(" UTC by alice")
+          .doesNotContain("bytes");
       web.screenshot(SHOTS.resolve("08-bundles.png"));
     }
     try (var shots = Files.list(SHOTS)) {
-      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(9);
+      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(13);
     }
   }
+
+  /**
+   * A release manager approves the wave that waits, pauses and resumes from the rollout page; a
+   * refusal shows the API's problem detail; an operator sees only pause and resume; a viewer sees
+   * no buttons at all.
+   */
+  void rolloutCommands_followTheRoles(WebDriver web) throws Exception {
+    FleetController c = bean.controller();
+    Instant now = Instant.now();
+    c.tokens().create("rita", Role.RELEASE_MANAGER, RELEASE_TOKEN, now);
+    c.tokens().create("otto", Role.OPERATOR, OPERATOR_TOKEN, now);
+    c.tokens().create("vera", Role.VIEWER, VIEWER_TOKEN, now);
+    String bundle = c.catalog().list(null, 10).items().get(0).bundleId();
+    c.runner()
+        .create(
+            "r-approve",
+            new RolloutPlanRequest(
+                null,
+                "phi-mini v4, approved wave by wave",
+                bundle,
+                null,
+                List.of(Wave.count(2).withApproval(), Wave.percent(100).withApproval()),
+                null,
+                null,
+                null),
+            "alice");
+
+    signIn(web, base, RELEASE_TOKEN);
+    web.open(base.resolve("/ui/rollouts/r-approve"));
+    assertThat(web.text("#rollout-waiting")).isEqualTo("approval of wave 1 of 2");
+    assertThat(web.count("#actions button")).isEqualTo(4);
+    web.screenshot(SHOTS.resolve("07a-rollout-waits-for-approval.png"));
+
+    // Without a reason the API refuses; the page shows its problem detail, not a stack trace.
+    web.click("#approve");
+    waitForText(
+        web,
+        "#action-error",
+        "A reason is required for approve: send {\"reason\":\"...\"}. It is kept in the audit"
+            + " trail.");
+    web.screenshot(SHOTS.resolve("07b-rollout-refusal.png"));
+
+    command(web, "#approve", "canary nodes checked", "RUNNING");
+    assertThat(web.text("#audit")).contains("rita").contains("wave 1: canary nodes checked");
+    command(web, "#pause", "line stop at 14:00", "PAUSED");
+    web.screenshot(SHOTS.resolve("07c-rollout-paused.png"));
+    // Pausing a paused rollout is refused with the engine's reason.
+    web.clear("#reason");
+    web.type("#reason", "again");
+    web.click("#pause");
+    for (int i = 0; i < 600 && web.text("#action-error").isEmpty(); i++) {
+      Thread.sleep(100);
+    }
+    assertThat(web.text("#action-error")).contains("pause").doesNotContain("Exception");
+    command(web, "#resume", "line running again", "RUNNING");
+    assertThat(web.text("#audit")).contains("line stop at 14:00").contains("line running again");
+
+    signIn(web, base, OPERATOR_TOKEN);
+    web.open(base.resolve("/ui/rollouts/r-approve"));
+    assertThat(web.count("#pause")).isEqualTo(1);
+    assertThat(web.count("#resume")).isEqualTo(1);
+    assertThat(web.count("#approve")).isZero();
+    assertThat(web.count("#abort")).isZero();
+
+    signIn(web, base, VIEWER_TOKEN);
+    web.open(base.resolve("/ui/rollouts/r-approve"));
+    assertThat(web.text("#rollout-status")).isEqualTo("RUNNING");
+    assertThat(web.count("#actions")).isZero();
+    assertThat(web.count("button")).isZero();
+    web.screenshot(SHOTS.resolve("07d-rollout-viewer.png"));
+    signIn(web, base, ControllerTestResource.ADMIN_TOKEN);
+  }
+
+  static final String RELEASE_TOKEN = "fct_test-release-manager-0123456789";
+  static final String OPERATOR_TOKEN = "fct_test-operator-0123456789";
+  static final String VIEWER_TOKEN = "fct_test-viewer-0123456789";
 }

@@ -169,6 +169,10 @@ final class WebDriver implements AutoCloseable {
     call("POST", s("/element/" + find(css) + "/value"), JSON.createObjectNode().put("text", text));
   }
 
+  void clear(String css) throws Exception {
+    call("POST", s("/element/" + find(css) + "/clear"), null);
+  }
+
   void click(String css) throws Exception {
     call("POST", s("/element/" + find(css) + "/click"), null);
   }

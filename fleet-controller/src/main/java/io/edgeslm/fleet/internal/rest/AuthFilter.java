@@ -1,5 +1,6 @@
 package io.edgeslm.fleet.internal.rest;
 
+import io.edgeslm.fleet.Role;
 import io.edgeslm.fleet.internal.app.ControllerBean;
 import io.edgeslm.fleet.internal.store.TokenStore;
 import jakarta.inject.Inject;
@@ -134,6 +135,11 @@ public class AuthFilter implements ContainerRequestFilter {
       return Optional.of(c.getValue());
     }
     return Optional.empty();
+  }
+
+  /** The authenticated token's role. */
+  public static Role role(ContainerRequestContext request) {
+    return ((TokenStore.TokenInfo) request.getProperty(PRINCIPAL)).role();
   }
 
   /** The authenticated token's name, for audit. */

@@ -28,6 +28,8 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URLEncoder;
@@ -57,6 +59,7 @@ public class UiResource {
   @Inject Template rollouts;
   @Inject Template rollout;
   @Inject Template bundles;
+  @Context ContainerRequestContext request;
 
   FleetController c() throws Exception {
     return bean.controller();
@@ -276,7 +279,16 @@ public class UiResource {
               p.gate()));
     }
     List<AuditEvent> audit = c.rollouts().audit(id, 500);
-    return rollout.data("r", s).data("waves", rows).data("audit", audit).render();
+    // Buttons appear only for the roles the API would accept; the API still checks every call.
+    Role role = AuthFilter.role(request);
+    return rollout
+        .data("r", s)
+        .data("waves", rows)
+        .data("audit", audit)
+        .data("canOperate", role.includes(Role.OPERATOR) && !s.status().isFinal())
+        .data("canRelease", role.includes(Role.RELEASE_MANAGER) && !s.status().isFinal())
+        .data("role", role.key())
+        .render();
   }
 
   @GET
