@@ -163,7 +163,7 @@ class BundleSafetyIT {
       assertThat(e.getCause()).isInstanceOf(UpdateException.class);
       UpdateException u = (UpdateException) e.getCause();
       assertThat(u.fault()).isEqualTo(UpdateException.Fault.ARTIFACT);
-      assertThat(u.reasonCode()).isEqualTo(ReasonCode.TAMPERED.code());
+      assertThat(u.reasonCode()).isEqualTo(ReasonCode.TAMPERED);
       assertThat(u.getMessage()).contains("'notes.txt'").contains("is a symbolic link");
 
       assertThat(runtime.loads()).isEmpty();
