@@ -68,8 +68,9 @@ class TourDocumentTest {
     int last = 0;
     for (Block b : blocks) {
       assertThat(b.expect())
-          .as("step %d, terminal %s: a command block needs a ```text expect block after it", b.step(),
-              b.terminal())
+          .as(
+              "step %d, terminal %s: a command block needs a ```text expect block after it",
+              b.step(), b.terminal())
           .isNotNull();
       assertThat(b.step()).as("steps go forward: %s", b).isGreaterThanOrEqualTo(last);
       last = b.step();
@@ -109,10 +110,13 @@ class TourDocumentTest {
     for (Block b : blocks) {
       for (String l : commandLines(b.command())) {
         assertThat(HAND_COPIED.matcher(l).find())
-            .as("step %d assigns a literal with '...': capture the id from the command: %s",
+            .as(
+                "step %d assigns a literal with '...': capture the id from the command: %s",
                 b.step(), l)
             .isFalse();
-        assertThat(l).as("step %d types an id", b.step()).doesNotContainPattern("-v\\d+-[0-9a-f]{12}");
+        assertThat(l)
+            .as("step %d types an id", b.step())
+            .doesNotContainPattern("-v\\d+-[0-9a-f]{12}");
       }
     }
   }
@@ -121,10 +125,12 @@ class TourDocumentTest {
   void backgroundAndStopBlocks_runInTheirOwnTerminals_andWaitsLoop() {
     for (Block b : blocks) {
       if (b.flags().contains("background") || b.flags().contains("stop")) {
-        assertThat(b.terminal()).as("step %d: long-running things stay out of main", b.step())
+        assertThat(b.terminal())
+            .as("step %d: long-running things stay out of main", b.step())
             .isNotEqualTo("main");
       }
-      assertThat(b.flags()).as("step %d flags", b.step())
+      assertThat(b.flags())
+          .as("step %d flags", b.step())
           .isSubsetOf(Set.of("background", "stop", "restart"));
     }
     assertThat(String.join("\n", blocks.stream().map(Block::command).toList()))
@@ -146,7 +152,8 @@ class TourDocumentTest {
       Matcher m = REPO_PATH.matcher(l.replaceAll("\"[^\"]*\"|'[^']*'", " "));
       while (m.find()) {
         String path = m.group(1);
-        if (MADE_BY_THE_TOUR.stream().anyMatch(d -> path.startsWith(d + "/") || path.contains("/" + d + "/"))
+        if (MADE_BY_THE_TOUR.stream()
+                .anyMatch(d -> path.startsWith(d + "/") || path.contains("/" + d + "/"))
             || path.contains("*")) {
           continue;
         }
@@ -156,20 +163,29 @@ class TourDocumentTest {
       }
     }
     assertThat(missing).as("paths the tour names that the repository lacks").isEmpty();
-    for (String tool : List.of("model-signing/model-signing", "fleet-controller/fleetctl", "mvnw",
-        "deploy/k3s/scripts/fleet-pki.sh", "scripts/lib/java-home.sh")) {
+    for (String tool :
+        List.of(
+            "model-signing/model-signing",
+            "fleet-controller/fleetctl",
+            "mvnw",
+            "deploy/k3s/scripts/fleet-pki.sh",
+            "scripts/lib/java-home.sh")) {
       assertThat(repo.resolve(tool)).as(tool).exists();
     }
     assertThat(Files.isExecutable(repo.resolve("model-signing/model-signing"))).isTrue();
     assertThat(Files.isExecutable(repo.resolve("fleet-controller/fleetctl"))).isTrue();
-    assertThat(env).contains("SIGN=model-signing/model-signing", "FLEETCTL=fleet-controller/fleetctl");
+    assertThat(env)
+        .contains("SIGN=model-signing/model-signing", "FLEETCTL=fleet-controller/fleetctl");
 
     Set<String> defined = new LinkedHashSet<>();
     FUNCTION.matcher(env).results().forEach(r -> defined.add(r.group(1)));
-    assertThat(defined).contains("bundle", "controller", "agent", "ask", "node_model", "rollout_done");
+    assertThat(defined)
+        .contains("bundle", "controller", "agent", "ask", "node_model", "rollout_done");
     String prose = String.join("\n", blocks.stream().map(Block::command).toList());
     for (String helper : defined) {
-      assertThat(prose).as("the tour uses helper %s", helper).containsPattern("(?m)(^|[ $(])" + helper + " ");
+      assertThat(prose)
+          .as("the tour uses helper %s", helper)
+          .containsPattern("(?m)(^|[ $(])" + helper + " ");
     }
   }
 
@@ -182,10 +198,18 @@ class TourDocumentTest {
     Matcher rate = Pattern.compile("FLEET_BUNDLES_BYTES_PER_SECOND=(\\d+)").matcher(all);
     assertThat(rate.find()).as("step 7 slows the chunk server").isTrue();
     double seconds = Integer.parseInt(pad.group(1)) * 1048576.0 / Long.parseLong(rate.group(1));
-    assertThat(seconds).as("v2's download lasts longer than the tour's 5 s wait before the stop")
+    assertThat(seconds)
+        .as("v2's download lasts longer than the tour's 5 s wait before the stop")
         .isGreaterThan(5.0);
-    Block restart = blocks.stream().filter(b -> b.step() == 7 && b.terminal().equals("main")
-        && b.command().contains("resumed with")).findFirst().orElseThrow();
+    Block restart =
+        blocks.stream()
+            .filter(
+                b ->
+                    b.step() == 7
+                        && b.terminal().equals("main")
+                        && b.command().contains("resumed with"))
+            .findFirst()
+            .orElseThrow();
     assertThat(restart.expect()).contains("resumed with … bytes held");
   }
 
@@ -239,8 +263,7 @@ class TourDocumentTest {
         }
       }
       out.add(
-          new Block(
-              Integer.parseInt(m.group(1)), m.group(2), flags, command.toString(), expect));
+          new Block(Integer.parseInt(m.group(1)), m.group(2), flags, command.toString(), expect));
       i = j;
     }
     return out;

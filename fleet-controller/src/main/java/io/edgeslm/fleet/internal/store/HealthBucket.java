@@ -105,9 +105,21 @@ public record HealthBucket(
         newer.ramTotalBytes,
         newer.diskFreeBytes,
         newer.cpuTemperatureC,
-        scoreMin == null
-            ? newer.scoreMin
-            : newer.scoreMin == null ? scoreMin : Math.min(scoreMin, newer.scoreMin));
+        lower(scoreMin, newer.scoreMin));
+  }
+
+  /**
+   * The lower of two optional scores. A method, not a nested conditional: mixing {@code Double} and
+   * {@code double} branches unboxes the null one and throws.
+   */
+  private static Double lower(Double a, Double b) {
+    if (a == null) {
+      return b;
+    }
+    if (b == null) {
+      return a;
+    }
+    return Math.min(a, b);
   }
 
   /**
