@@ -3,6 +3,7 @@ package io.edgeslm.fleet.internal.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edgeslm.protocol.ModelRef;
+import io.edgeslm.protocol.NodeHealth;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,53 @@ class HealthBucketTest {
     assertThat(b.requestsMax()).isEqualTo(200);
     assertThat(b.firstAt()).isEqualTo(T);
     assertThat(b.lastAt()).isEqualTo(T.plusSeconds(60));
+  }
+
+  @Test
+  void aggregate_aMessageWithoutActivationScore_keepsTheLowestScoreOfTheOthers() {
+    // A node that reports no score (no activation check ran) beside one that does, both orders:
+    // the merge once unboxed the missing score and killed the controller's health writer.
+    List<HealthBucket> out =
+        HealthBucket.aggregate(
+            HealthTier.FIVE_MINUTES,
+            List.of(
+                scored(T, null), scored(T.plusSeconds(30), 0.8), scored(T.plusSeconds(60), null)));
+    assertThat(out).hasSize(1);
+    assertThat(out.get(0).samples()).isEqualTo(3);
+    assertThat(out.get(0).scoreMin()).isEqualTo(0.8);
+    assertThat(
+            HealthBucket.aggregate(
+                    HealthTier.FIVE_MINUTES,
+                    List.of(scored(T, null), scored(T.plusSeconds(30), null)))
+                .get(0)
+                .scoreMin())
+        .isNull();
+  }
+
+  static HealthSample scored(Instant at, Double score) {
+    NodeHealth h = StoreContract.health(A, at, 100, 2, 10);
+    return new HealthSample(
+        "plant-1",
+        "n1",
+        new NodeHealth(
+            h.schemaVersion(),
+            h.at(),
+            h.intervalSeconds(),
+            h.ready(),
+            h.notReadyReason(),
+            h.source(),
+            h.model(),
+            h.tokensPerSecond(),
+            h.p95LatencyMs(),
+            h.queueDepth(),
+            h.requests(),
+            h.errors(),
+            h.ramUsedBytes(),
+            h.ramTotalBytes(),
+            h.diskFreeBytes(),
+            h.cpuTemperatureC(),
+            score),
+        at.plusSeconds(1));
   }
 
   @Test
