@@ -209,6 +209,14 @@ public final class FleetCtl {
         e);
   }
 
+  /** One record of a collection: {@code GET /api/v1/{collection}/{id}}, the id encoded. */
+  JsonNode record(String collection, String id) throws Exception {
+    return call(
+        "GET",
+        "/api/v1/" + collection + "/" + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8),
+        null);
+  }
+
   JsonNode call(String method, String path, JsonNode body) throws Exception {
     HttpRequest.Builder b = request(path);
     if (body != null) {
@@ -536,11 +544,7 @@ public final class FleetCtl {
 
       @Override
       public Integer call() throws Exception {
-        JsonNode n =
-            parent.root.call(
-                "GET",
-                "/api/v1/nodes/" + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8),
-                null);
+        JsonNode n = parent.root.record("nodes", id);
         PrintWriter out = spec.commandLine().getOut();
         if (parent.root.json) {
           out.println(n);
@@ -637,11 +641,7 @@ public final class FleetCtl {
 
       @Override
       public Integer call() throws Exception {
-        JsonNode b =
-            parent.root.call(
-                "GET",
-                "/api/v1/bundles/" + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8),
-                null);
+        JsonNode b = parent.root.record("bundles", id);
         PrintWriter out = spec.commandLine().getOut();
         if (parent.root.json) {
           out.println(b);
