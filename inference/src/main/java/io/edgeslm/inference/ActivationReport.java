@@ -1,6 +1,7 @@
 package io.edgeslm.inference;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -41,7 +42,12 @@ public record ActivationReport(
   /**
    * Returns normally when the score reaches {@code minScore}.
    *
-   * @throws ActivationFailedException naming the score and the first failures otherwise
+   * <p>The message names the score and the failed cases with their expectations (from the
+   * evaluation file), never a failure's {@link Failure#detail}: that quotes the model's output,
+   * which is untrusted text (a model that fails its check may emit anything, control characters
+   * included) and ends up in logs, journals and results. The details stay in {@link #failures}.
+   *
+   * @throws ActivationFailedException naming the score and the first failed cases otherwise
    */
   public void requirePassing() throws ActivationFailedException {
     if (passing()) {
@@ -51,19 +57,41 @@ public record ActivationReport(
     for (int i = 0; i < Math.min(3, failures.size()); i++) {
       Failure f = failures.get(i);
       sb.append(i == 0 ? "" : "; ")
-          .append(f.caseId())
-          .append(": ")
-          .append(f.expectation())
+          .append(printable(f.caseId()))
           .append(" (")
-          .append(f.detail())
+          .append(printable(f.expectation()))
           .append(')');
+    }
+    if (failures.size() > 3) {
+      sb.append("; and ").append(failures.size() - 3).append(" more");
     }
     throw new ActivationFailedException(
         String.format(
+            Locale.ROOT,
             "The model scored %.2f (%d of %d cases) in its activation check, below the required"
-                + " %.2f; it does not take traffic. Failures: %s. Check the model and its"
+                + " %.2f; it does not take traffic. Failed cases: %s. Check the model and its"
                 + " evaluation file.",
-            score, passed, total, minScore, sb),
+            score,
+            passed,
+            total,
+            minScore,
+            sb.length() == 0 ? "none listed" : sb),
         this);
+  }
+
+  /** {@code s} with control characters as {@code \\uXXXX} and at most 200 characters. */
+  private static String printable(String s) {
+    StringBuilder b = new StringBuilder();
+    s.codePoints()
+        .limit(200)
+        .forEach(
+            c -> {
+              if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
+                b.append(String.format(Locale.ROOT, "\\u%04X", c));
+              } else {
+                b.appendCodePoint(c);
+              }
+            });
+    return b.toString();
   }
 }

@@ -20,7 +20,17 @@ import java.util.OptionalDouble;
 public final class RecordingRuntime implements ModelRuntime {
 
   private final List<Path> loads = new ArrayList<>();
+  private final List<OptionalDouble> recordedScores = new ArrayList<>();
   private Path serving;
+  private OptionalDouble checkScore = OptionalDouble.empty();
+  private OptionalDouble reportedScore = OptionalDouble.empty();
+
+  /** A runtime whose activation checks score {@code score} (when the bundle has a check). */
+  public static RecordingRuntime scoring(double score) {
+    RecordingRuntime r = new RecordingRuntime();
+    r.checkScore = OptionalDouble.of(score);
+    return r;
+  }
 
   @Override
   public synchronized OptionalDouble activate(Path gguf, Optional<Path> evaluationFile)
@@ -39,12 +49,33 @@ public final class RecordingRuntime implements ModelRuntime {
           UpdateException.Fault.MODEL, ReasonCode.MODEL_LOAD_FAILED, e.toString(), e);
     }
     serving = gguf;
-    return OptionalDouble.empty();
+    reportedScore = evaluationFile.isPresent() ? checkScore : OptionalDouble.empty();
+    return reportedScore;
+  }
+
+  @Override
+  public synchronized void serve(
+      io.edgeslm.protocol.ModelRef model, Path gguf, OptionalDouble recordedScore)
+      throws UpdateException {
+    activate(gguf, Optional.empty());
+    recordedScores.add(recordedScore);
+    reportedScore = recordedScore;
+  }
+
+  /** The scores handed to {@link #serve}, in order (what the store recorded for each model). */
+  public synchronized List<OptionalDouble> recordedScores() {
+    return List.copyOf(recordedScores);
+  }
+
+  /** The activation score the runtime reports now (health's {@code activationScore}). */
+  public synchronized OptionalDouble reportedScore() {
+    return reportedScore;
   }
 
   @Override
   public synchronized void unload() {
     serving = null;
+    reportedScore = OptionalDouble.empty();
   }
 
   @Override

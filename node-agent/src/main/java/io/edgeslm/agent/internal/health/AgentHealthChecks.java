@@ -44,6 +44,11 @@ public class AgentHealthChecks {
           .withData("source", source());
       why.ifPresent(w -> b.withData("reason", w));
       runtime.journal().ifPresent(j -> b.withData("journalEntries", j.size()));
+      // A stored model that failed its boot re-check: the node serves, but not what it was given.
+      runtime
+          .updates()
+          .flatMap(io.edgeslm.agent.internal.update.UpdateService::servingProblem)
+          .ifPresent(p -> b.withData("modelStore", p));
       return b.build();
     };
   }

@@ -35,6 +35,7 @@ import io.edgeslm.agent.internal.update.UpdateService;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeBirth;
 import io.edgeslm.protocol.NodeHealth;
+import io.edgeslm.protocol.NodeState;
 import io.edgeslm.protocol.NodeStatus;
 import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Protocol;
@@ -502,10 +503,27 @@ public class AgentRuntime {
     transport.publish(
         OutboundMessage.json(
             topics.status(),
-            Json.write(NodeStatus.online(clock.instant(), serving.model().orElse(null))),
+            Json.write(
+                new NodeStatus(
+                    Protocol.SCHEMA_VERSION,
+                    NodeState.ONLINE,
+                    clock.instant(),
+                    storeProblem().orElse(null),
+                    serving.model().orElse(null))),
             1,
             true));
     transport.publish(OutboundMessage.json(topics.birth(), Json.write(birth()), 1, true));
+  }
+
+  /**
+   * What the retained status says about the model store when a stored model failed its re-check at
+   * boot (the reason code first), bounded to the status's 200 characters; the journal has it whole.
+   */
+  private Optional<String> storeProblem() {
+    UpdateService u = updates;
+    return u == null
+        ? Optional.empty()
+        : u.servingProblem().map(p -> p.length() <= 200 ? p : p.substring(0, 197) + "...");
   }
 
   NodeBirth birth() {

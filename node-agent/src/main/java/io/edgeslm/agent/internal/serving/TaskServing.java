@@ -187,6 +187,21 @@ final class TaskServing implements ServingTasks, ModelRuntime {
   @Override
   public OptionalDouble activate(ModelRef ref, Path gguf, Optional<Path> evaluationFile)
       throws UpdateException {
+    return swap(ref, gguf, evaluationFile, OptionalDouble.empty());
+  }
+
+  /**
+   * A model that passed its check when it was committed (the store's active model at boot, the
+   * previous one on a rollback) starts without the check, and health reports the score it had.
+   */
+  @Override
+  public void serve(ModelRef ref, Path gguf, OptionalDouble recordedScore) throws UpdateException {
+    swap(ref, gguf, Optional.empty(), recordedScore);
+  }
+
+  private OptionalDouble swap(
+      ModelRef ref, Path gguf, Optional<Path> evaluationFile, OptionalDouble recordedScore)
+      throws UpdateException {
     OptionalDouble score;
     synchronized (swapLock) {
       if (closed) {
@@ -209,10 +224,12 @@ final class TaskServing implements ServingTasks, ModelRuntime {
       modelQa = OperatorQaTask.withModel(s, ref, settings.qaLimits(), clock);
       modelReport =
           SensorReportTask.withModel(s, ref, ReportRules.defaults(), settings.reportLimits());
-      // Only a check run now counts: a model started again without one has no score to report.
-      // Written before the model, so whoever sees the new model also sees its score.
+      // The check run now, else the score the store recorded when the model was committed; a
+      // model never checked has none. Written before the model, so whoever sees the new model
+      // also sees its score.
+      OptionalDouble reported = score.isPresent() ? score : recordedScore;
       activationScore =
-          score.isPresent() ? Math.max(0.0, Math.min(1.0, score.getAsDouble())) : null;
+          reported.isPresent() ? Math.max(0.0, Math.min(1.0, reported.getAsDouble())) : null;
       model = ref;
       loadProblem = null;
       LOG.infof("Serving model %s v%d (%s)", ref.name(), ref.version(), ref.digest());

@@ -236,9 +236,26 @@ public final class ModelStore {
     writePointer(new StorePointer(model, prev, true, assignmentId));
   }
 
-  /** Commits the trial: the active model stays; older models are garbage-collected. */
+  /** Commits the trial without an activation score (the model had no check). */
   public void commit() throws IOException {
-    writePointer(new StorePointer(pointer.active(), pointer.previous(), false, null));
+    commit(null);
+  }
+
+  /**
+   * Commits the trial: the active model stays, with the score its activation check gave (kept in
+   * the pointer, so a restart reports it without running the check again); older models are
+   * garbage-collected.
+   *
+   * @param activationScore the check's score, or null when none ran
+   */
+  public void commit(Double activationScore) throws IOException {
+    StoredModel active = pointer.active();
+    writePointer(
+        new StorePointer(
+            active == null ? null : active.withActivationScore(activationScore),
+            pointer.previous(),
+            false,
+            null));
     collectGarbage();
   }
 
@@ -426,6 +443,7 @@ public final class ModelStore {
         modelFile,
         evaluationFile,
         List.copyOf(new TreeSet<>(signers)),
-        now);
+        now,
+        null);
   }
 }

@@ -19,6 +19,9 @@ import java.util.regex.Pattern;
  * @param evaluationFile the activation-check file, relative, or null
  * @param signerKeyIds the release keys that signed it (for the high-water mark)
  * @param installedAt when it was verified and installed
+ * @param activationScore the score its activation check gave when it was committed, or null (no
+ *     check, or not committed yet); kept in the pointer so that a restart reports it without
+ *     running the check again (the marker file, written at install, never has one)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -30,7 +33,8 @@ public record StoredModel(
     String modelFile,
     String evaluationFile,
     List<String> signerKeyIds,
-    Instant installedAt) {
+    Instant installedAt,
+    Double activationScore) {
 
   private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
 
@@ -45,6 +49,24 @@ public record StoredModel(
     Objects.requireNonNull(modelFile, "modelFile");
     Objects.requireNonNull(installedAt, "installedAt");
     signerKeyIds = signerKeyIds == null ? List.of() : List.copyOf(signerKeyIds);
+    if (activationScore != null && !(activationScore >= 0 && activationScore <= 1)) {
+      throw new IllegalArgumentException(
+          "activationScore must be in [0, 1] or absent: got " + activationScore + ".");
+    }
+  }
+
+  /** This model with the activation score its check gave (null: none). */
+  public StoredModel withActivationScore(Double score) {
+    return new StoredModel(
+        digest,
+        name,
+        version,
+        channel,
+        modelFile,
+        evaluationFile,
+        signerKeyIds,
+        installedAt,
+        score == null ? null : Math.max(0.0, Math.min(1.0, score)));
   }
 
   /** The wire form of this model's identity. */

@@ -74,10 +74,7 @@ public final class BundleGate {
       Path dir, Map<ReleaseTrack, HighWaterMark> marks, Instant now, String activeDigest)
       throws UpdateException {
     try {
-      List<String> ignore = new ArrayList<>(BundleOptions.defaults().ignorePaths());
-      ignore.add(ModelStore.MARKER);
-      VerifiedBundle b =
-          BundleVerifier.of(trust).verify(dir, BundleOptions.defaults().withIgnorePaths(ignore));
+      VerifiedBundle b = BundleVerifier.of(trust).verify(dir, installedOptions());
       boolean same = b.rootDigest().equals(activeDigest) && b.release().isPresent();
       ReleaseMetadata r =
           same ? b.release().get() : ReleasePolicy.standard().check(b, profile.facts(marks, now));
@@ -95,16 +92,56 @@ public final class BundleGate {
     } catch (PolicyException e) {
       throw policyRefusal(e);
     } catch (SigningException e) {
-      ReasonCode code =
-          switch (e) {
-            case TamperedArtifactException t -> ReasonCode.TAMPERED;
-            case UntrustedKeyException u -> ReasonCode.UNTRUSTED_KEY;
-            case MalformedInputException m -> ReasonCode.MALFORMED_BUNDLE;
-            case SigningIoException io -> ReasonCode.UNREADABLE_BUNDLE;
-            default -> ReasonCode.VERIFICATION_FAILED;
-          };
-      throw new UpdateException(UpdateException.Fault.ARTIFACT, code, e.getMessage(), e);
+      throw verificationFailure(e);
     }
+  }
+
+  /**
+   * Verifies an installed model's directory again before it serves at boot: the signature over the
+   * manifest, the signers against the trust store as it is now, and the SHA-256 of every file
+   * against the manifest. The release policy is not applied again: the model passed it at its
+   * install, and its own version would be refused as not newer than the mark it set.
+   *
+   * @throws UpdateException {@code tampered} when a file no longer matches (corrupted on disk) or
+   *     the bundle is not the one installed under this digest, {@code untrusted_key} when no signer
+   *     is trusted any more (the trust store was rotated while the node was off), or another
+   *     verification code
+   */
+  public void recheck(Path dir, StoredModel model) throws UpdateException {
+    VerifiedBundle b;
+    try {
+      b = BundleVerifier.of(trust).verify(dir, installedOptions());
+    } catch (SigningException e) {
+      throw verificationFailure(e);
+    }
+    if (!b.rootDigest().equals(model.digest())) {
+      throw new UpdateException(
+          UpdateException.Fault.ARTIFACT,
+          ReasonCode.TAMPERED,
+          "The bundle stored for "
+              + model.describe()
+              + " has the root digest sha256:"
+              + b.rootDigest()
+              + ", not the one it was installed under; it is not served.");
+    }
+  }
+
+  private static BundleOptions installedOptions() {
+    List<String> ignore = new ArrayList<>(BundleOptions.defaults().ignorePaths());
+    ignore.add(ModelStore.MARKER);
+    return BundleOptions.defaults().withIgnorePaths(ignore);
+  }
+
+  private static UpdateException verificationFailure(SigningException e) {
+    ReasonCode code =
+        switch (e) {
+          case TamperedArtifactException t -> ReasonCode.TAMPERED;
+          case UntrustedKeyException u -> ReasonCode.UNTRUSTED_KEY;
+          case MalformedInputException m -> ReasonCode.MALFORMED_BUNDLE;
+          case SigningIoException io -> ReasonCode.UNREADABLE_BUNDLE;
+          default -> ReasonCode.VERIFICATION_FAILED;
+        };
+    return new UpdateException(UpdateException.Fault.ARTIFACT, code, e.getMessage(), e);
   }
 
   private static UpdateException policyRefusal(PolicyException e) {

@@ -45,6 +45,19 @@ public interface ModelRuntime extends AutoCloseable {
     return activate(gguf, evaluationFile);
   }
 
+  /**
+   * Starts a model that passed its activation check before (the store's active model at boot, the
+   * previous model on a rollback) without running the check again; the runtime reports {@code
+   * recordedScore}, the score the check gave when the model was committed, as its activation score.
+   * The default activates without a check and ignores the score.
+   *
+   * @throws UpdateException as {@link #activate(ModelRef, Path, Optional)}
+   */
+  default void serve(ModelRef model, Path gguf, OptionalDouble recordedScore)
+      throws UpdateException {
+    activate(model, gguf, Optional.empty());
+  }
+
   /** Stops serving any model (no verified model left). */
   void unload();
 

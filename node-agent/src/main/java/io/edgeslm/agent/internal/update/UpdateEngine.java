@@ -81,6 +81,7 @@ public final class UpdateEngine implements AutoCloseable {
   private UpdateMachine.State state = UpdateMachine.State.initial();
   private volatile String current;
   private volatile ChunkDownloader download;
+  private volatile String servingProblem;
 
   public UpdateEngine(
       ModelStore store,
@@ -379,13 +380,23 @@ public final class UpdateEngine implements AutoCloseable {
           }
         }
         case UpdateMachine.Activate a -> activate(a);
+        case UpdateMachine.Recheck r -> recheck(r.model());
         case UpdateMachine.ServeActive s -> serveActive(s.model());
+        case UpdateMachine.Unload u -> {
+          runtime.unload();
+          yield null;
+        }
+        case UpdateMachine.NoteServingProblem p -> {
+          servingProblem = Details.printable(p.detail(), 1000);
+          LOG.severe(servingProblem);
+          yield null;
+        }
         case UpdateMachine.PutMark m -> {
           quietly("persisting the high-water mark", () -> store.putMark(m.track(), m.mark()));
           yield null;
         }
         case UpdateMachine.CommitTrial c -> {
-          quietly("committing the trial", store::commit);
+          quietly("committing the trial", () -> store.commit(c.activationScore()));
           yield null;
         }
         case UpdateMachine.RollbackPointer r -> {
@@ -502,9 +513,26 @@ public final class UpdateEngine implements AutoCloseable {
     }
   }
 
+  /** Verifies a stored model again before it serves at boot (see {@link BundleGate#recheck}). */
+  private Event recheck(StoredModel m) {
+    long start = System.nanoTime();
+    try {
+      gate.recheck(store.directory(m), m);
+      LOG.info(
+          "Verified the stored model "
+              + m.describe()
+              + " again in "
+              + (System.nanoTime() - start) / 1_000_000
+              + " ms");
+      return new UpdateMachine.Rechecked(m, null);
+    } catch (UpdateException e) {
+      return new UpdateMachine.Rechecked(m, e);
+    }
+  }
+
   private Event serveActive(StoredModel m) {
     try {
-      runtime.activate(m.ref(), store.directory(m).resolve(m.modelFile()), Optional.empty());
+      runtime.serve(m.ref(), store.directory(m).resolve(m.modelFile()), recordedScore(m));
       return null;
     } catch (UpdateException e) {
       LOG.log(Level.WARNING, "The active model " + m.describe() + " does not start", e);
@@ -518,7 +546,7 @@ public final class UpdateEngine implements AutoCloseable {
       Optional<StoredModel> prev = store.previous();
       if (prev.isPresent()) {
         StoredModel p = prev.get();
-        runtime.activate(p.ref(), store.directory(p).resolve(p.modelFile()), Optional.empty());
+        runtime.serve(p.ref(), store.directory(p).resolve(p.modelFile()), recordedScore(p));
       } else {
         runtime.unload();
       }
@@ -529,6 +557,20 @@ public final class UpdateEngine implements AutoCloseable {
       quietly("rolling back", () -> store.rollback());
     }
     return new UpdateMachine.Restored(store.pointer());
+  }
+
+  private static OptionalDouble recordedScore(StoredModel m) {
+    return m.activationScore() == null
+        ? OptionalDouble.empty()
+        : OptionalDouble.of(m.activationScore());
+  }
+
+  /**
+   * What is wrong with the model store, for the agent's health and status: a stored model that
+   * failed its re-check at boot and is not served (the detail starts with the reason code).
+   */
+  public Optional<String> servingProblem() {
+    return Optional.ofNullable(servingProblem);
   }
 
   // ---- reporting ----

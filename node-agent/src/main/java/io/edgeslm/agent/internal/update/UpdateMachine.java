@@ -281,6 +281,14 @@ public final class UpdateMachine {
   /** The active model no longer starts at boot. */
   public record ServeFailed(UpdateException error) implements Event {}
 
+  /**
+   * The stored model was verified again at boot ({@link Recheck}).
+   *
+   * @param error why it no longer verifies ({@code tampered}: a file changed on disk; {@code
+   *     untrusted_key}: its signer is no longer in the trust store), or null when it verifies
+   */
+  public record Rechecked(StoredModel model, UpdateException error) implements Event {}
+
   public record Shutdown() implements Event {}
 
   // ---- effects ----
@@ -338,13 +346,38 @@ public final class UpdateMachine {
   /** Starts {@code model} in the runtime (warm-up, activation check, switch). */
   public record Activate(String id, StoredModel model) implements Effect {}
 
-  /** Starts the store's active model at boot. */
+  /**
+   * Verifies an installed model's directory again, as at its install (signature, trust store, the
+   * digest of every file), before it serves at boot: a file corrupted on disk or a signer revoked
+   * while the node was off is found before a byte of the model is loaded.
+   */
+  public record Recheck(StoredModel model) implements Effect {}
+
+  /**
+   * Starts the store's active model at boot, after its {@link Recheck}, without running its
+   * activation check again: the score it had when committed ({@link StoredModel#activationScore})
+   * is reported as its score.
+   */
   public record ServeActive(StoredModel model) implements Effect {}
+
+  /** Serves no stored model (none verified is left): the configured fallback or the rules. */
+  public record Unload() implements Effect {}
+
+  /**
+   * Tells the agent's health and status what is wrong with the model store (a stored model that
+   * failed its boot re-check), for people; {@code detail} starts with the reason code.
+   */
+  public record NoteServingProblem(ReasonCode code, String detail) implements Effect {}
 
   public record PutMark(ReleaseTrack track, HighWaterMark mark) implements Effect {}
 
-  /** Clears the trial flag and collects models other than active and previous. */
-  public record CommitTrial() implements Effect {}
+  /**
+   * Clears the trial flag, records the activation check's score with the active model, and collects
+   * models other than active and previous.
+   *
+   * @param activationScore the check's score, or null when the bundle has no check
+   */
+  public record CommitTrial(Double activationScore) implements Effect {}
 
   /** Moves the pointer back to the previous model (the runtime still serves it). */
   public record RollbackPointer() implements Effect {}
@@ -412,6 +445,7 @@ public final class UpdateMachine {
       }
       case SoakSample s -> soakSample(w, s, now);
       case Restored r -> restored(w, r, now);
+      case Rechecked r -> rechecked(w, r);
       case ServeFailed f ->
           restore(
               w,
@@ -456,8 +490,41 @@ public final class UpdateMachine {
           null);
     }
     if (w.pointer.active() != null) {
-      w.effects.add(new ServeActive(w.pointer.active()));
+      w.effects.add(new Recheck(w.pointer.active()));
     }
+  }
+
+  /**
+   * A stored model verified again at boot serves; one that no longer verifies is never served: it
+   * is journaled and reported, dropped from the store, and the previous model gets the same check.
+   * With none left, no stored model serves.
+   */
+  private void rechecked(Work w, Rechecked r) {
+    StoredModel active = w.pointer.active();
+    if (active == null || !active.digest().equals(r.model().digest())) {
+      return; // no longer the model the boot is about to serve
+    }
+    if (r.error() == null) {
+      w.effects.add(new ServeActive(active));
+      return;
+    }
+    StoredModel previous = w.pointer.previous();
+    ReasonCode code = r.error().reasonCode();
+    String detail =
+        code
+            + ": the stored model "
+            + active.describe()
+            + " no longer verifies and is not served ("
+            + r.error().getMessage()
+            + "); "
+            + (previous == null
+                ? "no verified model is left."
+                : "serving the previous model " + previous.describe() + " if it verifies.");
+    w.journal(JournalEvent.ROLLED_BACK, null, active.ref(), detail);
+    w.effects.add(new NoteServingProblem(code, detail));
+    w.pointer = new StorePointer(previous, null, false, null);
+    w.effects.add(new RollbackPointer()); // nothing serves yet; the failed model is deleted
+    w.effects.add(previous == null ? new Unload() : new Recheck(previous));
   }
 
   private void assignment(Work w, AssignmentReceived r, Instant now) {
@@ -777,10 +844,12 @@ public final class UpdateMachine {
     BundleGate.Passed p = w.job.passed();
     StoredModel model = p.model();
     putMark(w, p);
-    w.pointer = new StorePointer(w.pointer.active(), w.pointer.previous(), false, null);
-    w.effects.add(new CommitTrial());
-    w.remember(s.id());
     Double score = soak.score();
+    w.pointer =
+        new StorePointer(
+            w.pointer.active().withActivationScore(score), w.pointer.previous(), false, null);
+    w.effects.add(new CommitTrial(score));
+    w.remember(s.id());
     w.journal(
         JournalEvent.ACTIVATED,
         s.id(),

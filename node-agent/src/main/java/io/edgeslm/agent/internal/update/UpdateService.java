@@ -177,6 +177,14 @@ public final class UpdateService implements AutoCloseable {
     return Optional.ofNullable(engine);
   }
 
+  /**
+   * A stored model that failed its re-check at boot and is not served, for the agent's health and
+   * status (starts with the reason code, e.g. {@code tampered: …}); empty when the store is sound.
+   */
+  public Optional<String> servingProblem() {
+    return engine().flatMap(UpdateEngine::servingProblem);
+  }
+
   /** What happened to the configured seed bundle, if one was imported. */
   public Optional<String> seedOutcome() {
     return Optional.ofNullable(seedOutcome);

@@ -47,6 +47,27 @@ class ModelStoreTest {
   }
 
   @Test
+  void commitWithAScore_keepsItAcrossARestart_andARollbackBringsBackThePreviousOnesScore()
+      throws Exception {
+    ModelStore s = ModelStore.open(dir);
+    StoredModel a = model(s, "a", 1);
+    s.beginTrial(a, "as-1");
+    s.commit(0.75);
+
+    assertThat(ModelStore.open(dir).active().orElseThrow().activationScore()).isEqualTo(0.75);
+
+    StoredModel b = model(s, "b", 2);
+    s.beginTrial(b, "as-2");
+    s.commit(1.0);
+    ModelStore reopened = ModelStore.open(dir);
+    assertThat(reopened.active().orElseThrow().activationScore()).isEqualTo(1.0);
+    assertThat(reopened.previous().orElseThrow().activationScore()).isEqualTo(0.75);
+
+    reopened.rollback();
+    assertThat(ModelStore.open(dir).active().orElseThrow().activationScore()).isEqualTo(0.75);
+  }
+
+  @Test
   void open_afterRestartDuringTrial_rollsBackToThePreviousModel() throws Exception {
     ModelStore s = ModelStore.open(dir);
     StoredModel a = model(s, "a", 1);

@@ -63,6 +63,12 @@ final class NodeSimulator {
   final List<UpdateMachine.ScheduleTick> ticks = new ArrayList<>();
   ModelRuntime.Sample health = new ModelRuntime.Sample(true, 0, 0, 0, 0);
   StoredModel serving;
+
+  /** The activation score the runtime reports for the serving model (health's activationScore). */
+  Double servingScore;
+
+  final List<StoredModel> rechecked = new ArrayList<>();
+  final List<UpdateMachine.NoteServingProblem> servingProblems = new ArrayList<>();
   int effectsLeft = Integer.MAX_VALUE;
   int effectsRun;
   List<String> persistedFinished = List.of();
@@ -72,6 +78,7 @@ final class NodeSimulator {
           .withSoak(Duration.ofSeconds(60), Duration.ofSeconds(10))
           .withDiskMargin(0);
 
+  /** A node on {@code data} (new or as a restart finds it) that verifies against {@code trust}. */
   NodeSimulator(Path data, TrustStore trust) throws IOException {
     this.data = data;
     this.trust = trust;
@@ -238,12 +245,32 @@ final class NodeSimulator {
             yield List.of(new UpdateMachine.ActivationFailed(a.id(), fail));
           }
           serving = a.model();
+          servingScore = 0.9;
           activations.add(a.model());
           yield List.of(new UpdateMachine.Activated(a.id(), OptionalDouble.of(0.9), 0, health));
         }
+        case UpdateMachine.Recheck r -> {
+          rechecked.add(r.model());
+          try {
+            gate.recheck(store.directory(r.model()), r.model());
+            yield List.of(new UpdateMachine.Rechecked(r.model(), null));
+          } catch (UpdateException e) {
+            yield List.of(new UpdateMachine.Rechecked(r.model(), e));
+          }
+        }
         case UpdateMachine.ServeActive s -> {
           serving = s.model();
+          servingScore = s.model().activationScore();
           activations.add(s.model());
+          yield List.of();
+        }
+        case UpdateMachine.Unload u -> {
+          serving = null;
+          servingScore = null;
+          yield List.of();
+        }
+        case UpdateMachine.NoteServingProblem p -> {
+          servingProblems.add(p);
           yield List.of();
         }
         case UpdateMachine.PutMark m -> {
@@ -251,7 +278,7 @@ final class NodeSimulator {
           yield List.of();
         }
         case UpdateMachine.CommitTrial c -> {
-          store.commit();
+          store.commit(c.activationScore());
           yield List.of();
         }
         case UpdateMachine.RollbackPointer r -> {
@@ -260,6 +287,7 @@ final class NodeSimulator {
         }
         case UpdateMachine.RestorePrevious r -> {
           serving = store.previous().orElse(null);
+          servingScore = serving == null ? null : serving.activationScore();
           if (serving != null) {
             activations.add(serving);
           }

@@ -507,6 +507,143 @@ class UpdateMachineTest {
     assertThat(disk.active().orElseThrow().version()).isEqualTo(1);
   }
 
+  // ---- what the store serves at boot ----
+
+  @Test
+  void activationScore_keptAcrossARestart_reportedWithoutRunningTheCheckAgain() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    assertThat(n.servingScore).isEqualTo(0.9);
+    n.journal.close();
+
+    NodeSimulator after = new NodeSimulator(tmp.resolve("node"), bundles.trust()).start(List.of());
+
+    assertThat(after.serving.version()).isEqualTo(1);
+    assertThat(after.servingScore).as("the score reported after the restart").isEqualTo(0.9);
+    assertThat(after.reopened().active().orElseThrow().activationScore()).isEqualTo(0.9);
+    after.journal.close();
+  }
+
+  @Test
+  void activationScore_afterARollback_isThePreviousModelsOwn() throws Exception {
+    NodeSimulator n = nodeServingV1();
+    n.assign(n.offer("as-2", v2, bundles.ref(v2, 2))).advance(Duration.ofMinutes(2));
+    n.send(
+        new UpdateMachine.CommandReceived(
+            new UpdateCommand(
+                Protocol.SCHEMA_VERSION,
+                "cmd-back",
+                CommandAction.ROLLBACK,
+                null,
+                "operator",
+                n.now,
+                null)));
+
+    assertThat(n.serving.version()).isEqualTo(1);
+    assertThat(n.servingScore).isEqualTo(0.9);
+    assertThat(n.reopened().active().orElseThrow().activationScore()).isEqualTo(0.9);
+  }
+
+  /** Flips one byte in the middle of the stored model's GGUF, as a failing flash cell would. */
+  static void flipAByte(ModelStore store, StoredModel m) throws Exception {
+    Path gguf = store.directory(m).resolve(m.modelFile());
+    byte[] b = java.nio.file.Files.readAllBytes(gguf);
+    b[b.length / 2] ^= 0x01;
+    java.nio.file.Files.write(gguf, b);
+  }
+
+  @Test
+  void storedModelCorruptedOnDisk_atBoot_isNeverServed_previousServes_andItIsReported()
+      throws Exception {
+    NodeSimulator n = nodeAt("node", true);
+    StoredModel v2Stored = n.store.active().orElseThrow();
+    flipAByte(n.store, v2Stored);
+    n.journal.close();
+
+    NodeSimulator after = new NodeSimulator(tmp.resolve("node"), bundles.trust()).start(List.of());
+
+    assertThat(after.activations).extracting(StoredModel::version).containsExactly(1L);
+    assertThat(after.serving.version()).isEqualTo(1);
+    ModelStore disk = after.reopened();
+    assertThat(disk.active().orElseThrow().version()).isEqualTo(1);
+    assertThat(disk.previous()).isEmpty();
+    assertThat(disk.isInstalled(v2Stored.digest())).as("the corrupted model is deleted").isFalse();
+    var entry = after.journal.entries().getLast();
+    assertThat(entry.event()).isEqualTo(JournalEvent.ROLLED_BACK);
+    assertThat(entry.model().version()).isEqualTo(2);
+    assertThat(entry.detail()).startsWith("tampered: the stored model plant-assistant v2");
+    assertThat(after.servingProblems)
+        .singleElement()
+        .extracting(UpdateMachine.NoteServingProblem::code)
+        .isEqualTo(ReasonCode.TAMPERED);
+    after.journal.close();
+  }
+
+  @Test
+  void storedModelAndPreviousBothCorrupted_atBoot_noStoredModelServes() throws Exception {
+    NodeSimulator n = nodeAt("node", true);
+    flipAByte(n.store, n.store.active().orElseThrow());
+    flipAByte(n.store, n.store.previous().orElseThrow());
+    n.journal.close();
+
+    NodeSimulator after = new NodeSimulator(tmp.resolve("node"), bundles.trust()).start(List.of());
+
+    assertThat(after.activations).isEmpty();
+    assertThat(after.serving).isNull();
+    assertThat(after.reopened().active()).isEmpty();
+    assertThat(after.journal.entries())
+        .filteredOn(e -> e.event() == JournalEvent.ROLLED_BACK && e.assignmentId() == null)
+        .extracting(e -> e.model().version())
+        .containsExactly(2L, 1L);
+    after.journal.close();
+  }
+
+  @Test
+  void revokedSigningKey_trustStoreRotatedWhileTheNodeWasOff_modelNotServedAtBoot_previousServes()
+      throws Exception {
+    SigningKey rootKey = SigningKey.generate(KeyCurve.P256);
+    SigningKey revoked = SigningKey.generate(KeyCurve.P256);
+    SigningKey kept = SigningKey.generate(KeyCurve.P256);
+    byte[] root1 =
+        TrustStore.signRoot(
+            TrustRoot.of(
+                1,
+                List.of(rootKey.verificationKey()),
+                1,
+                List.of(revoked.verificationKey(), kept.verificationKey()),
+                1),
+            List.of(rootKey));
+    TrustStore before = TrustStore.fromSignedRoot(root1, "root.1.json");
+    TrustStore rotated =
+        before.rotate(
+            TrustStore.signRoot(
+                TrustRoot.of(
+                    2, List.of(rootKey.verificationKey()), 1, List.of(kept.verificationKey()), 1),
+                List.of(rootKey)),
+            "root.2.json");
+    TestBundles byKept = new TestBundles(kept);
+    TestBundles byRevoked = new TestBundles(revoked);
+    Path oldV1 = byKept.bundle(tmp.resolve("kept-v1"), TestBundles.Spec.version(1));
+    Path newV2 = byRevoked.bundle(tmp.resolve("revoked-v2"), TestBundles.Spec.version(2));
+    NodeSimulator n = new NodeSimulator(tmp.resolve("node"), before).start(List.of());
+    n.assign(n.offer("as-1", oldV1, byKept.ref(oldV1, 1))).advance(Duration.ofMinutes(2));
+    n.assign(n.offer("as-2", newV2, byRevoked.ref(newV2, 2))).advance(Duration.ofMinutes(2));
+    assertThat(n.store.active().orElseThrow().version()).isEqualTo(2);
+    n.journal.close();
+
+    // The release key that signed v2 was revoked while the node was off.
+    NodeSimulator after = new NodeSimulator(tmp.resolve("node"), rotated).start(List.of());
+
+    assertThat(after.activations).extracting(StoredModel::version).containsExactly(1L);
+    ModelStore disk = after.reopened();
+    assertThat(disk.active().orElseThrow().version()).isEqualTo(1);
+    assertThat(after.journal.entries().getLast().detail())
+        .startsWith("untrusted_key: the stored model plant-assistant v2");
+    assertThat(after.servingProblems)
+        .extracting(UpdateMachine.NoteServingProblem::code)
+        .containsExactly(ReasonCode.UNTRUSTED_KEY);
+    after.journal.close();
+  }
+
   @Test
   void powerCutInStateVerified_whileTheBundleMovesIntoTheStore_restartFetchesNoChunkAgain()
       throws Exception {
