@@ -9,10 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib/java-home.sh # a JDK 21+, as run-agent finds one
 JAVA="$JAVA_HOME/bin/java"
-./mvnw -B -q install -N
-./mvnw -B -q -pl inference test-compile
-./mvnw -B -q -pl inference dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile=target/bench.classpath
+# The reactor resolves sibling modules to their target/classes; nothing is installed in ~/.m2.
+./mvnw -B -q -pl inference -am test-compile dependency:build-classpath -Dspotless.check.skip \
+  -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
 CP="inference/target/test-classes:inference/target/classes:$(cat inference/target/bench.classpath)"
 SHAPE="${SHAPE:-llama-3.2-1b}"
 TYPE="${TYPE:-q4_0}"
