@@ -584,15 +584,17 @@ public final class RolloutEngine {
             + " pending assignments withdrawn");
   }
 
-  /** Nodes the selector matches that are not in the rollout and do not already serve the model. */
+  /**
+   * Nodes the selector matches that are not in the rollout and do not already serve the model (the
+   * rule {@link SelectionPreview} shows before a rollout is created).
+   */
   private static List<FleetNode> eligible(Work w, FleetView fleet) {
     String digest = w.plan().model().digest();
     NodeSelector selector = w.plan().selector();
     String salt = w.id;
     return fleet.nodes().stream()
         .filter(n -> !w.targets.containsKey(n.nodeId()))
-        .filter(n -> !digest.equals(n.activeDigest()))
-        .filter(selector::matches)
+        .filter(n -> SelectionPreview.wouldUpdate(selector, digest, n))
         // A per-rollout pseudo-random order spreads canaries over sites and device classes
         // instead of always picking the alphabetically first nodes.
         .sorted(
