@@ -263,12 +263,7 @@ public final class ChunkTransferBench {
       int count = Math.min(PER_REQUEST, total - requested);
       ChunkRequest r =
           ChunkRequest.range(
-              "r" + requested,
-              assignmentId,
-              file.name(),
-              requested,
-              count,
-              node.updateChunk());
+              "r" + requested, assignmentId, file.name(), requested, count, node.updateChunk());
       c.publish(Message.of(node.updateRequest(), Json.write(r), 1, false));
       requested += count;
     }
@@ -355,7 +350,8 @@ public final class ChunkTransferBench {
     pub.waitFor();
     if (!sub.waitFor(10, TimeUnit.MINUTES)) {
       sub.destroyForcibly();
-      throw new IllegalStateException("mosquitto_sub did not receive all " + messages + " messages");
+      throw new IllegalStateException(
+          "mosquitto_sub did not receive all " + messages + " messages");
     }
     if (pub.exitValue() != 0 || sub.exitValue() != 0) {
       throw new IllegalStateException(

@@ -1,5 +1,9 @@
 package io.edgeslm.testkit.bundles;
 
+import io.edgeslm.mqtt.Message;
+import io.edgeslm.mqtt.MqttConfigurationException;
+import io.edgeslm.mqtt.MqttConnection;
+import io.edgeslm.mqtt.MqttSettings;
 import io.edgeslm.protocol.BundleFile;
 import io.edgeslm.protocol.ChunkError;
 import io.edgeslm.protocol.ChunkHeader;
@@ -12,10 +16,6 @@ import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Protocol;
 import io.edgeslm.protocol.UpdateAssignment;
 import io.edgeslm.testkit.HarnessUnavailableException;
-import io.edgeslm.mqtt.Message;
-import io.edgeslm.mqtt.MqttConfigurationException;
-import io.edgeslm.mqtt.MqttConnection;
-import io.edgeslm.mqtt.MqttSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -46,10 +46,10 @@ import java.util.stream.Stream;
  * edge/v1/+/+/update/request} with raw chunks and {@link ChunkHeader} user properties (the contract
  * of {@code docs/protocol.md}), and misbehaves on purpose according to its {@link Faults}.
  *
- * <p>It publishes through the project's one MQTT layer ({@link MqttConnection}, ADR 0023), the
- * same as the controller's chunk server: requests are handled on the layer's worker thread in
- * arrival order, and at most {@value #WINDOW} publishes are unacknowledged (the layer's in-flight
- * window; a publish beyond it waits).
+ * <p>It publishes through the project's one MQTT layer ({@link MqttConnection}, ADR 0023), the same
+ * as the controller's chunk server: requests are handled on the layer's worker thread in arrival
+ * order, and at most {@value #WINDOW} publishes are unacknowledged (the layer's in-flight window; a
+ * publish beyond it waits).
  */
 public final class BundleServer implements AutoCloseable {
 

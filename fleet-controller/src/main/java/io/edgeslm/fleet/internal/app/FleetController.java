@@ -122,8 +122,9 @@ public final class FleetController implements AutoCloseable {
   }
 
   /**
-   * Connects (every subscription is registered already) and starts the rollout ticker, the outbox drain and health pruning. Outbox
-   * rows this replica (by its client id) claimed in an earlier run are published first.
+   * Connects (every subscription is registered already) and starts the rollout ticker, the outbox
+   * drain and health pruning. Outbox rows this replica (by its client id) claimed in an earlier run
+   * are published first.
    */
   public void start() {
     mqtt.start();
