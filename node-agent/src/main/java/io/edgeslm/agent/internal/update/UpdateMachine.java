@@ -45,6 +45,13 @@ import java.util.OptionalDouble;
  * assignment replaces a running download and any queued assignment). Every step is journaled before
  * it is reported. Assignment and command ids are done once ({@value #REMEMBERED_IDS} remembered,
  * persisted).
+ *
+ * <p>An assignment that ends without its model committed (rejected, cancelled, rolled back) ends in
+ * this order: its end is journaled (the durable report the controller gets by replay), its id is
+ * persisted as finished, its result is published, and only then does the store let go of it (the
+ * pointer leaves the trial, staging is discarded). A power cut between any two of these repeats the
+ * end at the next start or finds it finished, never neither: an assignment whose pointer or staging
+ * is gone is never fetched again. Retrying is the controller's decision.
  */
 public final class UpdateMachine {
 
@@ -474,11 +481,14 @@ public final class UpdateMachine {
     w.marks = new HashMap<>(s.marks());
     w.finished = new ArrayList<>(s.finished());
     StorePointer trial = s.interruptedTrial();
-    if (trial != null) {
+    if (trial != null && w.finished.contains(trial.trialAssignmentId())) {
+      // Its end (a failed activation, a soak failure, an ordered rollback) was journaled and
+      // persisted before the power went; only the pointer was left on trial.
+      w.effects.add(new SettleRecovery());
+    } else if (trial != null) {
       String id = trial.trialAssignmentId();
       String reason = "the agent restarted while the new model was on trial; rolled back";
       w.effects.add(new Journal(JournalEvent.ROLLED_BACK, id, null, trial.active().ref(), reason));
-      w.effects.add(new SettleRecovery());
       w.remember(id);
       w.result(
           id,
@@ -488,6 +498,8 @@ public final class UpdateMachine {
           ReasonCode.RESTARTED_DURING_TRIAL,
           reason,
           null);
+      // The pointer leaves the trial last: a cut before this repeats the rollback's report.
+      w.effects.add(new SettleRecovery());
     }
     if (w.pointer.active() != null) {
       w.effects.add(new Recheck(w.pointer.active()));
@@ -530,6 +542,10 @@ public final class UpdateMachine {
   private void assignment(Work w, AssignmentReceived r, Instant now) {
     UpdateAssignment a = r.assignment();
     if (w.finished.contains(a.assignmentId())) {
+      if (w.job == null || !w.job.id().equals(a.assignmentId())) {
+        // A power cut after its end was persisted can leave its staging behind.
+        w.effects.add(new DiscardStaging(a.assignmentId()));
+      }
       return;
     }
     if (w.job != null) {
@@ -763,11 +779,11 @@ public final class UpdateMachine {
     if (!w.isCurrent(i.id()) || w.job.phase() != Phase.INSTALLING) {
       return;
     }
-    w.effects.add(new DiscardStaging(i.id()));
     StoredModel model = w.job.passed().model();
     StoredModel active = w.pointer.active();
     if (active != null && active.digest().equals(model.digest())) {
       // The bundle is the model already serving: its mark is recorded, nothing switches.
+      w.effects.add(new DiscardStaging(i.id()));
       putMark(w, w.job.passed());
       w.remember(i.id());
       w.result(i.id(), null, UpdateOutcome.ACTIVATED, model.ref(), null, null, null);
@@ -782,6 +798,9 @@ public final class UpdateMachine {
     }
     w.pointer = new StorePointer(model, prev, true, i.id());
     w.effects.add(new BeginTrial(model, i.id()));
+    // The staged transfer goes once the pointer names the model on trial: a power cut before that
+    // resumes with every chunk held; one after it finds the trial and rolls it back.
+    w.effects.add(new DiscardStaging(i.id()));
     w.effects.add(new Activate(i.id(), model));
   }
 
@@ -811,10 +830,10 @@ public final class UpdateMachine {
     ModelRef ref = w.job.passed().model().ref();
     UpdateException e = f.error();
     w.pointer = new StorePointer(w.pointer.previous(), null, false, null);
-    w.effects.add(new RollbackPointer());
-    w.remember(f.id());
     w.journal(JournalEvent.ROLLED_BACK, f.id(), ref, e.reasonCode() + ": " + e.getMessage());
+    w.remember(f.id());
     w.result(f.id(), null, UpdateOutcome.ROLLED_BACK, ref, e.reasonCode(), e.getMessage(), null);
+    w.effects.add(new RollbackPointer()); // last: see the class comment on the order of an end
     done(w, null, UpdateOutcome.ROLLED_BACK, e, now);
   }
 
@@ -937,8 +956,17 @@ public final class UpdateMachine {
         null);
   }
 
+  /**
+   * Starts a rollback. One of a model on trial ends its assignment first (journaled, finished), so
+   * that a power cut during the rollback finds it finished instead of assigned again; its result
+   * follows once the previous model serves.
+   */
   private void restore(Work w, Restore r) {
     w.restoring = r;
+    if (r.assignmentId() != null) {
+      w.journal(JournalEvent.ROLLED_BACK, r.assignmentId(), r.from(), r.code() + ": " + r.reason());
+      w.remember(r.assignmentId());
+    }
     w.effects.add(new RestorePrevious());
   }
 
@@ -953,13 +981,10 @@ public final class UpdateMachine {
         pending.from() != null
             ? pending.from()
             : w.pointer.active() == null ? null : w.pointer.active().ref();
-    w.journal(
-        JournalEvent.ROLLED_BACK,
-        pending.assignmentId(),
-        ref,
-        pending.code() + ": " + pending.reason());
-    if (pending.assignmentId() != null) {
-      w.remember(pending.assignmentId());
+    if (pending.assignmentId() == null) {
+      w.journal(JournalEvent.ROLLED_BACK, null, ref, pending.code() + ": " + pending.reason());
+    } else {
+      // journaled and finished in restore(), before the pointer moved
       w.result(
           pending.assignmentId(),
           null,
@@ -1001,14 +1026,14 @@ public final class UpdateMachine {
         j.id(),
         j.model(),
         code + ": " + e.getMessage());
-    if (!keep) {
-      w.effects.add(new DiscardStaging(j.id()));
-      if (j.source() == Source.MQTT) {
-        w.remember(j.id());
-      }
+    if (!keep && j.source() == Source.MQTT) {
+      w.remember(j.id());
     }
     if (j.source() == Source.MQTT) {
       w.result(j.id(), null, outcome, j.model(), code, e.getMessage(), null);
+    }
+    if (!keep) {
+      w.effects.add(new DiscardStaging(j.id())); // last: see the class comment on the order
     }
     done(w, null, outcome, e, now);
   }

@@ -89,8 +89,12 @@ final class NodeSimulator {
     this.gate = new BundleGate(trust, profile);
   }
 
-  /** Boots: what {@code UpdateEngine.start} feeds the machine after the store's recovery. */
+  /**
+   * Boots: what {@code UpdateEngine.start} feeds the machine after the store's recovery, with the
+   * finished ids as {@code finished.json} holds them (what the node persists next replaces them).
+   */
   NodeSimulator start(List<String> finished) {
+    persistedFinished = List.copyOf(finished);
     return send(
         new UpdateMachine.Started(
             store.pointer(), store.marks(), store.interruptedTrial().orElse(null), finished));
@@ -189,6 +193,11 @@ final class NodeSimulator {
   NodeSimulator powerCutAfter(int effects) {
     effectsLeft = effects;
     return this;
+  }
+
+  /** The power was cut: an effect was due after the last one {@link #powerCutAfter} allowed. */
+  boolean poweredOff() {
+    return effectsLeft < 0;
   }
 
   private List<Event> run(Effect effect) {
