@@ -179,6 +179,9 @@ public final class UpdateMachine {
    * @param finished ids done (assignments, {@code cmd:} + command ids), oldest first
    * @param restoring the report pending until the previous model serves again, or null
    * @param closing the agent is stopping
+   * @param repairable the digest of the committed model the boot re-check dropped (its copy on disk
+   *     went bad), or null: a side-loaded bundle byte for byte that release (the operator's seed
+   *     bundle, a stick) is a repair, not a rollback below the mark that release set
    */
   public record State(
       StorePointer pointer,
@@ -187,7 +190,8 @@ public final class UpdateMachine {
       List<Event> queue,
       List<String> finished,
       Restore restoring,
-      boolean closing) {
+      boolean closing,
+      String repairable) {
 
     public State {
       Objects.requireNonNull(pointer, "pointer");
@@ -198,7 +202,7 @@ public final class UpdateMachine {
 
     /** The state before {@link Started}. */
     public static State initial() {
-      return new State(StorePointer.EMPTY, Map.of(), null, List.of(), List.of(), null, false);
+      return new State(StorePointer.EMPTY, Map.of(), null, List.of(), List.of(), null, false, null);
     }
 
     /** The assignment being worked on, if any. */
@@ -342,8 +346,11 @@ public final class UpdateMachine {
    *
    * @param activeDigest the committed serving model's digest for a USB bundle (one identical to it
    *     is not a new attempt), else null
+   * @param repairDigest for a USB bundle, {@link State#repairable} (one identical to it passes on
+   *     its signature and trust, as at the boot re-check), else null
    */
-  public record Verify(String id, Path dir, String activeDigest) implements Effect {}
+  public record Verify(String id, Path dir, String activeDigest, String repairDigest)
+      implements Effect {}
 
   public record Install(String id, Path dir, StoredModel model) implements Effect {}
 
@@ -355,8 +362,8 @@ public final class UpdateMachine {
 
   /**
    * Verifies an installed model's directory again, as at its install (signature, trust store, the
-   * digest of every file), before it serves at boot: a file corrupted on disk or a signer revoked
-   * while the node was off is found before a byte of the model is loaded.
+   * digest of every file), before it serves at boot or is rolled back to: a file corrupted on disk
+   * or a signer revoked while it was not serving is found before a byte of the model is loaded.
    */
   public record Recheck(StoredModel model) implements Effect {}
 
@@ -391,6 +398,12 @@ public final class UpdateMachine {
 
   /** Starts the previous model in the runtime (or unloads) and moves the pointer back. */
   public record RestorePrevious() implements Effect {}
+
+  /**
+   * Drops the previous model from the pointer and deletes it: it failed its {@link Recheck} before
+   * a rollback to it.
+   */
+  public record ForgetPrevious() implements Effect {}
 
   /** Persists the pointer the store's recovery decided on, once its report is journaled. */
   public record SettleRecovery() implements Effect {}
@@ -452,7 +465,7 @@ public final class UpdateMachine {
       }
       case SoakSample s -> soakSample(w, s, now);
       case Restored r -> restored(w, r, now);
-      case Rechecked r -> rechecked(w, r);
+      case Rechecked r -> rechecked(w, r, now);
       case ServeFailed f ->
           restore(
               w,
@@ -511,7 +524,11 @@ public final class UpdateMachine {
    * is journaled and reported, dropped from the store, and the previous model gets the same check.
    * With none left, no stored model serves.
    */
-  private void rechecked(Work w, Rechecked r) {
+  private void rechecked(Work w, Rechecked r, Instant now) {
+    if (w.restoring != null) {
+      restoreRechecked(w, r, now);
+      return;
+    }
     StoredModel active = w.pointer.active();
     if (active == null || !active.digest().equals(r.model().digest())) {
       return; // no longer the model the boot is about to serve
@@ -534,6 +551,9 @@ public final class UpdateMachine {
                 : "serving the previous model " + previous.describe() + " if it verifies.");
     w.journal(JournalEvent.ROLLED_BACK, null, active.ref(), detail);
     w.effects.add(new NoteServingProblem(code, detail));
+    if (w.repairable == null) {
+      w.repairable = active.digest(); // the release that set the mark
+    }
     w.pointer = new StorePointer(previous, null, false, null);
     w.effects.add(new RollbackPointer()); // nothing serves yet; the failed model is deleted
     w.effects.add(previous == null ? new Unload() : new Recheck(previous));
@@ -671,7 +691,7 @@ public final class UpdateMachine {
       return;
     }
     w.job = Job.usb(u.id(), u.dir());
-    w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest()));
+    w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest(), w.repairable));
   }
 
   /** Keeps the queue bounded: the oldest waiting work is refused. */
@@ -723,7 +743,7 @@ public final class UpdateMachine {
     w.effects.add(
         new PublishProgress(
             b.id(), UpdatePhase.VERIFYING, a.totalBytes(), a.totalBytes(), null, null));
-    w.effects.add(new Verify(b.id(), b.dir(), null));
+    w.effects.add(new Verify(b.id(), b.dir(), null, null));
   }
 
   private void verified(Work w, Verified v, Instant now) {
@@ -967,7 +987,64 @@ public final class UpdateMachine {
       w.journal(JournalEvent.ROLLED_BACK, r.assignmentId(), r.from(), r.code() + ": " + r.reason());
       w.remember(r.assignmentId());
     }
-    w.effects.add(new RestorePrevious());
+    StoredModel back = w.pointer.previous();
+    // The model rolled back to is verified again first, as at boot: it has not served for a while
+    // and its files may have changed on disk since.
+    w.effects.add(back == null ? new RestorePrevious() : new Recheck(back));
+  }
+
+  /**
+   * The previous model's re-check before a rollback to it: it verifies and is restored, or it is
+   * never served: journaled and reported like a failed boot re-check, and dropped. Then an ordered
+   * rollback of a committed model is refused (that model keeps serving); any other rollback (a
+   * trial, or a model that no longer starts) goes on with no stored model.
+   */
+  private void restoreRechecked(Work w, Rechecked r, Instant now) {
+    StoredModel back = w.pointer.previous();
+    if (back == null || !back.digest().equals(r.model().digest())) {
+      return;
+    }
+    if (r.error() == null) {
+      w.effects.add(new RestorePrevious());
+      return;
+    }
+    Restore pending = w.restoring;
+    ReasonCode code = r.error().reasonCode();
+    boolean refuse = pending.assignmentId() == null && pending.command() != null;
+    String detail =
+        code
+            + ": the stored model "
+            + back.describe()
+            + " no longer verifies and is not rolled back to ("
+            + r.error().getMessage()
+            + "); "
+            + (refuse ? "the active model keeps serving." : "no verified model is left to serve.");
+    w.journal(JournalEvent.ROLLED_BACK, null, back.ref(), detail);
+    w.effects.add(new NoteServingProblem(code, detail));
+    w.pointer =
+        new StorePointer(
+            w.pointer.active(), null, w.pointer.trial(), w.pointer.trialAssignmentId());
+    w.effects.add(new ForgetPrevious());
+    if (!refuse) {
+      w.effects.add(new RestorePrevious()); // with no previous: unloads, the pointer is emptied
+      return;
+    }
+    w.restoring = null;
+    commandDone(
+        w,
+        pending.command(),
+        UpdateOutcome.REJECTED,
+        code,
+        "The previous model "
+            + back.describe()
+            + " no longer verifies ("
+            + r.error().getMessage()
+            + "); it was deleted and "
+            + w.pointer.active().describe()
+            + " keeps serving. Assign a verified bundle to change the model.");
+    if (w.job == null) {
+      startNext(w, now);
+    }
   }
 
   private void restored(Work w, Restored r, Instant now) {
@@ -1056,7 +1133,7 @@ public final class UpdateMachine {
     Event next = w.queue.removeFirst();
     if (next instanceof UsbBundleFound u) {
       w.job = Job.usb(u.id(), u.dir());
-      w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest()));
+      w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest(), w.repairable));
     } else if (next instanceof AssignmentReceived a
         && !w.finished.contains(a.assignment().assignmentId())) {
       startAssignment(w, a, now);
@@ -1074,6 +1151,7 @@ public final class UpdateMachine {
     List<String> finished;
     Restore restoring;
     boolean closing;
+    String repairable;
     final List<Effect> effects = new ArrayList<>();
 
     Work(State s) {
@@ -1084,6 +1162,7 @@ public final class UpdateMachine {
       finished = new ArrayList<>(s.finished());
       restoring = s.restoring();
       closing = s.closing();
+      repairable = s.repairable();
     }
 
     String committedDigest() {
@@ -1135,7 +1214,7 @@ public final class UpdateMachine {
 
     Step finish() {
       return new Step(
-          new State(pointer, marks, job, queue, finished, restoring, closing),
+          new State(pointer, marks, job, queue, finished, restoring, closing, repairable),
           List.copyOf(effects));
     }
   }

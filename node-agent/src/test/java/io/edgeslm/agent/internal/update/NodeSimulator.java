@@ -235,7 +235,8 @@ final class NodeSimulator {
           try {
             yield List.of(
                 new UpdateMachine.Verified(
-                    v.id(), gate.verify(v.dir(), store.marks(), now, v.activeDigest())));
+                    v.id(),
+                    gate.verify(v.dir(), store.marks(), now, v.activeDigest(), v.repairDigest())));
           } catch (UpdateException e) {
             yield List.of(new UpdateMachine.Rejected(v.id(), e));
           }
@@ -302,6 +303,10 @@ final class NodeSimulator {
           }
           store.rollback();
           yield List.of(new UpdateMachine.Restored(store.pointer()));
+        }
+        case UpdateMachine.ForgetPrevious f -> {
+          store.forgetPrevious();
+          yield List.of();
         }
         case UpdateMachine.SettleRecovery s -> {
           store.settleRecovery();

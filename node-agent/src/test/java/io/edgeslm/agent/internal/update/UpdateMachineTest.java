@@ -578,6 +578,125 @@ class UpdateMachineTest {
     after.journal.close();
   }
 
+  static UpdateMachine.CommandReceived rollbackCommand(NodeSimulator n, String id) {
+    return new UpdateMachine.CommandReceived(
+        new UpdateCommand(
+            Protocol.SCHEMA_VERSION, id, CommandAction.ROLLBACK, null, "operator", n.now, null));
+  }
+
+  @Test
+  void previousModelCorruptedOnDiskDuringTheSoak_soakRollbackNeverServesIt_andReportsIt()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    StoredModel v1Stored = n.store.active().orElseThrow();
+    n.assign(n.offer("as-2", v2, bundles.ref(v2, 2))); // on trial, soaking
+    flipAByte(n.store, v1Stored);
+    int served = n.activations.size();
+    n.health = new ModelRuntime.Sample(true, 1, 0, 0, 0); // a worker crash fails the soak
+
+    n.advance(Duration.ofSeconds(10));
+
+    assertThat(n.activations.subList(served, n.activations.size()))
+        .as("models served by the rollback")
+        .isEmpty();
+    assertThat(n.serving).isNull();
+    UpdateMachine.PublishResult r = last(n, "as-2");
+    assertThat(r.outcome()).isEqualTo(UpdateOutcome.ROLLED_BACK);
+    assertThat(r.reasonCode()).isEqualTo(ReasonCode.SOAK_FAILED);
+    assertThat(r.active()).as("no verified model is left to serve").isNull();
+    ModelStore disk = n.reopened();
+    assertThat(disk.active()).isEmpty();
+    assertThat(disk.pointer().trial()).isFalse();
+    assertThat(disk.isInstalled(v1Stored.digest())).as("the corrupted model is deleted").isFalse();
+    assertThat(n.servingProblems)
+        .extracting(UpdateMachine.NoteServingProblem::code)
+        .containsExactly(ReasonCode.TAMPERED);
+    assertThat(n.journal.entries())
+        .filteredOn(e -> e.event() == JournalEvent.ROLLED_BACK && e.assignmentId() == null)
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.detail())
+                    .startsWith("tampered: the stored model " + v1Stored.describe()));
+    n.journal.close();
+  }
+
+  @Test
+  void previousModelCorruptedOnDisk_orderedRollbackOfTheCommittedModel_refused_activeKeepsServing()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    StoredModel v1Stored = n.store.active().orElseThrow();
+    n.assign(n.offer("as-2", v2, bundles.ref(v2, 2))).advance(Duration.ofMinutes(2));
+    assertThat(n.reopened().previous().orElseThrow().version()).isEqualTo(1);
+    flipAByte(n.store, v1Stored);
+    int served = n.activations.size();
+
+    n.send(rollbackCommand(n, "cmd-back"));
+
+    assertThat(n.activations.subList(served, n.activations.size())).isEmpty();
+    assertThat(n.serving.version()).isEqualTo(2);
+    UpdateMachine.PublishResult cmd =
+        n.results.stream().filter(x -> "cmd-back".equals(x.commandId())).findFirst().orElseThrow();
+    assertThat(cmd.outcome()).isEqualTo(UpdateOutcome.REJECTED);
+    assertThat(cmd.reasonCode()).isEqualTo(ReasonCode.TAMPERED);
+    assertThat(cmd.active().version()).isEqualTo(2);
+    ModelStore disk = n.reopened();
+    assertThat(disk.active().orElseThrow().version()).isEqualTo(2);
+    assertThat(disk.previous()).isEmpty();
+    assertThat(disk.isInstalled(v1Stored.digest())).isFalse();
+    assertThat(n.servingProblems)
+        .extracting(UpdateMachine.NoteServingProblem::code)
+        .containsExactly(ReasonCode.TAMPERED);
+    n.journal.close();
+  }
+
+  @Test
+  void onlyStoredModelCorruptedOnDisk_atBoot_theSameSignedBundleSideLoaded_repairsIt_notARollback()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    StoredModel v1Stored = n.store.active().orElseThrow();
+    flipAByte(n.store, v1Stored);
+    n.journal.close();
+    NodeSimulator after = new NodeSimulator(tmp.resolve("node"), bundles.trust()).start(List.of());
+    assertThat(after.serving).isNull();
+    assertThat(after.reopened().active()).isEmpty();
+
+    // The operator's seed bundle (or a stick) holds the very release whose copy went bad.
+    Path staged = after.store.stagingDir("seed-1").resolve("bundle");
+    try (var files = java.nio.file.Files.walk(v1)) {
+      for (Path f : files.toList()) {
+        java.nio.file.Files.copy(f, staged.resolve(v1.relativize(f).toString()));
+      }
+    }
+    after.send(new UpdateMachine.UsbBundleFound("seed-1", staged)).advance(Duration.ofMinutes(2));
+
+    UpdateMachine.UsbDone done = after.usbDone.get("seed-1");
+    assertThat(done.error()).as("the same release again is a repair, not a rollback").isNull();
+    assertThat(done.model().digest()).isEqualTo(v1Stored.digest());
+    assertThat(after.serving.digest()).isEqualTo(v1Stored.digest());
+    ModelStore disk = after.reopened();
+    assertThat(disk.active().orElseThrow().digest()).isEqualTo(v1Stored.digest());
+    assertThat(disk.marks().get(TRACK).version()).isEqualTo(1);
+    after.journal.close();
+  }
+
+  @Test
+  void onlyStoredModelCorruptedOnDisk_atBoot_anOtherBundleOfTheSameVersion_refusedAsRollback()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    flipAByte(n.store, n.store.active().orElseThrow());
+    n.journal.close();
+    NodeSimulator after = new NodeSimulator(tmp.resolve("node"), bundles.trust()).start(List.of());
+    Path staged = after.store.stagingDir("usb-1").resolve("bundle");
+    bundles.bundle(staged, TestBundles.Spec.version(1).padding(1024)); // v1 again, other bytes
+
+    after.send(new UpdateMachine.UsbBundleFound("usb-1", staged));
+
+    assertThat(after.usbDone.get("usb-1").error().reasonCode()).isEqualTo(ReasonCode.ROLLBACK);
+    assertThat(after.serving).isNull();
+    after.journal.close();
+  }
+
   @Test
   void storedModelAndPreviousBothCorrupted_atBoot_noStoredModelServes() throws Exception {
     NodeSimulator n = nodeAt("node", true);
