@@ -3,10 +3,15 @@ package io.edgeslm.agent.update;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.edgeslm.agent.internal.config.UpdateConfig;
 import io.edgeslm.agent.internal.store.StoredModel;
+import io.edgeslm.agent.internal.update.HiveMqUpdateLink;
+import io.edgeslm.agent.internal.update.UpdateService;
 import io.edgeslm.agent.internal.update.UpdateSettings;
+import io.edgeslm.inference.SwapMode;
 import io.edgeslm.protocol.JournalEntry;
 import io.edgeslm.protocol.JournalEvent;
+import io.edgeslm.protocol.Topics;
 import io.edgeslm.signing.KeyCurve;
 import io.edgeslm.signing.SigningKey;
 import io.edgeslm.signing.TrustRoot;
@@ -14,8 +19,10 @@ import io.edgeslm.signing.TrustStore;
 import io.edgeslm.testkit.MqttBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -166,6 +173,76 @@ class BootRecheckIT {
       assertThat(runtime.recordedScores()).containsExactly(OptionalDouble.of(0.75));
       assertThat(runtime.reportedScore()).isEqualTo(OptionalDouble.of(0.75));
       assertThat(next.store.active().orElseThrow().activationScore()).isEqualTo(0.75);
+    }
+  }
+
+  /** The agent's update side as the agent opens it, with {@code seed} as the configured model. */
+  static UpdateService startService(
+      Path data, Path key, String nodeId, RecordingRuntime runtime, Path seed) throws Exception {
+    UpdateConfig config =
+        new UpdateConfig(
+            data,
+            Optional.empty(),
+            List.of(key),
+            TestBundles.MODEL,
+            TestBundles.CHANNEL,
+            Optional.empty(),
+            Duration.ofSeconds(5),
+            Duration.ofMinutes(2),
+            Duration.ofMillis(300),
+            Duration.ofMillis(100),
+            3,
+            0.2,
+            5,
+            0.5,
+            0,
+            SwapMode.AUTO);
+    UpdateService s =
+        UpdateService.open(
+            config, TestNode.profile(nodeId), Topics.node("plant-7", nodeId), Clock.systemUTC());
+    s.start(runtime, HiveMqUpdateLink.connect(broker.url(), nodeId + "-update"), Optional.of(seed));
+    return s;
+  }
+
+  @Test
+  void seedBundleConfigured_theOnlyStoredModelCorruptedOnDisk_atBoot_theSeedIsImportedAgain()
+      throws Exception {
+    TestBundles bundles = new TestBundles();
+    Path key = tmp.resolve("release.pub");
+    bundles.writePublicKey(key);
+    // Padded so that the boot re-check is still hashing when the service looks at the store.
+    Path seed = bundles.bundle(tmp.resolve("seed"), TestBundles.Spec.version(1).padding(96L << 20));
+    String id = nodeId();
+    Path data = tmp.resolve("node");
+    StoredModel v1;
+    UpdateService first = startService(data, key, id, new RecordingRuntime(), seed);
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> first.seedOutcome().isPresent());
+      assertThat(first.seedOutcome()).get().asString().startsWith("activated");
+      v1 = first.active().orElseThrow();
+    } finally {
+      first.close();
+    }
+    Path gguf = data.resolve("models").resolve(v1.digest()).resolve(v1.modelFile());
+    byte[] bytes = Files.readAllBytes(gguf);
+    bytes[bytes.length / 2] ^= 0x01;
+    Files.write(gguf, bytes);
+
+    RecordingRuntime runtime = new RecordingRuntime();
+    UpdateService next = startService(data, key, id, runtime, seed);
+    try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .alias("the seed bundle imported after the stored model failed its re-check")
+          .until(() -> next.seedOutcome().isPresent());
+      assertThat(next.seedOutcome()).get().asString().startsWith("activated");
+      assertThat(next.active().orElseThrow().digest()).isEqualTo(v1.digest());
+      // The corrupted copy was never loaded; the fresh import from the operator's bundle was.
+      assertThat(runtime.loads()).containsExactly(gguf);
+      assertThat(Files.readAllBytes(gguf)).isNotEqualTo(bytes);
+      assertThat(next.servingProblem()).get().asString().startsWith("tampered: ");
+    } finally {
+      next.close();
     }
   }
 }

@@ -110,6 +110,7 @@ class PowerLossIT {
           .satisfies(o -> assertThat(o.outcome()).isEqualTo("activated"));
     }
     long startNanos = System.nanoTime();
+    progress("start: " + KILLS + " kills, seed " + SEED + ", " + PADDING_MB + " MiB padding");
     String loadBefore = loadAverage();
     Map<String, Integer> statesHit = new java.util.TreeMap<>();
     Map<String, Integer> activeAfterKill = new java.util.TreeMap<>();
@@ -167,6 +168,7 @@ class PowerLossIT {
                 thisRun.size(),
                 refetched,
                 older));
+        progress(kills.getLast());
         if (DOWNLOADING.contains(stateAtLastKill)) {
           // The previous kill hit the download: the window bounds what it costs.
           assertThat(refetched)
@@ -250,6 +252,7 @@ class PowerLossIT {
         "PowerLossIT: %d kills, %d chunks (of 256 KiB) fetched again in total, at most %d per kill"
             + " allowed%n",
         KILLS, refetchedTotal, WINDOW_CHUNKS);
+    progress("states hit " + statesHit + "; active after each kill " + activeAfterKill);
     System.out.printf(
         "PowerLossIT summary: %d kills, seed %d, %d MiB padding; states hit (journal's last event at"
             + " the kill) %s; active after each kill %s; chunks fetched again %d in total, stored"
@@ -264,6 +267,22 @@ class PowerLossIT {
         TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos),
         loadBefore,
         loadAverage());
+  }
+
+  /**
+   * Appends a kill's line to {@code target/power-loss-progress.log} as it happens: a long run
+   * stopped from outside (a shared machine's quiet hour) still leaves its record.
+   */
+  static void progress(String line) {
+    try {
+      Files.writeString(
+          Path.of("target", "power-loss-progress.log"),
+          java.time.Instant.now() + " " + line + System.lineSeparator(),
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      // the record at the end still has it
+    }
   }
 
   /** The 1, 5 and 15 minute load averages, for the record of a long run on a shared machine. */
@@ -392,7 +411,9 @@ class PowerLossIT {
     // The named directory verifies now, byte for byte, against the release key.
     BundleVerifier.of(trust)
         .verify(dir, BundleOptions.defaults().withIgnorePaths(List.of(ModelStore.MARKER)));
-    for (String line : Files.readAllLines(data.getParent().resolve("loads.log"))) {
+    // No log yet: the first child was killed before it loaded v5 (its boot re-check was running).
+    Path loads = data.getParent().resolve("loads.log");
+    for (String line : Files.exists(loads) ? Files.readAllLines(loads) : List.<String>of()) {
       Path loaded = Path.of(line);
       assertThat(loaded.getParent().getParent()).isEqualTo(data.resolve("models").toAbsolutePath());
       assertThat(versionByDigest).containsKey(loaded.getParent().getFileName().toString());

@@ -275,6 +275,16 @@ public final class ModelStore {
     return Optional.ofNullable(back);
   }
 
+  /**
+   * Forgets the previous model and deletes it (it no longer verifies): the active model and any
+   * trial stay as they are.
+   */
+  public void forgetPrevious() throws IOException {
+    writePointer(
+        new StorePointer(pointer.active(), null, pointer.trial(), pointer.trialAssignmentId()));
+    collectGarbage();
+  }
+
   /** Usable bytes on the store's file system. */
   public long usableBytes() throws IOException {
     return Files.getFileStore(root).getUsableSpace();

@@ -73,11 +73,30 @@ public final class BundleGate {
   public Passed verify(
       Path dir, Map<ReleaseTrack, HighWaterMark> marks, Instant now, String activeDigest)
       throws UpdateException {
+    return verify(dir, marks, now, activeDigest, null);
+  }
+
+  /**
+   * As {@link #verify(Path, Map, Instant, String)}; a bundle whose root digest is {@code
+   * repairDigest} (a committed release whose stored copy failed its boot re-check) also passes on
+   * its signature and trust alone, as the re-check would have, and is installed again: the same
+   * bytes as the release that set the mark are not a rollback.
+   */
+  public Passed verify(
+      Path dir,
+      Map<ReleaseTrack, HighWaterMark> marks,
+      Instant now,
+      String activeDigest,
+      String repairDigest)
+      throws UpdateException {
     try {
       VerifiedBundle b = BundleVerifier.of(trust).verify(dir, installedOptions());
       boolean same = b.rootDigest().equals(activeDigest) && b.release().isPresent();
+      boolean repair = b.rootDigest().equals(repairDigest) && b.release().isPresent();
       ReleaseMetadata r =
-          same ? b.release().get() : ReleasePolicy.standard().check(b, profile.facts(marks, now));
+          same || repair
+              ? b.release().get()
+              : ReleasePolicy.standard().check(b, profile.facts(marks, now));
       StoredModel m =
           ModelStore.describe(
               b.rootDigest(),

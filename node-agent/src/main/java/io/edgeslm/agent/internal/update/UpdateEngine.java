@@ -404,6 +404,10 @@ public final class UpdateEngine implements AutoCloseable {
           yield null;
         }
         case UpdateMachine.RestorePrevious r -> restorePrevious();
+        case UpdateMachine.ForgetPrevious f -> {
+          quietly("forgetting the previous model", store::forgetPrevious);
+          yield null;
+        }
         case UpdateMachine.SettleRecovery s -> {
           quietly("settling recovery", store::settleRecovery);
           yield null;
@@ -491,7 +495,8 @@ public final class UpdateEngine implements AutoCloseable {
   private Event verify(UpdateMachine.Verify v) {
     try {
       return new UpdateMachine.Verified(
-          v.id(), gate.verify(v.dir(), store.marks(), clock.instant(), v.activeDigest()));
+          v.id(),
+          gate.verify(v.dir(), store.marks(), clock.instant(), v.activeDigest(), v.repairDigest()));
     } catch (UpdateException e) {
       return new UpdateMachine.Rejected(v.id(), e);
     }
@@ -513,7 +518,10 @@ public final class UpdateEngine implements AutoCloseable {
     }
   }
 
-  /** Verifies a stored model again before it serves at boot (see {@link BundleGate#recheck}). */
+  /**
+   * Verifies a stored model again before it serves at boot or is rolled back to (see {@link
+   * BundleGate#recheck}).
+   */
   private Event recheck(StoredModel m) {
     long start = System.nanoTime();
     try {

@@ -45,6 +45,13 @@ import java.util.OptionalDouble;
  * assignment replaces a running download and any queued assignment). Every step is journaled before
  * it is reported. Assignment and command ids are done once ({@value #REMEMBERED_IDS} remembered,
  * persisted).
+ *
+ * <p>An assignment that ends without its model committed (rejected, cancelled, rolled back) ends in
+ * this order: its end is journaled (the durable report the controller gets by replay), its id is
+ * persisted as finished, its result is published, and only then does the store let go of it (the
+ * pointer leaves the trial, staging is discarded). A power cut between any two of these repeats the
+ * end at the next start or finds it finished, never neither: an assignment whose pointer or staging
+ * is gone is never fetched again. Retrying is the controller's decision.
  */
 public final class UpdateMachine {
 
@@ -172,6 +179,9 @@ public final class UpdateMachine {
    * @param finished ids done (assignments, {@code cmd:} + command ids), oldest first
    * @param restoring the report pending until the previous model serves again, or null
    * @param closing the agent is stopping
+   * @param repairable the digest of the committed model the boot re-check dropped (its copy on disk
+   *     went bad), or null: a side-loaded bundle byte for byte that release (the operator's seed
+   *     bundle, a stick) is a repair, not a rollback below the mark that release set
    */
   public record State(
       StorePointer pointer,
@@ -180,7 +190,8 @@ public final class UpdateMachine {
       List<Event> queue,
       List<String> finished,
       Restore restoring,
-      boolean closing) {
+      boolean closing,
+      String repairable) {
 
     public State {
       Objects.requireNonNull(pointer, "pointer");
@@ -191,7 +202,7 @@ public final class UpdateMachine {
 
     /** The state before {@link Started}. */
     public static State initial() {
-      return new State(StorePointer.EMPTY, Map.of(), null, List.of(), List.of(), null, false);
+      return new State(StorePointer.EMPTY, Map.of(), null, List.of(), List.of(), null, false, null);
     }
 
     /** The assignment being worked on, if any. */
@@ -335,8 +346,11 @@ public final class UpdateMachine {
    *
    * @param activeDigest the committed serving model's digest for a USB bundle (one identical to it
    *     is not a new attempt), else null
+   * @param repairDigest for a USB bundle, {@link State#repairable} (one identical to it passes on
+   *     its signature and trust, as at the boot re-check), else null
    */
-  public record Verify(String id, Path dir, String activeDigest) implements Effect {}
+  public record Verify(String id, Path dir, String activeDigest, String repairDigest)
+      implements Effect {}
 
   public record Install(String id, Path dir, StoredModel model) implements Effect {}
 
@@ -348,8 +362,8 @@ public final class UpdateMachine {
 
   /**
    * Verifies an installed model's directory again, as at its install (signature, trust store, the
-   * digest of every file), before it serves at boot: a file corrupted on disk or a signer revoked
-   * while the node was off is found before a byte of the model is loaded.
+   * digest of every file), before it serves at boot or is rolled back to: a file corrupted on disk
+   * or a signer revoked while it was not serving is found before a byte of the model is loaded.
    */
   public record Recheck(StoredModel model) implements Effect {}
 
@@ -384,6 +398,12 @@ public final class UpdateMachine {
 
   /** Starts the previous model in the runtime (or unloads) and moves the pointer back. */
   public record RestorePrevious() implements Effect {}
+
+  /**
+   * Drops the previous model from the pointer and deletes it: it failed its {@link Recheck} before
+   * a rollback to it.
+   */
+  public record ForgetPrevious() implements Effect {}
 
   /** Persists the pointer the store's recovery decided on, once its report is journaled. */
   public record SettleRecovery() implements Effect {}
@@ -445,7 +465,7 @@ public final class UpdateMachine {
       }
       case SoakSample s -> soakSample(w, s, now);
       case Restored r -> restored(w, r, now);
-      case Rechecked r -> rechecked(w, r);
+      case Rechecked r -> rechecked(w, r, now);
       case ServeFailed f ->
           restore(
               w,
@@ -474,11 +494,14 @@ public final class UpdateMachine {
     w.marks = new HashMap<>(s.marks());
     w.finished = new ArrayList<>(s.finished());
     StorePointer trial = s.interruptedTrial();
-    if (trial != null) {
+    if (trial != null && w.finished.contains(trial.trialAssignmentId())) {
+      // Its end (a failed activation, a soak failure, an ordered rollback) was journaled and
+      // persisted before the power went; only the pointer was left on trial.
+      w.effects.add(new SettleRecovery());
+    } else if (trial != null) {
       String id = trial.trialAssignmentId();
       String reason = "the agent restarted while the new model was on trial; rolled back";
       w.effects.add(new Journal(JournalEvent.ROLLED_BACK, id, null, trial.active().ref(), reason));
-      w.effects.add(new SettleRecovery());
       w.remember(id);
       w.result(
           id,
@@ -488,6 +511,8 @@ public final class UpdateMachine {
           ReasonCode.RESTARTED_DURING_TRIAL,
           reason,
           null);
+      // The pointer leaves the trial last: a cut before this repeats the rollback's report.
+      w.effects.add(new SettleRecovery());
     }
     if (w.pointer.active() != null) {
       w.effects.add(new Recheck(w.pointer.active()));
@@ -499,7 +524,11 @@ public final class UpdateMachine {
    * is journaled and reported, dropped from the store, and the previous model gets the same check.
    * With none left, no stored model serves.
    */
-  private void rechecked(Work w, Rechecked r) {
+  private void rechecked(Work w, Rechecked r, Instant now) {
+    if (w.restoring != null) {
+      restoreRechecked(w, r, now);
+      return;
+    }
     StoredModel active = w.pointer.active();
     if (active == null || !active.digest().equals(r.model().digest())) {
       return; // no longer the model the boot is about to serve
@@ -522,6 +551,9 @@ public final class UpdateMachine {
                 : "serving the previous model " + previous.describe() + " if it verifies.");
     w.journal(JournalEvent.ROLLED_BACK, null, active.ref(), detail);
     w.effects.add(new NoteServingProblem(code, detail));
+    if (w.repairable == null) {
+      w.repairable = active.digest(); // the release that set the mark
+    }
     w.pointer = new StorePointer(previous, null, false, null);
     w.effects.add(new RollbackPointer()); // nothing serves yet; the failed model is deleted
     w.effects.add(previous == null ? new Unload() : new Recheck(previous));
@@ -530,6 +562,10 @@ public final class UpdateMachine {
   private void assignment(Work w, AssignmentReceived r, Instant now) {
     UpdateAssignment a = r.assignment();
     if (w.finished.contains(a.assignmentId())) {
+      if (w.job == null || !w.job.id().equals(a.assignmentId())) {
+        // A power cut after its end was persisted can leave its staging behind.
+        w.effects.add(new DiscardStaging(a.assignmentId()));
+      }
       return;
     }
     if (w.job != null) {
@@ -655,7 +691,7 @@ public final class UpdateMachine {
       return;
     }
     w.job = Job.usb(u.id(), u.dir());
-    w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest()));
+    w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest(), w.repairable));
   }
 
   /** Keeps the queue bounded: the oldest waiting work is refused. */
@@ -707,7 +743,7 @@ public final class UpdateMachine {
     w.effects.add(
         new PublishProgress(
             b.id(), UpdatePhase.VERIFYING, a.totalBytes(), a.totalBytes(), null, null));
-    w.effects.add(new Verify(b.id(), b.dir(), null));
+    w.effects.add(new Verify(b.id(), b.dir(), null, null));
   }
 
   private void verified(Work w, Verified v, Instant now) {
@@ -763,11 +799,11 @@ public final class UpdateMachine {
     if (!w.isCurrent(i.id()) || w.job.phase() != Phase.INSTALLING) {
       return;
     }
-    w.effects.add(new DiscardStaging(i.id()));
     StoredModel model = w.job.passed().model();
     StoredModel active = w.pointer.active();
     if (active != null && active.digest().equals(model.digest())) {
       // The bundle is the model already serving: its mark is recorded, nothing switches.
+      w.effects.add(new DiscardStaging(i.id()));
       putMark(w, w.job.passed());
       w.remember(i.id());
       w.result(i.id(), null, UpdateOutcome.ACTIVATED, model.ref(), null, null, null);
@@ -782,6 +818,9 @@ public final class UpdateMachine {
     }
     w.pointer = new StorePointer(model, prev, true, i.id());
     w.effects.add(new BeginTrial(model, i.id()));
+    // The staged transfer goes once the pointer names the model on trial: a power cut before that
+    // resumes with every chunk held; one after it finds the trial and rolls it back.
+    w.effects.add(new DiscardStaging(i.id()));
     w.effects.add(new Activate(i.id(), model));
   }
 
@@ -811,10 +850,10 @@ public final class UpdateMachine {
     ModelRef ref = w.job.passed().model().ref();
     UpdateException e = f.error();
     w.pointer = new StorePointer(w.pointer.previous(), null, false, null);
-    w.effects.add(new RollbackPointer());
-    w.remember(f.id());
     w.journal(JournalEvent.ROLLED_BACK, f.id(), ref, e.reasonCode() + ": " + e.getMessage());
+    w.remember(f.id());
     w.result(f.id(), null, UpdateOutcome.ROLLED_BACK, ref, e.reasonCode(), e.getMessage(), null);
+    w.effects.add(new RollbackPointer()); // last: see the class comment on the order of an end
     done(w, null, UpdateOutcome.ROLLED_BACK, e, now);
   }
 
@@ -937,9 +976,75 @@ public final class UpdateMachine {
         null);
   }
 
+  /**
+   * Starts a rollback. One of a model on trial ends its assignment first (journaled, finished), so
+   * that a power cut during the rollback finds it finished instead of assigned again; its result
+   * follows once the previous model serves.
+   */
   private void restore(Work w, Restore r) {
     w.restoring = r;
-    w.effects.add(new RestorePrevious());
+    if (r.assignmentId() != null) {
+      w.journal(JournalEvent.ROLLED_BACK, r.assignmentId(), r.from(), r.code() + ": " + r.reason());
+      w.remember(r.assignmentId());
+    }
+    StoredModel back = w.pointer.previous();
+    // The model rolled back to is verified again first, as at boot: it has not served for a while
+    // and its files may have changed on disk since.
+    w.effects.add(back == null ? new RestorePrevious() : new Recheck(back));
+  }
+
+  /**
+   * The previous model's re-check before a rollback to it: it verifies and is restored, or it is
+   * never served: journaled and reported like a failed boot re-check, and dropped. Then an ordered
+   * rollback of a committed model is refused (that model keeps serving); any other rollback (a
+   * trial, or a model that no longer starts) goes on with no stored model.
+   */
+  private void restoreRechecked(Work w, Rechecked r, Instant now) {
+    StoredModel back = w.pointer.previous();
+    if (back == null || !back.digest().equals(r.model().digest())) {
+      return;
+    }
+    if (r.error() == null) {
+      w.effects.add(new RestorePrevious());
+      return;
+    }
+    Restore pending = w.restoring;
+    ReasonCode code = r.error().reasonCode();
+    boolean refuse = pending.assignmentId() == null && pending.command() != null;
+    String detail =
+        code
+            + ": the stored model "
+            + back.describe()
+            + " no longer verifies and is not rolled back to ("
+            + r.error().getMessage()
+            + "); "
+            + (refuse ? "the active model keeps serving." : "no verified model is left to serve.");
+    w.journal(JournalEvent.ROLLED_BACK, null, back.ref(), detail);
+    w.effects.add(new NoteServingProblem(code, detail));
+    w.pointer =
+        new StorePointer(
+            w.pointer.active(), null, w.pointer.trial(), w.pointer.trialAssignmentId());
+    w.effects.add(new ForgetPrevious());
+    if (!refuse) {
+      w.effects.add(new RestorePrevious()); // with no previous: unloads, the pointer is emptied
+      return;
+    }
+    w.restoring = null;
+    commandDone(
+        w,
+        pending.command(),
+        UpdateOutcome.REJECTED,
+        code,
+        "The previous model "
+            + back.describe()
+            + " no longer verifies ("
+            + r.error().getMessage()
+            + "); it was deleted and "
+            + w.pointer.active().describe()
+            + " keeps serving. Assign a verified bundle to change the model.");
+    if (w.job == null) {
+      startNext(w, now);
+    }
   }
 
   private void restored(Work w, Restored r, Instant now) {
@@ -953,13 +1058,10 @@ public final class UpdateMachine {
         pending.from() != null
             ? pending.from()
             : w.pointer.active() == null ? null : w.pointer.active().ref();
-    w.journal(
-        JournalEvent.ROLLED_BACK,
-        pending.assignmentId(),
-        ref,
-        pending.code() + ": " + pending.reason());
-    if (pending.assignmentId() != null) {
-      w.remember(pending.assignmentId());
+    if (pending.assignmentId() == null) {
+      w.journal(JournalEvent.ROLLED_BACK, null, ref, pending.code() + ": " + pending.reason());
+    } else {
+      // journaled and finished in restore(), before the pointer moved
       w.result(
           pending.assignmentId(),
           null,
@@ -1001,14 +1103,14 @@ public final class UpdateMachine {
         j.id(),
         j.model(),
         code + ": " + e.getMessage());
-    if (!keep) {
-      w.effects.add(new DiscardStaging(j.id()));
-      if (j.source() == Source.MQTT) {
-        w.remember(j.id());
-      }
+    if (!keep && j.source() == Source.MQTT) {
+      w.remember(j.id());
     }
     if (j.source() == Source.MQTT) {
       w.result(j.id(), null, outcome, j.model(), code, e.getMessage(), null);
+    }
+    if (!keep) {
+      w.effects.add(new DiscardStaging(j.id())); // last: see the class comment on the order
     }
     done(w, null, outcome, e, now);
   }
@@ -1031,7 +1133,7 @@ public final class UpdateMachine {
     Event next = w.queue.removeFirst();
     if (next instanceof UsbBundleFound u) {
       w.job = Job.usb(u.id(), u.dir());
-      w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest()));
+      w.effects.add(new Verify(u.id(), u.dir(), w.committedDigest(), w.repairable));
     } else if (next instanceof AssignmentReceived a
         && !w.finished.contains(a.assignment().assignmentId())) {
       startAssignment(w, a, now);
@@ -1049,6 +1151,7 @@ public final class UpdateMachine {
     List<String> finished;
     Restore restoring;
     boolean closing;
+    String repairable;
     final List<Effect> effects = new ArrayList<>();
 
     Work(State s) {
@@ -1059,6 +1162,7 @@ public final class UpdateMachine {
       finished = new ArrayList<>(s.finished());
       restoring = s.restoring();
       closing = s.closing();
+      repairable = s.repairable();
     }
 
     String committedDigest() {
@@ -1110,7 +1214,7 @@ public final class UpdateMachine {
 
     Step finish() {
       return new Step(
-          new State(pointer, marks, job, queue, finished, restoring, closing),
+          new State(pointer, marks, job, queue, finished, restoring, closing, repairable),
           List.copyOf(effects));
     }
   }

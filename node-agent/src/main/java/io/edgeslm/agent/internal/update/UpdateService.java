@@ -245,8 +245,9 @@ public final class UpdateService implements AutoCloseable {
               + ".",
           e);
     }
-    if (store.active().isEmpty() && seed.isPresent() && isBundle(seed.get())) {
-      threads.execute(() -> importSeed(seed.get()));
+    if (seed.isPresent() && isBundle(seed.get())) {
+      UpdateEngine started = engine;
+      threads.execute(() -> seedIfEmpty(started, seed.get()));
     }
     if (config.usbWatchDir().isPresent()) {
       usb =
@@ -275,6 +276,30 @@ public final class UpdateService implements AutoCloseable {
     } catch (RuntimeException e) {
       // The watcher must outlive one bad stick: log and look again at the next poll.
       LOG.log(Level.WARNING, "USB scan failed", e);
+    }
+  }
+
+  /**
+   * Imports the seed when the store has no model to serve once the engine's boot is decided: the
+   * boot re-check runs on the engine's thread and may drop every stored model (a corrupted file, a
+   * revoked signer), so the store is looked at only after it.
+   */
+  private void seedIfEmpty(UpdateEngine started, Path bundle) {
+    try {
+      started.awaitIdle(config.usbTimeout().toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    } catch (Exception e) {
+      LOG.warning(
+          "The boot of the model store did not finish within "
+              + config.usbTimeout().toSeconds()
+              + " s; deciding on the configured bundle "
+              + bundle
+              + " with the store as it is now.");
+    }
+    if (store.active().isEmpty()) {
+      importSeed(bundle);
     }
   }
 

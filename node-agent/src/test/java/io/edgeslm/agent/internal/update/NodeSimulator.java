@@ -89,8 +89,12 @@ final class NodeSimulator {
     this.gate = new BundleGate(trust, profile);
   }
 
-  /** Boots: what {@code UpdateEngine.start} feeds the machine after the store's recovery. */
+  /**
+   * Boots: what {@code UpdateEngine.start} feeds the machine after the store's recovery, with the
+   * finished ids as {@code finished.json} holds them (what the node persists next replaces them).
+   */
   NodeSimulator start(List<String> finished) {
+    persistedFinished = List.copyOf(finished);
     return send(
         new UpdateMachine.Started(
             store.pointer(), store.marks(), store.interruptedTrial().orElse(null), finished));
@@ -191,6 +195,11 @@ final class NodeSimulator {
     return this;
   }
 
+  /** The power was cut: an effect was due after the last one {@link #powerCutAfter} allowed. */
+  boolean poweredOff() {
+    return effectsLeft < 0;
+  }
+
   private List<Event> run(Effect effect) {
     try {
       return switch (effect) {
@@ -226,7 +235,8 @@ final class NodeSimulator {
           try {
             yield List.of(
                 new UpdateMachine.Verified(
-                    v.id(), gate.verify(v.dir(), store.marks(), now, v.activeDigest())));
+                    v.id(),
+                    gate.verify(v.dir(), store.marks(), now, v.activeDigest(), v.repairDigest())));
           } catch (UpdateException e) {
             yield List.of(new UpdateMachine.Rejected(v.id(), e));
           }
@@ -293,6 +303,10 @@ final class NodeSimulator {
           }
           store.rollback();
           yield List.of(new UpdateMachine.Restored(store.pointer()));
+        }
+        case UpdateMachine.ForgetPrevious f -> {
+          store.forgetPrevious();
+          yield List.of();
         }
         case UpdateMachine.SettleRecovery s -> {
           store.settleRecovery();

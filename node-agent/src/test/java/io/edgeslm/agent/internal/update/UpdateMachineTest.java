@@ -578,6 +578,125 @@ class UpdateMachineTest {
     after.journal.close();
   }
 
+  static UpdateMachine.CommandReceived rollbackCommand(NodeSimulator n, String id) {
+    return new UpdateMachine.CommandReceived(
+        new UpdateCommand(
+            Protocol.SCHEMA_VERSION, id, CommandAction.ROLLBACK, null, "operator", n.now, null));
+  }
+
+  @Test
+  void previousModelCorruptedOnDiskDuringTheSoak_soakRollbackNeverServesIt_andReportsIt()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    StoredModel v1Stored = n.store.active().orElseThrow();
+    n.assign(n.offer("as-2", v2, bundles.ref(v2, 2))); // on trial, soaking
+    flipAByte(n.store, v1Stored);
+    int served = n.activations.size();
+    n.health = new ModelRuntime.Sample(true, 1, 0, 0, 0); // a worker crash fails the soak
+
+    n.advance(Duration.ofSeconds(10));
+
+    assertThat(n.activations.subList(served, n.activations.size()))
+        .as("models served by the rollback")
+        .isEmpty();
+    assertThat(n.serving).isNull();
+    UpdateMachine.PublishResult r = last(n, "as-2");
+    assertThat(r.outcome()).isEqualTo(UpdateOutcome.ROLLED_BACK);
+    assertThat(r.reasonCode()).isEqualTo(ReasonCode.SOAK_FAILED);
+    assertThat(r.active()).as("no verified model is left to serve").isNull();
+    ModelStore disk = n.reopened();
+    assertThat(disk.active()).isEmpty();
+    assertThat(disk.pointer().trial()).isFalse();
+    assertThat(disk.isInstalled(v1Stored.digest())).as("the corrupted model is deleted").isFalse();
+    assertThat(n.servingProblems)
+        .extracting(UpdateMachine.NoteServingProblem::code)
+        .containsExactly(ReasonCode.TAMPERED);
+    assertThat(n.journal.entries())
+        .filteredOn(e -> e.event() == JournalEvent.ROLLED_BACK && e.assignmentId() == null)
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.detail())
+                    .startsWith("tampered: the stored model " + v1Stored.describe()));
+    n.journal.close();
+  }
+
+  @Test
+  void previousModelCorruptedOnDisk_orderedRollbackOfTheCommittedModel_refused_activeKeepsServing()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    StoredModel v1Stored = n.store.active().orElseThrow();
+    n.assign(n.offer("as-2", v2, bundles.ref(v2, 2))).advance(Duration.ofMinutes(2));
+    assertThat(n.reopened().previous().orElseThrow().version()).isEqualTo(1);
+    flipAByte(n.store, v1Stored);
+    int served = n.activations.size();
+
+    n.send(rollbackCommand(n, "cmd-back"));
+
+    assertThat(n.activations.subList(served, n.activations.size())).isEmpty();
+    assertThat(n.serving.version()).isEqualTo(2);
+    UpdateMachine.PublishResult cmd =
+        n.results.stream().filter(x -> "cmd-back".equals(x.commandId())).findFirst().orElseThrow();
+    assertThat(cmd.outcome()).isEqualTo(UpdateOutcome.REJECTED);
+    assertThat(cmd.reasonCode()).isEqualTo(ReasonCode.TAMPERED);
+    assertThat(cmd.active().version()).isEqualTo(2);
+    ModelStore disk = n.reopened();
+    assertThat(disk.active().orElseThrow().version()).isEqualTo(2);
+    assertThat(disk.previous()).isEmpty();
+    assertThat(disk.isInstalled(v1Stored.digest())).isFalse();
+    assertThat(n.servingProblems)
+        .extracting(UpdateMachine.NoteServingProblem::code)
+        .containsExactly(ReasonCode.TAMPERED);
+    n.journal.close();
+  }
+
+  @Test
+  void onlyStoredModelCorruptedOnDisk_atBoot_theSameSignedBundleSideLoaded_repairsIt_notARollback()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    StoredModel v1Stored = n.store.active().orElseThrow();
+    flipAByte(n.store, v1Stored);
+    n.journal.close();
+    NodeSimulator after = new NodeSimulator(tmp.resolve("node"), bundles.trust()).start(List.of());
+    assertThat(after.serving).isNull();
+    assertThat(after.reopened().active()).isEmpty();
+
+    // The operator's seed bundle (or a stick) holds the very release whose copy went bad.
+    Path staged = after.store.stagingDir("seed-1").resolve("bundle");
+    try (var files = java.nio.file.Files.walk(v1)) {
+      for (Path f : files.toList()) {
+        java.nio.file.Files.copy(f, staged.resolve(v1.relativize(f).toString()));
+      }
+    }
+    after.send(new UpdateMachine.UsbBundleFound("seed-1", staged)).advance(Duration.ofMinutes(2));
+
+    UpdateMachine.UsbDone done = after.usbDone.get("seed-1");
+    assertThat(done.error()).as("the same release again is a repair, not a rollback").isNull();
+    assertThat(done.model().digest()).isEqualTo(v1Stored.digest());
+    assertThat(after.serving.digest()).isEqualTo(v1Stored.digest());
+    ModelStore disk = after.reopened();
+    assertThat(disk.active().orElseThrow().digest()).isEqualTo(v1Stored.digest());
+    assertThat(disk.marks().get(TRACK).version()).isEqualTo(1);
+    after.journal.close();
+  }
+
+  @Test
+  void onlyStoredModelCorruptedOnDisk_atBoot_anOtherBundleOfTheSameVersion_refusedAsRollback()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    flipAByte(n.store, n.store.active().orElseThrow());
+    n.journal.close();
+    NodeSimulator after = new NodeSimulator(tmp.resolve("node"), bundles.trust()).start(List.of());
+    Path staged = after.store.stagingDir("usb-1").resolve("bundle");
+    bundles.bundle(staged, TestBundles.Spec.version(1).padding(1024)); // v1 again, other bytes
+
+    after.send(new UpdateMachine.UsbBundleFound("usb-1", staged));
+
+    assertThat(after.usbDone.get("usb-1").error().reasonCode()).isEqualTo(ReasonCode.ROLLBACK);
+    assertThat(after.serving).isNull();
+    after.journal.close();
+  }
+
   @Test
   void storedModelAndPreviousBothCorrupted_atBoot_noStoredModelServes() throws Exception {
     NodeSimulator n = nodeAt("node", true);
@@ -714,5 +833,151 @@ class UpdateMachineTest {
       }
       after.journal.close();
     }
+  }
+
+  // ---- a power cut while an assignment ends: it ends once, and is never fetched again ----
+
+  /**
+   * Runs one scenario on a fresh node in {@code dir} with the power cut after {@code cut} effects.
+   */
+  interface CutScenario {
+    /** Returns the node whose disk and {@code finished.json} the next start finds. */
+    NodeSimulator run(Path dir, UpdateAssignment a, int cut) throws Exception;
+  }
+
+  /** A node in {@code dir} serving v1, committed. */
+  static NodeSimulator servingV1(Path dir) throws Exception {
+    NodeSimulator n = new NodeSimulator(dir, bundles.trust()).start(List.of());
+    n.assign(n.offer("as-1", v1, bundles.ref(v1, 1))).advance(Duration.ofMinutes(2));
+    return n;
+  }
+
+  static UpdateException checkFails() {
+    return new UpdateException(
+        UpdateException.Fault.MODEL, ReasonCode.ACTIVATION_CHECK_FAILED, "check failed: 0.1");
+  }
+
+  /**
+   * For every cut from the first effect to past the last: the node restarts on its disk and gets
+   * the retained assignment again. Then the assignment is finished and journaled as ended, v1
+   * serves (committed, staging empty), and no chunk was fetched twice over all the runs: an
+   * assignment that ended is never retried by the node (the controller decides about retries).
+   */
+  void cutEverywhere(Path bundle, long version, JournalEvent end, CutScenario scenario)
+      throws Exception {
+    int cut = 0;
+    for (boolean powered = false; !powered; cut++) {
+      Path dir = tmp.resolve("cut-" + cut);
+      NodeSimulator controller = new NodeSimulator(tmp.resolve("offer-" + cut), bundles.trust());
+      UpdateAssignment a = controller.offer("as-2", bundle, bundles.ref(bundle, version));
+      controller.journal.close();
+      int chunks = a.files().stream().mapToInt(f -> f.chunks().size()).sum();
+      NodeSimulator cutNode = scenario.run(dir, a, cut);
+      powered = !cutNode.poweredOff();
+      int fetchedBefore = fetched(dir);
+      cutNode.journal.close();
+
+      NodeSimulator after =
+          new NodeSimulator(dir, bundles.trust()).start(cutNode.persistedFinished);
+      after.bundleServer.put("as-2", bundle);
+      after.activationFailures.put(a.model().digest().substring(7), checkFails());
+      after.health = cutNode.health;
+      after.assign(a).advance(Duration.ofMinutes(2));
+
+      int again = after.chunksFetched.getOrDefault("as-2", 0);
+      assertThat(fetchedBefore + again)
+          .as("cut %d: chunks of as-2 fetched over all runs (the bundle has %d)", cut, chunks)
+          .isLessThanOrEqualTo(chunks);
+      assertThat(after.persistedFinished).as("cut %d: finished.json", cut).contains("as-2");
+      assertThat(after.journaled("as-2")).as("cut %d: journal", cut).contains(end);
+      ModelStore disk = after.reopened();
+      assertThat(disk.active().orElseThrow().version()).as("cut %d", cut).isEqualTo(1);
+      assertThat(disk.pointer().trial()).as("cut %d", cut).isFalse();
+      assertThat(disk.stagingIds()).as("cut %d: staging", cut).isEmpty();
+      assertThat(disk.marks().get(TRACK).version()).as("cut %d", cut).isEqualTo(1);
+      assertThat(after.serving.version()).as("cut %d: serving", cut).isEqualTo(1);
+      after.journal.close();
+    }
+    assertThat(cut).as("cuts tried").isGreaterThan(3);
+  }
+
+  /** Chunks fetched by the runs on {@code dir} so far (kept across simulators of one disk). */
+  private final Map<Path, Integer> fetchedByDir = new java.util.HashMap<>();
+
+  private int fetched(Path dir) {
+    return fetchedByDir.getOrDefault(dir, 0);
+  }
+
+  private NodeSimulator counted(Path dir, NodeSimulator n) {
+    fetchedByDir.merge(dir, n.chunksFetched.getOrDefault("as-2", 0), Integer::sum);
+    return n;
+  }
+
+  @Test
+  void powerCutDuringTheRestartsRollbackOfATrial_stillFinishesTheAssignment_neverFetchesItAgain()
+      throws Exception {
+    // Seen in a 100-kill PowerLossIT run: kill 56 hit v23 on trial, kill 57 came 26 ms into the
+    // restart's rollback, and run 58 downloaded v23 again from the start.
+    cutEverywhere(
+        v2,
+        2,
+        JournalEvent.ROLLED_BACK,
+        (dir, a, cut) -> {
+          NodeSimulator n = servingV1(dir);
+          n.bundleServer.put("as-2", v2);
+          n.assign(a); // on trial, soaking
+          counted(dir, n).journal.close();
+          return counted(
+              dir,
+              new NodeSimulator(dir, bundles.trust())
+                  .powerCutAfter(cut)
+                  .start(n.persistedFinished));
+        });
+  }
+
+  @Test
+  void powerCutAnywhereInAnActivationThatFails_theAssignmentEndsOnce_neverFetchedAgain()
+      throws Exception {
+    cutEverywhere(
+        v2,
+        2,
+        JournalEvent.ROLLED_BACK,
+        (dir, a, cut) -> {
+          NodeSimulator n = servingV1(dir);
+          n.bundleServer.put("as-2", v2);
+          n.activationFailures.put(a.model().digest().substring(7), checkFails());
+          n.powerCutAfter(cut).assign(a).advance(Duration.ofMinutes(2));
+          return counted(dir, n);
+        });
+  }
+
+  @Test
+  void powerCutAnywhereInASoakRollback_theAssignmentEndsOnce_neverFetchedAgain() throws Exception {
+    cutEverywhere(
+        v2,
+        2,
+        JournalEvent.ROLLED_BACK,
+        (dir, a, cut) -> {
+          NodeSimulator n = servingV1(dir);
+          n.bundleServer.put("as-2", v2);
+          n.assign(a); // on trial, soaking
+          n.health = new ModelRuntime.Sample(true, 1, 0, 0, 0); // a worker crash
+          n.powerCutAfter(cut).advance(Duration.ofMinutes(2));
+          return counted(dir, n);
+        });
+  }
+
+  @Test
+  void powerCutAnywhereInARejection_theAssignmentEndsOnce_neverFetchedAgain() throws Exception {
+    cutEverywhere(
+        expired,
+        4,
+        JournalEvent.REJECTED,
+        (dir, a, cut) -> {
+          NodeSimulator n = servingV1(dir);
+          n.bundleServer.put("as-2", expired);
+          n.powerCutAfter(cut).assign(a).advance(Duration.ofMinutes(2));
+          return counted(dir, n);
+        });
   }
 }
