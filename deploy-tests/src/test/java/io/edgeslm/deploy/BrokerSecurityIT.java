@@ -257,22 +257,39 @@ class BrokerSecurityIT {
   }
 
   @Test
-  void aNodeHoldsTwoConnections_likeTheAgentAndItsUpdateLink() throws Exception {
-    // The agent connects as <node-id> and its update link as <node-id>-update, with one
-    // certificate: the broker must let both stay connected.
-    TestClient main = node("gw-b");
-    TestClient link = track(TestClient.connect(broker.url(), "gw-b-update", pki.node("gw-b")));
-    assertThat(main.subscribe(B.ask())).isLessThan(0x80);
-    assertThat(link.subscribe(B.updateAssignment())).isLessThan(0x80);
+  void nodeA_cannotKnockNodeBOffline_byPresentingItsClientId() throws Exception {
+    // Without use_username_as_clientid the broker would close gw-b's connection as a session
+    // takeover (MQTT 5 section 3.1.4; Mosquitto 2.0.11 closes it without DISCONNECT 0x8E). With
+    // it, gw-a's requested client id "gw-b" is replaced by its certificate's CN, "gw-a".
+    TestClient b = node("gw-b");
+    assertThat(b.subscribe(B.ask())).isLessThan(0x80);
+    TestClient a = track(TestClient.connect(broker.url(), "gw-b", pki.node("gw-a")));
+    assertThat(a.connected()).isTrue();
+    // The attacker's CONNECT was handled before its CONNACK came back: had it taken gw-b's
+    // session, gw-b's connection would be closed now, and await() below fails on a disconnect.
     TestClient ctl = controller(0);
-    String q = unique("question");
-    String assignment = unique("assignment");
-    ctl.publish(B.ask(), q, false);
-    ctl.publish(B.updateAssignment(), assignment, false);
-    main.await(r -> r.payload().equals(q), "the question");
-    link.await(r -> r.payload().equals(assignment), "the assignment");
-    assertThat(main.connected()).as("main: %s", main.disconnectReason()).isTrue();
-    assertThat(link.connected()).as("link: %s", link.disconnectReason()).isTrue();
+    String q = unique("question-for-gw-b");
+    assertThat(ctl.publish(B.ask(), q, false)).isLessThan(0x80);
+    b.await(r -> r.payload().equals(q), "the question after gw-a presented its client id");
+    assertThat(b.connected()).as("gw-b: %s", b.disconnectReason()).isTrue();
+    assertThat(a.connected()).as("gw-a: %s", a.disconnectReason()).isTrue();
+  }
+
+  @Test
+  void theClientIdIsTheCertificateIdentity() throws Exception {
+    // Two connections with gw-a's certificate and different requested client ids: both become
+    // "gw-a", so the second takes the first one's session, as the same client id always does.
+    TestClient first = track(TestClient.connect(broker.url(), "gw-a-first", pki.node("gw-a")));
+    assertThat(first.subscribe(A.ask())).isLessThan(0x80);
+    TestClient second = track(TestClient.connect(broker.url(), "gw-a-second", pki.node("gw-a")));
+    assertThat(second.subscribe(A.ask())).isLessThan(0x80);
+    first.awaitDisconnected("the second connection with the same certificate");
+    TestClient ctl = controller(0);
+    String q = unique("question-for-gw-a");
+    assertThat(ctl.publish(A.ask(), q, false)).isLessThan(0x80);
+    second.await(r -> r.payload().equals(q), "the question on the connection that took over");
+    assertThat(second.connected()).as("second: %s", second.disconnectReason()).isTrue();
+    assertThat(first.received()).extracting(TestClient.Received::payload).doesNotContain(q);
   }
 
   @Test

@@ -142,6 +142,17 @@ final class TestClient implements AutoCloseable {
         name + " did not receive " + what + " within " + WAIT + "; got " + topics());
   }
 
+  /** Waits until the broker closed this connection; fails after {@link #WAIT}. */
+  void awaitDisconnected(String cause) throws InterruptedException {
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (connected()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError(name + " is still connected after " + cause + " (" + WAIT + ")");
+      }
+      Thread.sleep(50);
+    }
+  }
+
   Received awaitTopic(String topic) throws InterruptedException {
     return await(r -> r.topic().equals(topic), "a message on " + topic);
   }

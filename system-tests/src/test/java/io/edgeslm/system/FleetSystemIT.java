@@ -111,6 +111,7 @@ class FleetSystemIT {
   private String token;
   private Path pki;
   private Path operatorPem;
+  private Path watcherPem;
   private Path trustRoot;
   private final Map<String, String> digests = new LinkedHashMap<>();
   private final Map<String, String> bundleIds = new LinkedHashMap<>();
@@ -153,31 +154,21 @@ class FleetSystemIT {
       assertThat(r.exit).as(r.output).isZero();
     }
 
-    // Certificates from the real script: broker, one per node, controller-0 and controller-1.
+    // Certificates from the real script: broker, one per node, controller-0 to controller-2.
     pki = work.resolve("pki");
     fleetPki("init");
     fleetPki("broker", "--dns", "localhost", "--ip", "127.0.0.1");
     for (String node : NODES.keySet()) {
       fleetPki("node", node);
     }
-    fleetPki("controller", "--replicas", "2");
+    fleetPki("controller", "--replicas", "3");
     String password = Files.readString(pki.resolve("controller/password")).trim();
     // The operator asks with controller-1's identity (the ACL lets controller replicas write
-    // questions and read their own reply topic); mosquitto_rr wants PEM.
-    operatorPem = work.resolve("operator.pem");
-    run(
-        List.of(
-            "openssl",
-            "pkcs12",
-            "-in",
-            pki.resolve("controller/controller-1.p12").toString(),
-            "-passin",
-            "pass:" + password,
-            "-nodes",
-            "-out",
-            operatorPem.toString()),
-        Map.of(),
-        "openssl-operator");
+    // questions and read their own reply topic) and watches progress with controller-2's: the
+    // broker makes the certificate identity the client id (use_username_as_clientid), so two
+    // tools with one certificate would push each other off. mosquitto_rr wants PEM.
+    operatorPem = pem(password, "controller-1", "operator.pem");
+    watcherPem = pem(password, "controller-2", "watcher.pem");
     startBroker();
     mark("setup", "mosquitto with the production TLS+ACL config on port " + brokerPort);
 
@@ -347,9 +338,9 @@ class FleetSystemIT {
                 "--cafile",
                 pki.resolve("ca/ca.crt").toString(),
                 "--cert",
-                operatorPem.toString(),
+                watcherPem.toString(),
                 "--key",
-                operatorPem.toString(),
+                watcherPem.toString(),
                 "-i",
                 "operator-progress",
                 "-t",
@@ -836,6 +827,27 @@ class FleetSystemIT {
   private static List<String> targets(JsonNode rollout) {
     List<String> out = new ArrayList<>();
     rollout.path("targets").fieldNames().forEachRemaining(out::add);
+    return out;
+  }
+
+  /** A controller identity's certificate and key as one PEM file, for the mosquitto clients. */
+  private Path pem(String password, String identity, String file) throws Exception {
+    Path out = work.resolve(file);
+    ProcResult r =
+        run(
+            List.of(
+                "openssl",
+                "pkcs12",
+                "-in",
+                pki.resolve("controller/" + identity + ".p12").toString(),
+                "-passin",
+                "pass:" + password,
+                "-nodes",
+                "-out",
+                out.toString()),
+            Map.of(),
+            "openssl-" + identity);
+    assertThat(r.exit).as(r.output).isZero();
     return out;
   }
 

@@ -31,6 +31,7 @@ import io.edgeslm.mqtt.MqttConnection;
 import io.edgeslm.mqtt.MqttSettings;
 import io.edgeslm.mqtt.MqttTransportException;
 import io.edgeslm.mqtt.MqttVersion;
+import io.edgeslm.mqtt.TlsOptions;
 import io.edgeslm.mqtt.Topics;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -53,6 +54,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import javax.net.ssl.KeyManagerFactory;
 
 /**
  * {@link MqttConnection} over the HiveMQ MQTT client (Netty). The client's own reconnect and
@@ -70,6 +72,7 @@ public final class HiveMqConnection implements MqttConnection {
   private final String host;
   private final int port;
   private final boolean tls;
+  private final Optional<KeyManagerFactory> keys;
   private final List<Sub> subs = new CopyOnWriteArrayList<>();
   private final List<Consumer<Connected>> connectedHooks = new CopyOnWriteArrayList<>();
   private final List<Consumer<String>> disconnectedHooks = new CopyOnWriteArrayList<>();
@@ -99,8 +102,10 @@ public final class HiveMqConnection implements MqttConnection {
   private volatile int brokerMaxPacket = Integer.MAX_VALUE;
   private volatile String lastError = "not connected yet";
 
-  private HiveMqConnection(MqttSettings settings, String host, int port, boolean tls) {
+  private HiveMqConnection(
+      MqttSettings settings, String host, int port, boolean tls, Optional<KeyManagerFactory> keys) {
     this.settings = settings;
+    this.keys = keys;
     this.inbound = new InboundBudget(settings.inboundQueueBytes());
     this.host = host;
     this.port = port;
@@ -139,7 +144,11 @@ public final class HiveMqConnection implements MqttConnection {
     }
     boolean tls = tlsScheme || settings.tls().isPresent();
     int port = uri.getPort() > 0 ? uri.getPort() : tls ? 8883 : 1883;
-    return new HiveMqConnection(settings, uri.getHost(), port, tls);
+    Optional<KeyManagerFactory> keys = settings.tls().flatMap(TlsOptions::keyManagers);
+    if (tls && keys.isEmpty()) {
+      keys = JdkKeyStore.fromSystemProperties(System.getProperties());
+    }
+    return new HiveMqConnection(settings, uri.getHost(), port, tls, keys);
   }
 
   @Override
@@ -168,7 +177,7 @@ public final class HiveMqConnection implements MqttConnection {
             .addDisconnectedListener(this::onDisconnected);
     if (tls) {
       MqttClientSslConfigBuilder ssl = MqttClientSslConfig.builder();
-      settings.tls().flatMap(t -> t.keyManagers()).ifPresent(ssl::keyManagerFactory);
+      keys.ifPresent(ssl::keyManagerFactory);
       settings.tls().flatMap(t -> t.trustManagers()).ifPresent(ssl::trustManagerFactory);
       if (settings.tls().isPresent() && !settings.tls().get().verifyHostname()) {
         ssl.hostnameVerifier((h, s) -> true);

@@ -3,7 +3,7 @@ package io.edgeslm.agent.update;
 import io.edgeslm.agent.internal.store.ModelStore;
 import io.edgeslm.agent.internal.store.UpdateJournal;
 import io.edgeslm.agent.internal.update.BundleGate;
-import io.edgeslm.agent.internal.update.HiveMqUpdateLink;
+import io.edgeslm.agent.internal.update.ConnectionUpdateLink;
 import io.edgeslm.agent.internal.update.ModelRuntime;
 import io.edgeslm.agent.internal.update.NodeProfile;
 import io.edgeslm.agent.internal.update.UpdateEngine;
@@ -23,7 +23,7 @@ public final class TestNode implements AutoCloseable {
   public final NodeTopics topics;
   public final ModelStore store;
   public final UpdateJournal journal;
-  public final HiveMqUpdateLink link;
+  public final ConnectionUpdateLink link;
   public final UpdateEngine engine;
 
   public TestNode(
@@ -39,7 +39,7 @@ public final class TestNode implements AutoCloseable {
     this.store = ModelStore.open(dataDir);
     this.journal = UpdateJournal.open(dataDir.resolve("journal"));
     NodeProfile profile = profile(nodeId);
-    this.link = HiveMqUpdateLink.connect(brokerUrl, nodeId + "-update");
+    this.link = ConnectionUpdateLink.open(brokerUrl, nodeId + "-update");
     if (!link.awaitConnected(15_000)) {
       link.close();
       throw new IOException(

@@ -2,7 +2,7 @@ package io.edgeslm.agent.update;
 
 import io.edgeslm.agent.internal.store.StagedTransfer;
 import io.edgeslm.agent.internal.update.ChunkDownloader;
-import io.edgeslm.agent.internal.update.HiveMqUpdateLink;
+import io.edgeslm.agent.internal.update.ConnectionUpdateLink;
 import io.edgeslm.agent.internal.update.PahoUpdateLink;
 import io.edgeslm.agent.internal.update.UpdateException;
 import io.edgeslm.agent.internal.update.UpdateLink;
@@ -200,7 +200,7 @@ public final class UpdateTransferBench {
   static UpdateLink link(String url, String clientId) throws java.io.IOException {
     return "paho".equals(System.getProperty("bench.link"))
         ? PahoUpdateLink.connect(url, clientId)
-        : HiveMqUpdateLink.connect(url, clientId);
+        : ConnectionUpdateLink.open(url, clientId);
   }
 
   static boolean awaitConnected(UpdateLink link, long millis) throws InterruptedException {

@@ -1,5 +1,10 @@
 package io.edgeslm.agent.internal.cli;
 
+import io.edgeslm.mqtt.Backoff;
+import io.edgeslm.mqtt.Message;
+import io.edgeslm.mqtt.MqttConfigurationException;
+import io.edgeslm.mqtt.MqttConnection;
+import io.edgeslm.mqtt.MqttSettings;
 import io.edgeslm.protocol.Answer;
 import io.edgeslm.protocol.AnswerPart;
 import io.edgeslm.protocol.ErrorReply;
@@ -11,23 +16,16 @@ import io.edgeslm.protocol.Reply;
 import io.edgeslm.protocol.SensorCitation;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.MqttSubscription;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code ./run-agent ask "question"}: asks a node over MQTT 5 from plain Java, for machines without
@@ -47,6 +45,9 @@ public final class AskCommand {
   static final int USAGE = 2;
   static final int UNREACHABLE = 3;
   static final int NO_ANSWER = 4;
+
+  /** How long connecting and the question's PUBACK may take. */
+  private static final Duration CONNECT_WAIT = Duration.ofSeconds(10);
 
   static final String USAGE_TEXT =
       """
@@ -118,39 +119,39 @@ public final class AskCommand {
     String replyTopic = "operator/answers/" + UUID.randomUUID();
     byte[] correlation = HexFormat.of().parseHex(UUID.randomUUID().toString().replace("-", ""));
     BlockingQueue<byte[]> replies = new LinkedBlockingQueue<>();
-    MqttAsyncClient client;
+    MqttConnection client;
     try {
       client =
-          new MqttAsyncClient(
-              broker,
-              "ask-" + UUID.randomUUID().toString().substring(0, 8),
-              new MemoryPersistence());
-      client.setCallback(new Collector(replies));
-      MqttConnectionOptions o = new MqttConnectionOptions();
-      o.setCleanStart(true);
-      o.setConnectionTimeout(10);
-      client.connect(o).waitForCompletion(15_000);
-      client
-          .subscribe(new MqttSubscription[] {new MqttSubscription(replyTopic, 1)})
-          .waitForCompletion(10_000);
-      Question q = new Question(Protocol.SCHEMA_VERSION, null, text, null, true, null);
-      MqttMessage msg = new MqttMessage(Json.write(q));
-      msg.setQos(1);
-      MqttProperties p = new MqttProperties();
-      p.setResponseTopic(replyTopic);
-      p.setCorrelationData(correlation);
-      p.setMessageExpiryInterval(timeoutSeconds);
-      p.setContentType("application/json");
-      msg.setProperties(p);
-      client.publish(topic, msg).waitForCompletion(10_000);
-    } catch (MqttException | IllegalArgumentException e) {
-      err.println(
-          "run-agent ask: cannot reach the agent's broker at "
-              + broker
-              + " ("
-              + reason(e)
-              + "); is ./run-agent still running?");
+          MqttConnection.open(
+              MqttSettings.builder(broker, "ask-" + UUID.randomUUID().toString().substring(0, 8))
+                  .backoff(new Backoff(Duration.ofMillis(200), Duration.ofSeconds(2)))
+                  .build(),
+              c -> c.subscribe(replyTopic, 1, m -> replies.add(m.payload())));
+    } catch (MqttConfigurationException | IllegalArgumentException e) {
+      err.println("run-agent ask: cannot use the broker address " + broker + ": " + e.getMessage());
       return UNREACHABLE;
+    }
+    try {
+      if (!client.awaitConnected(CONNECT_WAIT)) {
+        client.close();
+        return unreachable(err, broker, client.lastError());
+      }
+      Question q = new Question(Protocol.SCHEMA_VERSION, null, text, null, true, null);
+      client
+          .publish(
+              Message.of(topic, Json.write(q), 1, false)
+                  .withResponse(replyTopic, correlation)
+                  .withExpirySeconds(timeoutSeconds)
+                  .withContentType("application/json"))
+          .get(CONNECT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException | IllegalArgumentException e) {
+      client.close();
+      String why = e.getCause() == null ? e.toString() : e.getCause().getMessage();
+      return unreachable(err, broker, why);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      client.close();
+      return NO_ANSWER;
     }
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
@@ -214,13 +215,18 @@ public final class AskCommand {
       Thread.currentThread().interrupt();
       return NO_ANSWER;
     } finally {
-      try {
-        client.disconnect().waitForCompletion(2000);
-        client.close();
-      } catch (MqttException e) {
-        // exiting anyway
-      }
+      client.close();
     }
+  }
+
+  private static int unreachable(PrintStream err, String broker, String why) {
+    err.println(
+        "run-agent ask: cannot reach the agent's broker at "
+            + broker
+            + " ("
+            + why
+            + "); is ./run-agent still running?");
+    return UNREACHABLE;
   }
 
   private static void printDetails(Answer a, PrintStream out) {
@@ -270,41 +276,5 @@ public final class AskCommand {
     }
     throw new UsageException(
         "--timeout must be a whole number of seconds from 1 to 3600, got '" + text + "'.");
-  }
-
-  /** Paho's reason for a failed connection, in words (its message alone is often null). */
-  private static String reason(Exception e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    if (t instanceof java.net.ConnectException) {
-      return "connection refused";
-    }
-    String m = t.getMessage() != null ? t.getMessage() : e.getMessage();
-    return m == null ? t.getClass().getSimpleName() : m;
-  }
-
-  /** Queues every received payload. */
-  private record Collector(BlockingQueue<byte[]> into) implements MqttCallback {
-    @Override
-    public void disconnected(MqttDisconnectResponse response) {}
-
-    @Override
-    public void mqttErrorOccurred(MqttException exception) {}
-
-    @Override
-    public void messageArrived(String topic, MqttMessage message) {
-      into.add(message.getPayload());
-    }
-
-    @Override
-    public void deliveryComplete(IMqttToken token) {}
-
-    @Override
-    public void connectComplete(boolean reconnect, String serverUri) {}
-
-    @Override
-    public void authPacketArrived(int reasonCode, MqttProperties properties) {}
   }
 }

@@ -35,7 +35,7 @@ public final class ConfigValidator {
 
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
   private static final Pattern LABEL_KEY = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,62}");
-  private static final Set<String> BROKER_SCHEMES = Set.of("tcp", "ssl", "ws", "wss");
+  private static final Set<String> BROKER_SCHEMES = Set.of("tcp", "ssl");
   private static final Set<String> SIMULATOR_MODES = Set.of("auto", "on", "off");
   private static final int MAX_LABELS = 32;
   private static final int MAX_LABEL_VALUE_CHARS = 128;
@@ -132,14 +132,11 @@ public final class ConfigValidator {
             || broker.tlsTrustStore().isPresent()
             || broker.tlsCertificate().isPresent()
             || broker.tlsCa().isPresent();
-    if (tls
-        && brokerUrl
-            .map(u -> !u.getScheme().equals("ssl") && !u.getScheme().equals("wss"))
-            .orElse(true)) {
+    if (tls && brokerUrl.map(u -> !u.getScheme().equals("ssl")).orElse(true)) {
       throw invalid(
           "broker.url",
           brokerUrl.map(URI::toString).orElse("(none)"),
-          "TLS key or trust stores need an ssl:// or wss:// broker URL");
+          "TLS key or trust stores need an ssl:// broker URL");
     }
 
     String simulatorMode = config.demo().simulator().toLowerCase(Locale.ROOT);
@@ -421,7 +418,10 @@ public final class ConfigValidator {
           "broker.url", raw, "a URI such as tcp://broker.plant:1883 (" + e.getReason() + ")");
     }
     if (uri.getScheme() == null || !BROKER_SCHEMES.contains(uri.getScheme())) {
-      throw invalid("broker.url", raw, "the scheme must be tcp, ssl, ws or wss");
+      throw invalid(
+          "broker.url",
+          raw,
+          "the scheme must be tcp or ssl (MQTT over WebSocket is not supported)");
     }
     if (uri.getHost() == null || uri.getHost().isEmpty()) {
       throw invalid("broker.url", raw, "the URL must name a host, e.g. tcp://broker.plant:1883");

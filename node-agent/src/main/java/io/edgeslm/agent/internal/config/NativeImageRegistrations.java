@@ -3,20 +3,13 @@ package io.edgeslm.agent.internal.config;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
- * What a native image needs registered beyond what Quarkus finds itself: Paho loads its logger, its
- * message catalogs and its network modules reflectively, and the wire records are read and written
- * by Jackson through their constructors and accessors. Resources (Paho's catalogs and the
- * protocol's JSON schema) are listed in {@code application.properties}.
+ * What a native image needs registered beyond what Quarkus finds itself: the wire records are read
+ * and written by Jackson through their constructors and accessors. Resources (the protocol's JSON
+ * schema) are listed in {@code application.properties}. The MQTT layer's client (HiveMQ, Netty) has
+ * not been built native here yet (ADR 0023).
  */
 @RegisterForReflection(
     targets = {
-      org.eclipse.paho.mqttv5.client.logging.JSR47Logger.class,
-      org.eclipse.paho.mqttv5.client.internal.TCPNetworkModuleFactory.class,
-      org.eclipse.paho.mqttv5.client.internal.SSLNetworkModuleFactory.class,
-      org.eclipse.paho.mqttv5.client.websocket.WebSocketNetworkModuleFactory.class,
-      org.eclipse.paho.mqttv5.client.websocket.WebSocketSecureNetworkModuleFactory.class,
-      org.eclipse.paho.mqttv5.client.internal.MessageCatalog.class,
-      org.eclipse.paho.mqttv5.client.internal.ResourceBundleCatalog.class,
       io.edgeslm.protocol.Question.class,
       io.edgeslm.protocol.Reply.class,
       io.edgeslm.protocol.Answer.class,

@@ -11,10 +11,9 @@ import io.edgeslm.agent.internal.config.ValidatedConfig;
 import io.edgeslm.agent.internal.health.SystemProbe;
 import io.edgeslm.agent.internal.journal.Journal;
 import io.edgeslm.agent.internal.journal.JournalDrainer;
-import io.edgeslm.agent.internal.mqtt.Backoff;
+import io.edgeslm.agent.internal.mqtt.BrokerTls;
 import io.edgeslm.agent.internal.mqtt.MqttTransport;
 import io.edgeslm.agent.internal.mqtt.OutboundMessage;
-import io.edgeslm.agent.internal.mqtt.TlsSocketFactories;
 import io.edgeslm.agent.internal.qa.QuestionIntake;
 import io.edgeslm.agent.internal.qa.QuestionService;
 import io.edgeslm.agent.internal.report.ReportService;
@@ -28,10 +27,10 @@ import io.edgeslm.agent.internal.sensor.uns.UnsIngest;
 import io.edgeslm.agent.internal.serving.ServingTasks;
 import io.edgeslm.agent.internal.serving.ServingTasksFactory;
 import io.edgeslm.agent.internal.store.StoredModel;
-import io.edgeslm.agent.internal.update.HiveMqUpdateLink;
+import io.edgeslm.agent.internal.update.ConnectionUpdateLink;
 import io.edgeslm.agent.internal.update.NodeProfile;
-import io.edgeslm.agent.internal.update.UpdateLink;
 import io.edgeslm.agent.internal.update.UpdateService;
+import io.edgeslm.mqtt.Backoff;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeBirth;
 import io.edgeslm.protocol.NodeHealth;
@@ -200,7 +199,7 @@ public class AgentRuntime {
                 checked.nodeId(),
                 b.username(),
                 b.password(),
-                TlsSocketFactories.from(b).orElse(null),
+                BrokerTls.options(b).orElse(null),
                 b.keepAlive(),
                 b.connectTimeout(),
                 new Backoff(Duration.ofMillis(500), b.maxReconnectDelay()),
@@ -271,11 +270,17 @@ public class AgentRuntime {
           }
         });
     registerMetrics();
-    transport.start();
-    if (updates != null) {
-      // The engine activates the store's model on the serving stack the Q&A and reports use.
-      updates.start(serving.modelRuntime(), updateLink(b), checked.modelPath());
-    }
+    // One connection to the broker for everything (docs/security.md, "Session takeover"): the
+    // update engine gets the same connection, and registers its subscriptions and its journal
+    // replay before the first connect attempt, so that it sees the first connect too.
+    transport.start(
+        connection -> {
+          if (updates != null) {
+            // The engine activates the store's model on the serving stack the Q&A and reports use.
+            updates.start(
+                serving.modelRuntime(), ConnectionUpdateLink.over(connection), checked.modelPath());
+          }
+        });
 
     long healthMs = config.health().interval().toMillis();
     timers.scheduleAtFixedRate(this::journalHealth, healthMs, healthMs, TimeUnit.MILLISECONDS);
@@ -425,23 +430,6 @@ public class AgentRuntime {
     broker = null;
     if (b != null) {
       b.close();
-    }
-  }
-
-  /**
-   * The update engine's own connection to the same broker, with the same TLS identity and
-   * credentials as the agent's transport, as client {@code {node-id}-update} (the deployment's
-   * broker ACLs allow a node these two connections with one certificate).
-   */
-  private UpdateLink updateLink(AgentConfig.Broker b) throws AgentException {
-    // The HiveMQ client receives chunks at the broker's speed; Paho decodes them byte by byte
-    // (ADR 0021). Same TLS identity, credentials and keep-alive as the agent's transport.
-    try {
-      return HiveMqUpdateLink.connect(
-          HiveMqUpdateLink.Settings.forBroker(b, brokerUrl, checked.nodeId() + "-update"));
-    } catch (IOException e) {
-      throw new AgentTransportException(
-          "Cannot create the update link to " + brokerUrl + ": " + e.getMessage(), e);
     }
   }
 

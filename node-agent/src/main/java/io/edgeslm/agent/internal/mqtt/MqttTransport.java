@@ -1,103 +1,99 @@
 package io.edgeslm.agent.internal.mqtt;
 
+import io.edgeslm.agent.AgentException;
 import io.edgeslm.agent.AgentTransportException;
-import java.nio.charset.StandardCharsets;
+import io.edgeslm.mqtt.Backoff;
+import io.edgeslm.mqtt.Message;
+import io.edgeslm.mqtt.MqttConfigurationException;
+import io.edgeslm.mqtt.MqttConnection;
+import io.edgeslm.mqtt.MqttSettings;
+import io.edgeslm.mqtt.TlsOptions;
+import io.edgeslm.mqtt.Topics;
+import io.edgeslm.mqtt.Will;
+import io.edgeslm.protocol.UpdateAssignment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import javax.net.SocketFactory;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttActionListener;
-import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.MqttSubscription;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
-import org.eclipse.paho.mqttv5.common.packet.UserProperty;
-import org.eclipse.paho.mqttv5.common.util.MqttTopicValidator;
 import org.jboss.logging.Logger;
 
 /**
- * The agent's one MQTT 5 connection, over Eclipse Paho v5, with Paho's known defects designed out
- * (from the Eclipse Paho Java client's issue tracker, eclipse-paho/paho.mqtt.java, and our own
- * tests; see {@code docs/node-agent.md}):
+ * The agent's one MQTT connection per broker: a thin adapter over the shared MQTT layer ({@link
+ * MqttConnection}, docs/adr/0023) that speaks the agent's message types ({@link InboundMessage},
+ * {@link OutboundMessage}). Everything that goes to that broker shares it: questions and answers,
+ * birth, status and will, health, reports, the journal, and the update engine's assignments, chunks
+ * and commands (through {@link #start(Setup)}, which hands the same connection to the update link).
+ * One connection per node is what lets the broker bind the client id to the node's certificate
+ * (docs/security.md, "Session takeover").
  *
- * <ul>
- *   <li>The transport owns reconnection, first connect included: Paho's automatic reconnect does
- *       not retry a first connect that fails, so it is off and every attempt is scheduled here with
- *       jittered exponential backoff.
- *   <li>Every (re)connect resubscribes every registered filter, because Paho does not restore
- *       subscriptions of a clean session.
- *   <li>Nothing runs on Paho's callback thread except a hand-off: subscribing or publishing from
- *       there can deadlock. Received messages go to a bounded queue served by one worker thread;
- *       connection events to a scheduler thread.
- *   <li>Unacknowledged publishes are bounded by the transport's own window (the smaller of the
- *       configured bound and the broker's Receive Maximum), so Paho never reports "too many
- *       publishes in progress" (32202).
- *   <li>Clean start with session expiry 0: durability is the agent's journal, not a broker session
- *       (persistent Paho sessions grow memory).
- * </ul>
+ * <p>What the layer provides and this class relies on: connecting in the background with jittered
+ * backoff (first connect included), renewing every subscription on every connect before the
+ * on-connected hooks run, handlers on one ordered worker thread (never the network thread), a
+ * bounded in-flight window (the smaller of {@code broker.max-inflight} and the broker's Receive
+ * Maximum), and a byte bound on received messages waiting for the worker. Clean start with session
+ * expiry 0: durability is the agent's journal, not a broker session.
  *
- * <p>Thread-safe. Handlers run on the single inbound worker thread, in arrival order.
+ * <p>Thread-safe. Handlers run on the layer's worker thread, in arrival order; they must hand slow
+ * work to threads of their own (the Q&A admits and queues, the update link has its own executor).
  */
 public final class MqttTransport implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(MqttTransport.class);
 
-  /** Reason code of a failed SUBACK entry (MQTT 5 section 3.9.3: 0x80 and above). */
-  private static final int SUBACK_FAILURE = 0x80;
+  /**
+   * The largest packet the agent accepts: an update chunk of the protocol's maximum size as base64
+   * JSON plus headers. Everything else the agent receives (questions, sensor values, Sparkplug
+   * payloads) is far smaller; the broker drops larger packets for us (MQTT 5 section 3.1.2.11.4).
+   */
+  public static final int MAX_INBOUND_PACKET = UpdateAssignment.MAX_CHUNK_BYTES * 2 + (64 << 10);
 
-  /** Receives one message on the inbound worker thread. */
+  /** Receives one message on the layer's worker thread. */
   @FunctionalInterface
   public interface MessageHandler {
     void onMessage(InboundMessage message) throws Exception;
   }
 
-  /** Hears about the connection; called on the transport's event thread. */
+  /** Hears about the connection; called on the layer's worker thread. */
   public interface ConnectionListener {
     /** Connected and all registered filters resubscribed. */
     void onConnected(boolean firstTime);
 
-    /** The connection was lost or refused; the transport keeps trying. */
+    /** The connection was lost; the layer keeps trying. */
     default void onDisconnected(String reason) {}
+  }
+
+  /**
+   * More setup on the connection before its first connect attempt: subscriptions and hooks
+   * registered here are in place for the first connect.
+   */
+  @FunctionalInterface
+  public interface Setup {
+    void accept(MqttConnection connection) throws AgentException;
   }
 
   /**
    * What the transport needs to connect.
    *
    * @param serverUri {@code tcp://host:port} or {@code ssl://host:port}
-   * @param clientId the MQTT client id (the node id)
+   * @param clientId the MQTT client id: the node id, which is also its certificate identity
    * @param username optional user name
    * @param password optional password
-   * @param socketFactory TLS socket factory with the client certificate, or null for the default
+   * @param tls TLS with the node's certificate and the broker's CA, or null for what the URI's
+   *     scheme asks for (the JDK's defaults for {@code ssl://})
    * @param keepAlive keep-alive interval
-   * @param connectTimeout how long one connect attempt may take
+   * @param connectTimeout the longest wait for room in the in-flight window, and for the offline
+   *     status at shutdown
    * @param backoff delays between connect attempts
-   * @param maxInflight the transport's bound on unacknowledged publishes
-   * @param inboundQueue bound on received messages waiting for the worker thread
+   * @param maxInflight the bound on unacknowledged publishes
+   * @param inboundQueue the Receive Maximum told to the broker: QoS 1 and 2 messages it may have
+   *     unacknowledged towards the agent
    * @param willTopic Last Will topic (retained, QoS 1)
-   * @param willPayload Last Will payload
+   * @param willPayload Last Will payload (JSON)
    * @param willDelay Will Delay Interval
    */
   public record Settings(
@@ -105,7 +101,7 @@ public final class MqttTransport implements AutoCloseable {
       String clientId,
       Optional<String> username,
       Optional<String> password,
-      SocketFactory socketFactory,
+      TlsOptions tls,
       Duration keepAlive,
       Duration connectTimeout,
       Backoff backoff,
@@ -138,74 +134,56 @@ public final class MqttTransport implements AutoCloseable {
 
   private record Subscription(String filter, int qos, MessageHandler handler) {}
 
-  /** Per-connection state: a new window each time, so a lost connection's permits cannot leak. */
-  private static final class Session {
-    final long id;
-    final Semaphore window;
-    final int windowSize;
-    final Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
-
-    Session(long id, int windowSize) {
-      this.id = id;
-      this.windowSize = windowSize;
-      this.window = new Semaphore(windowSize);
-    }
-  }
-
   private final Settings settings;
-  private final MqttAsyncClient client;
-  private final ScheduledExecutorService events;
-  private final ThreadPoolExecutor inbound;
-  private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+  private final MqttSettings layerSettings;
+  private final Object lock = new Object();
+  private final List<Subscription> early = new ArrayList<>();
   private final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
-  private final AtomicReference<Session> session = new AtomicReference<>();
-  private final AtomicInteger failedAttempts = new AtomicInteger();
-  private final AtomicLong sessionIds = new AtomicLong();
-  private final AtomicLong publishIds = new AtomicLong();
-  private final Object publishLock = new Object();
-  private final AtomicLong connects = new AtomicLong();
-  private final AtomicLong droppedInbound = new AtomicLong();
-  private final AtomicLong publishFailures = new AtomicLong();
-  private volatile boolean started;
+  private volatile MqttConnection connection;
   private volatile boolean closed;
-  private volatile boolean connecting;
-  private volatile String lastError = "not connected yet";
 
+  /**
+   * Checks the settings; connects only on {@link #start()}.
+   *
+   * @throws AgentTransportException when a value cannot work (the message names it)
+   */
   public MqttTransport(Settings settings) throws AgentTransportException {
     this.settings = Objects.requireNonNull(settings, "settings");
     try {
-      this.client =
-          new MqttAsyncClient(settings.serverUri(), settings.clientId(), new MemoryPersistence());
-    } catch (MqttException | IllegalArgumentException e) {
+      MqttSettings.Builder b =
+          MqttSettings.builder(settings.serverUri(), settings.clientId())
+              .credentials(settings.username(), settings.password())
+              .keepAlive(settings.keepAlive())
+              .session(true, Duration.ZERO)
+              .will(
+                  new Will(
+                      settings.willTopic(),
+                      settings.willPayload(),
+                      1,
+                      true,
+                      settings.willDelay(),
+                      Optional.of("application/json")))
+              .maxPacketSize(MAX_INBOUND_PACKET)
+              .receiveMaximum(Math.min(settings.inboundQueue(), 65_535))
+              .inflightWindow(Math.min(settings.maxInflight(), 65_535))
+              .publishTimeout(settings.connectTimeout())
+              .backoff(settings.backoff());
+      if (settings.tls() != null) {
+        b = b.tls(settings.tls());
+      }
+      this.layerSettings = b.build();
+    } catch (IllegalArgumentException e) {
       throw new AgentTransportException(
-          "Cannot create an MQTT client for "
+          "Cannot use the MQTT settings for "
               + settings.serverUri()
               + ": "
               + e.getMessage()
-              + ". Check edgeslm.agent.broker.url.",
+              + ". Check edgeslm.agent.broker.*.",
           e);
     }
-    this.events =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            r -> daemon(r, "mqtt-events"));
-    this.inbound =
-        new ThreadPoolExecutor(
-            1,
-            1,
-            0,
-            TimeUnit.MILLISECONDS,
-            new ArrayBlockingQueue<>(settings.inboundQueue()),
-            r -> daemon(r, "mqtt-inbound"));
-    client.setCallback(new Callback());
   }
 
-  private static Thread daemon(Runnable r, String name) {
-    Thread t = new Thread(r, name);
-    t.setDaemon(true);
-    return t;
-  }
-
-  /** Registers a connection listener; call before {@link #start()}. */
+  /** Registers a connection listener; call before {@link #start()} to hear the first connect. */
   public void addListener(ConnectionListener listener) {
     listeners.add(Objects.requireNonNull(listener, "listener"));
   }
@@ -213,58 +191,174 @@ public final class MqttTransport implements AutoCloseable {
   /**
    * Registers {@code handler} for {@code filter}; it is subscribed now if connected and again after
    * every reconnect.
+   *
+   * @throws IllegalArgumentException if the filter is not a valid topic filter
    */
   public void subscribe(String filter, int qos, MessageHandler handler) {
-    MqttTopicValidator.validate(filter, true, true);
-    subscriptions.add(new Subscription(filter, qos, handler));
-    if (isConnected()) {
-      events.execute(() -> subscribeAll(List.of(subscriptions.getLast()), session.get()));
+    Topics.requireFilter(filter);
+    Subscription s = new Subscription(filter, qos, Objects.requireNonNull(handler, "handler"));
+    synchronized (lock) {
+      MqttConnection c = connection;
+      if (c == null) {
+        early.add(s);
+        return;
+      }
+      register(c, s);
+    }
+  }
+
+  private void register(MqttConnection c, Subscription s) {
+    c.subscribe(s.filter(), s.qos(), m -> deliver(s, m))
+        .whenComplete(
+            (ok, e) -> {
+              if (e != null) {
+                LOG.errorf("%s Check the broker's ACL for this node.", unwrap(e).getMessage());
+              }
+            });
+  }
+
+  private void deliver(Subscription s, Message m) {
+    InboundMessage in =
+        new InboundMessage(
+            m.topic(),
+            m.payload(),
+            m.qos(),
+            m.retain(),
+            m.responseTopic(),
+            m.correlationData(),
+            m.messageExpirySeconds(),
+            m.userProperties(),
+            System.nanoTime());
+    try {
+      s.handler().onMessage(in);
+    } catch (Exception e) {
+      LOG.warnf(e, "Handler for %s failed on a message from %s", s.filter(), m.topic());
     }
   }
 
   /** Starts connecting in the background; returns at once. */
   public void start() {
-    if (started) {
-      return;
+    try {
+      start(c -> {});
+    } catch (AgentException e) {
+      throw new IllegalStateException(e.getMessage(), e);
     }
-    started = true;
-    events.execute(this::attemptConnect);
   }
 
-  /** Whether the connection is up and subscriptions have been sent. */
+  /**
+   * Opens the connection: registers the subscriptions and listeners so far, runs {@code setup} on
+   * the connection (the update link registers its subscriptions and hooks there, so none misses the
+   * first connect), then starts connecting in the background.
+   *
+   * @throws AgentException what {@code setup} threw, or {@link AgentTransportException} when the
+   *     broker URI cannot name a broker
+   */
+  public void start(Setup setup) throws AgentException {
+    synchronized (lock) {
+      if (connection != null || closed) {
+        return;
+      }
+      AgentException[] failed = new AgentException[1];
+      MqttConnection opened;
+      try {
+        opened =
+            MqttConnection.open(
+                layerSettings,
+                c -> {
+                  // From here on subscribe() goes straight to the connection (setup may call it).
+                  connection = c;
+                  for (Subscription s : early) {
+                    register(c, s);
+                  }
+                  early.clear();
+                  c.onConnected(this::connected);
+                  c.onDisconnected(this::disconnected);
+                  try {
+                    setup.accept(c);
+                  } catch (AgentException e) {
+                    failed[0] = e;
+                  }
+                });
+      } catch (MqttConfigurationException e) {
+        throw new AgentTransportException(e.getMessage() + " Check edgeslm.agent.broker.url.", e);
+      }
+      if (failed[0] != null) {
+        connection = null;
+        opened.close();
+        throw failed[0];
+      }
+    }
+  }
+
+  private void connected(MqttConnection.Connected c) {
+    LOG.infof(
+        "Connected to %s as %s (MQTT %s, in-flight window %d)",
+        settings.serverUri(), settings.clientId(), c.version(), c.window());
+    for (ConnectionListener l : listeners) {
+      try {
+        l.onConnected(c.firstTime());
+      } catch (RuntimeException e) {
+        LOG.warn("A connection listener failed", e);
+      }
+    }
+  }
+
+  private void disconnected(String reason) {
+    LOG.warnf("MQTT connection to %s lost: %s", settings.serverUri(), reason);
+    for (ConnectionListener l : listeners) {
+      try {
+        l.onDisconnected(reason);
+      } catch (RuntimeException e) {
+        LOG.warn("A connection listener failed", e);
+      }
+    }
+  }
+
+  /** The layer's connection, once {@link #start} opened it. */
+  public Optional<MqttConnection> connection() {
+    return Optional.ofNullable(connection);
+  }
+
+  /** Whether the connection is up. */
   public boolean isConnected() {
-    return session.get() != null && client.isConnected();
+    MqttConnection c = connection;
+    return c != null && c.isConnected();
   }
 
   /** Why the transport is not connected, for health output. */
   public String lastError() {
-    return lastError;
+    MqttConnection c = connection;
+    return c == null ? "not started" : c.lastError();
   }
 
   /** Number of successful connects so far. */
   public long connectCount() {
-    return connects.get();
+    MqttConnection c = connection;
+    return c == null ? 0 : c.stats().connects();
   }
 
-  /** Received messages dropped because the inbound queue was full. */
+  /** Received messages dropped because too many bytes waited for the worker thread. */
   public long droppedInbound() {
-    return droppedInbound.get();
+    MqttConnection c = connection;
+    return c == null ? 0 : c.stats().dropped();
   }
 
   /** Publishes that failed (not connected, window full, broker refused). */
   public long publishFailures() {
-    return publishFailures.get();
+    MqttConnection c = connection;
+    return c == null ? 0 : c.stats().publishFailures();
   }
 
   /** Unacknowledged publishes right now. */
   public int inflight() {
-    Session s = session.get();
-    return s == null ? 0 : s.windowSize - s.window.availablePermits();
+    MqttConnection c = connection;
+    return c == null ? 0 : c.stats().inflight();
   }
 
-  /** Messages waiting for the inbound worker. */
+  /** Messages waiting for the worker thread. */
   public int inboundDepth() {
-    return inbound.getQueue().size();
+    MqttConnection c = connection;
+    return c == null ? 0 : c.stats().queued();
   }
 
   /**
@@ -273,385 +367,82 @@ public final class MqttTransport implements AutoCloseable {
    * in-flight window stays full for the connect timeout, or when the connection is lost first.
    */
   public CompletableFuture<Void> publish(OutboundMessage message) {
+    MqttConnection c = connection;
+    if (c == null) {
+      return failed("not connected to " + settings.serverUri() + " (not started)", null);
+    }
+    Message m;
+    try {
+      m =
+          new Message(
+              message.topic(),
+              message.payload(),
+              message.qos(),
+              message.retained(),
+              message.userProperties(),
+              Optional.empty(),
+              message.correlationData(),
+              message.contentType(),
+              message.messageExpirySeconds());
+    } catch (IllegalArgumentException e) {
+      return failed("publish to " + message.topic() + " refused: " + e.getMessage(), e);
+    }
     CompletableFuture<Void> done = new CompletableFuture<>();
-    Session s = session.get();
-    if (s == null || !client.isConnected()) {
-      return failed(
-          done, "not connected to " + settings.serverUri() + " (" + lastError + ")", null);
-    }
-    boolean acquired;
-    try {
-      acquired = s.window.tryAcquire(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return failed(done, "interrupted while waiting for the in-flight window", e);
-    }
-    if (!acquired) {
-      return failed(
-          done,
-          "the in-flight window of "
-              + s.windowSize
-              + " publishes stayed full for "
-              + settings.connectTimeout().toSeconds()
-              + " s",
-          null);
-    }
-    long id = publishIds.incrementAndGet();
-    s.pending.put(id, done);
-    done.whenComplete(
-        (ok, err) -> {
-          if (s.pending.remove(id) != null) {
-            s.window.release();
-          }
-        });
-    try {
-      // Paho 1.2.5 is not safe for concurrent publish calls: with several threads publishing at
-      // once, Mosquitto was seen closing the connection with a protocol error (reason 130).
-      // publish() only queues the packet, so taking turns here costs next to nothing.
-      synchronized (publishLock) {
-        client.publish(
-            message.topic(),
-            toPaho(message),
-            null,
-            new MqttActionListener() {
-              @Override
-              public void onSuccess(IMqttToken token) {
+    c.publish(m)
+        .whenComplete(
+            (ok, e) -> {
+              if (e == null) {
                 done.complete(null);
-              }
-
-              @Override
-              public void onFailure(IMqttToken token, Throwable error) {
-                failed(done, "publish to " + message.topic() + " failed: " + error, error);
+              } else {
+                Throwable cause = unwrap(e);
+                done.completeExceptionally(new AgentTransportException(cause.getMessage(), cause));
               }
             });
-      }
-    } catch (MqttException | RuntimeException e) {
-      failed(done, "publish to " + message.topic() + " refused: " + e.getMessage(), e);
-    }
     return done;
   }
 
-  private CompletableFuture<Void> failed(CompletableFuture<Void> f, String why, Throwable cause) {
-    if (!f.isDone()) {
-      publishFailures.incrementAndGet();
-    }
-    f.completeExceptionally(new AgentTransportException(why, cause));
-    return f;
+  private static CompletableFuture<Void> failed(String why, Throwable cause) {
+    return CompletableFuture.failedFuture(new AgentTransportException(why, cause));
   }
 
-  private static MqttMessage toPaho(OutboundMessage m) {
-    MqttMessage msg = new MqttMessage(m.payload());
-    msg.setQos(m.qos());
-    msg.setRetained(m.retained());
-    MqttProperties props = new MqttProperties();
-    m.correlationData().ifPresent(props::setCorrelationData);
-    m.messageExpirySeconds().ifPresent(props::setMessageExpiryInterval);
-    m.contentType().ifPresent(props::setContentType);
-    if (m.contentType().map(t -> t.startsWith("application/json")).orElse(false)) {
-      props.setPayloadFormat(true);
+  private static Throwable unwrap(Throwable e) {
+    while (e instanceof CompletionException && e.getCause() != null) {
+      e = e.getCause();
     }
-    if (!m.userProperties().isEmpty()) {
-      List<UserProperty> ups = new ArrayList<>();
-      m.userProperties().forEach(e -> ups.add(new UserProperty(e.getKey(), e.getValue())));
-      props.setUserProperties(ups);
-    }
-    msg.setProperties(props);
-    return msg;
-  }
-
-  private MqttConnectionOptions options() {
-    MqttConnectionOptions o = new MqttConnectionOptions();
-    o.setCleanStart(true);
-    o.setSessionExpiryInterval(0L);
-    o.setAutomaticReconnect(false);
-    o.setKeepAliveInterval((int) settings.keepAlive().toSeconds());
-    o.setConnectionTimeout((int) Math.max(1, settings.connectTimeout().toSeconds()));
-    o.setReceiveMaximum(Math.min(settings.inboundQueue(), 65_535));
-    settings.username().ifPresent(o::setUserName);
-    settings.password().ifPresent(p -> o.setPassword(p.getBytes(StandardCharsets.UTF_8)));
-    SocketFactory base = settings.socketFactory();
-    if (base == null
-        && (settings.serverUri().startsWith("ssl:") || settings.serverUri().startsWith("wss:"))) {
-      base = javax.net.ssl.SSLSocketFactory.getDefault();
-    }
-    o.setSocketFactory(NoDelaySocketFactories.wrap(base));
-    MqttMessage will = new MqttMessage(settings.willPayload());
-    will.setQos(1);
-    will.setRetained(true);
-    o.setWill(settings.willTopic(), will);
-    MqttProperties willProps = new MqttProperties();
-    willProps.setWillDelayInterval(settings.willDelay().toSeconds());
-    willProps.setContentType("application/json");
-    willProps.setPayloadFormat(true);
-    o.setWillMessageProperties(willProps);
-    return o;
-  }
-
-  private void attemptConnect() {
-    if (closed || connecting || client.isConnected()) {
-      return;
-    }
-    connecting = true;
-    try {
-      client.connect(
-          options(),
-          null,
-          new MqttActionListener() {
-            @Override
-            public void onSuccess(IMqttToken token) {
-              Integer receiveMax =
-                  token.getResponseProperties() == null
-                      ? null
-                      : token.getResponseProperties().getReceiveMaximum();
-              events.execute(() -> onConnect(receiveMax));
-            }
-
-            @Override
-            public void onFailure(IMqttToken token, Throwable error) {
-              events.execute(() -> onConnectFailed(error));
-            }
-          });
-    } catch (MqttException | RuntimeException e) {
-      onConnectFailed(e);
-    }
-  }
-
-  private void onConnectFailed(Throwable error) {
-    connecting = false;
-    lastError = "connect to " + settings.serverUri() + " failed: " + describe(error);
-    scheduleReconnect();
-  }
-
-  private void scheduleReconnect() {
-    if (closed) {
-      return;
-    }
-    Duration delay =
-        settings
-            .backoff()
-            .delay(failedAttempts.getAndIncrement(), ThreadLocalRandom.current()::nextDouble);
-    LOG.infof("%s; next attempt in %d ms", lastError, delay.toMillis());
-    events.schedule(this::attemptConnect, delay.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private void onConnect(Integer serverReceiveMax) {
-    connecting = false;
-    if (closed) {
-      return;
-    }
-    int window =
-        Math.min(settings.maxInflight(), serverReceiveMax == null ? 65_535 : serverReceiveMax);
-    Session s = new Session(sessionIds.incrementAndGet(), Math.max(1, window));
-    boolean first = connects.getAndIncrement() == 0;
-    failedAttempts.set(0);
-    lastError = "connected";
-    subscribeAll(subscriptions, s);
-    session.set(s);
-    LOG.infof(
-        "Connected to %s as %s (in-flight window %d, %d subscriptions)",
-        settings.serverUri(), settings.clientId(), s.windowSize, subscriptions.size());
-    for (ConnectionListener l : listeners) {
-      try {
-        l.onConnected(first);
-      } catch (RuntimeException e) {
-        LOG.warn("A connection listener failed", e);
-      }
-    }
-  }
-
-  private void subscribeAll(List<Subscription> subs, Session forSession) {
-    if (subs.isEmpty()) {
-      return;
-    }
-    MqttSubscription[] array = new MqttSubscription[subs.size()];
-    for (int i = 0; i < array.length; i++) {
-      array[i] = new MqttSubscription(subs.get(i).filter(), subs.get(i).qos());
-    }
-    try {
-      IMqttToken token = client.subscribe(array, null, null, new MqttProperties());
-      token.waitForCompletion(settings.connectTimeout().toMillis());
-      int[] codes = token.getReasonCodes();
-      for (int i = 0; codes != null && i < codes.length && i < array.length; i++) {
-        if (codes[i] >= SUBACK_FAILURE) {
-          LOG.errorf(
-              "The broker refused the subscription to %s (reason code 0x%02x). Check the broker's"
-                  + " ACL for this node.",
-              array[i].getTopic(), codes[i]);
-        }
-      }
-    } catch (MqttException e) {
-      LOG.warnf(
-          "Subscribing %d filters failed: %s; dropping the connection to retry",
-          array.length, describe(e));
-      forceReconnect(forSession);
-    }
-  }
-
-  private void forceReconnect(Session s) {
-    try {
-      client.disconnectForcibly(0, 1000, false);
-    } catch (MqttException e) {
-      LOG.debug("disconnectForcibly failed", e);
-    }
-    onConnectionLost(s, "resubscribe failed");
-  }
-
-  private void onConnectionLost(Session lost, String reason) {
-    if (lost != null && !session.compareAndSet(lost, null)) {
-      return;
-    }
-    if (lost != null) {
-      AgentTransportException gone =
-          new AgentTransportException("connection lost before the broker acknowledged", null);
-      lost.pending.values().forEach(f -> f.completeExceptionally(gone));
-    }
-    lastError = "connection lost: " + reason;
-    LOG.warnf("MQTT %s", lastError);
-    for (ConnectionListener l : listeners) {
-      try {
-        l.onDisconnected(reason);
-      } catch (RuntimeException e) {
-        LOG.warn("A connection listener failed", e);
-      }
-    }
-    scheduleReconnect();
-  }
-
-  private static String describe(Throwable e) {
-    if (e instanceof MqttException m) {
-      Throwable cause = m.getCause();
-      return m.getMessage()
-          + " (reason "
-          + m.getReasonCode()
-          + (cause == null
-              ? ""
-              : ", " + cause.getClass().getSimpleName() + ": " + cause.getMessage())
-          + ")";
-    }
-    return String.valueOf(e);
-  }
-
-  private void dispatch(InboundMessage message) {
-    for (Subscription s : subscriptions) {
-      boolean matches;
-      try {
-        matches = MqttTopicValidator.isMatched(s.filter(), message.topic());
-      } catch (IllegalArgumentException e) {
-        matches = false;
-      }
-      if (matches) {
-        try {
-          s.handler().onMessage(message);
-        } catch (Exception e) {
-          LOG.warnf(e, "Handler for %s failed on a message from %s", s.filter(), message.topic());
-        }
-      }
-    }
+    return e;
   }
 
   /**
    * Stops reconnecting, publishes {@code goodbye} (if not null) on the will topic so the fleet sees
-   * a clean offline at once, disconnects and releases threads.
+   * a clean offline at once, disconnects (the broker then discards the will) and releases threads.
    */
   public void close(byte[] goodbye) {
-    if (closed) {
+    MqttConnection c;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      c = connection;
+    }
+    if (c == null) {
       return;
     }
-    if (goodbye != null && isConnected()) {
+    if (goodbye != null && c.isConnected()) {
       try {
         publish(OutboundMessage.json(settings.willTopic(), goodbye, 1, true))
             .get(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       } catch (Exception e) {
         LOG.debugf("Offline status not delivered: %s", e.getMessage());
       }
     }
-    closed = true;
-    try {
-      if (client.isConnected()) {
-        client.disconnect(2000).waitForCompletion(3000);
-      }
-    } catch (MqttException e) {
-      LOG.debug("disconnect failed", e);
-    }
-    try {
-      client.close(true);
-    } catch (MqttException e) {
-      LOG.debug("close failed", e);
-    }
-    events.shutdownNow();
-    inbound.shutdownNow();
+    c.close();
   }
 
   @Override
   public void close() {
     close(null);
-  }
-
-  private final class Callback implements MqttCallback {
-    @Override
-    public void disconnected(MqttDisconnectResponse response) {
-      Session s = session.get();
-      String reason = response == null ? "unknown" : String.valueOf(response);
-      if (response != null && response.getException() != null) {
-        reason = describe(response.getException());
-      }
-      String why = reason;
-      if (!closed) {
-        events.execute(() -> onConnectionLost(s, why));
-      }
-    }
-
-    @Override
-    public void mqttErrorOccurred(MqttException exception) {
-      LOG.warnf("MQTT protocol error: %s", describe(exception));
-    }
-
-    @Override
-    public void messageArrived(String topic, MqttMessage message) {
-      long now = System.nanoTime();
-      MqttProperties p = message.getProperties();
-      List<Map.Entry<String, String>> ups = new ArrayList<>();
-      if (p != null && p.getUserProperties() != null) {
-        for (UserProperty up : p.getUserProperties()) {
-          ups.add(Map.entry(up.getKey(), up.getValue()));
-        }
-      }
-      InboundMessage in =
-          new InboundMessage(
-              topic,
-              message.getPayload(),
-              message.getQos(),
-              message.isRetained(),
-              Optional.ofNullable(p == null ? null : p.getResponseTopic()),
-              Optional.ofNullable(p == null ? null : p.getCorrelationData()),
-              Optional.ofNullable(p == null ? null : p.getMessageExpiryInterval()),
-              ups,
-              now);
-      try {
-        inbound.execute(() -> dispatch(in));
-      } catch (RejectedExecutionException e) {
-        long n = droppedInbound.incrementAndGet();
-        if (Long.bitCount(n) == 1) {
-          LOG.warnf(
-              "Inbound queue full (%d): dropped a message from %s (%d dropped so far). Raise"
-                  + " edgeslm.agent.broker.inbound-queue or reduce the message rate.",
-              settings.inboundQueue(), topic, n);
-        }
-      }
-    }
-
-    @Override
-    public void deliveryComplete(IMqttToken token) {}
-
-    @Override
-    public void connectComplete(boolean reconnect, String serverUri) {}
-
-    @Override
-    public void authPacketArrived(int reasonCode, MqttProperties properties) {}
-  }
-
-  /** For tests: the executor that runs handlers. */
-  ExecutorService inboundExecutor() {
-    return inbound;
   }
 }

@@ -6,10 +6,10 @@ import java.util.function.Consumer;
 
 /**
  * What the update engine needs from MQTT: publish, subscribe, and the largest packet the broker
- * accepts. Implemented over the HiveMQ MQTT client ({@link HiveMqUpdateLink}, the agent's link: it
- * receives chunks at the broker's speed) and over Paho v5 ({@link PahoUpdateLink}, whose per-byte
- * decoding limits it to a few percent of that; kept for comparison, see ADR 0021). Kept this small
- * so the engine can run beside the agent's own transport or in a test process.
+ * accepts. The agent's implementation is {@link ConnectionUpdateLink}, over the node's one
+ * connection of the shared MQTT layer; tests also watch update traffic through an independent Paho
+ * implementation of this interface (test scope only, ADR 0023). Kept this small so the engine can
+ * run on the agent's connection or in a test process.
  */
 public interface UpdateLink extends AutoCloseable {
 

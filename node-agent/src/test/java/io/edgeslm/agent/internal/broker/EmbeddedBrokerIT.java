@@ -3,10 +3,10 @@ package io.edgeslm.agent.internal.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.edgeslm.agent.internal.mqtt.Backoff;
 import io.edgeslm.agent.internal.mqtt.InboundMessage;
 import io.edgeslm.agent.internal.mqtt.MqttTransport;
 import io.edgeslm.agent.internal.mqtt.OutboundMessage;
+import io.edgeslm.mqtt.Backoff;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;

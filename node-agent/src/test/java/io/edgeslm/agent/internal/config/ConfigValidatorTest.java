@@ -125,7 +125,15 @@ class ConfigValidatorTest {
                     config(Map.of("edgeslm.agent.broker.url", "http://broker:1883")), "h"))
         .hasMessageStartingWith(
             "Invalid configuration edgeslm.agent.broker.url='http://broker:1883': expected the"
-                + " scheme must be tcp, ssl, ws or wss.");
+                + " scheme must be tcp or ssl (MQTT over WebSocket is not supported).");
+    // The MQTT layer speaks MQTT over TCP and TLS only.
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.broker.url", "wss://broker:443/mqtt")), "h"))
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.broker.url='wss://broker:443/mqtt': expected the"
+                + " scheme must be tcp or ssl");
   }
 
   @Test

@@ -3,10 +3,10 @@ package io.edgeslm.agent.internal.qa;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.edgeslm.agent.internal.mqtt.Backoff;
 import io.edgeslm.agent.internal.mqtt.InboundMessage;
 import io.edgeslm.agent.internal.mqtt.MqttTransport;
 import io.edgeslm.agent.internal.mqtt.OutboundMessage;
+import io.edgeslm.mqtt.Backoff;
 import io.edgeslm.protocol.Answer;
 import io.edgeslm.protocol.ErrorCode;
 import io.edgeslm.protocol.ErrorReply;

@@ -42,6 +42,9 @@ public final class MosquittoConfigFile {
       l.add("keyfile " + tls.keyFile());
       l.add("require_certificate " + tls.requireCertificate());
       l.add("use_identity_as_username " + tls.useIdentityAsUsername());
+      if (tls.useUsernameAsClientId()) {
+        l.add("use_username_as_clientid true");
+      }
     }
     l.add("allow_anonymous " + c.allowAnonymous());
     if (c.persistence()) {

@@ -4,8 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.edgeslm.agent.AgentConfig;
-import io.edgeslm.agent.internal.update.HiveMqUpdateLink;
+import io.edgeslm.agent.internal.mqtt.BrokerTls;
+import io.edgeslm.agent.internal.mqtt.InboundMessage;
+import io.edgeslm.agent.internal.mqtt.MqttTransport;
+import io.edgeslm.agent.internal.mqtt.OutboundMessage;
+import io.edgeslm.agent.internal.update.ConnectionUpdateLink;
 import io.edgeslm.agent.internal.update.UpdateLink;
+import io.edgeslm.mqtt.Backoff;
 import io.edgeslm.testkit.MosquittoConfig;
 import io.edgeslm.testkit.MqttBroker;
 import io.edgeslm.testkit.TestPki;
@@ -18,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -26,9 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The update link over private Mosquitto brokers: the behaviour the update engine relies on (first
  * connect retried, subscriptions renewed after a broker restart, user properties delivered, the
- * broker's maximum packet size read from CONNACK) and mutual TLS from the agent's broker settings.
+ * broker's maximum packet size read from CONNACK), mutual TLS from the agent's broker settings, and
+ * the link on the agent's one connection beside the transport without either holding up the other.
  */
-class HiveMqUpdateLinkIT {
+class ConnectionUpdateLinkIT {
 
   @TempDir Path work;
 
@@ -40,7 +47,7 @@ class HiveMqUpdateLinkIT {
       broker.stop();
       List<UpdateLink.Message> got = new CopyOnWriteArrayList<>();
       AtomicInteger connects = new AtomicInteger();
-      try (HiveMqUpdateLink link = HiveMqUpdateLink.connect(broker.url(), "gw-link-update")) {
+      try (ConnectionUpdateLink link = ConnectionUpdateLink.open(broker.url(), "gw-link-update")) {
         link.subscribe("edge/v1/plant-7/gw-link/update/chunk", 1, got::add);
         link.onConnected(connects::incrementAndGet);
         assertThat(link.isConnected()).isFalse();
@@ -82,9 +89,11 @@ class HiveMqUpdateLinkIT {
                   "keepAlive", Duration.ofSeconds(30)));
       List<UpdateLink.Message> got = new CopyOnWriteArrayList<>();
       String topic = "edge/v1/plant-7/gw-0042/update/chunk";
-      try (HiveMqUpdateLink link =
-          HiveMqUpdateLink.connect(
-              HiveMqUpdateLink.Settings.forBroker(settings, broker.url(), "gw-0042-update"))) {
+      try (ConnectionUpdateLink link =
+          ConnectionUpdateLink.open(
+              ConnectionUpdateLink.settings(broker.url(), "gw-0042")
+                  .tls(BrokerTls.options(settings).orElseThrow())
+                  .build())) {
         assertThat(broker.url()).startsWith("ssl://");
         assertThat(link.awaitConnected(60_000)).as(broker.log()).isTrue();
         link.subscribe(topic, 1, got::add);
@@ -93,6 +102,89 @@ class HiveMqUpdateLinkIT {
         assertThat(new String(got.getFirst().payload(), StandardCharsets.UTF_8))
             .isEqualTo("over mTLS");
       }
+    }
+  }
+
+  @Test
+  void onTheTransportsConnection_aBlockedUpdateHandler_doesNotHoldUpQuestions() throws Exception {
+    try (MqttBroker broker = MqttBroker.privateMosquitto(MosquittoConfig.defaults());
+        MqttTransport transport =
+            new MqttTransport(
+                new MqttTransport.Settings(
+                    broker.url(),
+                    "gw-one",
+                    Optional.empty(),
+                    Optional.empty(),
+                    null,
+                    Duration.ofSeconds(30),
+                    Duration.ofSeconds(10),
+                    new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1)),
+                    16,
+                    256,
+                    "edge/v1/plant-7/gw-one/status",
+                    "{}".getBytes(StandardCharsets.UTF_8),
+                    Duration.ZERO))) {
+      String chunkTopic = "edge/v1/plant-7/gw-one/update/chunk";
+      String askTopic = "edge/v1/plant-7/gw-one/ask";
+      CountDownLatch release = new CountDownLatch(1);
+      CountDownLatch updateHandlerEntered = new CountDownLatch(1);
+      List<String> updateThreads = new CopyOnWriteArrayList<>();
+      List<InboundMessage> questions = new CopyOnWriteArrayList<>();
+      List<String> questionThreads = new CopyOnWriteArrayList<>();
+      AtomicInteger linkConnects = new AtomicInteger();
+      ConnectionUpdateLink[] link = new ConnectionUpdateLink[1];
+      transport.subscribe(
+          askTopic,
+          1,
+          m -> {
+            questionThreads.add(Thread.currentThread().getName());
+            questions.add(m);
+          });
+      transport.start(
+          c -> {
+            link[0] = ConnectionUpdateLink.over(c);
+            try {
+              link[0].subscribe(
+                  chunkTopic,
+                  1,
+                  m -> {
+                    updateThreads.add(Thread.currentThread().getName());
+                    updateHandlerEntered.countDown();
+                    try {
+                      release.await();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  });
+            } catch (java.io.IOException e) {
+              throw new AssertionError(e);
+            }
+            // Registered before the first connect: it sees that connect.
+            link[0].onConnected(linkConnects::incrementAndGet);
+          });
+      try {
+        await().atMost(Duration.ofSeconds(60)).until(() -> linkConnects.get() == 1);
+        assertThat(transport.connectCount()).isEqualTo(1);
+        // One connection for both: the link publishes through the transport's client.
+        link[0].publish(chunkTopic, "chunk".getBytes(StandardCharsets.UTF_8), 1, false);
+        assertThat(updateHandlerEntered.await(30, TimeUnit.SECONDS)).isTrue();
+        // The update handler is now blocked; a question still gets through.
+        transport
+            .publish(
+                OutboundMessage.json(
+                    askTopic, "{\"question\":\"Oil?\"}".getBytes(StandardCharsets.UTF_8), 1, false))
+            .get(30, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(30)).until(() -> questions.size() == 1);
+        assertThat(release.getCount()).isEqualTo(1);
+        assertThat(updateThreads).containsExactly("update-inbound");
+        assertThat(questionThreads).doesNotContain("update-inbound");
+      } finally {
+        release.countDown();
+        if (link[0] != null) {
+          link[0].close();
+        }
+      }
+      assertThat(transport.isConnected()).as("the link's close leaves the connection").isTrue();
     }
   }
 

@@ -2,6 +2,7 @@ package io.edgeslm.agent.internal.mqtt;
 
 import io.edgeslm.agent.AgentConfig;
 import io.edgeslm.agent.AgentConfigException;
+import io.edgeslm.mqtt.TlsOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -22,17 +23,16 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * Builds the TLS socket factory for the broker connection from the configuration: the node's
- * identity as a PEM certificate and key (what a plant PKI or {@code openssl} hands out) or a
- * PKCS#12 key store, and the broker's CA as PEM or a PKCS#12 trust store (else the JDK's default
- * trust).
+ * The TLS options of the broker connection from the agent's configuration: the node's identity as a
+ * PEM certificate and key (what a plant PKI or {@code openssl} hands out) or a PKCS#12 key store,
+ * and the broker's CA as PEM or a PKCS#12 trust store (else the JDK's default trust). The MQTT
+ * layer takes key and trust manager factories ({@link TlsOptions}); reading the agent's files into
+ * them is the agent's part.
  */
-public final class TlsSocketFactories {
+public final class BrokerTls {
 
   private static final Pattern PEM_KEY =
       Pattern.compile("-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END PRIVATE KEY-----");
@@ -40,48 +40,29 @@ public final class TlsSocketFactories {
   /** Largest PEM file read; certificates and keys are a few kB. */
   private static final long MAX_PEM_BYTES = 1 << 20;
 
-  private TlsSocketFactories() {}
+  private BrokerTls() {}
 
   /**
-   * The key and trust managers the broker settings ask for, for clients that take managers rather
-   * than a socket factory (the update link, {@code internal.update.HiveMqUpdateLink}). Empty
-   * optionals inside mean the JDK's defaults.
-   */
-  public record Managers(Optional<KeyManagerFactory> keys, Optional<TrustManagerFactory> trust) {}
-
-  /**
-   * The socket factory the broker settings ask for, or empty for plain TCP.
+   * The TLS options the broker settings ask for, or empty when no TLS key is set (then the URI's
+   * scheme decides: {@code ssl://} uses the JDK's defaults). The broker's host name is checked
+   * against its certificate.
    *
    * @throws AgentConfigException naming the key whose file cannot be used
    */
-  public static Optional<SSLSocketFactory> from(AgentConfig.Broker b) throws AgentConfigException {
+  public static Optional<TlsOptions> options(AgentConfig.Broker b) throws AgentConfigException {
     Optional<Managers> m = managers(b);
-    if (m.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(
-          m.get().keys().map(KeyManagerFactory::getKeyManagers).orElse(null),
-          m.get().trust().map(TrustManagerFactory::getTrustManagers).orElse(null),
-          null);
-      return Optional.of(ctx.getSocketFactory());
-    } catch (GeneralSecurityException e) {
-      throw new AgentConfigException(
-          "edgeslm.agent.broker.tls.certificate",
-          "Cannot set up TLS for the broker connection: "
-              + e.getMessage()
-              + ". Check the JDK's TLS support (java.security).",
-          e);
-    }
+    return m.map(x -> new TlsOptions(x.keys(), x.trust(), true));
   }
+
+  /** Key and trust managers; empty optionals inside mean the JDK's defaults. */
+  record Managers(Optional<KeyManagerFactory> keys, Optional<TrustManagerFactory> trust) {}
 
   /**
    * The key and trust managers the broker settings ask for, or empty when no TLS key is set.
    *
    * @throws AgentConfigException naming the key whose file cannot be used
    */
-  public static Optional<Managers> managers(AgentConfig.Broker b) throws AgentConfigException {
+  static Optional<Managers> managers(AgentConfig.Broker b) throws AgentConfigException {
     boolean any =
         b.tlsCertificate().isPresent()
             || b.tlsKeyStore().isPresent()

@@ -28,16 +28,18 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
 
 /**
- * {@link UpdateLink} over its own Paho v5 connection, designed around Paho's known defects
- * (docs/reference: no resubscribe after reconnect, no retry of a failed first connect, deadlocks
- * when publishing from the callback, "too many publishes in progress"): subscriptions are renewed
- * after every connect on our own thread, the first connect is retried with backoff, handlers run on
- * one ordered worker thread, and at most {@value #WINDOW} QoS 1 publishes are unacknowledged.
+ * {@link UpdateLink} over its own Paho v5 connection, for tests only: an MQTT client we did not
+ * build the agent's transport on, so tests that watch update traffic through it (results, progress,
+ * the journal) prove the wire contract independently of the shared MQTT layer (ADR 0023). Designed
+ * around Paho's known defects (no resubscribe after reconnect, no retry of a failed first connect,
+ * deadlocks when publishing from the callback, "too many publishes in progress"): subscriptions are
+ * renewed after every connect on our own thread, the first connect is retried with backoff,
+ * handlers run on one ordered worker thread, and at most {@value #WINDOW} QoS 1 publishes are
+ * unacknowledged.
  *
  * <p>Slow for chunks: Paho 1.2.5 decodes every received PUBLISH through a stream that reads one
- * byte per call, twice, which held downloads to 0.04× of the broker's speed. The agent therefore
- * uses {@link HiveMqUpdateLink}; this link remains for comparison runs of the benchmark and for
- * small-message observers in tests (ADR 0021).
+ * byte per call, twice (ADR 0021); the update transfer benchmark keeps it as its {@code
+ * -Dbench.link=paho} baseline.
  */
 public final class PahoUpdateLink implements UpdateLink {
 
