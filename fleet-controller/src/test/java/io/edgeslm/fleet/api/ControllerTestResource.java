@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * Starts what the Quarkus application needs for a test: a private Mosquitto, a fresh H2 database
- * (or PostgreSQL with arg {@code db=postgresql}), a bundle directory and a trusted release key.
+ * (or PostgreSQL with arg {@code db=postgresql}), a bundle directory, a trusted release key and a
+ * free port for the management interface.
  */
 public class ControllerTestResource implements QuarkusTestResourceLifecycleManager {
 
@@ -50,6 +51,11 @@ public class ControllerTestResource implements QuarkusTestResourceLifecycleManag
               "fleet.auth.bootstrap-admin-token",
               ADMIN_TOKEN);
       java.util.HashMap<String, String> config = new java.util.HashMap<>(common);
+      // A free port of its own for the management interface (health, metrics, OpenAPI); tests
+      // read it back as quarkus.management.test-port.
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+        config.put("quarkus.management.test-port", Integer.toString(s.getLocalPort()));
+      }
       if (db.equals("postgresql")) {
         config.put("fleet.database", "postgresql");
         config.put("quarkus.datasource.active", "false");
