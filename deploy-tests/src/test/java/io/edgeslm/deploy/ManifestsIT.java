@@ -292,8 +292,7 @@ class ManifestsIT {
     for (Service s : r.all(Service.class)) {
       boolean selectsController =
           s.getSpec().getSelector() != null
-              && "fleet-controller"
-                  .equals(s.getSpec().getSelector().get("app.kubernetes.io/name"));
+              && "fleet-controller".equals(s.getSpec().getSelector().get("app.kubernetes.io/name"));
       if (!selectsController) {
         continue;
       }
@@ -303,7 +302,8 @@ class ManifestsIT {
         }
       }
     }
-    assertThat(managementServices).extracting(s -> s.getMetadata().getName())
+    assertThat(managementServices)
+        .extracting(s -> s.getMetadata().getName())
         .containsExactly("fleet-controller-management");
     Service svc = managementServices.get(0);
     assertThat(Optional.ofNullable(svc.getSpec().getType()).orElse("ClusterIP"))

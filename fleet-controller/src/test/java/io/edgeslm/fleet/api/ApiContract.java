@@ -34,9 +34,13 @@ abstract class ApiContract {
   @org.eclipse.microprofile.config.inject.ConfigProperty(name = "fleet.mqtt.uri")
   String mqttUri;
 
-  /** The management interface's port (health, metrics, OpenAPI), set by ControllerTestResource. */
-  @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.management.test-port")
-  int managementPort;
+  /**
+   * The management interface (health, metrics, OpenAPI) on the port it was given in this run
+   * ({@code %test.quarkus.management.test-port=0}: a free one, as for the HTTP port; a fixed
+   * management port beside a random HTTP port keeps the application from starting).
+   */
+  @TestHTTPResource(value = "/", management = true)
+  URI managementBase;
 
   Http http;
   static final Map<String, String> TOKENS = new java.util.concurrent.ConcurrentHashMap<>();
@@ -714,7 +718,7 @@ abstract class ApiContract {
   }
 
   Http management() {
-    return new Http(URI.create("http://localhost:" + managementPort + "/"));
+    return new Http(managementBase);
   }
 
   @Test
@@ -765,7 +769,9 @@ abstract class ApiContract {
       Http.Reply r =
           "multipart".equals(p.body())
               ? http.upload(
-                  p.path(), token, List.of(Files.writeString(Files.createTempFile("part", ".txt"), "x")))
+                  p.path(),
+                  token,
+                  List.of(Files.writeString(Files.createTempFile("part", ".txt"), "x")))
               : http.send(p.method(), p.path(), token, p.body());
       String wrong = check.answer(p, r);
       if (wrong != null) {

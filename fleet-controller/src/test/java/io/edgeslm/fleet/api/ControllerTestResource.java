@@ -51,11 +51,6 @@ public class ControllerTestResource implements QuarkusTestResourceLifecycleManag
               "fleet.auth.bootstrap-admin-token",
               ADMIN_TOKEN);
       java.util.HashMap<String, String> config = new java.util.HashMap<>(common);
-      // A free port of its own for the management interface (health, metrics, OpenAPI); tests
-      // read it back as quarkus.management.test-port.
-      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-        config.put("quarkus.management.test-port", Integer.toString(s.getLocalPort()));
-      }
       if (db.equals("postgresql")) {
         config.put("fleet.database", "postgresql");
         config.put("quarkus.datasource.active", "false");

@@ -17,11 +17,11 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The OpenAPI document the running controller serves, held against the code and against the
- * running API: every JAX-RS method under {@code /api} is documented with its least role and nothing
- * else is; and calling each documented operation (without a token, with too low a role, with its
- * role and unknown ids or bad input, with its role and a known node) gives only statuses the
- * document lists, problem documents carrying one of the types it lists for that status.
+ * The OpenAPI document the running controller serves, held against the code and against the running
+ * API: every JAX-RS method under {@code /api} is documented with its least role and nothing else
+ * is; and calling each documented operation (without a token, with too low a role, with its role
+ * and unknown ids or bad input, with its role and a known node) gives only statuses the document
+ * lists, problem documents carrying one of the types it lists for that status.
  */
 final class OpenApiCheck {
 
@@ -76,7 +76,9 @@ final class OpenApiCheck {
                         o -> {
                           if (Set.of("get", "put", "post", "delete", "patch", "head", "options")
                               .contains(o.getKey())) {
-                            out.put(o.getKey().toUpperCase(Locale.ROOT) + " " + p.getKey(), o.getValue());
+                            out.put(
+                                o.getKey().toUpperCase(Locale.ROOT) + " " + p.getKey(),
+                                o.getValue());
                           }
                         }));
     return out;
@@ -107,7 +109,9 @@ final class OpenApiCheck {
       }
       Requires r = e.getValue().getAnnotation(Requires.class);
       JsonNode roles = op.at("/security/0/bearer");
-      if (r == null || !roles.isArray() || roles.size() != 1
+      if (r == null
+          || !roles.isArray()
+          || roles.size() != 1
           || !roles.get(0).asText().equals(r.value().key())) {
         failures.add(
             e.getKey()

@@ -131,7 +131,8 @@ class RunCommandIT {
     ProcessBuilder pb = new ProcessBuilder(script.toString(), "ask", "--timeout", "abc", "Hi?");
     pb.environment().put("EDGESLM_HOME", home.toString());
     pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-    pb.redirectOutput(home.resolve("ask.out").toFile()).redirectError(home.resolve("ask.err").toFile());
+    pb.redirectOutput(home.resolve("ask.out").toFile())
+        .redirectError(home.resolve("ask.err").toFile());
     Process ask = pb.start();
     int code = ask.waitFor();
     String err = Files.readString(home.resolve("ask.err"));
@@ -150,6 +151,8 @@ class RunCommandIT {
     Process none = pb.start();
     String out = new String(none.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(none.waitFor()).as(out).isEqualTo(3);
-    assertThat(out.strip()).startsWith("run-agent ask: no running agent found").endsWith("start one with ./run-agent.");
+    assertThat(out.strip())
+        .startsWith("run-agent ask: no running agent found")
+        .endsWith("start one with ./run-agent.");
   }
 }

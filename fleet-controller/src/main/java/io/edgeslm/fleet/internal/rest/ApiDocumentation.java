@@ -18,10 +18,10 @@ import org.eclipse.microprofile.openapi.models.responses.APIResponses;
 /**
  * Completes the OpenAPI document from what the code itself declares, so that the document cannot
  * drift from the code: every API operation gets the {@code bearer} security requirement naming its
- * least role ({@link Requires}; OpenAPI 3.1 lets a non-OAuth requirement list roles) and its problem
- * responses, those every authenticated call can meet ({@link #EVERY_CALL}) plus the ones the method
- * declares ({@link Problems}), grouped by status, each with the problem type URIs it may carry. The
- * web UI's pages are left out: they are HTML for browsers, not an API for programs.
+ * least role ({@link Requires}; OpenAPI 3.1 lets a non-OAuth requirement list roles) and its
+ * problem responses, those every authenticated call can meet ({@link #EVERY_CALL}) plus the ones
+ * the method declares ({@link Problems}), grouped by status, each with the problem type URIs it may
+ * carry. The web UI's pages are left out: they are HTML for browsers, not an API for programs.
  *
  * <p>The bearer scheme and the {@code Problem} schema are in {@code META-INF/openapi.yaml}.
  */

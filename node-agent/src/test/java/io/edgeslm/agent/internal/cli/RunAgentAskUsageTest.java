@@ -12,10 +12,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code ./run-agent ask}'s command line: a mistake in it is one sentence on stderr and exit code 2,
- * checked before anything connects, so a bad {@code --timeout} is never reported as an unreachable
- * agent (3). {@code --check-only} is what the script runs when no agent is running; {@code
- * RunCommandIT} runs the script itself.
+ * {@code ./run-agent ask}'s command line: a mistake in it is one sentence on stderr and exit code
+ * 2, checked before anything connects, so a bad {@code --timeout} is never reported as an
+ * unreachable agent (3). {@code --check-only} is what the script runs when no agent is running;
+ * {@code RunCommandIT} runs the script itself.
  */
 class RunAgentAskUsageTest {
 
@@ -93,9 +93,11 @@ class RunAgentAskUsageTest {
   @Test
   void goodCommandLine_withoutTheCheck_triesTheBroker() throws Exception {
     // The same options reach the connection: nothing listens there, so it is exit code 3.
-    Result r = run("--broker", deadBroker(), "--topic", "edge/v1/demo/n/ask", "--timeout", "5", "Hi?");
+    Result r =
+        run("--broker", deadBroker(), "--topic", "edge/v1/demo/n/ask", "--timeout", "5", "Hi?");
     assertThat(r.exit()).as(r.err()).isEqualTo(AskCommand.UNREACHABLE);
-    assertThat(r.err()).startsWith("run-agent ask: cannot reach the agent's broker at tcp://127.0.0.1:");
+    assertThat(r.err())
+        .startsWith("run-agent ask: cannot reach the agent's broker at tcp://127.0.0.1:");
   }
 
   @Test
