@@ -11,8 +11,7 @@ import java.util.Map;
 
 /**
  * Starts what the Quarkus application needs for a test: a private Mosquitto, a fresh H2 database
- * (or PostgreSQL with arg {@code db=postgresql}), a bundle directory, a trusted release key and a
- * free port for the management interface.
+ * (or PostgreSQL with arg {@code db=postgresql}), a bundle directory and a trusted release key.
  */
 public class ControllerTestResource implements QuarkusTestResourceLifecycleManager {
 

@@ -148,7 +148,20 @@ public final class FleetCtl {
     return "failed: " + describe(e) + ".";
   }
 
-  private static String describe(Throwable e) {
+  static String describe(Throwable e) {
+    if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) {
+      return describe(u.getCause());
+    }
+    // A file error's message is the bare path; say what went wrong with it.
+    if (e instanceof java.nio.file.FileSystemException f) {
+      String why =
+          switch (f) {
+            case java.nio.file.NoSuchFileException n -> "no such file";
+            case java.nio.file.AccessDeniedException a -> "permission denied";
+            default -> f.getReason() == null ? f.getClass().getSimpleName() : f.getReason();
+          };
+      return "file '" + f.getFile() + "': " + why;
+    }
     return e.getMessage() == null || e.getMessage().isBlank()
         ? e.getClass().getSimpleName()
         : e.getMessage();
@@ -199,6 +212,9 @@ public final class FleetCtl {
   Unreachable unreachable(Throwable e) {
     String why =
         switch (e) {
+          // The JDK's client reports a name it cannot resolve as a ConnectException too.
+          case java.net.ConnectException c when unresolved(c) ->
+              "unknown host '" + URI.create(url).getHost() + "'";
           case java.net.ConnectException c -> "connection refused";
           case java.net.http.HttpConnectTimeoutException t -> "no answer within 10 s";
           case java.net.UnknownHostException u -> "unknown host";
@@ -207,6 +223,16 @@ public final class FleetCtl {
     return new Unreachable(
         "cannot reach the fleet controller at " + url + " (" + why + "); check --url or FLEET_URL.",
         e);
+  }
+
+  private static boolean unresolved(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.channels.UnresolvedAddressException
+          || t instanceof java.net.UnknownHostException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** One record of a collection: {@code GET /api/v1/{collection}/{id}}, the id encoded. */

@@ -152,6 +152,34 @@ class FleetCtlConventionsTest {
   }
 
   @Test
+  void unknownHost_isSaidSo_notReportedAsARefusedConnection() {
+    // .invalid never resolves (RFC 6761); the JDK's client reports it as a ConnectException.
+    String url = "http://no-such-host.invalid:8080";
+    Run r = fleetctl("--url", url, "--token", "t", "rollout", "status", "r-1");
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.err())
+        .isEqualTo(
+            "fleetctl: cannot reach the fleet controller at "
+                + url
+                + " (unknown host 'no-such-host.invalid'); check --url or FLEET_URL.\n");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void fileErrors_nameTheFileAndWhatIsWrong_notJustAPath() {
+    // A bundle file that vanished or cannot be read: the exception's message is the bare path.
+    assertThat(FleetCtl.describe(new java.nio.file.NoSuchFileException("/b/model.gguf")))
+        .isEqualTo("file '/b/model.gguf': no such file");
+    assertThat(FleetCtl.describe(new java.nio.file.AccessDeniedException("/b/model.sig")))
+        .isEqualTo("file '/b/model.sig': permission denied");
+    assertThat(
+            FleetCtl.describe(
+                new java.io.UncheckedIOException(
+                    new java.nio.file.NoSuchFileException("/b/evals"))))
+        .isEqualTo("file '/b/evals': no such file");
+  }
+
+  @Test
   void rejectedToken_oneSentenceExitFour_otherRefusalsExitOne() throws Exception {
     HttpServer server =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
