@@ -298,11 +298,14 @@ class FleetSystemIT {
     Path planFile = work.resolve("plan-v2.json");
     Files.writeString(planFile, plan("v2 to the fleet", null, true));
     Cli created =
-        fleetctlSplit("rollout", "create", "--plan", planFile.toString(), "--bundle", bundleIds.get("v2"));
+        fleetctlSplit(
+            "rollout", "create", "--plan", planFile.toString(), "--bundle", bundleIds.get("v2"));
     assertThat(created.exit).as(created.err).isZero();
     assertThat(created.out.lines().toList()).as(created.out).hasSize(1);
     String rollout = created.out.strip();
-    mark("2", "fleetctl rollout create --plan: " + rollout + " (canary 1, then 100% after approval)");
+    mark(
+        "2",
+        "fleetctl rollout create --plan: " + rollout + " (canary 1, then 100% after approval)");
 
     JsonNode waiting =
         await(
@@ -316,14 +319,15 @@ class FleetSystemIT {
             });
     assertThat(waiting.path("currentWave").asInt()).as(waiting.toString()).isEqualTo(1);
     assertThat(targets(waiting)).as(waiting.toString()).hasSize(1);
-    mark("2", "canary installed and gated; the rollout waits for " + waiting.path("waiting").asText());
+    mark(
+        "2",
+        "canary installed and gated; the rollout waits for " + waiting.path("waiting").asText());
 
     JsonNode paused = fleetctlJson("rollout", "pause", rollout, "--reason", "shift change");
     assertThat(paused.path("status").asText()).as(paused.toString()).isEqualTo("PAUSED");
     JsonNode resumed = fleetctlJson("rollout", "resume", rollout, "--reason", "shift over");
     assertThat(resumed.path("status").asText()).as(resumed.toString()).isEqualTo("RUNNING");
-    JsonNode approved =
-        fleetctlJson("rollout", "approve", rollout, "--reason", "canary healthy");
+    JsonNode approved = fleetctlJson("rollout", "approve", rollout, "--reason", "canary healthy");
     assertThat(approved.at("/waves/1/approved").asBoolean()).as(approved.toString()).isTrue();
     mark("2", "fleetctl rollout pause, resume, approve: " + approved.path("status").asText());
 
@@ -669,7 +673,8 @@ class FleetSystemIT {
           try {
             return http.send(
                         HttpRequest.newBuilder(
-                                URI.create("http://127.0.0.1:" + managementPort + "/q/health/ready"))
+                                URI.create(
+                                    "http://127.0.0.1:" + managementPort + "/q/health/ready"))
                             .timeout(Duration.ofSeconds(10))
                             .build(),
                         HttpResponse.BodyHandlers.ofString())
@@ -895,10 +900,10 @@ class FleetSystemIT {
 
   /**
    * One canary, then everyone (after an approval if {@code approval}); any failure pauses. The gate
-   * needs health on the new model from every installed node after a 3 s soak; its speed and
-   * latency limits are wide open, since synthetic models on a shared machine say nothing about
-   * speed. The activation score (from the nodes' health messages) must be at least 0.5. Without a
-   * bundle id the plan has none (fleetctl's --bundle gives it).
+   * needs health on the new model from every installed node after a 3 s soak; its speed and latency
+   * limits are wide open, since synthetic models on a shared machine say nothing about speed. The
+   * activation score (from the nodes' health messages) must be at least 0.5. Without a bundle id
+   * the plan has none (fleetctl's --bundle gives it).
    */
   private static String plan(String name, String bundleId, boolean approval) {
     return """
