@@ -106,7 +106,8 @@ public final class FleetCtl {
     cl.setExpandAtFiles(false);
     cl.setParameterExceptionHandler(
         (e, a) -> {
-          String message = e.getMessage().strip();
+          String badNumber = badNumber(e);
+          String message = badNumber != null ? badNumber : e.getMessage().strip();
           e.getCommandLine()
               .getErr()
               .println(
@@ -124,6 +125,32 @@ public final class FleetCtl {
           return exitCode(e);
         });
     return cl.execute(args);
+  }
+
+  /**
+   * A value that is not a number, in the user's words; picocli's own message names Java types ("is
+   * not an int") or the parser's exception. Null for any other parameter error.
+   */
+  static String badNumber(CommandLine.ParameterException e) {
+    CommandLine.Model.ArgSpec arg = e.getArgSpec();
+    boolean conversion =
+        e.getCause() instanceof CommandLine.TypeConversionException
+            || e.getCause() instanceof NumberFormatException;
+    if (arg == null || e.getValue() == null || !conversion) {
+      return null;
+    }
+    Class<?> t = arg.type();
+    String kind;
+    if (t == int.class || t == Integer.class || t == long.class || t == Long.class) {
+      kind = "a whole number";
+    } else if (t == double.class || t == Double.class) {
+      kind = "a number";
+    } else {
+      return null;
+    }
+    String name =
+        arg instanceof CommandLine.Model.OptionSpec o ? o.longestName() : arg.paramLabel();
+    return name + " must be " + kind + ", got '" + e.getValue() + "'";
   }
 
   /** The exit code for what a command threw. */

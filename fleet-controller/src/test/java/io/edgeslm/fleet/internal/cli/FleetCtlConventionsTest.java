@@ -120,6 +120,33 @@ class FleetCtlConventionsTest {
                 + " trailing '!' for an approval, got 'three'. See 'fleetctl rollout create"
                 + " --help'.\n");
 
+    // A bad number names the option and the value, not a Java type or exception.
+    Run limit = fleetctl("--token", "t", "node", "list", "--limit", "abc");
+    assertThat(limit.code()).isEqualTo(2);
+    assertThat(limit.err())
+        .isEqualTo(
+            "fleetctl: --limit must be a whole number, got 'abc'. See 'fleetctl node list"
+                + " --help'.\n");
+    Run success =
+        fleetctl(
+            "--token",
+            "t",
+            "rollout",
+            "create",
+            "--bundle",
+            "b",
+            "--name",
+            "n",
+            "--wave",
+            "1",
+            "--success",
+            "lots");
+    assertThat(success.code()).isEqualTo(2);
+    assertThat(success.err())
+        .isEqualTo(
+            "fleetctl: --success must be a number, got 'lots'. See 'fleetctl rollout create"
+                + " --help'.\n");
+
     Run noToken = fleetctl("--url", "http://127.0.0.1:1", "rollout", "status", "r-1");
     assertThat(noToken.code()).isEqualTo(2);
     assertThat(noToken.err())
