@@ -102,6 +102,9 @@ class ControllerOnFleetBrokerIT {
       env.put("QUARKUS_DATASOURCE_PG_JDBC_URL", db.jdbcUrl());
       env.put("QUARKUS_DATASOURCE_PG_USERNAME", db.user());
       env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+      int managementPort = freePort();
+      env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
+      assertThat(env).containsEntry("QUARKUS_MANAGEMENT_HOST", "0.0.0.0");
       assertThat(env).containsEntry("FLEET_MQTT_CLIENT_ID", "controller-0");
       assertThat(env.get("JAVA_OPTS")).contains(root + "/etc/edgeslm/mqtt/controller-0.p12");
 
@@ -111,9 +114,18 @@ class ControllerOnFleetBrokerIT {
       try (TestClient node = TestClient.connect(broker.url(), NODE, pki.node(NODE))) {
         String base = "http://127.0.0.1:" + port;
         HttpClient http = HttpClient.newHttpClient();
-        // The StatefulSet's probes; readiness includes the controller's broker connection.
+        // The StatefulSet's probes, on the management port; readiness includes the controller's
+        // broker connection. The public port (the Ingress's) serves none of /q/*.
+        String management = "http://127.0.0.1:" + managementPort;
         for (String path : List.of("/q/health/started", "/q/health/live", "/q/health/ready")) {
-          awaitOk(http, base + path, null, controller);
+          awaitOk(http, management + path, null, controller);
+          assertThat(
+                  http.send(
+                          HttpRequest.newBuilder(URI.create(base + path)).build(),
+                          HttpResponse.BodyHandlers.ofString())
+                      .statusCode())
+              .as("public %s", path)
+              .isEqualTo(404);
         }
 
         // Registry from the node's own retained messages, read through the controller's ACL.

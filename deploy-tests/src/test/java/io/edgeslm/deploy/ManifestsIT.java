@@ -249,21 +249,73 @@ class ManifestsIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"overlays/dev", "overlays/production", "overlays/large-fleet"})
-  void controllerProbes_pointAtTheHealthEndpointsOnTheHttpPort(String overlay) {
+  void controllerManagementPort_servesTheProbesAndIsReachableOnlyInsideTheCluster(String overlay) {
     Rendered r = Rendered.of(overlay);
-    // No management interface in the controller: health is on the HTTP port.
-    assertThat(controllerKeys.property("quarkus.management.enabled")).isEmpty();
-    int port = Integer.parseInt(controllerKeys.property("quarkus.http.port").orElseThrow());
-    assertProbes(overlay, controller(r), port);
-    Ingress ingress = r.get(Ingress.class, "fleet-controller");
-    var backend = ingress.getSpec().getRules().get(0).getHttp().getPaths().get(0).getBackend();
-    Service svc = r.get(Service.class, backend.getService().getName());
-    ServicePort sp =
-        svc.getSpec().getPorts().stream()
-            .filter(p -> p.getName().equals(backend.getService().getPort().getName()))
-            .findFirst()
-            .orElseThrow();
-    assertThat(containerPort(controller(r), sp.getTargetPort())).isEqualTo(port);
+    Container controller = controller(r);
+    Map<String, String> env = effectiveEnv(r, controller);
+    // Health, metrics and OpenAPI are on the controller's management interface
+    // (quarkus.management.*), on loopback unless the pod binds it for the kubelet.
+    assertThat(controllerKeys.property("quarkus.management.enabled")).contains("true");
+    assertThat(controllerKeys.property("quarkus.management.host")).contains("127.0.0.1");
+    assertThat(env).containsEntry("QUARKUS_MANAGEMENT_HOST", "0.0.0.0");
+    int management =
+        Integer.parseInt(
+            env.getOrDefault(
+                "QUARKUS_MANAGEMENT_PORT",
+                controllerKeys.property("quarkus.management.port").orElseThrow()));
+    int http = Integer.parseInt(controllerKeys.property("quarkus.http.port").orElseThrow());
+    assertThat(management).isNotEqualTo(http);
+    assertProbes(overlay, controller, management);
+
+    // The Ingress reaches the HTTP port only: every backend is a Service port that targets it.
+    List<Ingress> ingresses = r.all(Ingress.class);
+    assertThat(ingresses).isNotEmpty();
+    for (Ingress ingress : ingresses) {
+      for (var rule : ingress.getSpec().getRules()) {
+        for (var path : rule.getHttp().getPaths()) {
+          var backend = path.getBackend().getService();
+          Service svc = r.get(Service.class, backend.getName());
+          ServicePort sp =
+              svc.getSpec().getPorts().stream()
+                  .filter(p -> p.getName().equals(backend.getPort().getName()))
+                  .findFirst()
+                  .orElseThrow();
+          assertThat(containerPort(controller, sp.getTargetPort()))
+              .as("%s Ingress %s backend %s", overlay, ingress.getMetadata().getName(), svc)
+              .isEqualTo(http);
+        }
+      }
+    }
+    // The management port is published by one ClusterIP Service, which no Ingress names, and by
+    // no NodePort or LoadBalancer Service.
+    List<Service> managementServices = new ArrayList<>();
+    for (Service s : r.all(Service.class)) {
+      boolean selectsController =
+          s.getSpec().getSelector() != null
+              && "fleet-controller".equals(s.getSpec().getSelector().get("app.kubernetes.io/name"));
+      if (!selectsController) {
+        continue;
+      }
+      for (ServicePort p : s.getSpec().getPorts()) {
+        if (containerPort(controller, p.getTargetPort()) == management) {
+          managementServices.add(s);
+        }
+      }
+    }
+    assertThat(managementServices)
+        .extracting(s -> s.getMetadata().getName())
+        .containsExactly("fleet-controller-management");
+    Service svc = managementServices.get(0);
+    assertThat(Optional.ofNullable(svc.getSpec().getType()).orElse("ClusterIP"))
+        .isEqualTo("ClusterIP");
+    for (Ingress ingress : ingresses) {
+      for (var rule : ingress.getSpec().getRules()) {
+        for (var path : rule.getHttp().getPaths()) {
+          assertThat(path.getBackend().getService().getName())
+              .isNotEqualTo(svc.getMetadata().getName());
+        }
+      }
+    }
   }
 
   @ParameterizedTest

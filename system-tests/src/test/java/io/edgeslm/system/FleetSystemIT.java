@@ -44,7 +44,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * broker configuration and ACL (deploy/k3s/parts/mosquitto) and certificates from the real
  * fleet-pki.sh, the packaged fleet controller on a fresh PostgreSQL database, and three packaged
  * node agents (one labelled arch=arm64), each seeded with a synthetic model v1. The test only uses
- * what an operator has: model-signing.jar, fleetctl, the REST API and mosquitto_rr.
+ * what an operator has: model-signing.jar, fleetctl, the REST API and mosquitto_rr; step 2 takes a
+ * bundle from upload to a finished two-wave rollout with an approval and a pause with fleetctl
+ * alone, run as a process.
  *
  * <p>The steps depend on each other and run in order; a failed step fails the ones after it.
  */
@@ -275,16 +277,65 @@ class FleetSystemIT {
 
   @Test
   @Order(2)
-  void step2_canaryThenTheRest_allNodesOnV2_answeredByV2() throws Exception {
+  void step2_withOnlyFleetctl_canaryApprovalPauseResume_allNodesOnV2_answeredByV2()
+      throws Exception {
     // gw-arm is offline during this rollout (step 4 brings it back).
     stop(agents.get("gw-arm"));
     await("gw-arm offline in the registry", () -> !online("gw-arm"));
     mark("2", "gw-arm stopped; the controller shows it offline");
 
-    String rollout = createRollout("v2 to the fleet", bundleIds.get("v2"));
-    mark("2", "rollout " + rollout + " created: canary 1, then 100%, gate soak PT3S");
+    // The release manager's way, with fleetctl only: a plan file whose second wave needs an
+    // approval, the bundle id given on the command line; stdout is the rollout id alone.
+    Path planFile = work.resolve("plan-v2.json");
+    Files.writeString(planFile, plan("v2 to the fleet", null, true));
+    Cli created =
+        fleetctlSplit(
+            "rollout", "create", "--plan", planFile.toString(), "--bundle", bundleIds.get("v2"));
+    assertThat(created.exit).as(created.err).isZero();
+    assertThat(created.out.lines().toList()).as(created.out).hasSize(1);
+    String rollout = created.out.strip();
+    mark(
+        "2",
+        "fleetctl rollout create --plan: " + rollout + " (canary 1, then 100% after approval)");
+
+    JsonNode waiting =
+        await(
+            "rollout " + rollout + " waiting for the approval of wave 2",
+            () -> {
+              JsonNode st = rolloutGet(rollout);
+              return st.path("status").asText().equals("RUNNING")
+                      && st.path("waiting").asText().startsWith("approval")
+                  ? st
+                  : null;
+            });
+    assertThat(waiting.path("currentWave").asInt()).as(waiting.toString()).isEqualTo(1);
+    assertThat(targets(waiting)).as(waiting.toString()).hasSize(1);
+    mark(
+        "2",
+        "canary installed and gated; the rollout waits for " + waiting.path("waiting").asText());
+
+    JsonNode paused = fleetctlJson("rollout", "pause", rollout, "--reason", "shift change");
+    assertThat(paused.path("status").asText()).as(paused.toString()).isEqualTo("PAUSED");
+    JsonNode resumed = fleetctlJson("rollout", "resume", rollout, "--reason", "shift over");
+    assertThat(resumed.path("status").asText()).as(resumed.toString()).isEqualTo("RUNNING");
+    JsonNode approved = fleetctlJson("rollout", "approve", rollout, "--reason", "canary healthy");
+    assertThat(approved.at("/waves/1/approved").asBoolean()).as(approved.toString()).isTrue();
+    mark("2", "fleetctl rollout pause, resume, approve: " + approved.path("status").asText());
+
     JsonNode done =
-        await("rollout " + rollout + " completed", () -> rolloutIn(rollout, "COMPLETED"));
+        await(
+            "rollout " + rollout + " completed (fleetctl --json rollout get)",
+            () -> {
+              JsonNode st = rolloutGet(rollout);
+              String status = st.path("status").asText();
+              if (!List.of("RUNNING", "COMPLETED").contains(status)) {
+                throw new AssertionError("rollout " + rollout + " is " + status + ": " + st);
+              }
+              return status.equals("COMPLETED") ? st : null;
+            });
+    // Who did what, from the audit trail (fleetctl api, the same token).
+    String audit = fleetctlJson("api", "GET", "/api/v1/rollouts/" + rollout + "/audit").toString();
+    assertThat(audit).contains("paused", "resumed", "approved", "shift change", "canary healthy");
     // The controller's own record: a one-node canary, then the rest; both waves passed the gate
     // on every installed node; the offline node was not assigned.
     JsonNode waves = done.path("waves");
@@ -579,6 +630,9 @@ class FleetSystemIT {
     env.put("FLEET_ROLLOUTS_TICK", "PT1S");
     env.put("FLEET_BUNDLES_BYTES_PER_SECOND", Long.toString(CHUNK_RATE));
     env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
+    // Health is on the management interface, not the public port.
+    int managementPort = freePort();
+    env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
     Path mqtt = pki.resolve("controller");
     List<String> cmd =
         List.of(
@@ -610,7 +664,8 @@ class FleetSystemIT {
           try {
             return http.send(
                         HttpRequest.newBuilder(
-                                URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready"))
+                                URI.create(
+                                    "http://127.0.0.1:" + managementPort + "/q/health/ready"))
                             .timeout(Duration.ofSeconds(10))
                             .build(),
                         HttpResponse.BodyHandlers.ofString())
@@ -714,19 +769,52 @@ class FleetSystemIT {
   }
 
   private ProcResult fleetctl(String... args) throws Exception {
+    Cli r = fleetctlSplit(args);
+    return new ProcResult(r.exit, r.out + r.err);
+  }
+
+  /** What fleetctl printed, stdout and stderr apart (scripts read only stdout). */
+  private record Cli(int exit, String out, String err) {}
+
+  /** Runs {@code fleetctl} as a process with the controller's URL and the token. */
+  private Cli fleetctlSplit(String... args) throws Exception {
     List<String> cmd =
         new ArrayList<>(List.of("bash", apps.resolve("fleet-controller/fleetctl").toString()));
     cmd.addAll(List.of(args));
-    return run(
-        cmd,
-        Map.of(
-            "FLEET_URL",
-            "http://127.0.0.1:" + httpPort,
-            "FLEET_TOKEN",
-            token,
-            "JAVA_HOME",
-            javaBin.getParent().getParent().toString()),
-        "fleetctl");
+    Path out = Files.createTempFile(work, "fleetctl-", ".out");
+    Path err = Files.createTempFile(work, "fleetctl-", ".err");
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.environment()
+        .putAll(
+            Map.of(
+                "FLEET_URL",
+                "http://127.0.0.1:" + httpPort,
+                "FLEET_TOKEN",
+                token,
+                "JAVA_HOME",
+                javaBin.getParent().getParent().toString()));
+    Process p = pb.start();
+    if (!p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      throw new AssertionError("fleetctl did not finish within " + WAIT + ": " + cmd);
+    }
+    return new Cli(
+        p.exitValue(),
+        Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  /** {@code fleetctl --json ARGS}: must succeed; its stdout is the controller's JSON document. */
+  private JsonNode fleetctlJson(String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of("--json"));
+    all.addAll(List.of(args));
+    Cli r = fleetctlSplit(all.toArray(String[]::new));
+    assertThat(r.exit).as("fleetctl %s: %s", all, r.err).isZero();
+    return JSON.readTree(r.out);
   }
 
   /** A bundle signed with the CLI: synthetic model (seed), release.json, optional eval. */
@@ -787,31 +875,44 @@ class FleetSystemIT {
     return dir;
   }
 
+  /** {@code fleetctl bundle upload}: progress on stderr, the bundle id alone on stdout. */
   private String upload(Path bundle) throws Exception {
-    ProcResult r = fleetctl("upload", bundle.toString());
-    assertThat(r.exit).as(r.output).isZero();
-    return lastLine(r.output);
+    Cli r = fleetctlSplit("bundle", "upload", bundle.toString());
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.err).contains("uploading 100%").contains("controller: verified and stored");
+    assertThat(r.out.lines().toList()).as("stdout of bundle upload").hasSize(1);
+    return r.out.strip();
+  }
+
+  /** A rollout plan through the REST API, as a script without fleetctl would send it. */
+  private String createRollout(String name, String bundleId) throws Exception {
+    return rest("POST", "/api/v1/rollouts", plan(name, bundleId, false), 201).get("id").asText();
   }
 
   /**
-   * One canary, then everyone; any failure pauses. The gate needs health on the new model from
-   * every installed node after a 3 s soak; its speed and latency limits are wide open, since
-   * synthetic models on a shared machine say nothing about speed. The activation score (from the
-   * nodes' health messages) must be at least 0.5.
+   * One canary, then everyone (after an approval if {@code approval}); any failure pauses. The gate
+   * needs health on the new model from every installed node after a 3 s soak; its speed and latency
+   * limits are wide open, since synthetic models on a shared machine say nothing about speed. The
+   * activation score (from the nodes' health messages) must be at least 0.5. Without a bundle id
+   * the plan has none (fleetctl's --bundle gives it).
    */
-  private String createRollout(String name, String bundleId) throws Exception {
-    String plan =
-        """
-        {"name": "%s", "bundleId": "%s", "selector": {"sites": ["%s"]},
-         "waves": [{"count": 1}, {"percent": 100}],
+  private static String plan(String name, String bundleId, boolean approval) {
+    return """
+        {"name": "%s", %s"selector": {"sites": ["%s"]},
+         "waves": [{"count": 1}, {"percent": 100, "approval": %s}],
          "thresholds": {"successPercent": 100, "errorPercent": 0, "onErrors": "PAUSE",
                         "resultTimeout": "PT5M"},
          "gate": {"soak": "PT3S", "baseline": "PT1H", "minTokensPerSecondRatio": 0.0,
                   "maxP95LatencyRatio": 1000, "maxErrorRateIncrease": 1.0,
                   "minActivationScore": 0.5, "minMeasuredPercent": 100, "dataTimeout": "PT5M"}}
         """
-            .formatted(name, bundleId, SITE);
-    return rest("POST", "/api/v1/rollouts", plan, 201).get("id").asText();
+        .formatted(
+            name, bundleId == null ? "" : "\"bundleId\": \"" + bundleId + "\", ", SITE, approval);
+  }
+
+  /** {@code fleetctl --json rollout get ID}: the controller's state of the rollout. */
+  private JsonNode rolloutGet(String id) throws Exception {
+    return fleetctlJson("rollout", "get", id);
   }
 
   private JsonNode rolloutIn(String id, String status) throws Exception {

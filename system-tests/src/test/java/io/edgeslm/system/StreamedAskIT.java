@@ -86,6 +86,8 @@ class StreamedAskIT {
     cenv.put("FLEET_MQTT_CLIENT_ID", "controller-stream");
     cenv.put("FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN", token);
     cenv.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
+    // A free management port too: the default 9080 may be taken by another controller.
+    cenv.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(freePort()));
     // No bundle is uploaded here, but the controller wants a release key to trust.
     java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
     g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));

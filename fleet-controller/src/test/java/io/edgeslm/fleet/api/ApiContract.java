@@ -34,6 +34,14 @@ abstract class ApiContract {
   @org.eclipse.microprofile.config.inject.ConfigProperty(name = "fleet.mqtt.uri")
   String mqttUri;
 
+  /**
+   * The management interface (health, metrics, OpenAPI) on the port it was given in this run
+   * ({@code %test.quarkus.management.test-port=0}: a free one, as for the HTTP port; a fixed
+   * management port beside a random HTTP port keeps the application from starting).
+   */
+  @TestHTTPResource(value = "/", management = true)
+  URI managementBase;
+
   Http http;
   static final Map<String, String> TOKENS = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -709,10 +717,15 @@ abstract class ApiContract {
             "plant-1", "gw-2", io.edgeslm.protocol.NodeStatus.online(Instant.now()), Instant.now());
   }
 
+  Http management() {
+    return new Http(managementBase);
+  }
+
   @Test
-  void metricsAndHealth_areServed() throws Exception {
+  void metricsHealthAndOpenApi_areServedOnTheManagementPortOnly() throws Exception {
     System.gc(); // a stale meter holds its object weakly: collect it so a leftover shows as NaN
-    Http.Reply metrics = http.get("/q/metrics", null);
+    Http management = management();
+    Http.Reply metrics = management.get("/q/metrics", null);
     assertThat(metrics.status()).isEqualTo(200);
     assertThat(metrics.body())
         .contains("fleet_nodes{status=\"online\"}")
@@ -725,8 +738,48 @@ abstract class ApiContract {
     // in this JVM would report the stopped controller's objects (NaN once they are collected).
     List<String> fleetValues = metrics.body().lines().filter(l -> l.startsWith("fleet_")).toList();
     assertThat(fleetValues).hasSizeGreaterThanOrEqualTo(10).noneMatch(l -> l.endsWith("NaN"));
-    assertThat(http.get("/q/health/ready", null).body()).contains("\"mqtt\"");
-    assertThat(http.get("/q/openapi", null).body()).contains("/api/v1/rollouts/{id}/rollback");
+    assertThat(management.get("/q/health/ready", null).body()).contains("\"mqtt\"");
+    assertThat(management.get("/q/openapi", null).body())
+        .contains("/api/v1/rollouts/{id}/rollback");
+    // The public port (behind the Ingress) serves none of them.
+    for (String path :
+        List.of(
+            "/q/metrics",
+            "/q/health",
+            "/q/health/ready",
+            "/q/health/live",
+            "/q/health/started",
+            "/q/openapi",
+            "/q/swagger-ui/")) {
+      assertThat(http.get(path, null).status()).as("public %s", path).isEqualTo(404);
+    }
+  }
+
+  @Test
+  void openApi_documentsEveryEndpointWithItsRole_andTheRunningApiAnswersAsDocumented()
+      throws Exception {
+    Http.Reply d = management().get("/q/openapi?format=json", null);
+    assertThat(d.status()).as(d.body()).isEqualTo(200);
+    OpenApiCheck check = new OpenApiCheck(d.json());
+    assertThat(check.againstTheCode(OpenApiCheck.resourceClasses())).isEmpty();
+    List<String> failures = new ArrayList<>();
+    List<OpenApiCheck.Probe> probes = check.probes();
+    for (OpenApiCheck.Probe p : probes) {
+      String token = p.role() == null ? null : TOKENS.get(p.role());
+      Http.Reply r =
+          "multipart".equals(p.body())
+              ? http.upload(
+                  p.path(),
+                  token,
+                  List.of(Files.writeString(Files.createTempFile("part", ".txt"), "x")))
+              : http.send(p.method(), p.path(), token, p.body());
+      String wrong = check.answer(p, r);
+      if (wrong != null) {
+        failures.add(wrong);
+      }
+    }
+    assertThat(failures).isEmpty();
+    assertThat(check.operations()).hasSizeGreaterThanOrEqualTo(ENDPOINTS.size());
   }
 
   static List<Path> files(Path dir) throws Exception {

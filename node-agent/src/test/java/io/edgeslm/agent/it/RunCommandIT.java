@@ -123,4 +123,36 @@ class RunCommandIT {
                   + " EDGESLM_CONFIG, or the environment variable EDGESLM_AGENT_SITE.");
     }
   }
+
+  @Test
+  void ask_badTimeoutWithNoAgentRunning_isAUsageErrorInOneSentence() throws Exception {
+    // No agent runs from this (empty) EDGESLM_HOME: the command line is still checked first.
+    Path script = Path.of("..", "run-agent").toAbsolutePath().normalize();
+    ProcessBuilder pb = new ProcessBuilder(script.toString(), "ask", "--timeout", "abc", "Hi?");
+    pb.environment().put("EDGESLM_HOME", home.toString());
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.redirectOutput(home.resolve("ask.out").toFile())
+        .redirectError(home.resolve("ask.err").toFile());
+    Process ask = pb.start();
+    int code = ask.waitFor();
+    String err = Files.readString(home.resolve("ask.err"));
+    assertThat(code).as(err).isEqualTo(2);
+    assertThat(err.lines().toList())
+        .containsExactly(
+            "run-agent ask: --timeout must be a whole number of seconds from 1 to 3600, got"
+                + " 'abc'.");
+    assertThat(Files.readString(home.resolve("ask.out"))).isEmpty();
+
+    // A good command line with no agent: exit code 3, naming what to do.
+    pb = new ProcessBuilder(script.toString(), "ask", "--timeout", "5", "Hi?");
+    pb.environment().put("EDGESLM_HOME", home.toString());
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.redirectErrorStream(true);
+    Process none = pb.start();
+    String out = new String(none.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(none.waitFor()).as(out).isEqualTo(3);
+    assertThat(out.strip())
+        .startsWith("run-agent ask: no running agent found")
+        .endsWith("start one with ./run-agent.");
+  }
 }

@@ -106,7 +106,8 @@ public final class FleetCtl {
     cl.setExpandAtFiles(false);
     cl.setParameterExceptionHandler(
         (e, a) -> {
-          String message = e.getMessage().strip();
+          String badNumber = badNumber(e);
+          String message = badNumber != null ? badNumber : e.getMessage().strip();
           e.getCommandLine()
               .getErr()
               .println(
@@ -124,6 +125,32 @@ public final class FleetCtl {
           return exitCode(e);
         });
     return cl.execute(args);
+  }
+
+  /**
+   * A value that is not a number, in the user's words; picocli's own message names Java types ("is
+   * not an int") or the parser's exception. Null for any other parameter error.
+   */
+  static String badNumber(CommandLine.ParameterException e) {
+    CommandLine.Model.ArgSpec arg = e.getArgSpec();
+    boolean conversion =
+        e.getCause() instanceof CommandLine.TypeConversionException
+            || e.getCause() instanceof NumberFormatException;
+    if (arg == null || e.getValue() == null || !conversion) {
+      return null;
+    }
+    Class<?> t = arg.type();
+    String kind;
+    if (t == int.class || t == Integer.class || t == long.class || t == Long.class) {
+      kind = "a whole number";
+    } else if (t == double.class || t == Double.class) {
+      kind = "a number";
+    } else {
+      return null;
+    }
+    String name =
+        arg instanceof CommandLine.Model.OptionSpec o ? o.longestName() : arg.paramLabel();
+    return name + " must be " + kind + ", got '" + e.getValue() + "'";
   }
 
   /** The exit code for what a command threw. */
@@ -148,7 +175,20 @@ public final class FleetCtl {
     return "failed: " + describe(e) + ".";
   }
 
-  private static String describe(Throwable e) {
+  static String describe(Throwable e) {
+    if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) {
+      return describe(u.getCause());
+    }
+    // A file error's message is the bare path; say what went wrong with it.
+    if (e instanceof java.nio.file.FileSystemException f) {
+      String why =
+          switch (f) {
+            case java.nio.file.NoSuchFileException n -> "no such file";
+            case java.nio.file.AccessDeniedException a -> "permission denied";
+            default -> f.getReason() == null ? f.getClass().getSimpleName() : f.getReason();
+          };
+      return "file '" + f.getFile() + "': " + why;
+    }
     return e.getMessage() == null || e.getMessage().isBlank()
         ? e.getClass().getSimpleName()
         : e.getMessage();
@@ -199,6 +239,9 @@ public final class FleetCtl {
   Unreachable unreachable(Throwable e) {
     String why =
         switch (e) {
+          // The JDK's client reports a name it cannot resolve as a ConnectException too.
+          case java.net.ConnectException c when unresolved(c) ->
+              "unknown host '" + URI.create(url).getHost() + "'";
           case java.net.ConnectException c -> "connection refused";
           case java.net.http.HttpConnectTimeoutException t -> "no answer within 10 s";
           case java.net.UnknownHostException u -> "unknown host";
@@ -207,6 +250,16 @@ public final class FleetCtl {
     return new Unreachable(
         "cannot reach the fleet controller at " + url + " (" + why + "); check --url or FLEET_URL.",
         e);
+  }
+
+  private static boolean unresolved(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.channels.UnresolvedAddressException
+          || t instanceof java.net.UnknownHostException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** One record of a collection: {@code GET /api/v1/{collection}/{id}}, the id encoded. */

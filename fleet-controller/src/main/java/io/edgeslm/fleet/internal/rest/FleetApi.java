@@ -30,6 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** Fleet inventory: summary, nodes, health history, journal, asking a node. */
 @Path("/api/v1")
@@ -68,6 +70,7 @@ public class FleetApi {
   @Path("/nodes")
   @Requires(Role.VIEWER)
   @Operation(summary = "List nodes, filtered, keyset-paginated by node id")
+  @Problems("invalid-request")
   public PageResponse<NodeRow> nodes(
       @QueryParam("status") String status,
       @QueryParam("site") String site,
@@ -101,6 +104,7 @@ public class FleetApi {
   @Path("/nodes/{id}")
   @Requires(Role.VIEWER)
   @Operation(summary = "One node's facts, labels and status")
+  @Problems("not-found")
   public NodeRow node(@PathParam("id") String id) throws FleetException {
     return c().nodes().node(id).orElseThrow(() -> notFound(id));
   }
@@ -114,6 +118,7 @@ public class FleetApi {
   @Path("/nodes/{id}/health")
   @Requires(Role.VIEWER)
   @Operation(summary = "A node's health history, newest first")
+  @Problems({"invalid-request", "not-found"})
   public List<HealthPoint> health(
       @PathParam("id") String id,
       @QueryParam("hours") @DefaultValue("24") int hours,
@@ -133,6 +138,7 @@ public class FleetApi {
   @Path("/nodes/{id}/journal")
   @Requires(Role.VIEWER)
   @Operation(summary = "A node's update journal, newest first")
+  @Problems({"invalid-request", "not-found"})
   public List<JournalRow> journal(
       @PathParam("id") String id, @QueryParam("limit") @DefaultValue("100") int limit)
       throws FleetException {
@@ -158,6 +164,23 @@ public class FleetApi {
               + " node-error, node-timeout). Otherwise the final answer is returned as JSON and"
               + " every other outcome is a problem: node-offline or busy (503), node-busy (503"
               + " with Retry-After), node-error (502), node-timeout (504).")
+  @Problems({
+    "invalid-request",
+    "not-found",
+    "node-offline",
+    "node-busy",
+    "busy",
+    "mqtt-unavailable",
+    "node-error",
+    "node-timeout"
+  })
+  @APIResponse(
+      responseCode = "200",
+      description = "The node's final answer, or with 'Accept: text/event-stream' the stream of it",
+      content = {
+        @Content(mediaType = MediaType.APPLICATION_JSON),
+        @Content(mediaType = AskRelay.EVENT_STREAM)
+      })
   public Response ask(@PathParam("id") String id, AskRequest request, @Context HttpHeaders headers)
       throws FleetException, InterruptedException {
     FleetController c = c();

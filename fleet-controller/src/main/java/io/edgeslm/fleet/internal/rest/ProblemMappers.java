@@ -28,14 +28,7 @@ public class ProblemMappers {
     if (e instanceof FleetUnavailableException u) {
       return Problem.unavailable(u, path());
     }
-    int status =
-        switch (e.problemKey()) {
-          case "invalid-request" -> 400;
-          case "not-found" -> 404;
-          case "conflict" -> 409;
-          case "bundle-rejected" -> 422;
-          default -> 500;
-        };
+    int status = ProblemTypes.status(e.problemKey());
     if (e instanceof FleetStorageException) {
       LOG.warn(e.getMessage(), e);
     }
@@ -57,7 +50,7 @@ public class ProblemMappers {
         title(400),
         "The request body is not valid JSON for this endpoint: "
             + e.getOriginalMessage()
-            + ". See the OpenAPI document at /q/openapi.",
+            + ". See the OpenAPI document (/q/openapi on the management port).",
         path());
   }
 

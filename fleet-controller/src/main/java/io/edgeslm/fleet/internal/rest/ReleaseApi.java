@@ -37,6 +37,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
@@ -69,6 +72,7 @@ public class ReleaseApi {
   @Path("/bundles")
   @Requires(Role.VIEWER)
   @Operation(summary = "List catalog bundles, keyset-paginated by bundle id")
+  @Problems("invalid-request")
   public PageResponse<BundleInfo> bundles(
       @QueryParam("after") String after, @QueryParam("limit") @DefaultValue("100") int limit)
       throws FleetException {
@@ -80,6 +84,7 @@ public class ReleaseApi {
   @Path("/bundles/{id}")
   @Requires(Role.VIEWER)
   @Operation(summary = "Inspect one bundle: model, files with chunk hashes, signers, release.json")
+  @Problems("not-found")
   public BundleInfo bundle(@PathParam("id") String id) throws FleetException {
     return c().catalog().get(id);
   }
@@ -94,6 +99,14 @@ public class ReleaseApi {
           "One multipart part named 'file' per bundle file, its filename the bundle-relative"
               + " path (model.gguf, release.json, model.sig, ...). Verified against the trust"
               + " store before it is stored; 422 with the reason otherwise.")
+  @Problems({"invalid-request", "conflict", "too-large", "bundle-rejected"})
+  @APIResponse(
+      responseCode = "201",
+      description = "Verified and stored: its catalog entry",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = BundleInfo.class)))
   public Response upload(
       @RestForm("file") List<FileUpload> files, @HeaderParam("Upload-Id") String uploadId)
       throws FleetException {
@@ -129,6 +142,7 @@ public class ReleaseApi {
               + " received it (RECEIVED, VERIFYING, HASHING, then STORED with the bundleId or"
               + " REJECTED with the detail) and the bytes hashed so far. 404 while the body is"
               + " still arriving. The last 256 uploads are kept.")
+  @Problems("not-found")
   public UploadProgress.Snapshot uploadProgress(@PathParam("uploadId") String uploadId)
       throws FleetException {
     return c().catalog()
@@ -149,6 +163,8 @@ public class ReleaseApi {
   @Path("/bundles/{id}")
   @Requires(Role.ADMIN)
   @Operation(summary = "Delete a bundle no rollout references")
+  @Problems({"not-found", "conflict"})
+  @APIResponse(responseCode = "204", description = "Deleted")
   public Response deleteBundle(@PathParam("id") String id) throws FleetException {
     c().catalog().delete(id);
     return Response.noContent().build();
@@ -160,6 +176,7 @@ public class ReleaseApi {
   @Path("/rollouts")
   @Requires(Role.VIEWER)
   @Operation(summary = "List rollouts, keyset-paginated by rollout id")
+  @Problems("invalid-request")
   public PageResponse<RolloutState> rollouts(
       @QueryParam("status") String status,
       @QueryParam("after") String after,
@@ -179,6 +196,7 @@ public class ReleaseApi {
   @Path("/rollouts/{id}")
   @Requires(Role.VIEWER)
   @Operation(summary = "One rollout: plan, per-wave progress, gate results, every target")
+  @Problems("not-found")
   public RolloutState rollout(@PathParam("id") String id) throws FleetException {
     return c().runner().get(id);
   }
@@ -187,6 +205,7 @@ public class ReleaseApi {
   @Path("/rollouts/{id}/audit")
   @Requires(Role.VIEWER)
   @Operation(summary = "Every transition of a rollout: who, when, what, why")
+  @Problems({"invalid-request", "not-found"})
   public List<AuditEvent> audit(
       @PathParam("id") String id, @QueryParam("limit") @DefaultValue("500") int limit)
       throws FleetException {
@@ -201,6 +220,14 @@ public class ReleaseApi {
   @Consumes(MediaType.APPLICATION_JSON)
   @Requires(Role.RELEASE_MANAGER)
   @Operation(summary = "Create a rollout of a catalog bundle")
+  @Problems({"invalid-request", "not-found", "conflict"})
+  @APIResponse(
+      responseCode = "201",
+      description = "Created: the rollout's state",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = RolloutState.class)))
   public Response create(RolloutPlanRequest plan) throws FleetException {
     if (plan == null) {
       throw new FleetInputException("The request body must be a rollout plan (JSON).");
@@ -217,6 +244,7 @@ public class ReleaseApi {
   @Consumes(MediaType.APPLICATION_JSON)
   @Requires(Role.OPERATOR)
   @Operation(summary = "Pause a running rollout")
+  @Problems({"invalid-request", "not-found", "conflict"})
   public RolloutState pause(@PathParam("id") String id, CommandRequest body) throws FleetException {
     return command(id, RolloutRunner.Command.PAUSE, body);
   }
@@ -226,6 +254,7 @@ public class ReleaseApi {
   @Consumes(MediaType.APPLICATION_JSON)
   @Requires(Role.OPERATOR)
   @Operation(summary = "Resume a paused rollout (accepting the current wave's failures)")
+  @Problems({"invalid-request", "not-found", "conflict"})
   public RolloutState resume(@PathParam("id") String id, CommandRequest body)
       throws FleetException {
     return command(id, RolloutRunner.Command.RESUME, body);
@@ -236,6 +265,7 @@ public class ReleaseApi {
   @Consumes(MediaType.APPLICATION_JSON)
   @Requires(Role.RELEASE_MANAGER)
   @Operation(summary = "Approve the wave that waits for approval")
+  @Problems({"invalid-request", "not-found", "conflict"})
   public RolloutState approve(@PathParam("id") String id, CommandRequest body)
       throws FleetException {
     return command(id, RolloutRunner.Command.APPROVE, body);
@@ -246,6 +276,7 @@ public class ReleaseApi {
   @Consumes(MediaType.APPLICATION_JSON)
   @Requires(Role.RELEASE_MANAGER)
   @Operation(summary = "Abort a rollout; pending assignments are withdrawn")
+  @Problems({"invalid-request", "not-found", "conflict"})
   public RolloutState abort(@PathParam("id") String id, CommandRequest body) throws FleetException {
     return command(id, RolloutRunner.Command.ABORT, body);
   }
@@ -255,6 +286,7 @@ public class ReleaseApi {
   @Consumes(MediaType.APPLICATION_JSON)
   @Requires(Role.RELEASE_MANAGER)
   @Operation(summary = "Fleet-wide rollback to each node's previous model")
+  @Problems({"invalid-request", "not-found", "conflict"})
   public RolloutState rollback(@PathParam("id") String id, CommandRequest body)
       throws FleetException {
     return command(id, RolloutRunner.Command.ROLLBACK, body);
@@ -296,6 +328,14 @@ public class ReleaseApi {
   @Consumes(MediaType.APPLICATION_JSON)
   @Requires(Role.ADMIN)
   @Operation(summary = "Create a token; the response shows its secret once")
+  @Problems({"invalid-request", "conflict"})
+  @APIResponse(
+      responseCode = "201",
+      description = "Created: the token's secret, shown this once",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = CreatedToken.class)))
   public Response createToken(TokenRequest body) throws FleetException {
     if (body == null
         || body.name() == null
@@ -316,6 +356,8 @@ public class ReleaseApi {
   @Path("/tokens/{name}")
   @Requires(Role.ADMIN)
   @Operation(summary = "Delete a token")
+  @Problems("not-found")
+  @APIResponse(responseCode = "204", description = "Deleted")
   public Response deleteToken(@PathParam("name") String name) throws FleetException {
     if (!c().tokens().delete(name)) {
       throw new io.edgeslm.fleet.FleetNotFoundException("No token named '" + name + "'.");

@@ -120,6 +120,33 @@ class FleetCtlConventionsTest {
                 + " trailing '!' for an approval, got 'three'. See 'fleetctl rollout create"
                 + " --help'.\n");
 
+    // A bad number names the option and the value, not a Java type or exception.
+    Run limit = fleetctl("--token", "t", "node", "list", "--limit", "abc");
+    assertThat(limit.code()).isEqualTo(2);
+    assertThat(limit.err())
+        .isEqualTo(
+            "fleetctl: --limit must be a whole number, got 'abc'. See 'fleetctl node list"
+                + " --help'.\n");
+    Run success =
+        fleetctl(
+            "--token",
+            "t",
+            "rollout",
+            "create",
+            "--bundle",
+            "b",
+            "--name",
+            "n",
+            "--wave",
+            "1",
+            "--success",
+            "lots");
+    assertThat(success.code()).isEqualTo(2);
+    assertThat(success.err())
+        .isEqualTo(
+            "fleetctl: --success must be a number, got 'lots'. See 'fleetctl rollout create"
+                + " --help'.\n");
+
     Run noToken = fleetctl("--url", "http://127.0.0.1:1", "rollout", "status", "r-1");
     assertThat(noToken.code()).isEqualTo(2);
     assertThat(noToken.err())
@@ -149,6 +176,34 @@ class FleetCtlConventionsTest {
             "fleetctl: cannot reach the fleet controller at "
                 + url
                 + " (connection refused); check --url or FLEET_URL.\n");
+  }
+
+  @Test
+  void unknownHost_isSaidSo_notReportedAsARefusedConnection() {
+    // .invalid never resolves (RFC 6761); the JDK's client reports it as a ConnectException.
+    String url = "http://no-such-host.invalid:8080";
+    Run r = fleetctl("--url", url, "--token", "t", "rollout", "status", "r-1");
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.err())
+        .isEqualTo(
+            "fleetctl: cannot reach the fleet controller at "
+                + url
+                + " (unknown host 'no-such-host.invalid'); check --url or FLEET_URL.\n");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void fileErrors_nameTheFileAndWhatIsWrong_notJustAPath() {
+    // A bundle file that vanished or cannot be read: the exception's message is the bare path.
+    assertThat(FleetCtl.describe(new java.nio.file.NoSuchFileException("/b/model.gguf")))
+        .isEqualTo("file '/b/model.gguf': no such file");
+    assertThat(FleetCtl.describe(new java.nio.file.AccessDeniedException("/b/model.sig")))
+        .isEqualTo("file '/b/model.sig': permission denied");
+    assertThat(
+            FleetCtl.describe(
+                new java.io.UncheckedIOException(
+                    new java.nio.file.NoSuchFileException("/b/evals"))))
+        .isEqualTo("file '/b/evals': no such file");
   }
 
   @Test

@@ -61,6 +61,13 @@ public final class AskCommand {
       3 no running agent or its broker cannot be reached, 4 no answer in time.
       """;
 
+  /**
+   * Checks the command line and exits (0, or 2 with the usage error) without connecting: {@code
+   * ./run-agent} runs this when no agent is running, so that a mistake in the command line is
+   * reported as one (exit 2) before "no running agent" (exit 3). Not in the usage text.
+   */
+  static final String CHECK_ONLY = "--check-only";
+
   private AskCommand() {}
 
   public static void main(String[] args) {
@@ -79,6 +86,7 @@ public final class AskCommand {
     String topic = null;
     long timeoutSeconds = 60;
     boolean raw = false;
+    boolean checkOnly = false;
     List<String> words = new ArrayList<>();
     try {
       boolean options = true;
@@ -98,11 +106,12 @@ public final class AskCommand {
           case "--topic" -> topic = value(args, ++i, a);
           case "--timeout" -> timeoutSeconds = seconds(value(args, ++i, a));
           case "--json" -> raw = true;
+          case CHECK_ONLY -> checkOnly = true;
           default ->
               throw new UsageException("unknown option '" + a + "'; see ./run-agent ask --help.");
         }
       }
-      if (topic == null) {
+      if (topic == null && !checkOnly) {
         throw new UsageException(
             "--topic is missing (./run-agent reads it from the agent's run-info file).");
       }
@@ -114,6 +123,9 @@ public final class AskCommand {
     } catch (UsageException e) {
       err.println("run-agent ask: " + e.getMessage());
       return USAGE;
+    }
+    if (checkOnly) {
+      return ANSWERED;
     }
     String text = String.join(" ", words);
     String replyTopic = "operator/answers/" + UUID.randomUUID();
