@@ -420,9 +420,17 @@ class UiChromiumIT {
         c.runner().command(r.id(), RolloutRunner.Command.ABORT, "test", "another test's turn");
       }
     }
+    if (Files.isDirectory(FLOW_SHOTS)) {
+      try (var old = Files.list(FLOW_SHOTS)) {
+        for (Path p : old.toList()) {
+          Files.delete(p); // an earlier run's screenshots, so that the count below is this run's
+        }
+      }
+    }
     Instant now = Instant.now();
     c.tokens().create("rose", Role.RELEASE_MANAGER, "fct_test-flow-release-0123456789", now);
     c.tokens().create("vic", Role.VIEWER, "fct_test-flow-viewer-0123456789", now);
+    c.tokens().create("oscar", Role.OPERATOR, "fct_test-flow-operator-0123456789", now);
     ModelRef old = ModelRef.of("phi-mini", 3, "sha256:" + "d".repeat(64));
     List<VirtualNode> fleet = new ArrayList<>();
     try {
@@ -493,29 +501,76 @@ class UiChromiumIT {
               + " offline.");
       assertThat(web.count("#preview-nodes tr")).isEqualTo(1 + 4);
       assertThat(web.text("#preview-nodes")).contains("flow-0").contains("updated by a wave");
+      web.scrollTo("#preview-summary");
       web.screenshot(FLOW_SHOTS.resolve("03-plan-preview.png"));
 
+      // "new" would be shadowed by the page that creates rollouts, so the controller refuses it.
+      web.clear("#rollout-id-input");
+      web.type("#rollout-id-input", "new");
+      web.click("#create");
+      waitForText(
+          web,
+          "#plan-error",
+          "Rollout id 'new' is reserved: /ui/rollouts/new is the page that creates rollouts."
+              + " Choose another id, or leave it empty for a generated one.");
+      web.clear("#rollout-id-input");
+      web.type("#rollout-id-input", "r-flow");
       web.click("#create");
       for (int i = 0; i < 100 && !web.title().startsWith("r-flow"); i++) {
         Thread.sleep(100);
       }
+      // From here the rollout page is never reloaded by the test: it refreshes itself.
       URI page = base.resolve("/ui/rollouts/r-flow");
-      reloadUntil(web, page, "#rollout-waiting", "approval of wave 2 of 2"::equals);
+      waitUntil(web, "#rollout-waiting", "approval of wave 2 of 2"::equals);
       assertThat(web.text("#waves")).contains("2 nodes").contains("100.0%, approval");
+      assertThat(web.count("#targets tr")).isEqualTo(1 + 2);
+      assertThat(web.text("#targets")).contains("installed");
       web.screenshot(FLOW_SHOTS.resolve("04-wave-2-waits-for-approval.png"));
 
+      // An operator may pause and resume but not plan: the planning page is refused with the
+      // reason, and the rollout page offers no approve button.
+      signIn(web, base, "fct_test-flow-operator-0123456789");
+      web.open(base.resolve("/ui/rollouts/new"));
+      assertThat(web.text("#problem"))
+          .isEqualTo(
+              "Token 'oscar' has role 'operator'; this page needs 'release-manager' or higher."
+                  + " Use a token with that role.");
+      web.screenshot(FLOW_SHOTS.resolve("05-operator-refused-planning.png"));
+      web.open(page);
+      assertThat(web.count("#approve")).isZero();
       command(web, "#pause", "shift change on line flow", "PAUSED");
-      web.screenshot(FLOW_SHOTS.resolve("05-paused.png"));
+      web.screenshot(FLOW_SHOTS.resolve("06-paused-by-operator.png"));
       command(web, "#resume", "shift over", "RUNNING");
-      // Wave 2 may finish before the page has reloaded, so the status is checked until COMPLETED.
+
+      // Wave 2's nodes fetch one request's worth of chunks and then hold, so the page shows their
+      // download part-way, live; released, they finish and the rollout completes on its own page.
+      for (VirtualNode n : fleet) {
+        n.reportProgress(true).holdDownloads(true);
+      }
+      signIn(web, base, "fct_test-flow-release-0123456789");
+      web.open(page);
       command(web, "#approve", "canaries healthy");
-      reloadUntil(web, page, "#rollout-status", "COMPLETED"::equals);
+      String downloading = waitUntil(web, "#targets", t -> t.split("downloading ", -1).length == 3);
+      assertThat(downloading)
+          .containsPattern("downloading [0-9.]+ [KMG]?i?B of 4[0-9.]+ KiB \\([0-9]{1,2}%\\)");
+      web.scrollTo("#targets");
+      web.screenshot(FLOW_SHOTS.resolve("07-wave-2-downloading.png"));
+      for (VirtualNode n : fleet) {
+        n.releaseDownloads();
+      }
+      waitUntil(web, "#rollout-status", "COMPLETED"::equals);
+      // A completed rollout still assigns nodes that join later, so the page keeps refreshing.
+      waitUntil(web, "#targets", t -> !t.contains("downloading"));
+      assertThat(web.text("#live-note"))
+          .isEqualTo(
+              "This page refreshes itself every 2 s until the rollout is aborted or rolled back.");
       assertThat(web.text("#audit"))
           .contains("rose")
+          .contains("oscar")
           .contains("shift change on line flow")
           .contains("wave 2: canaries healthy")
           .contains("completed");
-      web.screenshot(FLOW_SHOTS.resolve("06-completed.png"));
+      web.screenshot(FLOW_SHOTS.resolve("08-completed.png"));
       ModelRef target = c.runner().get("r-flow").plan().model();
       assertThat(fleet).allMatch(n -> target.equals(n.active()));
 
@@ -529,7 +584,7 @@ class UiChromiumIT {
       assertThat(web.text("#rollback-status")).startsWith("Rollback command rb.flow-0.");
       assertThat(web.text("#rollback-error")).isEmpty();
       reloadUntil(web, node, "#facts", f -> f.contains("phi-mini v3"));
-      web.screenshot(FLOW_SHOTS.resolve("07-node-rolled-back.png"));
+      web.screenshot(FLOW_SHOTS.resolve("09-node-rolled-back.png"));
       assertThat(fleet.get(0).active()).isEqualTo(old);
 
       signIn(web, base, "fct_test-flow-viewer-0123456789");
@@ -539,12 +594,36 @@ class UiChromiumIT {
       assertThat(web.count("#rollback")).isZero();
       web.open(base.resolve("/ui/rollouts"));
       assertThat(web.count("#new-rollout")).isZero();
+      web.open(page);
+      assertThat(web.text("#rollout-status")).isEqualTo("COMPLETED");
+      assertThat(web.count("button")).isZero();
     } finally {
       fleet.forEach(VirtualNode::close);
     }
     try (var shots = Files.list(FLOW_SHOTS)) {
-      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(7);
+      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(9);
     }
+  }
+
+  /**
+   * Waits, without reloading, until the element's text satisfies {@code condition} (up to 120 s,
+   * for a loaded machine): the rollout page refreshes its live parts itself.
+   */
+  static String waitUntil(WebDriver web, String css, java.util.function.Predicate<String> condition)
+      throws Exception {
+    String seen = null;
+    for (int i = 0; i < 1200; i++) {
+      try {
+        seen = textNow(web, css);
+      } catch (IllegalStateException replaced) {
+        seen = null; // the live refresh swapped the element out between finding and reading it
+      }
+      if (seen != null && condition.test(seen)) {
+        return seen;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("text of " + css + " stayed '" + seen + "'");
   }
 
   /** The bundle's files as a file input takes several: absolute paths, one a line. */

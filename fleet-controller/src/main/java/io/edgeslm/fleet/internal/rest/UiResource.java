@@ -15,6 +15,7 @@ import io.edgeslm.fleet.internal.app.ControllerBean;
 import io.edgeslm.fleet.internal.app.FleetController;
 import io.edgeslm.fleet.internal.ask.AskService;
 import io.edgeslm.fleet.internal.rollout.RolloutRunner;
+import io.edgeslm.fleet.internal.store.DownloadProgress;
 import io.edgeslm.fleet.internal.store.HealthPoint;
 import io.edgeslm.fleet.internal.store.NodeFilter;
 import io.edgeslm.fleet.internal.store.NodeRow;
@@ -228,6 +229,44 @@ public class UiResource {
       long pending,
       GateResult gate) {}
 
+  /**
+   * One node of a rollout as its page shows it.
+   *
+   * @param wave the wave's number, from 1
+   * @param phase the target's phase in lower case
+   * @param download the node's last reported progress while it has no result ("downloading 40.0 KiB
+   *     of 80.0 KiB (50%)"), "—" before its first report or after its result
+   * @param percent the bar's width, 0 to 100; 100 once installed
+   */
+  public record TargetRow(
+      String nodeId, int wave, String phase, String download, int percent, String reason) {
+
+    static TargetRow of(Target t, DownloadProgress p) {
+      String download = "—";
+      int percent = t.phase() == TargetPhase.INSTALLED ? 100 : 0;
+      if (t.phase() == TargetPhase.ASSIGNED && p != null) {
+        percent = p.percent();
+        download =
+            p.phase()
+                + " "
+                + UiFormat.bytes(p.bytesDone())
+                + " of "
+                + UiFormat.bytes(p.bytesTotal())
+                + " ("
+                + percent
+                + "%) at "
+                + UiFormat.time(p.at());
+      }
+      return new TargetRow(
+          t.nodeId(),
+          t.wave() + 1,
+          t.phase().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+          download,
+          percent,
+          t.reason());
+    }
+  }
+
   @GET
   @Path("/rollouts")
   @Requires(Role.VIEWER)
@@ -279,12 +318,21 @@ public class UiResource {
               p.gate()));
     }
     List<AuditEvent> audit = c.rollouts().audit(id, 500);
+    Map<String, DownloadProgress> progress = c.nodes().progress(id);
+    List<TargetRow> targets = new ArrayList<>();
+    for (Target t : s.targets().values()) {
+      targets.add(TargetRow.of(t, progress.get(t.nodeId())));
+    }
+    targets.sort(
+        java.util.Comparator.comparingInt(TargetRow::wave).thenComparing(TargetRow::nodeId));
     // Buttons appear only for the roles the API would accept; the API still checks every call.
     Role role = AuthFilter.role(request);
     return rollout
         .data("r", s)
         .data("waves", rows)
         .data("audit", audit)
+        .data("targets", targets)
+        .data("live", !s.status().isFinal())
         .data("canOperate", role.includes(Role.OPERATOR) && !s.status().isFinal())
         .data("canRelease", role.includes(Role.RELEASE_MANAGER) && !s.status().isFinal())
         .data("role", role.key())

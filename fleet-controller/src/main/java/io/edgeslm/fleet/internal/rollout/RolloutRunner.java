@@ -140,13 +140,24 @@ public final class RolloutRunner {
     return lostRaces.get();
   }
 
+  /** The one rollout id refused although it is a valid identifier. */
+  public static final String RESERVED_ID = "new";
+
   /**
    * Creates a rollout of a catalog bundle.
    *
-   * @param id the rollout id, or null for a generated one
+   * @param id the rollout id, or null for a generated one; {@value #RESERVED_ID} is refused
    */
   public RolloutState create(String id, RolloutPlanRequest request, String actor)
       throws FleetException {
+    if (RESERVED_ID.equals(id)) {
+      // The web UI's form lives at /ui/rollouts/new; a rollout of that id could not be opened.
+      throw new FleetInputException(
+          "Rollout id '"
+              + RESERVED_ID
+              + "' is reserved: /ui/rollouts/new is the page that creates rollouts. Choose another"
+              + " id, or leave it empty for a generated one.");
+    }
     BundleInfo bundle = catalog.get(request.bundleId());
     RolloutPlan plan;
     try {
