@@ -8,6 +8,13 @@
 #   scripts/ensure-llama-server.sh --print-key     print the cache key and exit
 #   scripts/ensure-llama-server.sh --cached        exit 0 (printing the path) if the cache has it, else 1
 #
+# Build flags (before any of the above): the pin's cmake.flags by default (GGML_NATIVE: for this CPU),
+#   --portable               the pin's cmake.flags.portable instead: every CPU variant as a loadable
+#                            backend (GGML_NATIVE=OFF, GGML_BACKEND_DL, GGML_CPU_ALL_VARIANTS), for an
+#                            image or package that runs on other machines of the architecture
+#   --cmake-flags "FLAGS"    these CMake flags instead (also: EDGESLM_LLAMA_CMAKE_FLAGS)
+# A build with shared libraries installs them next to the binaries (found there through $ORIGIN).
+#
 # The release is pinned in engine/llama.cpp.properties: the npm package node-llama-cpp carries that
 # release's full source as llama/gitRelease.bundle. The script `npm pack`s the package, checks its
 # sha256, clones the bundle, checks the commit, builds the targets with the pinned CMake flags and
@@ -39,8 +46,30 @@ VERSION=$(prop npm.version)
 SHA256=$(prop npm.sha256)
 TAG=$(prop llama.cpp.tag)
 COMMIT=$(prop llama.cpp.commit)
-FLAGS=$(prop cmake.flags)
 TARGETS=$(prop cmake.targets)
+
+mode=ensure
+adopt_dir=""
+FLAGS="${EDGESLM_LLAMA_CMAKE_FLAGS:-}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --portable) FLAGS=$(prop cmake.flags.portable) ;;
+    --cmake-flags) [ $# -ge 2 ] && [ -n "$2" ] || die "--cmake-flags needs the flags as one argument, e.g. --cmake-flags \"-DGGML_NATIVE=OFF\""; FLAGS="$2"; shift ;;
+    --print-key) mode=print-key ;;
+    --cached) mode=cached ;;
+    --adopt) [ $# -ge 2 ] || die "--adopt needs a CMake build directory"; mode=adopt; adopt_dir="$2"; shift ;;
+    -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+  shift
+done
+[ -n "$FLAGS" ] || FLAGS=$(prop cmake.flags)
+for f in $FLAGS; do
+  case "$f" in
+    -D?*=*) ;;
+    *) die "CMake flag '$f' is not of the form -DNAME=VALUE; pass the flags as one argument of -D words" ;;
+  esac
+done
 
 cpu_id() {
   # The CPU as GGML_NATIVE sees it: architecture, model and feature flags.
@@ -50,20 +79,17 @@ cpu_id() {
     grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null || true
   } | sha256sum | cut -c1-12
 }
-KEY="$TAG-$(printf '%s|%s|%s|%s' "$COMMIT" "$FLAGS" "$TARGETS" "$(cpu_id)" | sha256sum | cut -c1-16)"
+# A native build is for this CPU only, so the CPU is part of the key; a build with GGML_NATIVE=OFF
+# runs on any CPU of the architecture.
+case " $FLAGS " in
+  *" -DGGML_NATIVE=OFF "*) cpu="$(uname -m)-any" ;;
+  *) cpu="$(cpu_id)" ;;
+esac
+KEY="$TAG-$(printf '%s|%s|%s|%s' "$COMMIT" "$FLAGS" "$TARGETS" "$cpu" | sha256sum | cut -c1-16)"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/edgeslm/llama.cpp"
 DEST="$CACHE/$KEY"
 
-mode=ensure
-adopt_dir=""
-case "${1:-}" in
-  "") ;;
-  --print-key) echo "$KEY"; exit 0 ;;
-  --cached) mode=cached ;;
-  --adopt) [ $# -ge 2 ] || die "--adopt needs a CMake build directory"; mode=adopt; adopt_dir="$2" ;;
-  -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
-  *) die "unknown argument '$1' (see --help)" ;;
-esac
+[ "$mode" = print-key ] && { echo "$KEY"; exit 0; }
 
 works() { # dir -> 0 when its llama-server starts and prints its version
   [ -x "$1/bin/llama-server" ] && [ -x "$1/bin/llama-bench" ] && "$1/bin/llama-server" --version >/dev/null 2>&1
@@ -93,6 +119,11 @@ install_from() { # build dir
   for t in $TARGETS; do
     [ -x "$1/bin/$t" ] || die "the build in $1 has no bin/$t"
     cp "$1/bin/$t" "$stage/bin/$t"
+  done
+  # Shared builds: libllama, libggml* and, with GGML_BACKEND_DL, one libggml-cpu-<variant>.so per
+  # CPU variant, which ggml loads from the binary's directory.
+  for lib in "$1"/bin/*.so "$1"/bin/*.so.*; do
+    [ -e "$lib" ] && cp -P "$lib" "$stage/bin/"
   done
   {
     echo "npm.package=$PKG@$VERSION"

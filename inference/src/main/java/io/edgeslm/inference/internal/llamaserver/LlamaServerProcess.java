@@ -81,6 +81,10 @@ final class LlamaServerProcess {
     c.addAll(List.of("--parallel", Integer.toString(spec.parallelSlots())));
     c.addAll(List.of("--threads", Integer.toString(spec.threads())));
     c.addAll(List.of("--threads-batch", Integer.toString(spec.threads())));
+    // Prefill batch sizes written out (they are llama-server's and llama-bench's defaults): the
+    // prompt speed the benchmark compares with llama-bench must not move when a release changes a
+    // server default.
+    c.addAll(List.of("--batch-size", "2048", "--ubatch-size", "512"));
     c.addAll(List.of("--threads-http", "2"));
     c.add("--metrics");
     c.add("--no-webui");

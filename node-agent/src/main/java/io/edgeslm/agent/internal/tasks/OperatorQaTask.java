@@ -27,15 +27,17 @@ import java.util.Optional;
 /**
  * Operator Q&amp;A grounded in the node's live sensor values.
  *
- * <p>The sensors the question names (by id or alias, see {@link #relevantSensors}) go into the
- * prompt, most relevant first, until the context budget ({@link TaskLimits#contextTokens()},
- * counted with the model's tokenizer) is spent; when the question names none, all sensors are
- * offered in the same way. The model answers through its own chat template with stop strings and a
- * bounded length; the answer cites exactly the sensor values it was given. Without a model, or when
- * the model cannot answer (busy, down, late, empty output), a deterministic answer is built from
- * the same values ({@link RuleAnswer}): "Press 3 oil temperature is 71.2 °C, normal 40–80, read 2 s
- * ago.", or that the named machine has no sensor for what was asked, or which sensors are out of
- * range.
+ * <p>The prompt carries the node's sensors (up to {@link Answer#MAX_SENSORS}) whatever the
+ * question, in an order that does not depend on it, so that the engine's prompt cache holds all but
+ * the question for the next one ({@link QaPrompt}); when the context budget ({@link
+ * TaskLimits#contextTokens()}, counted with the model's tokenizer) cannot hold them all, the
+ * sensors the question names (by id or alias, see {@link #relevantSensors}) are kept first. The
+ * answer cites the named sensors, or every sensor given when the question names none. The model
+ * answers through its own chat template with stop strings and a bounded length. Without a model, or
+ * when the model cannot answer (busy, down, late, empty output), a deterministic answer is built
+ * from the same values ({@link RuleAnswer}): "Press 3 oil temperature is 71.2 °C, normal 40–80,
+ * read 2 s ago.", or that the named machine has no sensor for what was asked, or which sensors are
+ * out of range.
  */
 public final class OperatorQaTask {
   static final List<String> STOP_STRINGS = List.of("\nQuestion:", "\nOperator:", "\n\n\n");
@@ -144,54 +146,18 @@ public final class OperatorQaTask {
     if (engine == null) {
       throw new EngineUnavailableException("No model is loaded (a model swap is in progress).");
     }
-    List<SensorState> offered = relevant.isEmpty() ? snapshot : relevant;
-    List<SensorState> cited = new ArrayList<>();
-    StringBuilder values = new StringBuilder();
-    List<SensorState> candidates = offered.subList(0, Math.min(offered.size(), Answer.MAX_SENSORS));
-    // The catalogue (stable, first in the prompt) lists the node's sensors whatever the question,
-    // so the next question finds it in the engine's cache. It may take half the sensor budget;
-    // past that only the question's own sensors are listed, and past that none (the value lines
-    // still carry names and units).
-    List<SensorState> catalogue =
-        snapshot.subList(0, Math.min(snapshot.size(), Answer.MAX_SENSORS));
-    int catalogueCost = catalogueCost(engine, catalogue);
-    if (catalogueCost > limits.contextTokens() / 2) {
-      catalogue = candidates;
-      catalogueCost = catalogueCost(engine, catalogue);
-      if (catalogueCost > limits.contextTokens() / 2) {
-        catalogue = List.of();
-        catalogueCost = 0;
-      }
-    }
-    String system = QaPrompt.system(siteNotes, catalogue);
-    int budget = limits.contextTokens() - catalogueCost;
-    List<String> lines = new ArrayList<>();
-    for (SensorState s : candidates) {
-      lines.add(QaPrompt.valueLine(s, start));
-    }
-    // One count for the whole block: each count is a round trip to the engine, and the block
-    // usually fits. Only when it does not are the lines counted one by one to keep a prefix.
-    String block = String.join("", lines);
-    if (block.isEmpty()
-        || engine.countPromptTokens(GenerationRequest.ofPrompt(block, 1)) <= budget) {
-      values.append(block);
-      cited.addAll(candidates);
-    } else {
-      int used = 0;
-      for (int i = 0; i < lines.size(); i++) {
-        int cost = engine.countPromptTokens(GenerationRequest.ofPrompt(lines.get(i), 1));
-        if (used + cost > budget) {
-          break;
-        }
-        used += cost;
-        values.append(lines.get(i));
-        cited.add(candidates.get(i));
-      }
-    }
+    QaPrompt.Layout layout =
+        QaPrompt.layout(
+            question,
+            relevant,
+            snapshot,
+            siteNotes,
+            start,
+            limits.contextTokens(),
+            text -> count(engine, text));
+    List<SensorState> cited = layout.cited();
     GenerationRequest request =
-        GenerationRequest.ofChat(
-                QaPrompt.messages(system, QaPrompt.user(values.toString(), question)),
-                limits.nPredict())
+        GenerationRequest.ofChat(layout.messages(), limits.nPredict())
             .withSampling(limits.temperature(), limits.seed())
             .withStopStrings(STOP_STRINGS)
             // Every question asks for slot 0, whose KV cache then holds the stable prefix.
@@ -219,25 +185,29 @@ public final class OperatorQaTask {
         end);
   }
 
-  /** A token count remembered for the next question (the catalogue rarely changes). */
+  /** A token count remembered for the next question. */
   private record Counted(InferenceEngine engine, String text, int tokens) {}
 
-  private volatile Counted lastCatalogue;
+  /** The last few counts: the catalogue and, on unchanged sensors, the value block repeat. */
+  private final java.util.Deque<Counted> counted = new java.util.ArrayDeque<>();
 
-  private int catalogueCost(InferenceEngine engine, List<SensorState> catalogue)
-      throws InferenceException {
-    if (catalogue.isEmpty()) {
-      return 0;
-    }
-    StringBuilder b = new StringBuilder();
-    catalogue.forEach(s -> b.append(QaPrompt.catalogueLine(s)));
-    String text = b.toString();
-    Counted c = lastCatalogue;
-    if (c != null && c.engine() == engine && c.text().equals(text)) {
-      return c.tokens();
+  private static final int COUNTS_KEPT = 4;
+
+  private int count(InferenceEngine engine, String text) throws InferenceException {
+    synchronized (counted) {
+      for (Counted c : counted) {
+        if (c.engine() == engine && c.text().equals(text)) {
+          return c.tokens();
+        }
+      }
     }
     int n = engine.countPromptTokens(GenerationRequest.ofPrompt(text, 1));
-    lastCatalogue = new Counted(engine, text, n);
+    synchronized (counted) {
+      counted.addFirst(new Counted(engine, text, n));
+      while (counted.size() > COUNTS_KEPT) {
+        counted.removeLast();
+      }
+    }
     return n;
   }
 

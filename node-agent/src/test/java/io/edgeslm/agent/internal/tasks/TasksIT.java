@@ -106,7 +106,7 @@ class TasksIT {
   }
 
   @Test
-  void qa_withModel_streamsAndCitesTheSensorsItWasGiven() throws Exception {
+  void qa_withModel_streamsAndCitesTheSensorTheQuestionNames() throws Exception {
     List<String> pieces = new CopyOnWriteArrayList<>();
     TaskOutcome<Answer> out =
         OperatorQaTask.withModel(
