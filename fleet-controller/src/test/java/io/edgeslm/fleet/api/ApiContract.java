@@ -109,7 +109,10 @@ abstract class ApiContract {
               "operator"),
           new Endpoint("POST", "/api/v1/rollouts/none/pause", "{\"reason\":\"r\"}", "operator"),
           new Endpoint("POST", "/api/v1/rollouts/none/resume", "{\"reason\":\"r\"}", "operator"),
+          new Endpoint("POST", "/api/v1/rollouts/preview", "{}", "viewer"),
           new Endpoint("POST", "/api/v1/rollouts", "{}", "release-manager"),
+          new Endpoint(
+              "POST", "/api/v1/nodes/gw-0/rollback", "{\"reason\":\"r\"}", "release-manager"),
           new Endpoint(
               "POST", "/api/v1/rollouts/none/approve", "{\"reason\":\"r\"}", "release-manager"),
           new Endpoint(
@@ -320,6 +323,157 @@ abstract class ApiContract {
                 .get("version")
                 .asLong())
         .isEqualTo(5);
+  }
+
+  @Test
+  void rolloutPreview_countsAndListsTheNodesThePlanReaches_andStoresNothing() throws Exception {
+    Path dir = Files.createTempDirectory("api-preview");
+    String rm = TOKENS.get("release-manager");
+    Http.Reply up =
+        http.upload(
+            "/api/v1/bundles",
+            rm,
+            files(TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini", 21, 3000)),
+            "api-test-preview-1");
+    assertThat(up.status()).as(up.body()).isEqualTo(201);
+    String bundleId = up.json().get("bundleId").asText();
+    Instant at = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    var nodes = bean.controller().nodes();
+    nodes.recordStatus("plant-1", "gw-0", io.edgeslm.protocol.NodeStatus.online(at), at);
+    nodes.recordStatus("plant-1", "gw-1", io.edgeslm.protocol.NodeStatus.online(at), at);
+    nodes.recordStatus("plant-1", "gw-2", io.edgeslm.protocol.NodeStatus.shutdown(at), at);
+    long rollouts = http.get("/api/v1/rollouts", rm).json().get("items").size();
+    String viewer = TOKENS.get("viewer");
+    try {
+      Http.Reply r =
+          http.send(
+              "POST",
+              "/api/v1/rollouts/preview",
+              viewer,
+              "{\"bundleId\":\""
+                  + bundleId
+                  + "\",\"selector\":{\"labels\":{\"line\":\"a\"}},"
+                  + "\"waves\":[{\"count\":1},{\"percent\":100,\"approval\":true}]}");
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      JsonNode p = r.json();
+      assertThat(p.get("matched").asInt()).isEqualTo(3);
+      assertThat(p.get("toUpdate").asInt()).isEqualTo(3);
+      assertThat(p.get("alreadyServing").asInt()).isZero();
+      assertThat(p.get("offline").asInt()).isEqualTo(1);
+      assertThat(p.get("waves").toString()).isEqualTo("[1,1]");
+      assertThat(p.get("truncated").asBoolean()).isFalse();
+      List<String> listed = new ArrayList<>();
+      p.get("nodes")
+          .forEach(
+              c -> listed.add(c.get("node").get("nodeId").asText() + ":" + c.get("fate").asText()));
+      assertThat(listed).containsExactly("gw-0:UPDATE", "gw-1:UPDATE", "gw-2:OFFLINE");
+
+      Http.Reply bad =
+          http.send(
+              "POST",
+              "/api/v1/rollouts/preview",
+              viewer,
+              "{\"bundleId\":\"" + bundleId + "\",\"waves\":[{\"count\":1}]}");
+      assertThat(bad.status()).isEqualTo(400);
+      assertThat(bad.json().get("detail").asText())
+          .startsWith("the last wave must reach 100 percent");
+      Http.Reply noBundle =
+          http.send("POST", "/api/v1/rollouts/preview", viewer, "{\"waves\":[{\"percent\":100}]}");
+      assertThat(noBundle.status()).isEqualTo(400);
+      assertThat(noBundle.json().get("detail").asText()).startsWith("bundleId is required");
+      assertThat(http.get("/api/v1/rollouts", rm).json().get("items").size()).isEqualTo(rollouts);
+    } finally {
+      Instant now = Instant.now();
+      nodes.recordStatus("plant-1", "gw-2", io.edgeslm.protocol.NodeStatus.online(now), now);
+    }
+  }
+
+  @Test
+  void nodeRollback_sendsTheNodeARollbackCommand_andRefusesWithProblemDetails() throws Exception {
+    String rm = TOKENS.get("release-manager");
+    try (QuestionResponder node = new QuestionResponder(mqttUri, "plant-1", "gw-5").connect()) {
+      Http.Reply sent =
+          http.send(
+              "POST",
+              "/api/v1/nodes/gw-5/rollback",
+              rm,
+              "{\"reason\":\"wrong answers on line b\"}");
+      assertThat(sent.status()).as(sent.body()).isEqualTo(202);
+      String commandId = sent.json().get("commandId").asText();
+      assertThat(commandId).startsWith("rb.gw-5.");
+      io.edgeslm.protocol.UpdateCommand c = node.nextCommand(Duration.ofSeconds(30));
+      assertThat(c.action()).isEqualTo(io.edgeslm.protocol.CommandAction.ROLLBACK);
+      assertThat(c.commandId()).isEqualTo(commandId);
+      assertThat(c.assignmentId()).isNull();
+      assertThat(c.reason()).isEqualTo("t-release-manager: wrong answers on line b");
+    }
+
+    Http.Reply noReason = http.send("POST", "/api/v1/nodes/gw-5/rollback", rm, "{}");
+    assertThat(noReason.status()).isEqualTo(400);
+    assertThat(noReason.json().get("detail").asText())
+        .isEqualTo(
+            "A reason is required for a node rollback: send {\"reason\":\"...\"}. The node keeps"
+                + " it in its journal with the result.");
+    Http.Reply unknown =
+        http.send("POST", "/api/v1/nodes/gw-nope/rollback", rm, "{\"reason\":\"r\"}");
+    assertThat(unknown.status()).isEqualTo(404);
+
+    Instant at = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    var nodes = bean.controller().nodes();
+    nodes.recordStatus("plant-1", "gw-2", io.edgeslm.protocol.NodeStatus.shutdown(at), at);
+    try {
+      Http.Reply offline =
+          http.send("POST", "/api/v1/nodes/gw-2/rollback", rm, "{\"reason\":\"r\"}");
+      assertThat(offline.status()).isEqualTo(503);
+      assertThat(offline.json().get("type").asText())
+          .isEqualTo("https://edgeslm.io/problems/node-offline");
+      assertThat(offline.json().get("detail").asText())
+          .isEqualTo(
+              "Node 'gw-2' is offline (shutdown) since "
+                  + at
+                  + ": a rollback command is not kept for it. Send it again when the node is back"
+                  + " online.");
+    } finally {
+      Instant now = Instant.now();
+      nodes.recordStatus("plant-1", "gw-2", io.edgeslm.protocol.NodeStatus.online(now), now);
+    }
+
+    // A newer birth wins, so gw-6 is given its model back with a still newer one afterwards.
+    rebirth("gw-6", null);
+    try {
+      Http.Reply rulesOnly =
+          http.send("POST", "/api/v1/nodes/gw-6/rollback", rm, "{\"reason\":\"r\"}");
+      assertThat(rulesOnly.status()).isEqualTo(409);
+      assertThat(rulesOnly.json().get("detail").asText())
+          .isEqualTo(
+              "Node 'gw-6' serves no model (it answers with rules only): there is nothing to roll"
+                  + " back.");
+    } finally {
+      Thread.sleep(2); // a later birth time than the rules-only one
+      rebirth("gw-6", ModelRef.of("phi-mini", 1, "sha256:" + "a".repeat(64)));
+    }
+  }
+
+  /** Records a birth of {@code node} on line b, now, serving {@code model} (null: rules only). */
+  void rebirth(String node, ModelRef model) throws Exception {
+    Instant at = Instant.now();
+    bean.controller()
+        .nodes()
+        .recordBirth(
+            "plant-1",
+            node,
+            new NodeBirth(
+                Protocol.SCHEMA_VERSION,
+                "0.1.0",
+                "amd64",
+                "gw-8g",
+                8L << 30,
+                Map.of("line", "b"),
+                model,
+                null,
+                at,
+                at),
+            at);
   }
 
   @Test

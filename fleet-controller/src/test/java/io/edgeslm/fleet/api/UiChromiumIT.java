@@ -9,10 +9,12 @@ import io.edgeslm.fleet.Wave;
 import io.edgeslm.fleet.internal.app.ControllerBean;
 import io.edgeslm.fleet.internal.app.FleetController;
 import io.edgeslm.fleet.internal.rollout.RolloutPlanRequest;
+import io.edgeslm.fleet.internal.rollout.RolloutRunner;
 import io.edgeslm.fleet.internal.store.BirthEvent;
 import io.edgeslm.fleet.internal.store.HealthSample;
 import io.edgeslm.fleet.internal.store.StatusEvent;
 import io.edgeslm.fleet.sim.QuestionResponder;
+import io.edgeslm.fleet.sim.VirtualNode;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.NodeBirth;
 import io.edgeslm.protocol.NodeHealth;
@@ -20,6 +22,7 @@ import io.edgeslm.protocol.NodeStatus;
 import io.edgeslm.protocol.Protocol;
 import io.edgeslm.protocol.Source;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -32,15 +35,40 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Every UI page in headless Chromium (Debian's chromium + chromedriver over W3C WebDriver), signed
- * in through the login form, with a screenshot of each page in target/ui-screenshots/.
+ * in through the login form, with a screenshot of each page in target/ui-screenshots/, against the
+ * controller on PostgreSQL. One Chromium serves both tests; the second, a release manager's whole
+ * flow with virtual nodes, runs after the first, whose node counts it would change.
  */
 @QuarkusTest
-@QuarkusTestResource(value = ControllerTestResource.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(
+    value = ControllerTestResource.class,
+    restrictToAnnotatedClass = true,
+    initArgs = @ResourceArg(name = "db", value = "postgresql"))
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class UiChromiumIT {
+
+  static WebDriver chromium;
+
+  @BeforeAll
+  static void startChromium() throws Exception {
+    chromium = new WebDriver(Files.createTempDirectory("chromium-profile"));
+  }
+
+  @AfterAll
+  static void stopChromium() {
+    if (chromium != null) {
+      chromium.close();
+    }
+  }
 
   @TestHTTPResource("/")
   URI base;
@@ -162,6 +190,12 @@ class UiChromiumIT {
    * carries the reason, and checks the status it led to.
    */
   static void command(WebDriver web, String button, String reason, String status) throws Exception {
+    command(web, button, reason);
+    assertThat(web.text("#rollout-status")).isEqualTo(status);
+  }
+
+  /** Clicks a rollout command button with a reason and waits until the audit trail shows it. */
+  static void command(WebDriver web, String button, String reason) throws Exception {
     web.clear("#reason");
     web.type("#reason", reason);
     web.click(button);
@@ -175,14 +209,14 @@ class UiChromiumIT {
       }
     }
     assertThat(audit).as("audit trail after %s", button).contains(reason);
-    assertThat(web.text("#rollout-status")).isEqualTo(status);
   }
 
   @Test
+  @Order(1)
   void everyPage_rendersInChromium_withAScreenshot() throws Exception {
     seed();
-    Path profile = Files.createTempDirectory("chromium-profile");
-    try (WebDriver web = new WebDriver(profile)) {
+    {
+      WebDriver web = chromium;
       web.open(base.resolve("/ui"));
       assertThat(web.currentUrl()).endsWith("/ui/login");
       web.screenshot(SHOTS.resolve("01-login.png"));
@@ -211,6 +245,13 @@ class UiChromiumIT {
       web.open(base.resolve("/ui/nodes/press-1"));
       assertThat(web.text("#node-id")).isEqualTo("press-1");
       assertThat(web.count("#health-chart polyline")).isEqualTo(2);
+      assertThat(web.text("#health-chart"))
+          .contains("Tokens per second in tokens/s, last 24h")
+          .contains("p95 latency in ms, last 24h");
+      // Each chart: five value ticks, a time tick every 4 h, the unit and "time (UTC)".
+      assertThat(web.count("#health-chart svg")).isEqualTo(2);
+      assertThat(web.count("#health-chart svg text.unit")).isEqualTo(4);
+      assertThat(web.count("#health-chart svg text.tick")).isBetween(2 * (5 + 6), 2 * (5 + 7));
       assertThat(web.text("#facts"))
           .contains("phi-mini v3")
           .contains("line=l1")
@@ -332,6 +373,264 @@ class UiChromiumIT {
     assertThat(web.count("button")).isZero();
     web.screenshot(SHOTS.resolve("07d-rollout-viewer.png"));
     signIn(web, base, ControllerTestResource.ADMIN_TOKEN);
+  }
+
+  static final Path FLOW_SHOTS = SHOTS.resolve("release-flow");
+
+  /** The visible text of the first element matching {@code css} now, or null if there is none. */
+  static String textNow(WebDriver web, String css) throws Exception {
+    return web.count(css) == 0 ? null : web.text(css);
+  }
+
+  /**
+   * Reloads {@code page} until the element's text satisfies {@code condition} (up to 120 s, for a
+   * loaded machine): the rollout and node pages are rendered by the server and do not refresh
+   * themselves.
+   */
+  static String reloadUntil(
+      WebDriver web, URI page, String css, java.util.function.Predicate<String> condition)
+      throws Exception {
+    String seen = null;
+    for (int i = 0; i < 400; i++) {
+      web.open(page);
+      seen = textNow(web, css);
+      if (seen != null && condition.test(seen)) {
+        return seen;
+      }
+      Thread.sleep(300);
+    }
+    throw new AssertionError("text of " + css + " on " + page + " stayed '" + seen + "'");
+  }
+
+  /**
+   * A release manager, in the browser only: uploads a tampered bundle (refused with the verifier's
+   * reason) and a signed one (accepted, with the bytes sent), plans a two-wave rollout to four
+   * virtual nodes with approval before wave 2 and previews the nodes it reaches, creates it, pauses
+   * and resumes it while wave 2 waits, approves wave 2 and sees it complete; then rolls one node
+   * back from its page. A viewer sees none of these controls.
+   */
+  @Test
+  @Order(2)
+  void releaseManager_uploadsPlansApprovesPausesAndRollsBack_inTheBrowserOnly() throws Exception {
+    WebDriver web = chromium;
+    FleetController c = bean.controller();
+    // Rollouts of the first test select every node; they must not pick up this test's nodes.
+    for (var r : c.rollouts().list(null, null, 100).items()) {
+      if (!r.status().isFinal()) {
+        c.runner().command(r.id(), RolloutRunner.Command.ABORT, "test", "another test's turn");
+      }
+    }
+    if (Files.isDirectory(FLOW_SHOTS)) {
+      try (var old = Files.list(FLOW_SHOTS)) {
+        for (Path p : old.toList()) {
+          Files.delete(p); // an earlier run's screenshots, so that the count below is this run's
+        }
+      }
+    }
+    Instant now = Instant.now();
+    c.tokens().create("rose", Role.RELEASE_MANAGER, "fct_test-flow-release-0123456789", now);
+    c.tokens().create("vic", Role.VIEWER, "fct_test-flow-viewer-0123456789", now);
+    c.tokens().create("oscar", Role.OPERATOR, "fct_test-flow-operator-0123456789", now);
+    ModelRef old = ModelRef.of("phi-mini", 3, "sha256:" + "d".repeat(64));
+    List<VirtualNode> fleet = new ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) {
+        VirtualNode n =
+            new VirtualNode(mqttUri, "plant-flow", "flow-" + i, old, Map.of("line", "flow"));
+        n.connect();
+        fleet.add(n);
+      }
+      for (VirtualNode n : fleet) {
+        for (int i = 0; i < 600; i++) {
+          var row = c.nodes().node(n.nodeId());
+          if (row.isPresent() && "online".equals(row.get().status()) && row.get().model() != null) {
+            break;
+          }
+          Thread.sleep(100);
+        }
+      }
+      Path dir = Files.createTempDirectory("ui-flow-bundles");
+      Path good = TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini", 7, 40_000);
+      Path bad = TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini", 8, 40_000);
+      byte[] w = Files.readAllBytes(bad.resolve("model.gguf"));
+      w[1000] ^= 1;
+      Files.write(bad.resolve("model.gguf"), w);
+
+      signIn(web, base, "fct_test-flow-release-0123456789");
+      web.open(base.resolve("/ui/bundles"));
+      web.type("#bundle-files", bundleFiles(bad));
+      web.click("#upload");
+      for (int i = 0; i < 600 && web.text("#upload-error").isEmpty(); i++) {
+        Thread.sleep(100);
+      }
+      assertThat(web.text("#upload-error"))
+          .startsWith(
+              "Refused: The bundle failed verification against the controller's trust store: ")
+          .contains("model.gguf")
+          .doesNotContain("Exception");
+      web.screenshot(FLOW_SHOTS.resolve("01-upload-refused.png"));
+
+      web.open(base.resolve("/ui/bundles"));
+      web.type("#bundle-files", bundleFiles(good));
+      web.click("#upload");
+      for (int i = 0; i < 600 && web.count("#upload-accepted") == 0; i++) {
+        Thread.sleep(100);
+      }
+      assertThat(web.text("#upload-accepted"))
+          .startsWith("Accepted: phi-mini v7 is stored as phi-mini-v7-")
+          .contains("(3 files, ");
+      assertThat(web.text("#upload-progress")).matches("Sent (.+) of \\1 \\(100%\\)");
+      assertThat(web.text("#upload-error")).isEmpty();
+      web.screenshot(FLOW_SHOTS.resolve("02-upload-accepted.png"));
+
+      web.click("#create-rollout");
+      for (int i = 0; i < 100 && !web.title().startsWith("New rollout"); i++) {
+        Thread.sleep(100);
+      }
+      web.type("#name", "phi-mini v7 to line flow");
+      web.type("#rollout-id-input", "r-flow");
+      web.type("#labels", "line=flow");
+      web.clear("#wave-1-size");
+      web.type("#wave-1-size", "2");
+      web.click("#wave-2-approval");
+      web.click("#preview");
+      waitForText(
+          web,
+          "#preview-summary",
+          "4 nodes match: 4 to update (wave 1: 2, wave 2: 2 now), 0 already serve this model, 0"
+              + " offline.");
+      assertThat(web.count("#preview-nodes tr")).isEqualTo(1 + 4);
+      assertThat(web.text("#preview-nodes")).contains("flow-0").contains("updated by a wave");
+      web.scrollTo("#preview-summary");
+      web.screenshot(FLOW_SHOTS.resolve("03-plan-preview.png"));
+
+      // "new" would be shadowed by the page that creates rollouts, so the controller refuses it.
+      web.clear("#rollout-id-input");
+      web.type("#rollout-id-input", "new");
+      web.click("#create");
+      waitForText(
+          web,
+          "#plan-error",
+          "Rollout id 'new' is reserved: /ui/rollouts/new is the page that creates rollouts."
+              + " Choose another id, or leave it empty for a generated one.");
+      web.clear("#rollout-id-input");
+      web.type("#rollout-id-input", "r-flow");
+      web.click("#create");
+      for (int i = 0; i < 100 && !web.title().startsWith("r-flow"); i++) {
+        Thread.sleep(100);
+      }
+      // From here the rollout page is never reloaded by the test: it refreshes itself.
+      URI page = base.resolve("/ui/rollouts/r-flow");
+      waitUntil(web, "#rollout-waiting", "approval of wave 2 of 2"::equals);
+      assertThat(web.text("#waves")).contains("2 nodes").contains("100.0%, approval");
+      assertThat(web.count("#targets tr")).isEqualTo(1 + 2);
+      assertThat(web.text("#targets")).contains("installed");
+      web.screenshot(FLOW_SHOTS.resolve("04-wave-2-waits-for-approval.png"));
+
+      // An operator may pause and resume but not plan: the planning page is refused with the
+      // reason, and the rollout page offers no approve button.
+      signIn(web, base, "fct_test-flow-operator-0123456789");
+      web.open(base.resolve("/ui/rollouts/new"));
+      assertThat(web.text("#problem"))
+          .isEqualTo(
+              "Token 'oscar' has role 'operator'; this page needs 'release-manager' or higher."
+                  + " Use a token with that role.");
+      web.screenshot(FLOW_SHOTS.resolve("05-operator-refused-planning.png"));
+      web.open(page);
+      assertThat(web.count("#approve")).isZero();
+      command(web, "#pause", "shift change on line flow", "PAUSED");
+      web.screenshot(FLOW_SHOTS.resolve("06-paused-by-operator.png"));
+      command(web, "#resume", "shift over", "RUNNING");
+
+      // Wave 2's nodes fetch one request's worth of chunks and then hold, so the page shows their
+      // download part-way, live; released, they finish and the rollout completes on its own page.
+      for (VirtualNode n : fleet) {
+        n.reportProgress(true).holdDownloads(true);
+      }
+      signIn(web, base, "fct_test-flow-release-0123456789");
+      web.open(page);
+      command(web, "#approve", "canaries healthy");
+      String downloading = waitUntil(web, "#targets", t -> t.split("downloading ", -1).length == 3);
+      assertThat(downloading)
+          .containsPattern("downloading [0-9.]+ [KMG]?i?B of 4[0-9.]+ KiB \\([0-9]{1,2}%\\)");
+      web.scrollTo("#targets");
+      web.screenshot(FLOW_SHOTS.resolve("07-wave-2-downloading.png"));
+      for (VirtualNode n : fleet) {
+        n.releaseDownloads();
+      }
+      waitUntil(web, "#rollout-status", "COMPLETED"::equals);
+      // A completed rollout still assigns nodes that join later, so the page keeps refreshing.
+      waitUntil(web, "#targets", t -> !t.contains("downloading"));
+      assertThat(web.text("#live-note"))
+          .isEqualTo(
+              "This page refreshes itself every 2 s until the rollout is aborted or rolled back.");
+      assertThat(web.text("#audit"))
+          .contains("rose")
+          .contains("oscar")
+          .contains("shift change on line flow")
+          .contains("wave 2: canaries healthy")
+          .contains("completed");
+      web.screenshot(FLOW_SHOTS.resolve("08-completed.png"));
+      ModelRef target = c.runner().get("r-flow").plan().model();
+      assertThat(fleet).allMatch(n -> target.equals(n.active()));
+
+      URI node = base.resolve("/ui/nodes/flow-0");
+      reloadUntil(web, node, "#facts", f -> f.contains("phi-mini v7"));
+      web.type("#rollback-reason", "answers drift on press 7");
+      web.click("#rollback");
+      for (int i = 0; i < 600 && web.text("#rollback-status").isEmpty(); i++) {
+        Thread.sleep(100);
+      }
+      assertThat(web.text("#rollback-status")).startsWith("Rollback command rb.flow-0.");
+      assertThat(web.text("#rollback-error")).isEmpty();
+      reloadUntil(web, node, "#facts", f -> f.contains("phi-mini v3"));
+      web.screenshot(FLOW_SHOTS.resolve("09-node-rolled-back.png"));
+      assertThat(fleet.get(0).active()).isEqualTo(old);
+
+      signIn(web, base, "fct_test-flow-viewer-0123456789");
+      web.open(base.resolve("/ui/bundles"));
+      assertThat(web.count("#upload-form")).isZero();
+      web.open(node);
+      assertThat(web.count("#rollback")).isZero();
+      web.open(base.resolve("/ui/rollouts"));
+      assertThat(web.count("#new-rollout")).isZero();
+      web.open(page);
+      assertThat(web.text("#rollout-status")).isEqualTo("COMPLETED");
+      assertThat(web.count("button")).isZero();
+    } finally {
+      fleet.forEach(VirtualNode::close);
+    }
+    try (var shots = Files.list(FLOW_SHOTS)) {
+      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(9);
+    }
+  }
+
+  /**
+   * Waits, without reloading, until the element's text satisfies {@code condition} (up to 120 s,
+   * for a loaded machine): the rollout page refreshes its live parts itself.
+   */
+  static String waitUntil(WebDriver web, String css, java.util.function.Predicate<String> condition)
+      throws Exception {
+    String seen = null;
+    for (int i = 0; i < 1200; i++) {
+      try {
+        seen = textNow(web, css);
+      } catch (IllegalStateException replaced) {
+        seen = null; // the live refresh swapped the element out between finding and reading it
+      }
+      if (seen != null && condition.test(seen)) {
+        return seen;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("text of " + css + " stayed '" + seen + "'");
+  }
+
+  /** The bundle's files as a file input takes several: absolute paths, one a line. */
+  static String bundleFiles(Path bundle) throws Exception {
+    try (var files = Files.list(bundle)) {
+      return String.join("\n", files.sorted().map(f -> f.toAbsolutePath().toString()).toList());
+    }
   }
 
   static final String RELEASE_TOKEN = "fct_test-release-manager-0123456789";

@@ -161,8 +161,28 @@ final class WebDriver implements AutoCloseable {
         .size();
   }
 
+  /**
+   * The element's visible text. A live page may replace the element between finding and reading it;
+   * then it is found again (up to ten times).
+   */
   String text(String css) throws Exception {
-    return call("GET", s("/element/" + find(css) + "/text"), null).get("value").asText();
+    for (int i = 0; ; i++) {
+      try {
+        return call("GET", s("/element/" + find(css) + "/text"), null).get("value").asText();
+      } catch (IllegalStateException e) {
+        if (i >= 10 || !e.getMessage().contains("stale element")) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Scrolls the page so that the element is in view, for a screenshot that shows it. */
+  void scrollTo(String css) throws Exception {
+    var body = JSON.createObjectNode();
+    body.put("script", "arguments[0].scrollIntoView({block: 'center'});");
+    body.putArray("args").addObject().put(ELEMENT, find(css));
+    call("POST", s("/execute/sync"), body);
   }
 
   void type(String css, String text) throws Exception {

@@ -12,6 +12,7 @@ import io.edgeslm.protocol.Question;
 import io.edgeslm.protocol.SensorCitation;
 import io.edgeslm.protocol.Source;
 import io.edgeslm.protocol.Topics;
+import io.edgeslm.protocol.UpdateCommand;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -34,6 +35,8 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
  * connection and queues every question; the test takes one with {@link #nextQuestion} and answers
  * it part by part on the question's Response Topic, echoing its Correlation Data and id, exactly as
  * the agent does. The test decides when each reply goes out, so ordering is checked without timing.
+ * It also queues the update commands sent to the node ({@link #nextCommand}), for tests of commands
+ * that need no install behind them.
  */
 public final class QuestionResponder implements AutoCloseable {
 
@@ -119,6 +122,7 @@ public final class QuestionResponder implements AutoCloseable {
   private final NodeTopics topics;
   private final MqttAsyncClient client;
   private final BlockingQueue<Incoming> questions = new LinkedBlockingQueue<>();
+  private final BlockingQueue<UpdateCommand> commands = new LinkedBlockingQueue<>();
 
   public QuestionResponder(String brokerUri, String site, String node) throws MqttException {
     this.topics = Topics.node(site, node);
@@ -142,6 +146,7 @@ public final class QuestionResponder implements AutoCloseable {
     o.setWillMessageProperties(willProps);
     client.connect(o).waitForCompletion(10_000);
     client.subscribe(topics.ask(), 1).waitForCompletion(10_000);
+    client.subscribe(topics.updateCommand(), 1).waitForCompletion(10_000);
     MqttMessage online = new MqttMessage(Json.write(NodeStatus.online(Instant.now())));
     online.setQos(1);
     online.setRetained(true);
@@ -159,6 +164,16 @@ public final class QuestionResponder implements AutoCloseable {
     return q;
   }
 
+  /** The next update command received (e.g. a rollback), waiting up to {@code timeout}. */
+  public UpdateCommand nextCommand(Duration timeout) throws InterruptedException {
+    UpdateCommand c = commands.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (c == null) {
+      throw new AssertionError(
+          "no command reached " + topics.updateCommand() + " within " + timeout.toSeconds() + " s");
+    }
+    return c;
+  }
+
   /** Drops the connection without DISCONNECT, so the broker publishes the will. */
   public void crash() throws MqttException {
     client.disconnectForcibly(0, 1000, false);
@@ -167,6 +182,10 @@ public final class QuestionResponder implements AutoCloseable {
   private final class Callback implements MqttCallback {
     @Override
     public void messageArrived(String topic, MqttMessage message) throws Exception {
+      if (topic.equals(topics.updateCommand())) {
+        commands.add(Json.read(message.getPayload(), UpdateCommand.class));
+        return;
+      }
       Question q = Json.read(message.getPayload(), Question.class, Question.MAX_PAYLOAD_BYTES);
       MqttProperties p = message.getProperties();
       questions.add(

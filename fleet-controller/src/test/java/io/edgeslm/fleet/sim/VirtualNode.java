@@ -16,11 +16,15 @@ import io.edgeslm.protocol.Topics;
 import io.edgeslm.protocol.UpdateAssignment;
 import io.edgeslm.protocol.UpdateCommand;
 import io.edgeslm.protocol.UpdateOutcome;
+import io.edgeslm.protocol.UpdatePhase;
+import io.edgeslm.protocol.UpdateProgress;
 import io.edgeslm.protocol.UpdateResult;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -63,6 +67,11 @@ public final class VirtualNode implements AutoCloseable {
   private UpdateAssignment pending;
   private Map<String, byte[][]> received;
   private int missing;
+  private long bytesDone;
+  private long bytesTotal;
+  private volatile boolean holdDownloads;
+  private volatile boolean reportProgress;
+  private final List<ChunkRequest> held = new ArrayList<>();
 
   public VirtualNode(
       String brokerUri, String site, String node, ModelRef model, Map<String, String> labels)
@@ -115,6 +124,41 @@ public final class VirtualNode implements AutoCloseable {
   /** The last assignment received, or null. */
   public UpdateAssignment lastAssignment() {
     return lastAssignment;
+  }
+
+  /**
+   * Makes the node report download progress, one message per chunk (off by default, so fleet
+   * benchmarks carry no extra traffic).
+   */
+  public VirtualNode reportProgress(boolean value) {
+    reportProgress = value;
+    return this;
+  }
+
+  /**
+   * While set, a new assignment sends only its first chunk request and keeps the others until
+   * {@link #releaseDownloads}, so the download stays part-way done (and says so in its progress).
+   */
+  public VirtualNode holdDownloads(boolean value) {
+    holdDownloads = value;
+    return this;
+  }
+
+  /** Stops holding downloads and sends the chunk requests kept back, on the node's own thread. */
+  public void releaseDownloads() {
+    holdDownloads = false;
+    worker.execute(
+        () -> {
+          try {
+            UpdateAssignment a = pending;
+            for (ChunkRequest r : held) {
+              publish(a.requestTopic(), Json.write(r), 1, false);
+            }
+            held.clear();
+          } catch (Exception e) {
+            System.err.println(topics.node() + ": " + e);
+          }
+        });
   }
 
   public VirtualNode rejectInstalls(boolean value) {
@@ -228,18 +272,27 @@ public final class VirtualNode implements AutoCloseable {
     pending = a;
     received = new HashMap<>();
     missing = 0;
+    bytesDone = 0;
+    bytesTotal = 0;
+    held.clear();
     int n = 0;
     for (BundleFile f : a.files()) {
       received.put(f.name(), new byte[f.chunks().size()][]);
       missing += f.chunks().size();
+      bytesTotal += f.sizeBytes();
       for (int first = 0; first < f.chunks().size(); first += ChunkRequest.MAX_CHUNKS_PER_REQUEST) {
         int count = Math.min(ChunkRequest.MAX_CHUNKS_PER_REQUEST, f.chunks().size() - first);
         ChunkRequest r =
             ChunkRequest.range(
                 "q" + (n++), a.assignmentId(), f.name(), first, count, topics.updateChunk());
-        publish(a.requestTopic(), Json.write(r), 1, false);
+        if (holdDownloads && n > 1) {
+          held.add(r);
+        } else {
+          publish(a.requestTopic(), Json.write(r), 1, false);
+        }
       }
     }
+    progress();
     if (missing == 0) {
       activate();
     }
@@ -268,10 +321,34 @@ public final class VirtualNode implements AutoCloseable {
     if (chunks[h.index()] == null) {
       chunks[h.index()] = m.getPayload();
       bytesReceived.addAndGet(m.getPayload().length);
+      bytesDone += m.getPayload().length;
       if (--missing == 0) {
         activate();
+      } else {
+        progress();
       }
     }
+  }
+
+  /**
+   * Reports the download's progress at QoS 0, as the agent does; a simulator sends one per chunk
+   * rather than at most one a second.
+   */
+  private void progress() throws MqttException {
+    if (!reportProgress) {
+      return;
+    }
+    UpdateProgress p =
+        new UpdateProgress(
+            Protocol.SCHEMA_VERSION,
+            pending.assignmentId(),
+            UpdatePhase.DOWNLOADING,
+            Math.min(bytesDone, bytesTotal),
+            bytesTotal,
+            null,
+            null,
+            Instant.now());
+    publish(topics.updateProgress(), Json.write(p), 0, false);
   }
 
   private void activate() throws MqttException {

@@ -98,22 +98,44 @@ public class AuthFilter implements ContainerRequestFilter {
       return;
     }
     if (!token.get().role().includes(requires.value())) {
+      String detail =
+          "Token '"
+              + token.get().name()
+              + "' has role '"
+              + token.get().role().key()
+              + "'; this "
+              + (path.startsWith("/ui") ? "page" : "endpoint")
+              + " needs '"
+              + requires.value().key()
+              + "' or higher. Use a token with that role.";
       request.abortWith(
-          Problem.response(
-              403,
-              "forbidden",
-              "Forbidden",
-              "Token '"
-                  + token.get().name()
-                  + "' has role '"
-                  + token.get().role().key()
-                  + "'; this endpoint needs '"
-                  + requires.value().key()
-                  + "' or higher. Use a token with that role.",
-              path));
+          path.startsWith("/ui")
+              ? uiRefusal(detail)
+              : Problem.response(403, "forbidden", "Forbidden", detail, path));
       return;
     }
     request.setProperty(PRINCIPAL, token.get());
+  }
+
+  /** A refused page for a signed-in browser: the problem's detail as text, with a way back. */
+  private static jakarta.ws.rs.core.Response uiRefusal(String detail) {
+    String escaped =
+        detail
+            .replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace("\"", "&quot;");
+    String html =
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            + "<title>Refused · EdgeSLM fleet</title></head><body><main>"
+            + "<h1>Refused</h1><p id=\"problem\" class=\"error\">"
+            + escaped
+            + "</p><p><a href=\"/ui\">Overview</a> · <a href=\"/ui/login\">Sign in with another"
+            + " token</a></p></main></body></html>";
+    return jakarta.ws.rs.core.Response.status(403)
+        .type(jakarta.ws.rs.core.MediaType.TEXT_HTML_TYPE.withCharset("UTF-8"))
+        .entity(html)
+        .build();
   }
 
   private boolean unknown(String secret) {

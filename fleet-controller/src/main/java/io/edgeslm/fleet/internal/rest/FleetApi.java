@@ -1,11 +1,14 @@
 package io.edgeslm.fleet.internal.rest;
 
+import io.edgeslm.fleet.FleetConflictException;
 import io.edgeslm.fleet.FleetException;
 import io.edgeslm.fleet.FleetInputException;
 import io.edgeslm.fleet.FleetNotFoundException;
+import io.edgeslm.fleet.FleetUnavailableException;
 import io.edgeslm.fleet.Role;
 import io.edgeslm.fleet.internal.app.ControllerBean;
 import io.edgeslm.fleet.internal.app.FleetController;
+import io.edgeslm.fleet.internal.rollout.RolloutRunner;
 import io.edgeslm.fleet.internal.store.HealthPoint;
 import io.edgeslm.fleet.internal.store.JournalRow;
 import io.edgeslm.fleet.internal.store.NodeFilter;
@@ -20,6 +23,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
@@ -41,6 +45,8 @@ public class FleetApi {
   static final Set<String> STATUSES = Set.of("online", "offline", "unknown");
 
   @Inject ControllerBean bean;
+
+  @Context ContainerRequestContext request;
 
   FleetController c() throws FleetException {
     try {
@@ -194,5 +200,49 @@ public class FleetApi {
       return AskRelay.stream(c, q, "/api/v1/nodes/" + id + "/ask");
     }
     return Response.ok(AskRelay.ask(c, q), MediaType.APPLICATION_JSON).build();
+  }
+
+  @POST
+  @Path("/nodes/{id}/rollback")
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Requires(Role.RELEASE_MANAGER)
+  @Operation(
+      summary = "Tell one node to return to its previous model",
+      description =
+          "Body {\"reason\":\"...\"}. Sends the node an update command 'rollback' (QoS 1)"
+              + " outside any rollout and answers 202 with the command id; the node's result"
+              + " (rolled back, or refused when it has no previous model) arrives in its journal"
+              + " under that id. Refused with not-found for an unknown node, node-offline (503)"
+              + " for an offline one (the command is not kept for it), conflict (409) for a node"
+              + " that serves no model.")
+  public Response rollback(@PathParam("id") String id, ReleaseApi.CommandRequest body)
+      throws FleetException {
+    String reason =
+        ReleaseApi.reason(
+            "a node rollback", "The node keeps it in its journal with the result.", body);
+    FleetController c = c();
+    NodeRow node = c.nodes().node(id).orElseThrow(() -> notFound(id));
+    if ("offline".equals(node.status())) {
+      throw new FleetUnavailableException(
+          FleetUnavailableException.NODE_OFFLINE,
+          "Node '"
+              + id
+              + "' is offline"
+              + (node.statusReason() == null ? "" : " (" + node.statusReason() + ")")
+              + (node.statusSince() == null ? "" : " since " + node.statusSince())
+              + ": a rollback command is not kept for it. Send it again when the node is back"
+              + " online.",
+          null,
+          null);
+    }
+    if (node.model() == null) {
+      throw new FleetConflictException(
+          "Node '"
+              + id
+              + "' serves no model (it answers with rules only): there is nothing to roll back.");
+    }
+    RolloutRunner.NodeCommand sent =
+        c.runner().rollbackNode(node.site(), id, AuthFilter.actor(request), reason);
+    return Response.accepted(sent).build();
   }
 }

@@ -7,6 +7,7 @@ import io.edgeslm.fleet.FleetInputException;
 import io.edgeslm.fleet.FleetNotFoundException;
 import io.edgeslm.fleet.Role;
 import io.edgeslm.fleet.RolloutState;
+import io.edgeslm.fleet.SelectionPreview;
 import io.edgeslm.fleet.internal.app.ControllerBean;
 import io.edgeslm.fleet.internal.app.FleetController;
 import io.edgeslm.fleet.internal.catalog.UploadProgress;
@@ -236,6 +237,25 @@ public class ReleaseApi {
     return Response.status(201).entity(s).build();
   }
 
+  @POST
+  @Path("/rollouts/preview")
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Requires(Role.VIEWER)
+  @Operation(
+      summary = "Preview which nodes a rollout plan would reach, without creating it",
+      description =
+          "The body is a rollout plan as for POST /api/v1/rollouts (the name may be left out)."
+              + " The answer counts the nodes the selector matches, those that already serve the"
+              + " bundle's model (left alone) and those offline now (assigned when they return),"
+              + " gives the nodes each wave would assign now, and lists the matched nodes by id"
+              + " (at most 500; 'truncated' says when there are more). Nothing is stored.")
+  public SelectionPreview preview(RolloutPlanRequest plan) throws FleetException {
+    if (plan == null) {
+      throw new FleetInputException("The request body must be a rollout plan (JSON).");
+    }
+    return c().runner().preview(plan);
+  }
+
   /** Why an operator acts; stored in the audit trail. */
   public record CommandRequest(String reason) {}
 
@@ -294,17 +314,27 @@ public class ReleaseApi {
 
   private RolloutState command(String id, RolloutRunner.Command command, CommandRequest body)
       throws FleetException {
+    String reason =
+        reason(command.name().toLowerCase(Locale.ROOT), "It is kept in the audit trail.", body);
+    return c().runner().command(id, command, AuthFilter.actor(request), reason);
+  }
+
+  /**
+   * The command's reason, required and at most 500 characters.
+   *
+   * @param kept where the reason ends up, for the error message
+   */
+  static String reason(String command, String kept, CommandRequest body)
+      throws FleetInputException {
     if (body == null || body.reason() == null || body.reason().isBlank()) {
       throw new FleetInputException(
-          "A reason is required for "
-              + command.name().toLowerCase(Locale.ROOT)
-              + ": send {\"reason\":\"...\"}. It is kept in the audit trail.");
+          "A reason is required for " + command + ": send {\"reason\":\"...\"}. " + kept);
     }
     if (body.reason().length() > 500) {
       throw new FleetInputException(
           "reason must be at most 500 characters: got " + body.reason().length() + ".");
     }
-    return c().runner().command(id, command, AuthFilter.actor(request), body.reason());
+    return body.reason();
   }
 
   // ---- tokens ------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import io.edgeslm.fleet.WaveProgress;
 import io.edgeslm.fleet.internal.app.ControllerBean;
 import io.edgeslm.fleet.internal.app.FleetController;
 import io.edgeslm.fleet.internal.ask.AskService;
+import io.edgeslm.fleet.internal.rollout.RolloutRunner;
+import io.edgeslm.fleet.internal.store.DownloadProgress;
 import io.edgeslm.fleet.internal.store.HealthPoint;
 import io.edgeslm.fleet.internal.store.NodeFilter;
 import io.edgeslm.fleet.internal.store.NodeRow;
@@ -34,7 +36,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,6 +60,11 @@ public class UiResource {
   @Inject Template rollouts;
   @Inject Template rollout;
   @Inject Template bundles;
+
+  @Inject
+  @io.quarkus.qute.Location("rollout-new")
+  Template rolloutNew;
+
   @Context ContainerRequestContext request;
 
   FleetController c() throws Exception {
@@ -135,54 +141,48 @@ public class UiResource {
   @Path("/nodes/{id}")
   @Requires(Role.VIEWER)
   @Operation(hidden = true)
-  public String node(@PathParam("id") String id) throws Exception {
-    return renderNode(id, null);
+  public String node(@PathParam("id") String id, @QueryParam("range") String range)
+      throws Exception {
+    return renderNode(id, null, HealthChart.Range.of(range));
   }
 
-  private String renderNode(String id, String answer) throws Exception {
+  private String renderNode(String id, String answer, HealthChart.Range range) throws Exception {
     FleetController c = c();
     NodeRow row = c.nodes().node(id).orElseThrow(() -> FleetApi.notFound(id));
     Instant now = c.clock().instant();
     List<HealthPoint> health =
-        c.nodes().health(id, now.minus(Duration.ofHours(24)), now.plusSeconds(60), 2000);
+        c.nodes().health(id, now.minus(range.span()), now.plusSeconds(60), 3000);
+    Role role = AuthFilter.role(request);
     return node.data("node", row)
         .data("points", health.size())
-        .data("speedLine", line(health, now, true))
-        .data("latencyLine", line(health, now, false))
+        .data("range", range.key())
+        .data(
+            "ranges",
+            java.util.Arrays.stream(HealthChart.Range.values())
+                .map(HealthChart.Range::key)
+                .toList())
+        .data(
+            "charts",
+            List.of(
+                HealthChart.of(
+                    "Tokens per second",
+                    "tokens/s",
+                    health,
+                    HealthPoint::tokensPerSecond,
+                    range,
+                    now),
+                HealthChart.of(
+                    "p95 latency",
+                    "ms",
+                    health,
+                    p -> p.p95LatencyMs() == null ? null : p.p95LatencyMs().doubleValue(),
+                    range,
+                    now)))
         .data("journal", c.nodes().journal(id, 50))
         .data("answer", answer)
         .data("maxQuestionChars", io.edgeslm.protocol.Question.MAX_QUESTION_CHARS)
+        .data("canRollBack", role.includes(Role.RELEASE_MANAGER) && row.model() != null)
         .render();
-  }
-
-  /** SVG polyline points over 24 h, x = time, y scaled to the series' maximum. */
-  static String line(List<HealthPoint> points, Instant now, boolean speed) {
-    double max = 0;
-    for (HealthPoint p : points) {
-      Double v =
-          speed
-              ? p.tokensPerSecond()
-              : (p.p95LatencyMs() == null ? null : p.p95LatencyMs().doubleValue());
-      if (v != null) {
-        max = Math.max(max, v);
-      }
-    }
-    StringBuilder b = new StringBuilder();
-    double span = Duration.ofHours(24).toMillis();
-    for (int i = points.size() - 1; i >= 0; i--) {
-      HealthPoint p = points.get(i);
-      Double v =
-          speed
-              ? p.tokensPerSecond()
-              : (p.p95LatencyMs() == null ? null : p.p95LatencyMs().doubleValue());
-      if (v == null || max == 0) {
-        continue;
-      }
-      double x = 720 * (1 - (now.toEpochMilli() - p.at().toEpochMilli()) / span);
-      double y = 190 - 180 * v / max;
-      b.append(String.format(Locale.ROOT, "%.1f,%.1f ", Math.max(0, x), y));
-    }
-    return b.toString().trim();
   }
 
   @POST
@@ -202,7 +202,7 @@ public class UiResource {
     } catch (FleetInputException | FleetUnavailableException e) {
       answer = e.getMessage();
     }
-    return renderNode(id, answer);
+    return renderNode(id, answer, HealthChart.Range.H24);
   }
 
   @POST
@@ -229,6 +229,44 @@ public class UiResource {
       long pending,
       GateResult gate) {}
 
+  /**
+   * One node of a rollout as its page shows it.
+   *
+   * @param wave the wave's number, from 1
+   * @param phase the target's phase in lower case
+   * @param download the node's last reported progress while it has no result ("downloading 40.0 KiB
+   *     of 80.0 KiB (50%)"), "—" before its first report or after its result
+   * @param percent the bar's width, 0 to 100; 100 once installed
+   */
+  public record TargetRow(
+      String nodeId, int wave, String phase, String download, int percent, String reason) {
+
+    static TargetRow of(Target t, DownloadProgress p) {
+      String download = "—";
+      int percent = t.phase() == TargetPhase.INSTALLED ? 100 : 0;
+      if (t.phase() == TargetPhase.ASSIGNED && p != null) {
+        percent = p.percent();
+        download =
+            p.phase()
+                + " "
+                + UiFormat.bytes(p.bytesDone())
+                + " of "
+                + UiFormat.bytes(p.bytesTotal())
+                + " ("
+                + percent
+                + "%) at "
+                + UiFormat.time(p.at());
+      }
+      return new TargetRow(
+          t.nodeId(),
+          t.wave() + 1,
+          t.phase().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+          download,
+          percent,
+          t.reason());
+    }
+  }
+
   @GET
   @Path("/rollouts")
   @Requires(Role.VIEWER)
@@ -237,6 +275,7 @@ public class UiResource {
     Page<RolloutState> page = c().rollouts().list(null, blank(after), 50);
     return rollouts
         .data("rollouts", page.items())
+        .data("canRelease", AuthFilter.role(request).includes(Role.RELEASE_MANAGER))
         .data("next", page.next() == null ? null : "/ui/rollouts?after=" + enc(page.next()))
         .render();
   }
@@ -279,12 +318,21 @@ public class UiResource {
               p.gate()));
     }
     List<AuditEvent> audit = c.rollouts().audit(id, 500);
+    Map<String, DownloadProgress> progress = c.nodes().progress(id);
+    List<TargetRow> targets = new ArrayList<>();
+    for (Target t : s.targets().values()) {
+      targets.add(TargetRow.of(t, progress.get(t.nodeId())));
+    }
+    targets.sort(
+        java.util.Comparator.comparingInt(TargetRow::wave).thenComparing(TargetRow::nodeId));
     // Buttons appear only for the roles the API would accept; the API still checks every call.
     Role role = AuthFilter.role(request);
     return rollout
         .data("r", s)
         .data("waves", rows)
         .data("audit", audit)
+        .data("targets", targets)
+        .data("live", !s.status().isFinal())
         .data("canOperate", role.includes(Role.OPERATOR) && !s.status().isFinal())
         .data("canRelease", role.includes(Role.RELEASE_MANAGER) && !s.status().isFinal())
         .data("role", role.key())
@@ -300,6 +348,20 @@ public class UiResource {
     return bundles
         .data("bundles", page.items())
         .data("next", page.next() == null ? null : "/ui/bundles?after=" + enc(page.next()))
+        .data("canRelease", AuthFilter.role(request).includes(Role.RELEASE_MANAGER))
+        .render();
+  }
+
+  @GET
+  @Path("/rollouts/new")
+  @Requires(Role.RELEASE_MANAGER)
+  @Operation(hidden = true)
+  public String newRollout(@QueryParam("bundle") String bundle) throws Exception {
+    // The page's script posts the plan to the REST API itself; this only offers the bundles.
+    return rolloutNew
+        .data("bundles", c().catalog().list(null, 200).items())
+        .data("selected", blank(bundle))
+        .data("previewLimit", RolloutRunner.PREVIEW_LIMIT)
         .render();
   }
 

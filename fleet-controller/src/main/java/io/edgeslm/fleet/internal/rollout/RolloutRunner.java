@@ -15,6 +15,7 @@ import io.edgeslm.fleet.RolloutPlan;
 import io.edgeslm.fleet.RolloutState;
 import io.edgeslm.fleet.RolloutStatus;
 import io.edgeslm.fleet.RolloutStep;
+import io.edgeslm.fleet.SelectionPreview;
 import io.edgeslm.fleet.internal.catalog.Catalog;
 import io.edgeslm.fleet.internal.mqtt.FleetMqtt;
 import io.edgeslm.fleet.internal.store.NodeStore;
@@ -141,13 +142,24 @@ public final class RolloutRunner {
     return lostRaces.get();
   }
 
+  /** The one rollout id refused although it is a valid identifier. */
+  public static final String RESERVED_ID = "new";
+
   /**
    * Creates a rollout of a catalog bundle.
    *
-   * @param id the rollout id, or null for a generated one
+   * @param id the rollout id, or null for a generated one; {@value #RESERVED_ID} is refused
    */
   public RolloutState create(String id, RolloutPlanRequest request, String actor)
       throws FleetException {
+    if (RESERVED_ID.equals(id)) {
+      // The web UI's form lives at /ui/rollouts/new; a rollout of that id could not be opened.
+      throw new FleetInputException(
+          "Rollout id '"
+              + RESERVED_ID
+              + "' is reserved: /ui/rollouts/new is the page that creates rollouts. Choose another"
+              + " id, or leave it empty for a generated one.");
+    }
     BundleInfo bundle = catalog.get(request.bundleId());
     RolloutPlan plan;
     try {
@@ -199,12 +211,80 @@ public final class RolloutRunner {
   }
 
   private String newId() {
+    return "r-" + randomSuffix();
+  }
+
+  /** Ten random characters that cannot be misread (no l, o, 0, 1). */
+  private String randomSuffix() {
     String alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
-    StringBuilder b = new StringBuilder("r-");
+    StringBuilder b = new StringBuilder();
     for (int i = 0; i < 10; i++) {
       b.append(alphabet.charAt(random.nextInt(alphabet.length())));
     }
     return b.toString();
+  }
+
+  /** Most nodes a {@link #preview} lists; its counts cover every matched node. */
+  public static final int PREVIEW_LIMIT = 500;
+
+  /**
+   * Which nodes a rollout of this plan would reach if it were created now, by the engine's own
+   * selection rule; nothing is stored. The plan is checked as {@link #create} checks it, except
+   * that a missing name is allowed (a person previews before naming).
+   */
+  public SelectionPreview preview(RolloutPlanRequest request) throws FleetException {
+    if (request.bundleId() == null || request.bundleId().isBlank()) {
+      throw new FleetInputException(
+          "bundleId is required: the preview needs the bundle's model to tell which nodes"
+              + " already serve it. List bundles with GET /api/v1/bundles.");
+    }
+    BundleInfo bundle = catalog.get(request.bundleId());
+    RolloutPlanRequest named =
+        request.name() == null || request.name().isBlank()
+            ? new RolloutPlanRequest(
+                request.id(),
+                "preview",
+                request.bundleId(),
+                request.selector(),
+                request.waves(),
+                request.thresholds(),
+                request.gate(),
+                request.windows())
+            : request;
+    RolloutPlan plan;
+    try {
+      plan = named.toPlan(bundle.model());
+    } catch (IllegalArgumentException e) {
+      throw new FleetInputException(e.getMessage(), e);
+    }
+    return SelectionPreview.of(plan, nodes.fleetNodes(), PREVIEW_LIMIT);
+  }
+
+  /**
+   * A rollback command a person sent to one node, outside any rollout.
+   *
+   * @param commandId the command's id; the node's result and journal entries carry it
+   * @param nodeId the node
+   * @param sentAt when it was queued
+   */
+  public record NodeCommand(String commandId, String nodeId, Instant sentAt) {}
+
+  /**
+   * Tells one node to return to its previous model, through the outbox like a rollout's commands
+   * (so a failed publish is retried by any replica). The node answers with an update result naming
+   * the command id, which lands in its journal; a node without a previous model refuses there. A
+   * rollout that counted the node as installed is not changed.
+   *
+   * @param reason why, with the actor, for the node's journal
+   */
+  public NodeCommand rollbackNode(String site, String nodeId, String actor, String reason)
+      throws FleetException {
+    Instant now = clock.instant();
+    String commandId = truncate("rb." + nodeId + "." + randomSuffix());
+    String why = actor + ": " + reason;
+    publish(outbox.queueNodeRollback(site, nodeId, commandId, why, now, owner, now.plus(lease)));
+    LOG.infof("node %s: rollback command %s sent by %s: %s", nodeId, commandId, actor, reason);
+    return new NodeCommand(commandId, nodeId, now);
   }
 
   public RolloutState get(String id) throws FleetException {
@@ -500,6 +580,7 @@ public final class RolloutRunner {
       case ROLLBACK ->
           command(topics, CommandAction.ROLLBACK, r.assignmentId(), r.reason(), r.createdAt());
       case CLEAR -> clearAssignment(topics);
+      case NODE_ROLLBACK -> nodeRollback(topics, r.assignmentId(), r.reason(), r.createdAt());
     };
   }
 
@@ -522,6 +603,20 @@ public final class RolloutRunner {
             now,
             null);
     return mqtt.publish(FleetMqtt.json(topics.updateCommand(), Json.write(cmd), 1, false));
+  }
+
+  private CompletableFuture<Void> nodeRollback(
+      NodeTopics topics, String commandId, String reason, Instant issuedAt) {
+    UpdateCommand cmd =
+        new UpdateCommand(
+            Protocol.SCHEMA_VERSION,
+            commandId,
+            CommandAction.ROLLBACK,
+            null,
+            reason == null ? null : truncate(reason, 500),
+            issuedAt,
+            null);
+    return mqtt.publishJson(topics.updateCommand(), Json.write(cmd), 1, false);
   }
 
   private CompletableFuture<Void> clearAssignment(NodeTopics topics) {

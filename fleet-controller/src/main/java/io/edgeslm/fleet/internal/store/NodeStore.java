@@ -624,6 +624,39 @@ public final class NodeStore {
         });
   }
 
+  /**
+   * The latest progress of every assignment whose id starts with {@code rolloutId + "."}, by node
+   * id. A node reports progress at QoS 0 while it fetches and activates, so a node may have none.
+   */
+  public Map<String, DownloadProgress> progress(String rolloutId) throws FleetStorageException {
+    return db.run(
+        "reading download progress of rollout '" + rolloutId + "'",
+        c -> {
+          Map<String, DownloadProgress> out = new HashMap<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT node_id, assignment_id, phase, bytes_done, bytes_total, at"
+                      + " FROM update_progress WHERE assignment_id LIKE ? ESCAPE '!'")) {
+            ps.setString(
+                1, rolloutId.replace("!", "!!").replace("_", "!_").replace("%", "!%") + ".%");
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.put(
+                    rs.getString("node_id"),
+                    new DownloadProgress(
+                        rs.getString("node_id"),
+                        rs.getString("assignment_id"),
+                        rs.getString("phase"),
+                        rs.getLong("bytes_done"),
+                        rs.getLong("bytes_total"),
+                        Db.time(rs, "at")));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
   /** Final results of every assignment whose id starts with {@code rolloutId + "."}, by node id. */
   public Map<String, InstallResult> results(String rolloutId) throws FleetStorageException {
     return db.run(

@@ -34,7 +34,12 @@ public final class OutboxStore {
     /** A {@code rollback} command. */
     ROLLBACK,
     /** An empty retained message that clears the assignment topic. */
-    CLEAR
+    CLEAR,
+    /**
+     * A {@code rollback} command a release manager sent to one node outside any rollout; the row's
+     * {@code assignmentId} holds the command id (there is no assignment).
+     */
+    NODE_ROLLBACK
   }
 
   /**
@@ -219,6 +224,45 @@ public final class OutboxStore {
                       assignmentId,
                       null,
                       null,
+                      now));
+          insert(c, rows, owner, leaseUntil);
+          return rows;
+        });
+  }
+
+  /**
+   * Queues a rollback command to one node outside any rollout, in its own transaction. The node's
+   * retained assignment is left alone: the command changes what the node serves, not what it was
+   * assigned.
+   *
+   * @param commandId the command's id, stored in the row's assignment column
+   * @return the queued row, claimed by {@code owner} until {@code leaseUntil}
+   */
+  public List<Row> queueNodeRollback(
+      String site,
+      String nodeId,
+      String commandId,
+      String reason,
+      Instant now,
+      String owner,
+      Instant leaseUntil)
+      throws FleetStorageException {
+    return db.tx(
+        "queueing rollback command '" + commandId + "'",
+        c -> {
+          List<Row> rows =
+              List.of(
+                  new Row(
+                      UUID.randomUUID().toString(),
+                      0,
+                      Kind.NODE_ROLLBACK,
+                      null,
+                      null,
+                      site,
+                      nodeId,
+                      commandId,
+                      null,
+                      reason == null || reason.length() <= 500 ? reason : reason.substring(0, 500),
                       now));
           insert(c, rows, owner, leaseUntil);
           return rows;
