@@ -19,6 +19,8 @@ if ! JAVA_HOME=$(EDGESLM_JAVA_CALLER=tour-env.sh bash -c '. scripts/lib/java-hom
 fi
 export JAVA_HOME
 J=$JAVA_HOME/bin/java
+# Debian installs the broker as /usr/sbin/mosquitto, and a user's PATH there has no /usr/sbin.
+if ! command -v mosquitto >/dev/null 2>&1 && [ -x /usr/sbin/mosquitto ]; then PATH=$PATH:/usr/sbin; fi
 
 T=${EDGESLM_TOUR_DIR:-/tmp/edgeslm-tour} # all the tour's files
 P=$T/pki                                  # CA, broker, node and controller certificates
