@@ -6,9 +6,9 @@ import java.util.regex.Pattern;
 
 /**
  * What the tour shows after a command ({@code ```text expect}), as a pattern over what the command
- * printed: a line that is only {@code …} stands for any number of lines (none included); a {@code …}
- * inside a line stands for any text on that line (ids, digests, times, sizes). Everything else is
- * literal. Trailing blanks of each line and trailing empty lines are ignored on both sides, so
+ * printed: a line that is only {@code …} stands for any number of lines (none included); a {@code
+ * …} inside a line stands for any text on that line (ids, digests, times, sizes). Everything else
+ * is literal. Trailing blanks of each line and trailing empty lines are ignored on both sides, so
  * that a table's padding after its last column does not matter. Pure: no I/O.
  */
 final class ExpectedOutput {

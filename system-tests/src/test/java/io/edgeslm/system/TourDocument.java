@@ -100,12 +100,7 @@ final class TourDocument {
       }
       out.add(
           new Block(
-              Integer.parseInt(m.group(1)),
-              m.group(2),
-              flags,
-              command.toString(),
-              expect,
-              i + 1));
+              Integer.parseInt(m.group(1)), m.group(2), flags, command.toString(), expect, i + 1));
       i = j;
     }
     return out;

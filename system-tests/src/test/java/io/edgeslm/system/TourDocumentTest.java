@@ -2,6 +2,7 @@ package io.edgeslm.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edgeslm.system.TourDocument.Block;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import io.edgeslm.system.TourDocument.Block;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -122,9 +122,7 @@ class TourDocumentTest {
             .as("step %d: long-running things stay out of main", b.step())
             .isNotEqualTo("main");
       }
-      assertThat(b.flags())
-          .as("step %d flags", b.step())
-          .isSubsetOf(TourDocument.FLAGS);
+      assertThat(b.flags()).as("step %d flags", b.step()).isSubsetOf(TourDocument.FLAGS);
     }
     assertThat(String.join("\n", blocks.stream().map(Block::command).toList()))
         .as("waits are loops, not 'run it again until'")

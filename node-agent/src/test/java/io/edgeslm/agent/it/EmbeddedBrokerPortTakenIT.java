@@ -35,7 +35,9 @@ class EmbeddedBrokerPortTakenIT {
       try (AgentProcess agent = AgentProcess.start(env, work)) {
         assertThat(agent.waitFor(Duration.ofSeconds(180))).as(agent.output()).isEqualTo(69);
         assertThat(agent.output())
-            .contains("The EdgeSLM node agent cannot start: The embedded MQTT broker could not start on 127.0.0.1:" + port);
+            .contains(
+                "The EdgeSLM node agent cannot start: The embedded MQTT broker could not start on 127.0.0.1:"
+                    + port);
       }
     }
   }
