@@ -39,6 +39,25 @@ public interface MqttConnection extends AutoCloseable {
   }
 
   /**
+   * Creates the connection without connecting: for an owner whose parts need the connection object
+   * before it may connect (they publish through it), so that the owner can register every
+   * subscription and hook first and then call {@link #start()}. {@link #open(MqttSettings,
+   * Consumer)} is this, the setup and {@code start()} in one call.
+   *
+   * @throws MqttConfigurationException if the URI cannot name a broker (scheme, host, port)
+   */
+  static MqttConnection create(MqttSettings settings) throws MqttConfigurationException {
+    return HiveMqConnection.create(settings);
+  }
+
+  /**
+   * Starts connecting in the background and returns at once; after that the connection keeps
+   * reconnecting until {@link #close()}. Connections from {@link #open} are started already; a
+   * second call, or a call after {@code close()}, does nothing.
+   */
+  void start();
+
+  /**
    * Publishes {@code message}. With QoS 1 or 2 the caller first waits for room in the in-flight
    * window (back-pressure), up to {@link MqttSettings#publishTimeout()}.
    *

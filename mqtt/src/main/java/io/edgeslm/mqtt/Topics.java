@@ -8,6 +8,8 @@ public final class Topics {
 
   private static final int MAX_BYTES = 65_535;
 
+  private static final String SHARE = "$share/";
+
   private Topics() {}
 
   /**
@@ -54,9 +56,12 @@ public final class Topics {
 
   /**
    * Whether {@code topic} matches {@code filter}. A filter starting with a wildcard does not match
-   * a topic starting with {@code $} (MQTT 5 section 4.7.2).
+   * a topic starting with {@code $} (MQTT 5 section 4.7.2). A shared subscription's filter, {@code
+   * $share/{group}/{filter}} (section 4.8.2), matches what its {@code {filter}} part matches: the
+   * broker delivers such messages under their own topic name, without the prefix.
    */
   public static boolean matches(String filter, String topic) {
+    filter = withoutShare(filter);
     if (topic.startsWith("$") && (filter.startsWith("+") || filter.startsWith("#"))) {
       return false;
     }
@@ -71,6 +76,15 @@ public final class Topics {
       }
     }
     return f.length == t.length;
+  }
+
+  /** The filter of {@code $share/{group}/{filter}}, or {@code filter} itself if not shared. */
+  static String withoutShare(String filter) {
+    if (!filter.startsWith(SHARE)) {
+      return filter;
+    }
+    int slash = filter.indexOf('/', SHARE.length());
+    return slash < 0 ? filter : filter.substring(slash + 1);
   }
 
   private static void checkLength(String s) {

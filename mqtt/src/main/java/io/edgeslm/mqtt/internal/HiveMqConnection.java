@@ -49,6 +49,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -83,6 +84,7 @@ public final class HiveMqConnection implements MqttConnection {
           new ThreadPoolExecutor.DiscardPolicy());
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "mqtt-connect"));
+  private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicInteger failures = new AtomicInteger();
   private final AtomicInteger generation = new AtomicInteger();
   private final AtomicLong connects = new AtomicLong();
@@ -109,6 +111,14 @@ public final class HiveMqConnection implements MqttConnection {
   /** See {@link MqttConnection#open}. */
   public static HiveMqConnection open(MqttSettings settings, Consumer<MqttConnection> setup)
       throws MqttConfigurationException {
+    HiveMqConnection c = create(settings);
+    setup.accept(c);
+    c.start();
+    return c;
+  }
+
+  /** See {@link MqttConnection#create}. */
+  public static HiveMqConnection create(MqttSettings settings) throws MqttConfigurationException {
     URI uri;
     try {
       uri = new URI(settings.serverUri());
@@ -129,10 +139,14 @@ public final class HiveMqConnection implements MqttConnection {
     }
     boolean tls = tlsScheme || settings.tls().isPresent();
     int port = uri.getPort() > 0 ? uri.getPort() : tls ? 8883 : 1883;
-    HiveMqConnection c = new HiveMqConnection(settings, uri.getHost(), port, tls);
-    setup.accept(c);
-    c.scheduler.execute(c::attempt);
-    return c;
+    return new HiveMqConnection(settings, uri.getHost(), port, tls);
+  }
+
+  @Override
+  public void start() {
+    if (!closed && started.compareAndSet(false, true)) {
+      scheduler.execute(this::attempt);
+    }
   }
 
   private static MqttConfigurationException badUri(String uri, String why, Exception cause) {

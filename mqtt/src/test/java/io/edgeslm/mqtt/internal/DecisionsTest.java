@@ -63,6 +63,15 @@ class DecisionsTest {
   }
 
   @Test
+  void topics_sharedSubscriptionFilter_matchesTheTopicsOfItsFilterPart() {
+    // Section 4.8.2: the broker delivers under the topic name, never with the $share prefix.
+    assertThat(Topics.matches("$share/fleet/edge/v1/+/+/health", "edge/v1/s/n/health")).isTrue();
+    assertThat(Topics.matches("$share/fleet/edge/v1/+/+/health", "edge/v1/s/n/birth")).isFalse();
+    assertThat(Topics.matches("$share/fleet/#", "fleet/x")).isTrue();
+    assertThat(Topics.matches("$share/g/#", "$SYS/broker")).isFalse();
+  }
+
+  @Test
   void floodOfChunks_beyondTheByteBound_isDroppedAndCounted_andRoomReturnsAfterHandling() {
     InboundBudget b = new InboundBudget(1000);
     assertThat(b.tryAdmit(600)).isTrue();

@@ -1,5 +1,9 @@
 package io.edgeslm.testkit.bundles;
 
+import io.edgeslm.mqtt.Message;
+import io.edgeslm.mqtt.MqttConfigurationException;
+import io.edgeslm.mqtt.MqttConnection;
+import io.edgeslm.mqtt.MqttSettings;
 import io.edgeslm.protocol.BundleFile;
 import io.edgeslm.protocol.ChunkError;
 import io.edgeslm.protocol.ChunkHeader;
@@ -19,6 +23,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -27,24 +32,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttActionListener;
-import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
-import org.eclipse.paho.mqttv5.common.packet.UserProperty;
 
 /**
  * The controller's side of the update transfer, small enough for tests: it offers bundles (a
@@ -52,8 +46,10 @@ import org.eclipse.paho.mqttv5.common.packet.UserProperty;
  * edge/v1/+/+/update/request} with raw chunks and {@link ChunkHeader} user properties (the contract
  * of {@code docs/protocol.md}), and misbehaves on purpose according to its {@link Faults}.
  *
- * <p>Publishing happens on the server's own threads (never in Paho's callback, which deadlocks),
- * with at most {@value #WINDOW} unacknowledged publishes.
+ * <p>It publishes through the project's one MQTT layer ({@link MqttConnection}, ADR 0023), the same
+ * as the controller's chunk server: requests are handled on the layer's worker thread in arrival
+ * order, and at most {@value #WINDOW} publishes are unacknowledged (the layer's in-flight window; a
+ * publish beyond it waits).
  */
 public final class BundleServer implements AutoCloseable {
 
@@ -62,13 +58,11 @@ public final class BundleServer implements AutoCloseable {
 
   private static final String REQUEST_FILTER = "edge/v1/+/+/update/request";
 
-  private final MqttAsyncClient client;
+  private final MqttConnection mqtt;
   private final Map<String, Offer> offers = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> served = new ConcurrentHashMap<>();
-  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> daemon(r, "serve"));
   private final ScheduledExecutorService delayer =
       Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "delay"));
-  private final Semaphore window = new Semaphore(WINDOW);
   private final AtomicLong requests = new AtomicLong();
   private final AtomicLong chunks = new AtomicLong();
   private final AtomicLong bytes = new AtomicLong();
@@ -82,8 +76,8 @@ public final class BundleServer implements AutoCloseable {
 
   private record Offer(UpdateAssignment assignment, Path directory) {}
 
-  private BundleServer(MqttAsyncClient client, Faults faults) {
-    this.client = client;
+  private BundleServer(MqttConnection mqtt, Faults faults) {
+    this.mqtt = mqtt;
     setFaults(faults);
   }
 
@@ -95,30 +89,38 @@ public final class BundleServer implements AutoCloseable {
   public static BundleServer start(String brokerUrl, String clientId, Faults faults)
       throws HarnessUnavailableException {
     Objects.requireNonNull(faults, "faults");
-    MqttAsyncClient c;
+    MqttConnection c;
     try {
-      c = new MqttAsyncClient(brokerUrl, clientId, new MemoryPersistence());
-    } catch (MqttException e) {
+      c =
+          MqttConnection.create(
+              MqttSettings.builder(brokerUrl, clientId)
+                  .receiveMaximum(1000)
+                  .inflightWindow(WINDOW)
+                  .build());
+    } catch (MqttConfigurationException e) {
       throw new HarnessUnavailableException(
-          "Cannot create an MQTT client for " + brokerUrl + ": " + e + ". Check the URL.", e);
+          "Cannot create an MQTT connection for " + brokerUrl + ": " + e.getMessage(), e);
     }
     BundleServer server = new BundleServer(c, faults);
-    c.setCallback(server.new Callback());
-    MqttConnectionOptions o = new MqttConnectionOptions();
-    o.setCleanStart(true);
-    o.setReceiveMaximum(1000);
+    c.subscribe(REQUEST_FILTER, 1, m -> server.handle(m.payload()));
+    c.start();
+    boolean up;
     try {
-      c.connect(o).waitForCompletion(10_000);
-      c.subscribe(REQUEST_FILTER, 1).waitForCompletion(10_000);
-    } catch (MqttException e) {
+      up = c.awaitConnected(Duration.ofSeconds(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      up = false;
+    }
+    if (!up) {
+      String why = c.lastError();
       server.close();
       throw new HarnessUnavailableException(
           "The bundle server cannot connect to "
               + brokerUrl
               + ": "
-              + e
+              + why
               + ". Start Mosquitto (apt-get install mosquitto) or use MqttBroker.privateMosquitto().",
-          e);
+          null);
     }
     return server;
   }
@@ -181,17 +183,17 @@ public final class BundleServer implements AutoCloseable {
 
   /** Publishes the assignment retained on the node's {@code update/assignment} topic. */
   public void publishAssignment(NodeTopics node, UpdateAssignment assignment) throws IOException {
-    publishNow(node.updateAssignment(), Json.write(assignment), true, List.of());
+    publishNow(node.updateAssignment(), Json.write(assignment), true);
   }
 
   /** Clears the retained assignment (an empty retained payload). */
   public void clearAssignment(NodeTopics node) throws IOException {
-    publishNow(node.updateAssignment(), new byte[0], true, List.of());
+    publishNow(node.updateAssignment(), new byte[0], true);
   }
 
   /** Publishes any payload (commands, acknowledgements) and waits for the broker's PUBACK. */
   public void publish(String topic, byte[] payload, boolean retained) throws IOException {
-    publishNow(topic, payload, retained, List.of());
+    publishNow(topic, payload, retained);
   }
 
   /** Chunk requests received. */
@@ -256,20 +258,8 @@ public final class BundleServer implements AutoCloseable {
 
   @Override
   public void close() {
-    worker.shutdownNow();
     delayer.shutdownNow();
-    try {
-      if (client.isConnected()) {
-        client.disconnect().waitForCompletion(5_000);
-      }
-    } catch (MqttException e) {
-      // closing anyway
-    }
-    try {
-      client.close(true);
-    } catch (MqttException e) {
-      // already closed
-    }
+    mqtt.close();
   }
 
   private void handle(byte[] payload) {
@@ -332,10 +322,10 @@ public final class BundleServer implements AutoCloseable {
     if (copies == 2) {
       duplicated.incrementAndGet();
     }
-    List<UserProperty> props = new ArrayList<>();
+    List<Map.Entry<String, String>> props = new ArrayList<>();
     ChunkHeader.of(r.requestId(), r.assignmentId(), r.file(), index, offset)
         .toUserProperties()
-        .forEach((k, v) -> props.add(new UserProperty(k, v)));
+        .forEach((k, v) -> props.add(Map.entry(k, v)));
     long delayMs =
         f.maxDelay().isZero() || rnd.nextDouble() >= f.delay()
             ? 0
@@ -343,47 +333,28 @@ public final class BundleServer implements AutoCloseable {
     served
         .computeIfAbsent(key(r.assignmentId(), r.file(), index), k -> new AtomicLong())
         .incrementAndGet();
+    Message chunk =
+        Message.of(r.replyTo(), out, 1, false)
+            .withUserProperties(props)
+            .withContentType(ChunkHeader.CONTENT_TYPE);
     for (int c = 0; c < copies; c++) {
-      byte[] payload = out;
       if (delayMs > 0) {
-        delayer.schedule(
-            () -> worker.execute(() -> publishChunk(r.replyTo(), payload, props)),
-            delayMs,
-            TimeUnit.MILLISECONDS);
+        delayer.schedule(() -> publishChunk(chunk), delayMs, TimeUnit.MILLISECONDS);
       } else {
-        publishChunk(r.replyTo(), payload, props);
+        publishChunk(chunk);
       }
     }
   }
 
-  private void publishChunk(String topic, byte[] payload, List<UserProperty> props) {
-    try {
-      window.acquire();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return;
-    }
-    MqttMessage m = new MqttMessage(payload, 1, false, properties(props));
-    try {
-      client.publish(
-          topic,
-          m,
-          null,
-          new MqttActionListener() {
-            @Override
-            public void onSuccess(IMqttToken t) {
-              window.release();
-            }
-
-            @Override
-            public void onFailure(IMqttToken t, Throwable e) {
-              window.release();
-            }
-          });
+  /**
+   * Publishes without waiting for the acknowledgement (the layer's window bounds what is
+   * outstanding); a chunk the broker does not take is lost like a dropped one, and the node asks
+   * again.
+   */
+  private void publishChunk(Message chunk) {
+    if (!mqtt.publish(chunk).isCompletedExceptionally()) {
       chunks.incrementAndGet();
-      bytes.addAndGet(payload.length);
-    } catch (MqttException e) {
-      window.release();
+      bytes.addAndGet(chunk.payloadSize());
     }
   }
 
@@ -398,29 +369,24 @@ public final class BundleServer implements AutoCloseable {
             message,
             null);
     try {
-      publishNow(r.replyTo(), Json.write(e), false, List.of());
+      publishNow(r.replyTo(), Json.write(e), false);
     } catch (IOException ex) {
       // the node will time out and ask again
     }
   }
 
-  private void publishNow(String topic, byte[] payload, boolean retained, List<UserProperty> props)
-      throws IOException {
-    MqttMessage m = new MqttMessage(payload, 1, retained, properties(props));
+  /** Publishes at QoS 1 and waits for the broker's PUBACK (10 s at most). */
+  private void publishNow(String topic, byte[] payload, boolean retained) throws IOException {
     try {
-      client.publish(topic, m).waitForCompletion(10_000);
-    } catch (MqttException e) {
-      throw new IOException("Publishing to " + topic + " failed: " + e, e);
+      mqtt.publish(Message.of(topic, payload, 1, retained)).get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw new IOException("Publishing to " + topic + " failed: " + e.getCause().getMessage(), e);
+    } catch (TimeoutException e) {
+      throw new IOException("Publishing to " + topic + " got no PUBACK within 10 s", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("Interrupted while publishing to " + topic, e);
     }
-  }
-
-  private static MqttProperties properties(List<UserProperty> props) {
-    MqttProperties p = new MqttProperties();
-    if (!props.isEmpty()) {
-      p.setContentType(ChunkHeader.CONTENT_TYPE);
-      p.setUserProperties(props);
-    }
-    return p;
   }
 
   private static String key(String assignmentId, String file, int index) {
@@ -431,28 +397,5 @@ public final class BundleServer implements AutoCloseable {
     Thread t = new Thread(r, "bundle-server-" + what);
     t.setDaemon(true);
     return t;
-  }
-
-  private final class Callback implements MqttCallback {
-    @Override
-    public void disconnected(MqttDisconnectResponse response) {}
-
-    @Override
-    public void mqttErrorOccurred(MqttException exception) {}
-
-    @Override
-    public void messageArrived(String topic, MqttMessage message) {
-      byte[] payload = message.getPayload();
-      worker.execute(() -> handle(payload));
-    }
-
-    @Override
-    public void deliveryComplete(IMqttToken token) {}
-
-    @Override
-    public void connectComplete(boolean reconnect, String serverUri) {}
-
-    @Override
-    public void authPacketArrived(int reasonCode, MqttProperties properties) {}
   }
 }

@@ -7,7 +7,7 @@ import io.edgeslm.fleet.internal.catalog.Catalog;
 import io.edgeslm.fleet.internal.chunk.ChunkServer;
 import io.edgeslm.fleet.internal.ingest.FleetIngest;
 import io.edgeslm.fleet.internal.ingest.HealthWriter;
-import io.edgeslm.fleet.internal.mqtt.MqttTransport;
+import io.edgeslm.fleet.internal.mqtt.FleetMqtt;
 import io.edgeslm.fleet.internal.rollout.RolloutRunner;
 import io.edgeslm.fleet.internal.store.CatalogStore;
 import io.edgeslm.fleet.internal.store.Db;
@@ -16,6 +16,8 @@ import io.edgeslm.fleet.internal.store.NodeStore;
 import io.edgeslm.fleet.internal.store.OutboxStore;
 import io.edgeslm.fleet.internal.store.RolloutStore;
 import io.edgeslm.fleet.internal.store.TokenStore;
+import io.edgeslm.mqtt.MqttConfigurationException;
+import io.edgeslm.mqtt.MqttConnection;
 import io.edgeslm.protocol.Channel;
 import io.edgeslm.protocol.Topics;
 import io.edgeslm.signing.BundleVerifier;
@@ -24,13 +26,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
-import org.eclipse.paho.mqttv5.common.MqttException;
 import org.jboss.logging.Logger;
 
 /**
- * The controller core, wired from plain parts: stores over one database, the MQTT transport, the
- * registry ingest, the catalog, the chunk server and the rollout runner with its ticker. The
- * Quarkus layer creates one per process; tests and the benchmark create it directly.
+ * The controller core, wired from plain parts: stores over one database, the replica's one MQTT
+ * connection (the shared layer, ADR 0023) beneath the registry ingest, the ask service, the chunk
+ * server and the outbox of the rollout runner with its ticker, and the catalog. The Quarkus layer
+ * creates one per process; tests and the benchmark create it directly.
+ *
+ * <p>The constructor creates the connection and every part registers its subscriptions on it;
+ * {@link #start()} connects, so that the first connect already subscribes everything.
  */
 public final class FleetController implements AutoCloseable {
 
@@ -43,7 +48,7 @@ public final class FleetController implements AutoCloseable {
   private final RolloutStore rollouts;
   private final CatalogStore catalogStore;
   private final TokenStore tokens;
-  private final MqttTransport mqtt;
+  private final MqttConnection mqtt;
   private final HealthWriter health;
   private final FleetIngest ingest;
   private final Catalog catalog;
@@ -54,7 +59,7 @@ public final class FleetController implements AutoCloseable {
   private final OutboxStore outbox;
 
   public FleetController(DataSource dataSource, ControllerSettings settings, Clock clock)
-      throws FleetException, MqttException {
+      throws FleetException, MqttConfigurationException {
     this.settings = settings;
     this.clock = clock;
     this.db = new Db(dataSource);
@@ -68,15 +73,11 @@ public final class FleetController implements AutoCloseable {
     this.catalogStore = new CatalogStore(db);
     this.tokens = new TokenStore(db);
     this.mqtt =
-        new MqttTransport(
-            new MqttTransport.Settings(
-                settings.mqttUri(),
-                settings.clientId(),
-                settings.mqttUsername(),
-                settings.mqttPassword(),
-                Math.max(2, Runtime.getRuntime().availableProcessors()),
-                10_000,
-                256));
+        FleetMqtt.connection(
+            settings.mqttUri(),
+            settings.clientId(),
+            settings.mqttUsername(),
+            settings.mqttPassword());
     this.health = new HealthWriter(nodes, clock, settings.healthQueue(), settings.healthBatch());
     this.outbox = new OutboxStore(db);
     this.catalog =
@@ -108,6 +109,9 @@ public final class FleetController implements AutoCloseable {
             settings.chunkBytesPerSecond(),
             10_000,
             256);
+    ingest.subscribe(settings.shareGroup());
+    mqtt.subscribe(
+        Topics.sharedFilter(settings.shareGroup(), Channel.UPDATE_REQUEST), 1, chunks::onRequest);
     this.ticker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -118,13 +122,11 @@ public final class FleetController implements AutoCloseable {
   }
 
   /**
-   * Subscribes, connects and starts the rollout ticker, the outbox drain and health pruning. Outbox
-   * rows this replica (by its client id) claimed in an earlier run are published first.
+   * Connects (every subscription is registered already) and starts the rollout ticker, the outbox
+   * drain and health pruning. Outbox rows this replica (by its client id) claimed in an earlier run
+   * are published first.
    */
   public void start() {
-    ingest.subscribe(settings.shareGroup());
-    mqtt.subscribe(
-        Topics.sharedFilter(settings.shareGroup(), Channel.UPDATE_REQUEST), 1, chunks::onRequest);
     mqtt.start();
     long tick = settings.tickInterval().toMillis();
     try {
@@ -189,7 +191,7 @@ public final class FleetController implements AutoCloseable {
     return runner;
   }
 
-  public MqttTransport mqtt() {
+  public MqttConnection mqtt() {
     return mqtt;
   }
 

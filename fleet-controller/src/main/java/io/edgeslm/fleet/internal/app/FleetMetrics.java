@@ -64,6 +64,14 @@ public class FleetMetrics {
     FunctionCounter.builder("fleet_outbox_republished", c.runner(), r -> r.republished())
         .description("Outbox messages published after their first publisher stopped or failed")
         .register(registry);
+    FunctionCounter.builder("fleet_mqtt_inbound_dropped", c.mqtt(), m -> m.stats().dropped())
+        .description(
+            "Received MQTT messages dropped because the handlers fell 256 MiB behind (should stay"
+                + " 0)")
+        .register(registry);
+    FunctionCounter.builder("fleet_mqtt_connects", c.mqtt(), m -> m.stats().connects())
+        .description("Successful connects to the broker (more than 1: reconnects)")
+        .register(registry);
     Gauge.builder("fleet_ask_open", c.ask(), a -> a.open())
         .description("Questions to nodes waiting for their final reply")
         .register(registry);

@@ -1,6 +1,8 @@
 package io.edgeslm.fleet.internal.ask;
 
-import io.edgeslm.fleet.internal.mqtt.MqttTransport;
+import io.edgeslm.fleet.internal.mqtt.FleetMqtt;
+import io.edgeslm.mqtt.Message;
+import io.edgeslm.mqtt.MqttConnection;
 import io.edgeslm.protocol.Answer;
 import io.edgeslm.protocol.AnswerPart;
 import io.edgeslm.protocol.ErrorReply;
@@ -25,7 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
 
 /**
  * Forwards an operator's question to a node over MQTT 5 request/response (contract: the {@code ask}
@@ -203,18 +204,19 @@ public final class AskService {
     }
   }
 
-  private final MqttTransport mqtt;
+  private final MqttConnection mqtt;
   private final String replyTopic;
   private final Clock clock;
   private final Map<String, Exchange> pending = new ConcurrentHashMap<>();
   private final AtomicLong droppedParts = new AtomicLong();
 
-  public AskService(MqttTransport mqtt, String clientId, Clock clock) {
+  public AskService(MqttConnection mqtt, String clientId, Clock clock) {
     this.mqtt = mqtt;
     this.replyTopic = "fleet/v1/" + clientId + "/reply";
     this.clock = clock;
-    // One thread, in delivery order: a streamed answer's parts must not overtake each other.
-    mqtt.subscribeOrdered(replyTopic, 1, this::onReply);
+    // The layer hands messages to one worker thread in delivery order: a streamed answer's parts
+    // do not overtake each other.
+    mqtt.subscribe(replyTopic, 1, this::onReply);
   }
 
   /** Parts dropped because a reader fell {@value #MAX_BUFFERED_PARTS} parts behind. */
@@ -248,12 +250,12 @@ public final class AskService {
     CompletableFuture<Void> sent = new CompletableFuture<>();
     Exchange x = new Exchange(id, node.node(), deadline, sent);
     pending.put(id, x);
-    mqtt.publishRequest(
-            node.ask(),
-            Json.write(q),
-            replyTopic,
-            id.getBytes(StandardCharsets.UTF_8),
-            Math.max(1, timeout.toSeconds()))
+    // An MQTT 5 request: the node answers on the Response Topic with the Correlation Data, and
+    // the Message Expiry keeps a node that comes back late from answering a stale question.
+    mqtt.publish(
+            FleetMqtt.json(node.ask(), Json.write(q), 1, false)
+                .withResponse(replyTopic, id.getBytes(StandardCharsets.UTF_8))
+                .withExpirySeconds(Math.max(1, timeout.toSeconds())))
         .whenComplete(
             (ok, e) -> {
               if (e != null) {
@@ -301,11 +303,11 @@ public final class AskService {
     }
   }
 
-  private void onReply(String topic, MqttMessage m) {
-    byte[] corr = m.getProperties() == null ? null : m.getProperties().getCorrelationData();
+  private void onReply(Message m) {
+    byte[] corr = m.correlationData().orElse(null);
     Reply r;
     try {
-      r = Json.read(m.getPayload(), Reply.class, 64 * 1024);
+      r = Json.read(m.payload(), Reply.class, 64 * 1024);
     } catch (InvalidPayloadException e) {
       return;
     }

@@ -2,7 +2,9 @@ package io.edgeslm.fleet.internal.chunk;
 
 import io.edgeslm.fleet.BundleInfo;
 import io.edgeslm.fleet.internal.catalog.BundleFiles;
-import io.edgeslm.fleet.internal.mqtt.MqttTransport;
+import io.edgeslm.fleet.internal.mqtt.FleetMqtt;
+import io.edgeslm.mqtt.Message;
+import io.edgeslm.mqtt.MqttConnection;
 import io.edgeslm.protocol.BundleFile;
 import io.edgeslm.protocol.ChunkError;
 import io.edgeslm.protocol.ChunkHeader;
@@ -16,12 +18,13 @@ import io.edgeslm.protocol.Protocol;
 import io.edgeslm.protocol.Topics;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.jboss.logging.Logger;
 
 /**
@@ -31,6 +34,11 @@ import org.jboss.logging.Logger;
  * turn, so a node pulling a large bundle never starves the others, and draws every chunk's bytes
  * from a token bucket that enforces the global bandwidth limit. Queues are bounded: past them the
  * node gets {@code busy} with a retry time.
+ *
+ * <p>The sender does not wait for each chunk's acknowledgement: it publishes into the connection's
+ * in-flight window (the MQTT layer's back-pressure) and keeps the pipe full; a chunk the broker did
+ * not take is reported to the node with {@code unavailable} from the sender thread, so that it asks
+ * again.
  */
 public final class ChunkServer implements AutoCloseable {
 
@@ -56,7 +64,9 @@ public final class ChunkServer implements AutoCloseable {
       int length,
       String replyTo) {}
 
-  private final MqttTransport mqtt;
+  private record Failed(Job job, String reason) {}
+
+  private final MqttConnection mqtt;
   private final BundleFiles files;
   private final AssignmentLookup lookup;
   private final TokenBucket bandwidth;
@@ -64,6 +74,8 @@ public final class ChunkServer implements AutoCloseable {
   private final int maxChunksPerNode;
   private final Map<String, ArrayDeque<Job>> queues = new HashMap<>();
   private final ArrayDeque<String> turn = new ArrayDeque<>();
+  // Chunks whose publish failed after the sender moved on, with the reason; guarded by lock.
+  private final List<Failed> failed = new ArrayList<>();
   private final Object lock = new Object();
   private final Thread sender;
   private final AtomicLong bytesServed = new AtomicLong();
@@ -77,7 +89,7 @@ public final class ChunkServer implements AutoCloseable {
    * @param maxChunksPerNode queued chunks per node
    */
   public ChunkServer(
-      MqttTransport mqtt,
+      MqttConnection mqtt,
       BundleFiles files,
       AssignmentLookup lookup,
       long bytesPerSecond,
@@ -95,7 +107,8 @@ public final class ChunkServer implements AutoCloseable {
   }
 
   /** The MQTT handler for {@code $share/fleet/edge/v1/+/+/update/request}. */
-  public void onRequest(String topic, MqttMessage message) {
+  public void onRequest(Message message) {
+    String topic = message.topic();
     Topics.ParsedTopic from;
     try {
       from = Topics.parse(topic);
@@ -105,7 +118,7 @@ public final class ChunkServer implements AutoCloseable {
     NodeTopics node = from.nodeTopics();
     ChunkRequest req;
     try {
-      req = Json.read(message.getPayload(), ChunkRequest.class, 64 * 1024);
+      req = Json.read(message.payload(), ChunkRequest.class, 64 * 1024);
     } catch (InvalidPayloadException e) {
       error(node.updateChunk(), null, null, e.code(), e.getMessage(), null);
       return;
@@ -247,8 +260,9 @@ public final class ChunkServer implements AutoCloseable {
   private void sendLoop() {
     while (running) {
       Job job;
+      List<Failed> failures;
       synchronized (lock) {
-        while (running && turn.isEmpty()) {
+        while (running && turn.isEmpty() && failed.isEmpty()) {
           try {
             lock.wait(500);
           } catch (InterruptedException e) {
@@ -258,53 +272,82 @@ public final class ChunkServer implements AutoCloseable {
         if (!running) {
           return;
         }
+        failures = List.copyOf(failed);
+        failed.clear();
+        job = null;
         String nodeId = turn.pollFirst();
-        ArrayDeque<Job> q = queues.get(nodeId);
-        job = q.pollFirst();
-        if (q.isEmpty()) {
-          queues.remove(nodeId);
-        } else {
-          turn.addLast(nodeId);
+        if (nodeId != null) {
+          ArrayDeque<Job> q = queues.get(nodeId);
+          job = q.pollFirst();
+          if (q.isEmpty()) {
+            queues.remove(nodeId);
+          } else {
+            turn.addLast(nodeId);
+          }
         }
       }
+      for (Failed f : failures) {
+        unavailable(f.job(), f.reason());
+      }
+      if (job == null) {
+        continue;
+      }
       try {
-        bandwidth.acquire(job.length());
-        byte[] bytes = files.read(job.bundleId(), job.file(), job.offset(), job.length());
-        ChunkHeader h =
-            ChunkHeader.of(
-                job.requestId(), job.assignmentId(), job.file(), job.index(), job.offset());
-        mqtt.publish(
-                job.replyTo(),
-                bytes,
-                1,
-                false,
-                h.toUserProperties(),
-                ChunkHeader.CONTENT_TYPE,
-                null)
-            .join();
-        bytesServed.addAndGet(bytes.length);
-        chunksServed.incrementAndGet();
+        send(job);
       } catch (InterruptedException e) {
         return;
       } catch (IOException | RuntimeException e) {
-        LOG.warnf(
-            "serving chunk %d of %s to %s failed: %s",
-            job.index(), job.file(), job.nodeId(), e.getMessage());
-        error(
-            job.replyTo(),
-            job.requestId(),
-            job.assignmentId(),
-            ErrorCode.UNAVAILABLE,
-            "The controller could not send chunk "
-                + job.index()
-                + " of '"
-                + job.file()
-                + "' ("
-                + e.getMessage()
-                + "). Request it again.",
-            2000L);
+        unavailable(job, e.getMessage());
       }
     }
+  }
+
+  /**
+   * Publishes one chunk; returns once the layer took it (when its in-flight window had room), not
+   * when the broker acknowledged it.
+   */
+  private void send(Job job) throws IOException, InterruptedException {
+    bandwidth.acquire(job.length());
+    byte[] bytes = files.read(job.bundleId(), job.file(), job.offset(), job.length());
+    ChunkHeader h =
+        ChunkHeader.of(job.requestId(), job.assignmentId(), job.file(), job.index(), job.offset());
+    Message chunk =
+        Message.of(job.replyTo(), bytes, 1, false)
+            .withUserProperties(List.copyOf(h.toUserProperties().entrySet()))
+            .withContentType(ChunkHeader.CONTENT_TYPE);
+    mqtt.publish(chunk)
+        .whenComplete(
+            (ok, e) -> {
+              if (e == null) {
+                bytesServed.addAndGet(bytes.length);
+                chunksServed.incrementAndGet();
+              } else {
+                // Runs on the client's network thread, which must not publish: the sender
+                // reports it.
+                synchronized (lock) {
+                  failed.add(new Failed(job, e.getMessage()));
+                  lock.notifyAll();
+                }
+              }
+            });
+  }
+
+  private void unavailable(Job job, String reason) {
+    LOG.warnf(
+        "serving chunk %d of %s to %s failed: %s", job.index(), job.file(), job.nodeId(), reason);
+    error(
+        job.replyTo(),
+        job.requestId(),
+        job.assignmentId(),
+        ErrorCode.UNAVAILABLE,
+        "The controller could not send chunk "
+            + job.index()
+            + " of '"
+            + job.file()
+            + "' ("
+            + reason
+            + "). Request it again.",
+        2000L);
   }
 
   private void error(
@@ -323,7 +366,7 @@ public final class ChunkServer implements AutoCloseable {
             code,
             text,
             code == ErrorCode.BUSY && retryAfterMs == null ? 1000L : retryAfterMs);
-    mqtt.publishJson(topic, Json.write(e), 1, false);
+    mqtt.publish(FleetMqtt.json(topic, Json.write(e), 1, false));
   }
 
   private static String safeId(String id) {

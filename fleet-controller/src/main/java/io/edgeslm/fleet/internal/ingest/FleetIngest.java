@@ -1,10 +1,12 @@
 package io.edgeslm.fleet.internal.ingest;
 
-import io.edgeslm.fleet.internal.mqtt.MqttTransport;
+import io.edgeslm.fleet.internal.mqtt.FleetMqtt;
 import io.edgeslm.fleet.internal.store.BirthEvent;
 import io.edgeslm.fleet.internal.store.HealthSample;
 import io.edgeslm.fleet.internal.store.NodeStore;
 import io.edgeslm.fleet.internal.store.StatusEvent;
+import io.edgeslm.mqtt.Message;
+import io.edgeslm.mqtt.MqttConnection;
 import io.edgeslm.protocol.Channel;
 import io.edgeslm.protocol.InvalidPayloadException;
 import io.edgeslm.protocol.InvalidTopicException;
@@ -22,7 +24,6 @@ import io.edgeslm.protocol.UpdateResult;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.jboss.logging.Logger;
 
 /**
@@ -35,7 +36,7 @@ public final class FleetIngest {
 
   private static final Logger LOG = Logger.getLogger(FleetIngest.class);
 
-  private final MqttTransport mqtt;
+  private final MqttConnection mqtt;
   private final NodeStore nodes;
   private final HealthWriter health;
   private final FinalResults finalResults;
@@ -51,7 +52,7 @@ public final class FleetIngest {
   }
 
   public FleetIngest(
-      MqttTransport mqtt,
+      MqttConnection mqtt,
       NodeStore nodes,
       HealthWriter health,
       FinalResults finalResults,
@@ -65,14 +66,26 @@ public final class FleetIngest {
     this.clock = clock;
   }
 
-  /** Registers the subscriptions; {@code shareGroup} names the replicas' shared group. */
+  /**
+   * Registers the subscriptions; {@code shareGroup} names the replicas' shared group. The layer
+   * hands every message to one worker thread in arrival order, so a node's messages are written in
+   * the order the broker delivered them.
+   */
   public void subscribe(String shareGroup) {
-    mqtt.subscribe(Topics.filter(Channel.BIRTH), 1, this::onBirth);
-    mqtt.subscribe(Topics.filter(Channel.STATUS), 1, this::onStatus);
-    mqtt.subscribe(Topics.sharedFilter(shareGroup, Channel.HEALTH), 0, this::onHealth);
-    mqtt.subscribe(Topics.sharedFilter(shareGroup, Channel.JOURNAL), 1, this::onJournal);
-    mqtt.subscribe(Topics.sharedFilter(shareGroup, Channel.UPDATE_RESULT), 1, this::onResult);
-    mqtt.subscribe(Topics.sharedFilter(shareGroup, Channel.UPDATE_PROGRESS), 0, this::onProgress);
+    mqtt.subscribe(Topics.filter(Channel.BIRTH), 1, FleetMqtt.guarded(this::onBirth));
+    mqtt.subscribe(Topics.filter(Channel.STATUS), 1, FleetMqtt.guarded(this::onStatus));
+    mqtt.subscribe(
+        Topics.sharedFilter(shareGroup, Channel.HEALTH), 0, FleetMqtt.guarded(this::onHealth));
+    mqtt.subscribe(
+        Topics.sharedFilter(shareGroup, Channel.JOURNAL), 1, FleetMqtt.guarded(this::onJournal));
+    mqtt.subscribe(
+        Topics.sharedFilter(shareGroup, Channel.UPDATE_RESULT),
+        1,
+        FleetMqtt.guarded(this::onResult));
+    mqtt.subscribe(
+        Topics.sharedFilter(shareGroup, Channel.UPDATE_PROGRESS),
+        0,
+        FleetMqtt.guarded(this::onProgress));
   }
 
   public long invalidMessages() {
@@ -83,9 +96,10 @@ public final class FleetIngest {
     return received.get();
   }
 
-  void onBirth(String topic, MqttMessage m) throws Exception {
+  void onBirth(Message m) throws Exception {
+    String topic = m.topic();
     Topics.ParsedTopic t = parse(topic);
-    if (t == null || m.getPayload().length == 0) {
+    if (t == null || m.payloadSize() == 0) {
       return;
     }
     NodeBirth birth = read(topic, m, NodeBirth.class);
@@ -94,9 +108,10 @@ public final class FleetIngest {
     }
   }
 
-  void onStatus(String topic, MqttMessage m) throws Exception {
+  void onStatus(Message m) throws Exception {
+    String topic = m.topic();
     Topics.ParsedTopic t = parse(topic);
-    if (t == null || m.getPayload().length == 0) {
+    if (t == null || m.payloadSize() == 0) {
       return;
     }
     NodeStatus status = read(topic, m, NodeStatus.class);
@@ -109,7 +124,8 @@ public final class FleetIngest {
     }
   }
 
-  void onHealth(String topic, MqttMessage m) {
+  void onHealth(Message m) {
+    String topic = m.topic();
     Topics.ParsedTopic t = parse(topic);
     if (t == null) {
       return;
@@ -120,7 +136,8 @@ public final class FleetIngest {
     }
   }
 
-  void onJournal(String topic, MqttMessage m) throws Exception {
+  void onJournal(Message m) throws Exception {
+    String topic = m.topic();
     Topics.ParsedTopic t = parse(topic);
     if (t == null) {
       return;
@@ -135,14 +152,16 @@ public final class FleetIngest {
       return;
     }
     long upTo = nodes.mergeJournal(t.site(), batch, clock.instant());
-    mqtt.publishJson(
-        t.nodeTopics().journalAck(),
-        Json.write(new JournalAck(Protocol.SCHEMA_VERSION, t.node(), upTo)),
-        1,
-        true);
+    mqtt.publish(
+        FleetMqtt.json(
+            t.nodeTopics().journalAck(),
+            Json.write(new JournalAck(Protocol.SCHEMA_VERSION, t.node(), upTo)),
+            1,
+            true));
   }
 
-  void onResult(String topic, MqttMessage m) throws Exception {
+  void onResult(Message m) throws Exception {
+    String topic = m.topic();
     Topics.ParsedTopic t = parse(topic);
     if (t == null) {
       return;
@@ -160,7 +179,8 @@ public final class FleetIngest {
     }
   }
 
-  void onProgress(String topic, MqttMessage m) throws Exception {
+  void onProgress(Message m) throws Exception {
+    String topic = m.topic();
     Topics.ParsedTopic t = parse(topic);
     if (t == null) {
       return;
@@ -182,9 +202,9 @@ public final class FleetIngest {
     }
   }
 
-  private <T> T read(String topic, MqttMessage m, Class<T> type) {
+  private <T> T read(String topic, Message m, Class<T> type) {
     try {
-      return Json.read(m.getPayload(), type);
+      return Json.read(m.payload(), type);
     } catch (InvalidPayloadException e) {
       invalid.incrementAndGet();
       LOG.debugf("ignored message on %s: %s", topic, e.getMessage());

@@ -16,10 +16,12 @@ import io.edgeslm.fleet.RolloutState;
 import io.edgeslm.fleet.RolloutStatus;
 import io.edgeslm.fleet.RolloutStep;
 import io.edgeslm.fleet.internal.catalog.Catalog;
-import io.edgeslm.fleet.internal.mqtt.MqttTransport;
+import io.edgeslm.fleet.internal.mqtt.FleetMqtt;
 import io.edgeslm.fleet.internal.store.NodeStore;
 import io.edgeslm.fleet.internal.store.OutboxStore;
 import io.edgeslm.fleet.internal.store.RolloutStore;
+import io.edgeslm.mqtt.Message;
+import io.edgeslm.mqtt.MqttConnection;
 import io.edgeslm.protocol.BundleFile;
 import io.edgeslm.protocol.CommandAction;
 import io.edgeslm.protocol.Json;
@@ -69,7 +71,7 @@ public final class RolloutRunner {
   private final RolloutStore rollouts;
   private final NodeStore nodes;
   private final Catalog catalog;
-  private final MqttTransport mqtt;
+  private final MqttConnection mqtt;
   private final Clock clock;
   private final Map<String, BundleInfo> bundles = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
@@ -92,7 +94,7 @@ public final class RolloutRunner {
       RolloutStore rollouts,
       NodeStore nodes,
       Catalog catalog,
-      MqttTransport mqtt,
+      MqttConnection mqtt,
       OutboxStore outbox,
       String owner,
       Duration lease,
@@ -490,7 +492,8 @@ public final class RolloutRunner {
                 topics.updateRequest(),
                 r.createdAt());
         dispatched.incrementAndGet();
-        yield mqtt.publishJson(topics.updateAssignment(), Json.write(assignment), 1, true);
+        yield mqtt.publish(
+            FleetMqtt.json(topics.updateAssignment(), Json.write(assignment), 1, true));
       }
       case CANCEL ->
           command(topics, CommandAction.CANCEL, r.assignmentId(), r.reason(), r.createdAt());
@@ -518,11 +521,12 @@ public final class RolloutRunner {
             reason == null ? null : truncate(reason, 500),
             now,
             null);
-    return mqtt.publishJson(topics.updateCommand(), Json.write(cmd), 1, false);
+    return mqtt.publish(FleetMqtt.json(topics.updateCommand(), Json.write(cmd), 1, false));
   }
 
   private CompletableFuture<Void> clearAssignment(NodeTopics topics) {
-    return mqtt.publish(topics.updateAssignment(), new byte[0], 1, true, null, null, null);
+    // An empty retained payload clears the retained message (MQTT 5 section 3.3.1.3).
+    return mqtt.publish(Message.of(topics.updateAssignment(), new byte[0], 1, true));
   }
 
   private static String truncate(String id) {

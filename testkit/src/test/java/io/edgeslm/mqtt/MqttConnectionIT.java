@@ -20,7 +20,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The layer against a real Mosquitto, with Eclipse Paho as the independent peer. */
+/**
+ * The layer against a real Mosquitto, with Eclipse Paho as the independent peer. It lives in the
+ * test kit's tests, not in the mqtt module's: the kit depends on the layer (its bundle server
+ * publishes through it), so the layer's tests cannot depend on the kit's broker harness.
+ */
 class MqttConnectionIT {
 
   private static MqttBroker broker;
@@ -102,6 +106,30 @@ class MqttConnectionIT {
     } finally {
       paho.disconnect();
       paho.close();
+    }
+  }
+
+  @Test
+  void created_connectsOnlyOnStart_thenDeliversToASharedSubscriptionRegisteredBefore()
+      throws Exception {
+    String topic = prefix("create") + "/t";
+    BlockingQueue<Message> got = new ArrayBlockingQueue<>(4);
+    try (MqttConnection c =
+        MqttConnection.create(MqttSettings.of(broker.url(), "layer-create-" + System.nanoTime()))) {
+      // A shared subscription (MQTT 5 section 4.8.2), as the controller's replicas use: messages
+      // arrive under the plain topic name and must still reach this handler.
+      c.subscribe("$share/replicas/" + topic, 1, got::add);
+      assertThat(c.awaitConnected(Duration.ofMillis(500))).as("not started yet").isFalse();
+      assertThat(c.stats().connects()).isZero();
+      c.start();
+      c.start(); // idempotent
+      assertThat(c.awaitConnected(Duration.ofSeconds(20))).as(c.lastError()).isTrue();
+      c.publish(Message.of(topic, new byte[] {5}, 1, false)).get(20, TimeUnit.SECONDS);
+      Message in = got.poll(20, TimeUnit.SECONDS);
+      assertThat(in).isNotNull();
+      assertThat(in.topic()).isEqualTo(topic);
+      assertThat(in.payload()).containsExactly(5);
+      assertThat(c.stats().connects()).isEqualTo(1);
     }
   }
 

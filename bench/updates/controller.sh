@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Update transfer from the controller's real ChunkServer (issue 18): a bundle of --mib MiB (default
+# 1024) served in 256 KiB QoS 1 chunks on the controller's MQTT connection through a private
+# Mosquitto to a downloader on the MQTT layer, vs mosquitto_pub/mosquitto_sub moving the same
+# messages through the same broker in the same run (before and after; the mean is the baseline).
+# Target: at least 0.7x. Needs the mosquitto, mosquitto_pub and mosquitto_sub binaries.
+#
+#   bench/updates/controller.sh [--mib N] [--broker URL|private] [--verify]
+#   bench/updates/controller.sh --mib 64      # a quick check that it works, not a measurement
+#
+# --verify makes the downloader check every chunk's SHA-256, as an agent does.
+# Ends with a machine-readable line for bench/run
+# (RESULT name=updates.chunk-server measured=... baseline=... unit=MB/s ratio=... target=>=0.7x ...).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/lib/java-home.sh # a JDK 21+, as run-agent finds one
+# The reactor resolves sibling modules to their target/classes; nothing is installed in ~/.m2.
+./mvnw -B -q -pl fleet-controller -am test-compile dependency:build-classpath -Dspotless.check.skip \
+  -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
+CP="fleet-controller/target/test-classes:fleet-controller/target/classes:$(cat fleet-controller/target/bench.classpath)"
+exec "$JAVA_HOME/bin/java" -Xmx1g -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
+  -cp "$CP" io.edgeslm.fleet.bench.ChunkTransferBench "$@"
