@@ -19,6 +19,8 @@ if ! JAVA_HOME=$(EDGESLM_JAVA_CALLER=tour-env.sh bash -c '. scripts/lib/java-hom
 fi
 export JAVA_HOME
 J=$JAVA_HOME/bin/java
+# Debian installs the broker as /usr/sbin/mosquitto, and a user's PATH there has no /usr/sbin.
+if ! command -v mosquitto >/dev/null 2>&1 && [ -x /usr/sbin/mosquitto ]; then PATH=$PATH:/usr/sbin; fi
 
 T=${EDGESLM_TOUR_DIR:-/tmp/edgeslm-tour} # all the tour's files
 P=$T/pki                                  # CA, broker, node and controller certificates
@@ -100,10 +102,19 @@ agent() {
     "$J" --enable-native-access=ALL-UNNAMED -jar node-agent/target/quarkus-app/quarkus-run.jar
 }
 
-# ask NODE [QUESTION]: asks one node through the controller and prints its answer (one JSON line).
+# ask NODE [QUESTION]: asks one node through the controller and prints which model answered (the
+# synthetic models' text is word salad). A random-weight model sometimes answers nothing, and the
+# node then answers from its rules ("source":"rules", no model); ask asks again, up to 5 times, and
+# prints the controller's last reply and fails when no model answered.
 ask() {
-  $FLEETCTL api POST "/api/v1/nodes/$1/ask" \
-    --data "{\"question\": \"${2:-Is the pump running?}\"}"
+  local r i
+  for i in 1 2 3 4 5; do
+    r=$($FLEETCTL api POST "/api/v1/nodes/$1/ask" \
+      --data "{\"question\": \"${2:-Is the pump running?}\"}") || { echo "$r"; return 1; }
+    if echo "$r" | grep -o '"source":"model","model":{[^}]*}'; then return 0; fi
+  done
+  echo "$r"
+  return 1
 }
 
 # node_model NODE: prints the model version the controller last heard NODE report.

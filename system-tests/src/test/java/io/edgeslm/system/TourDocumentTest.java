@@ -2,6 +2,7 @@ package io.edgeslm.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edgeslm.system.TourDocument.Block;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,12 +26,6 @@ import org.junit.jupiter.api.Test;
  */
 class TourDocumentTest {
 
-  /** The opening line of a command block: {@code ```bash tour step=N terminal=NAME [flags]}. */
-  private static final Pattern COMMAND_FENCE =
-      Pattern.compile("^```bash tour step=(\\d+) terminal=([a-z0-9-]+)((?: [a-z]+)*)$");
-
-  private static final String EXPECT_FENCE = "```text expect";
-
   /** What a newcomer is told not to need: curl, the Mosquitto clients, npm, a Maven install. */
   private static final Pattern FORBIDDEN_TOOL =
       Pattern.compile("(?<![\\w./-])(curl|mosquitto_[a-z]+|npm|npx|mvn)(?![\\w.-])");
@@ -49,16 +44,14 @@ class TourDocumentTest {
   /** Directories of build outputs and of what the tour writes; they exist only after a step. */
   private static final Set<String> MADE_BY_THE_TOUR = Set.of("target", "tmp");
 
-  record Block(int step, String terminal, Set<String> flags, String command, String expect) {}
-
   static Path repo;
   static List<Block> blocks;
   static String env;
 
   @BeforeAll
   static void read() throws IOException {
-    repo = repository();
-    blocks = parse(Files.readAllLines(repo.resolve("docs/tour.md")));
+    repo = TourDocument.repository();
+    blocks = TourDocument.read(repo);
     env = Files.readString(repo.resolve("docs/tour-env.sh"));
   }
 
@@ -129,9 +122,7 @@ class TourDocumentTest {
             .as("step %d: long-running things stay out of main", b.step())
             .isNotEqualTo("main");
       }
-      assertThat(b.flags())
-          .as("step %d flags", b.step())
-          .isSubsetOf(Set.of("background", "stop", "restart"));
+      assertThat(b.flags()).as("step %d flags", b.step()).isSubsetOf(TourDocument.FLAGS);
     }
     assertThat(String.join("\n", blocks.stream().map(Block::command).toList()))
         .as("waits are loops, not 'run it again until'")
@@ -228,66 +219,11 @@ class TourDocumentTest {
         .toList();
   }
 
-  static List<Block> parse(List<String> lines) {
-    List<Block> out = new ArrayList<>();
-    for (int i = 0; i < lines.size(); i++) {
-      Matcher m = COMMAND_FENCE.matcher(lines.get(i));
-      if (!m.matches()) {
-        assertThat(lines.get(i))
-            .as("line %d: a bash block must carry 'tour step=N terminal=NAME'", i + 1)
-            .isNotEqualTo("```bash")
-            .doesNotStartWith("```sh");
-        continue;
-      }
-      StringBuilder command = new StringBuilder();
-      int j = i + 1;
-      for (; j < lines.size() && !lines.get(j).equals("```"); j++) {
-        command.append(lines.get(j)).append('\n');
-      }
-      int k = j + 1;
-      while (k < lines.size() && lines.get(k).isBlank()) {
-        k++;
-      }
-      String expect = null;
-      if (k < lines.size() && lines.get(k).equals(EXPECT_FENCE)) {
-        StringBuilder e = new StringBuilder();
-        for (k++; k < lines.size() && !lines.get(k).equals("```"); k++) {
-          e.append(lines.get(k)).append('\n');
-        }
-        expect = e.toString();
-      }
-      Set<String> flags = new LinkedHashSet<>();
-      for (String f : m.group(3).trim().split(" ")) {
-        if (!f.isEmpty()) {
-          flags.add(f);
-        }
-      }
-      out.add(
-          new Block(Integer.parseInt(m.group(1)), m.group(2), flags, command.toString(), expect));
-      i = j;
-    }
-    return out;
-  }
-
   private static List<Integer> range(int last) {
     List<Integer> r = new ArrayList<>();
     for (int s = 0; s <= last; s++) {
       r.add(s);
     }
     return r;
-  }
-
-  /** The repository root: edgeslm.repo if set, else the first parent holding docs/tour.md. */
-  private static Path repository() {
-    String property = System.getProperty("edgeslm.repo");
-    if (property != null && !property.isBlank()) {
-      return Path.of(property);
-    }
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.exists(p.resolve("docs/tour.md")) && Files.exists(p.resolve("mvnw"))) {
-        return p;
-      }
-    }
-    throw new IllegalStateException("no docs/tour.md above " + Path.of("").toAbsolutePath());
   }
 }

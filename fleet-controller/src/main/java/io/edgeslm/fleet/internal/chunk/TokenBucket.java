@@ -13,7 +13,10 @@ final class TokenBucket {
   TokenBucket(long bytesPerSecond) {
     if (bytesPerSecond < 1) {
       throw new IllegalArgumentException(
-          "fleet.chunks.bytes-per-second must be at least 1: got " + bytesPerSecond);
+          "fleet.bundles.bytes-per-second must be at least 1: got "
+              + bytesPerSecond
+              + ". Set it to the chunk server's bandwidth in bytes per second"
+              + " (FLEET_BUNDLES_BYTES_PER_SECOND; default 52428800).");
     }
     this.rate = bytesPerSecond;
     this.tokens = bytesPerSecond;
