@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.edgeslm.agent.internal.config.UpdateConfig;
 import io.edgeslm.agent.internal.store.StoredModel;
-import io.edgeslm.agent.internal.update.HiveMqUpdateLink;
+import io.edgeslm.agent.internal.update.PahoUpdateLink;
 import io.edgeslm.agent.internal.update.UpdateService;
 import io.edgeslm.agent.internal.update.UpdateSettings;
 import io.edgeslm.inference.SwapMode;
@@ -200,7 +200,7 @@ class BootRecheckIT {
     UpdateService s =
         UpdateService.open(
             config, TestNode.profile(nodeId), Topics.node("plant-7", nodeId), Clock.systemUTC());
-    s.start(runtime, HiveMqUpdateLink.connect(broker.url(), nodeId + "-update"), Optional.of(seed));
+    s.start(runtime, PahoUpdateLink.connect(broker.url(), nodeId + "-update"), Optional.of(seed));
     return s;
   }
 

@@ -616,7 +616,7 @@ public final class RolloutRunner {
             reason == null ? null : truncate(reason, 500),
             issuedAt,
             null);
-    return mqtt.publishJson(topics.updateCommand(), Json.write(cmd), 1, false);
+    return mqtt.publish(FleetMqtt.json(topics.updateCommand(), Json.write(cmd), 1, false));
   }
 
   private CompletableFuture<Void> clearAssignment(NodeTopics topics) {
