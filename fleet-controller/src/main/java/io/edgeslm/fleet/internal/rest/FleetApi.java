@@ -215,6 +215,7 @@ public class FleetApi {
               + " under that id. Refused with not-found for an unknown node, node-offline (503)"
               + " for an offline one (the command is not kept for it), conflict (409) for a node"
               + " that serves no model.")
+  @Problems({"invalid-request", "not-found", "node-offline", "conflict"})
   public Response rollback(@PathParam("id") String id, ReleaseApi.CommandRequest body)
       throws FleetException {
     String reason =

@@ -249,6 +249,7 @@ public class ReleaseApi {
               + " bundle's model (left alone) and those offline now (assigned when they return),"
               + " gives the nodes each wave would assign now, and lists the matched nodes by id"
               + " (at most 500; 'truncated' says when there are more). Nothing is stored.")
+  @Problems({"invalid-request", "not-found"})
   public SelectionPreview preview(RolloutPlanRequest plan) throws FleetException {
     if (plan == null) {
       throw new FleetInputException("The request body must be a rollout plan (JSON).");
