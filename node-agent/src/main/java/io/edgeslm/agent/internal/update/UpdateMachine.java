@@ -888,6 +888,8 @@ public final class UpdateMachine {
         new StorePointer(
             w.pointer.active().withActivationScore(score), w.pointer.previous(), false, null);
     w.effects.add(new CommitTrial(score));
+    // A newer commit (or the repair itself) ends the repair: the dropped release is an old one now.
+    w.repairable = null;
     w.remember(s.id());
     w.journal(
         JournalEvent.ACTIVATED,

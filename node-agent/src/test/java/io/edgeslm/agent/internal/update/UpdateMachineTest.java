@@ -677,6 +677,19 @@ class UpdateMachineTest {
     ModelStore disk = after.reopened();
     assertThat(disk.active().orElseThrow().digest()).isEqualTo(v1Stored.digest());
     assertThat(disk.marks().get(TRACK).version()).isEqualTo(1);
+
+    // Once a newer release is committed, the repaired one on a stick is a rollback again.
+    after.assign(after.offer("as-2", v2, bundles.ref(v2, 2))).advance(Duration.ofMinutes(2));
+    assertThat(after.reopened().active().orElseThrow().version()).isEqualTo(2);
+    Path old = after.store.stagingDir("usb-old").resolve("bundle");
+    try (var files = java.nio.file.Files.walk(v1)) {
+      for (Path f : files.toList()) {
+        java.nio.file.Files.copy(f, old.resolve(v1.relativize(f).toString()));
+      }
+    }
+    after.send(new UpdateMachine.UsbBundleFound("usb-old", old)).advance(Duration.ofMinutes(2));
+    assertThat(after.usbDone.get("usb-old").error().reasonCode()).isEqualTo(ReasonCode.ROLLBACK);
+    assertThat(after.reopened().active().orElseThrow().version()).isEqualTo(2);
     after.journal.close();
   }
 
