@@ -63,7 +63,21 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -n "$FLAGS" ] || FLAGS=$(prop cmake.flags)
+if [ -z "$FLAGS" ]; then
+  FLAGS=$(prop cmake.flags)
+  # GGML_NATIVE on a CPU with AMX (Intel Sapphire Rapids and later) compiles ggml's AMX matrix
+  # kernels in, because -march=native defines __AMX_INT8__. In this release they crash the server
+  # (SIGSEGV in ggml_backend_amx_mul_mat on the first graph, seen on a 2-core Xeon with amx_int8).
+  # The default build leaves them out and keeps the AVX-512/VNNI kernels; pass --cmake-flags to opt in.
+  if [ "$(uname -m)" = x86_64 ] && grep -q -m1 -w amx_int8 /proc/cpuinfo 2>/dev/null; then
+    case " $FLAGS " in
+      *" -DGGML_NATIVE=ON "*)
+        FLAGS="$FLAGS -DCMAKE_C_FLAGS=-mno-amx-int8 -DCMAKE_CXX_FLAGS=-mno-amx-int8"
+        log "this CPU has AMX: building without ggml's AMX kernels (they crash in $TAG; see the comment above)"
+        ;;
+    esac
+  fi
+fi
 for f in $FLAGS; do
   case "$f" in
     -D?*=*) ;;
