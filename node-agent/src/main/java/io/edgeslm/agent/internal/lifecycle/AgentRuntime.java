@@ -50,6 +50,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -124,6 +125,24 @@ public class AgentRuntime {
 
   void onStop(@Observes ShutdownEvent event) {
     stop();
+    // A first start records the AOT cache, which the JVM writes after the last shutdown hook;
+    // without this line, the process seems to hang for a while after Ctrl-C.
+    aotCacheOutput(ManagementFactory.getRuntimeMXBean().getInputArguments())
+        .ifPresent(
+            file ->
+                LOG.infof(
+                    "Stopped. The JVM now writes its AOT cache to %s (once per JDK and agent"
+                        + " build; up to half a minute on 2 cores): later starts are faster",
+                    file));
+  }
+
+  /** The file of a {@code -XX:AOTCacheOutput=} option among the JVM's arguments. */
+  static Optional<String> aotCacheOutput(List<String> jvmArguments) {
+    String option = "-XX:AOTCacheOutput=";
+    return jvmArguments.stream()
+        .filter(a -> a.startsWith(option))
+        .map(a -> a.substring(option.length()))
+        .reduce((first, last) -> last);
   }
 
   /**
