@@ -23,6 +23,7 @@ import io.edgeslm.agent.internal.sensor.SensorIngest;
 import io.edgeslm.agent.internal.sensor.SensorSnapshot;
 import io.edgeslm.agent.internal.sensor.SensorSpec;
 import io.edgeslm.agent.internal.sensor.SensorStore;
+import io.edgeslm.agent.internal.sensor.SensorWindow;
 import io.edgeslm.agent.internal.sensor.sparkplug.SparkplugIngest;
 import io.edgeslm.agent.internal.sensor.uns.UnsIngest;
 import io.edgeslm.agent.internal.serving.ServingTasks;
@@ -307,6 +308,9 @@ public class AgentRuntime {
           0,
           period,
           TimeUnit.MILLISECONDS);
+      // The banner invites a question; asked before the first simulated readings come back
+      // through the broker, it would be answered with "no sensor readings yet".
+      awaitFirstReadings(checked.sensors(), config.broker().connectTimeout().multipliedBy(2));
     }
     started = true;
     writeRunInfo();
@@ -320,6 +324,32 @@ public class AgentRuntime {
             serving,
             config.demo().period(),
             managementPort));
+  }
+
+  /**
+   * Waits, at most {@code limit}, until every sensor in {@code specs} holds a reading. Returns
+   * early when it does; on timeout the agent starts anyway (the broker may be slow or down), and
+   * questions are answered from whatever has arrived.
+   */
+  private void awaitFirstReadings(List<SensorSpec> specs, Duration limit) {
+    long end = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < end) {
+      boolean all =
+          specs.stream()
+              .allMatch(s -> sensors.byId(s.id()).flatMap(SensorWindow::latest).isPresent());
+      if (all) {
+        return;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    LOG.warnf(
+        "No simulated reading came back through the broker within %d ms; starting anyway",
+        limit.toMillis());
   }
 
   /**
