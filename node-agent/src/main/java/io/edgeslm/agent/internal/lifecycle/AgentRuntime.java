@@ -4,7 +4,8 @@ import io.edgeslm.agent.AgentConfig;
 import io.edgeslm.agent.AgentConfigException;
 import io.edgeslm.agent.AgentException;
 import io.edgeslm.agent.AgentTransportException;
-import io.edgeslm.agent.internal.broker.EmbeddedBroker;
+import io.edgeslm.agent.broker.LocalBroker;
+import io.edgeslm.agent.internal.broker.LocalBrokerLoader;
 import io.edgeslm.agent.internal.config.ConfigValidator;
 import io.edgeslm.agent.internal.config.PlantIngestConfig;
 import io.edgeslm.agent.internal.config.ValidatedConfig;
@@ -91,7 +92,7 @@ public class AgentRuntime {
   private final Clock clock = Clock.systemUTC();
   private volatile ValidatedConfig checked;
   private volatile NodeTopics topics;
-  private volatile EmbeddedBroker broker;
+  private volatile LocalBroker broker;
   private volatile Journal journal;
   private volatile JournalDrainer drainer;
   private volatile ServingTasks serving;
@@ -162,7 +163,10 @@ public class AgentRuntime {
     topics = Topics.node(checked.site(), checked.nodeId());
 
     if (checked.embeddedBroker()) {
-      broker = EmbeddedBroker.start(config.broker().embeddedHost(), config.broker().embeddedPort());
+      AgentConfig.Broker embedded = config.broker();
+      broker =
+          LocalBrokerLoader.start(
+              embedded.embeddedJars(), embedded.embeddedHost(), embedded.embeddedPort());
       brokerUrl = broker.url();
     } else {
       brokerUrl = checked.brokerUrl().orElseThrow().toString();
@@ -475,7 +479,7 @@ public class AgentRuntime {
     if (serving != null) {
       serving.close();
     }
-    EmbeddedBroker b = broker;
+    LocalBroker b = broker;
     broker = null;
     if (b != null) {
       b.close();
