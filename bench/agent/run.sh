@@ -10,8 +10,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/java-home.sh" # a JDK 21+, as run-agent finds one
 cd "$ROOT"
-./mvnw -B -q -Dmaven.test.skip=true -Dspotless.check.skip=true -pl node-agent,testkit -am package
+./mvnw -B -q -Dmaven.test.skip=true -Dspotless.check.skip=true -pl node-agent,demo-broker,testkit -am package
 APP="$ROOT/node-agent/target/quarkus-app"
+# The "embedded broker" rows load the demo broker as ./run-agent does (the agent has none of its own).
+export EDGESLM_AGENT_BROKER_EMBEDDED_JARS="$ROOT/demo-broker/target/embedded-broker"
 MODEL="${1:-}"
 if [[ -z "$MODEL" ]]; then
   mkdir -p bench/out

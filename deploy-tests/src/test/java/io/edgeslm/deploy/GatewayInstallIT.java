@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -167,6 +168,38 @@ class GatewayInstallIT {
     assertThat(install(root, "gw-0042", "gw-0042").exitCode()).isZero();
     assertThat(Files.readString(root.resolve("etc/edgeslm/agent.properties")))
         .endsWith("# edited\n");
+  }
+
+  /**
+   * What install-agent.sh copies to a gateway (and the image carries) holds no embedded broker:
+   * HiveMQ CE and its RocksDB natives are the demo-broker module's, loaded only by ./run-agent.
+   */
+  @Test
+  void gatewayArtifact_carriesNoEmbeddedBrokerJars() throws IOException {
+    Path lib = Repo.root().resolve("node-agent/target/quarkus-app/lib");
+    assertThat(lib.resolve("main"))
+        .as("a reactor build packages the agent before deploy-tests")
+        .isDirectory();
+    List<String> jars;
+    try (Stream<Path> files = Files.walk(lib)) {
+      jars =
+          files
+              .map(f -> f.getFileName().toString())
+              .filter(n -> n.endsWith(".jar"))
+              .sorted()
+              .toList();
+    }
+    assertThat(jars)
+        .as("the agent's own libraries are there")
+        .anyMatch(n -> n.startsWith("io.quarkus.quarkus-core-"))
+        .anyMatch(n -> n.startsWith("io.edgeslm.edgeslm-protocol-"));
+    assertThat(jars)
+        .as("no embedded broker in the gateway artifact")
+        .noneMatch(n -> n.startsWith("com.hivemq.hivemq-community-edition"))
+        .noneMatch(n -> n.startsWith("com.hivemq.hivemq-extension-sdk"))
+        .noneMatch(n -> n.startsWith("org.rocksdb."))
+        .noneMatch(n -> n.startsWith("org.jetbrains.xodus."))
+        .noneMatch(n -> n.startsWith("com.google.inject."));
   }
 
   /**

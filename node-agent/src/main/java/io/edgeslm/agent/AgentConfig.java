@@ -116,6 +116,14 @@ public interface AgentConfig {
     @WithDefault("127.0.0.1")
     String embeddedHost();
 
+    /**
+     * Directory of the jars that provide the embedded broker ({@code
+     * demo-broker/target/embedded-broker}; {@code ./run-agent} sets it). The gateway artifact
+     * carries no broker: without a provider, an agent with no {@code url} stops with exit code 78.
+     */
+    @WithName("embedded.jars")
+    Optional<String> embeddedJars();
+
     @WithName("keep-alive")
     @WithDefault("30s")
     Duration keepAlive();

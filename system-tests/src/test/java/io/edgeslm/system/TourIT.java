@@ -274,7 +274,7 @@ class TourIT {
       this.name = name;
       this.dir = Files.createDirectories(dir);
       ProcessBuilder pb =
-          new ProcessBuilder("bash", "--noprofile", "--norc", "-s")
+          new ProcessBuilder(withDefaultInterrupt("bash", "--noprofile", "--norc", "-s"))
               .directory(repo.toFile())
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve(name + ".shell.log").toFile());
@@ -282,6 +282,46 @@ class TourIT {
       pb.environment().putAll(env);
       bash = pb.start();
       stdin = new OutputStreamWriter(bash.getOutputStream(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The command, started so that Ctrl-C works in it. A process started in the background by a
+     * shell without job control (as {@code nohup … &} or a CI runner may start this build) ignores
+     * SIGINT and SIGQUIT, every process below it inherits that, and a JVM that finds SIGINT ignored
+     * never stops on it: the tour's Ctrl-C steps would wait in vain. A shell cannot undo an ignored
+     * signal, so perl (part of every Debian and Ubuntu base system) resets both before it runs the
+     * command.
+     */
+    static List<String> withDefaultInterrupt(String... command) throws IOException {
+      boolean ignored =
+          (signalsIgnored() & 0b110L) != 0; // bit n-1 is signal n: SIGINT 2, SIGQUIT 3
+      if (!ignored) {
+        return List.of(command);
+      }
+      Path perl = Path.of("/usr/bin/perl");
+      if (!Files.isExecutable(perl)) {
+        throw new AssertionError(
+            "this test runs with SIGINT ignored (started in the background?) and /usr/bin/perl,"
+                + " which would reset it for the tour's terminals, is missing: run the build from a"
+                + " foreground shell or install perl");
+      }
+      List<String> cmd = new ArrayList<>();
+      cmd.add(perl.toString());
+      cmd.add("-e");
+      cmd.add(
+          "$SIG{INT} = $SIG{QUIT} = 'DEFAULT'; exec { $ARGV[0] } @ARGV or die \"exec: $!\\n\";");
+      cmd.addAll(List.of(command));
+      return cmd;
+    }
+
+    /** The mask of signals this process ignores, from /proc (Linux). */
+    private static long signalsIgnored() throws IOException {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("SigIgn:")) {
+          return Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
+        }
+      }
+      return 0;
     }
 
     /** Types a block into this terminal; returns at once. */

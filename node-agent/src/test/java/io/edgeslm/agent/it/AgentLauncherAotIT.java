@@ -27,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * no port is picked here and bound later by the agent: a port chosen with {@code ServerSocket(0)}
  * and released is free for anyone until the agent's JVM binds it seconds later, and when another
  * process took it in between, the embedded broker could not start and the agent exited 69
- * (EmbeddedBrokerPortTakenIT shows that exit). The broker is not what this test is about.
+ * (EmbeddedBrokerPortTakenIT in the demo-broker module shows that exit). The broker is not what
+ * this test is about, and the packaged agent has no embedded broker anyway (that is the demo-broker
+ * module's, for ./run-agent).
  */
 class AgentLauncherAotIT {
 

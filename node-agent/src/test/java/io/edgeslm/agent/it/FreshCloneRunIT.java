@@ -136,7 +136,8 @@ class FreshCloneRunIT {
       assertThat(answer.code()).as(answer.out()).isZero();
       assertThat(answer.out())
           .startsWith("Press 3 oil temperature is")
-          .contains("\n  source: rules\n");
+          .contains(" °C, normal 40–80")
+          .contains("\n\n  source: rules\n");
 
       // Usage errors: one sentence, exit code 2, nothing sent.
       Result blank = bash(clone, env, "./run-agent ask \"\"", 60);
@@ -228,8 +229,8 @@ class FreshCloneRunIT {
         home.toString(),
         "PATH",
         bin.toString(),
-        "LANG",
-        "C.UTF-8",
+        // No LANG: a fresh container or ssh session often has none, and answers must still read
+        // "°C", not "?C".
         "MAVEN_OPTS",
         "-Dmaven.repo.local=" + repoLocal);
   }

@@ -1,26 +1,21 @@
 package io.edgeslm.agent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-import io.edgeslm.protocol.Answer;
-import io.edgeslm.protocol.Json;
-import io.edgeslm.protocol.SensorReport;
-import io.edgeslm.protocol.Source;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The configuration of the README's Run command ({@code ./run-agent}): no broker configured, so the
- * agent starts its embedded MQTT 5 broker, the demo simulator and rule-based answers, prints how to
- * ask, and answers the printed commands; {@code ./run-agent ask} answers too.
+ * The packaged agent ({@code target/quarkus-app}, the gateway artifact) at start-up: a bad value,
+ * or no broker configured, stops it with exit code 78 and one line naming the key, the value and
+ * what to do. The gateway artifact has no embedded broker; the README's Run command with the demo
+ * broker is {@code RunAgentIT} in the demo-broker module.
  */
 class RunCommandIT {
 
@@ -29,79 +24,25 @@ class RunCommandIT {
   @TempDir Path home;
 
   @Test
-  void embeddedDefault_startsPrintsHowToAskAndAnswersMosquittoRrAndRunAgentAsk() throws Exception {
-    int port = AgentProcess.freePort();
-    Path runInfo = home.resolve("agent").resolve("run-info.properties");
+  void noBrokerConfigured_theGatewayArtifactHasNoEmbeddedBroker_exits78NamingKeyAndWhatToDo()
+      throws Exception {
     Map<String, String> env = new HashMap<>();
-    env.put("EDGESLM_AGENT_BROKER_EMBEDDED_PORT", Integer.toString(port));
     env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(AgentProcess.freePort()));
     env.put("EDGESLM_AGENT_JOURNAL_DIR", home.resolve("journal").toString());
-    env.put("EDGESLM_AGENT_RUN_INFO_FILE", runInfo.toString());
-    env.put("EDGESLM_AGENT_REPORT_INTERVAL", "2s");
-    env.put("EDGESLM_AGENT_DEMO_PERIOD", "200ms");
     try (AgentProcess agent = AgentProcess.start(env, home)) {
-      await()
-          .atMost(WAIT)
-          .until(() -> agent.output().contains("is running ====") || !agent.isAlive());
-      String banner = agent.output();
-      assertThat(banner)
-          .as(banner)
-          .contains("(embedded MQTT 5 broker: no broker configured)")
-          .contains("Serving: rules (no model configured)")
-          .contains("mosquitto_rr -V mqttv5 -h 127.0.0.1 -p " + port + " -t 'edge/v1/demo/")
-          .contains("./run-agent ask \"What is the oil temperature of press 3?\"");
-      Properties info = new Properties();
-      try (var in = Files.newInputStream(runInfo)) {
-        info.load(in);
-      }
-      String askTopic = info.getProperty("ask-topic");
-      String reportTopic = info.getProperty("report-topic");
-
-      // A scheduled report (the simulator's first excursion comes later than the first period).
-      try (TestMqttClient c = TestMqttClient.connect("tcp://127.0.0.1:" + port)) {
-        c.subscribe(reportTopic);
-        SensorReport report = Json.read(c.next(reportTopic, WAIT).payload(), SensorReport.class);
-        assertThat(report.provenance().source()).isEqualTo(Source.RULES);
-      }
-
-      // The MQTT 5 command exactly as the banner prints it (mosquitto_rr waits for the answer).
-      Process rr =
-          new ProcessBuilder(
-                  "mosquitto_rr",
-                  "-V",
-                  "mqttv5",
-                  "-h",
-                  "127.0.0.1",
-                  "-p",
-                  Integer.toString(port),
-                  "-t",
-                  askTopic,
-                  "-e",
-                  "operator/answers",
-                  "-m",
-                  "{\"question\":\"What is the oil temperature of press 3?\"}",
-                  "-W",
-                  "60")
-              .redirectErrorStream(true)
-              .start();
-      String rrOut = new String(rr.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      assertThat(rr.waitFor()).as(rrOut).isZero();
-      Answer answer = Json.read(rrOut.getBytes(StandardCharsets.UTF_8), Answer.class);
-      assertThat(answer.answer()).contains("Press 3 oil temperature is");
-      assertThat(answer.sensors()).isNotEmpty();
-
-      // ./run-agent ask: the script finds the agent through the run-info file.
-      Path script = Path.of("..", "run-agent").toAbsolutePath().normalize();
-      ProcessBuilder pb =
-          new ProcessBuilder(
-                  script.toString(), "--no-build", "ask", "What is the oil temperature of press 3?")
-              .redirectErrorStream(true);
-      pb.environment().put("EDGESLM_HOME", home.toString());
-      pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-      Process ask = pb.start();
-      String askOut = new String(ask.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(ask.waitFor()).as(askOut).isZero();
-      assertThat(askOut).contains("Press 3 oil temperature is").contains("  source: rules");
+      int code = agent.waitFor(WAIT);
+      assertThat(code).as(agent.output()).isEqualTo(78); // EX_CONFIG
+      assertThat(agent.output())
+          .contains(
+              "The EdgeSLM node agent cannot start: Invalid configuration"
+                  + " edgeslm.agent.broker.url='': no broker is configured, which asks for the"
+                  + " embedded MQTT broker, and this installation has none (the gateway artifact"
+                  + " leaves it out; it comes with ./run-agent). Set edgeslm.agent.broker.url to"
+                  + " your MQTT broker (tcp://host:1883 or ssl://host:8883) in"
+                  + " application.properties, the file named by EDGESLM_CONFIG, or the environment"
+                  + " variable EDGESLM_AGENT_BROKER_URL; or try the agent with its demo broker by"
+                  + " running ./run-agent in the repository.")
+          .doesNotContain("Exception");
     }
   }
 

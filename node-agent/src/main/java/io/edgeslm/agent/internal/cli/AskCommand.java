@@ -200,12 +200,9 @@ public final class AskCommand {
           }
           case Answer answer -> {
             if (!raw) {
-              if (streamed) {
-                out.println();
-                out.println();
-              } else {
-                out.println(answer.answer());
-              }
+              // The answer, then a blank line, then its details, streamed or not.
+              out.println(streamed ? "" : answer.answer());
+              out.println();
               printDetails(answer, out);
             }
             return ANSWERED;

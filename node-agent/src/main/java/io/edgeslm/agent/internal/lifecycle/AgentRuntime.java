@@ -4,7 +4,8 @@ import io.edgeslm.agent.AgentConfig;
 import io.edgeslm.agent.AgentConfigException;
 import io.edgeslm.agent.AgentException;
 import io.edgeslm.agent.AgentTransportException;
-import io.edgeslm.agent.internal.broker.EmbeddedBroker;
+import io.edgeslm.agent.broker.LocalBroker;
+import io.edgeslm.agent.internal.broker.LocalBrokerLoader;
 import io.edgeslm.agent.internal.config.ConfigValidator;
 import io.edgeslm.agent.internal.config.PlantIngestConfig;
 import io.edgeslm.agent.internal.config.ValidatedConfig;
@@ -22,6 +23,7 @@ import io.edgeslm.agent.internal.sensor.SensorIngest;
 import io.edgeslm.agent.internal.sensor.SensorSnapshot;
 import io.edgeslm.agent.internal.sensor.SensorSpec;
 import io.edgeslm.agent.internal.sensor.SensorStore;
+import io.edgeslm.agent.internal.sensor.SensorWindow;
 import io.edgeslm.agent.internal.sensor.sparkplug.SparkplugIngest;
 import io.edgeslm.agent.internal.sensor.uns.UnsIngest;
 import io.edgeslm.agent.internal.serving.ServingTasks;
@@ -49,6 +51,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -89,7 +92,7 @@ public class AgentRuntime {
   private final Clock clock = Clock.systemUTC();
   private volatile ValidatedConfig checked;
   private volatile NodeTopics topics;
-  private volatile EmbeddedBroker broker;
+  private volatile LocalBroker broker;
   private volatile Journal journal;
   private volatile JournalDrainer drainer;
   private volatile ServingTasks serving;
@@ -123,6 +126,24 @@ public class AgentRuntime {
 
   void onStop(@Observes ShutdownEvent event) {
     stop();
+    // A first start records the AOT cache, which the JVM writes after the last shutdown hook;
+    // without this line, the process seems to hang for a while after Ctrl-C.
+    aotCacheOutput(ManagementFactory.getRuntimeMXBean().getInputArguments())
+        .ifPresent(
+            file ->
+                LOG.infof(
+                    "Stopped. The JVM now writes its AOT cache to %s (once per JDK and agent"
+                        + " build; up to half a minute on 2 cores): later starts are faster",
+                    file));
+  }
+
+  /** The file of a {@code -XX:AOTCacheOutput=} option among the JVM's arguments. */
+  static Optional<String> aotCacheOutput(List<String> jvmArguments) {
+    String option = "-XX:AOTCacheOutput=";
+    return jvmArguments.stream()
+        .filter(a -> a.startsWith(option))
+        .map(a -> a.substring(option.length()))
+        .reduce((first, last) -> last);
   }
 
   /**
@@ -142,7 +163,10 @@ public class AgentRuntime {
     topics = Topics.node(checked.site(), checked.nodeId());
 
     if (checked.embeddedBroker()) {
-      broker = EmbeddedBroker.start(config.broker().embeddedHost(), config.broker().embeddedPort());
+      AgentConfig.Broker embedded = config.broker();
+      broker =
+          LocalBrokerLoader.start(
+              embedded.embeddedJars(), embedded.embeddedHost(), embedded.embeddedPort());
       brokerUrl = broker.url();
     } else {
       brokerUrl = checked.brokerUrl().orElseThrow().toString();
@@ -303,6 +327,9 @@ public class AgentRuntime {
           0,
           period,
           TimeUnit.MILLISECONDS);
+      // The banner invites a question; asked before the first simulated readings come back
+      // through the broker, it would be answered with "no sensor readings yet".
+      awaitFirstReadings(checked.sensors(), config.broker().connectTimeout().multipliedBy(2));
     }
     started = true;
     writeRunInfo();
@@ -316,6 +343,32 @@ public class AgentRuntime {
             serving,
             config.demo().period(),
             managementPort));
+  }
+
+  /**
+   * Waits, at most {@code limit}, until every sensor in {@code specs} holds a reading. Returns
+   * early when it does; on timeout the agent starts anyway (the broker may be slow or down), and
+   * questions are answered from whatever has arrived.
+   */
+  private void awaitFirstReadings(List<SensorSpec> specs, Duration limit) {
+    long end = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < end) {
+      boolean all =
+          specs.stream()
+              .allMatch(s -> sensors.byId(s.id()).flatMap(SensorWindow::latest).isPresent());
+      if (all) {
+        return;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    LOG.warnf(
+        "No simulated reading came back through the broker within %d ms; starting anyway",
+        limit.toMillis());
   }
 
   /**
@@ -426,7 +479,7 @@ public class AgentRuntime {
     if (serving != null) {
       serving.close();
     }
-    EmbeddedBroker b = broker;
+    LocalBroker b = broker;
     broker = null;
     if (b != null) {
       b.close();

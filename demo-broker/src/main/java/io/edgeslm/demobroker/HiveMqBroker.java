@@ -1,7 +1,8 @@
-package io.edgeslm.agent.internal.broker;
+package io.edgeslm.demobroker;
 
 import com.hivemq.embedded.EmbeddedHiveMQ;
 import io.edgeslm.agent.AgentTransportException;
+import io.edgeslm.agent.broker.LocalBroker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -18,18 +19,19 @@ import org.jboss.logging.Logger;
  * The embedded MQTT 5 broker of the one-command default: HiveMQ Community Edition, in memory,
  * listening on loopback only (see {@code docs/adr/0002-embedded-broker.md} for why HiveMQ CE). Its
  * configuration, data and extension folders live in a private temporary directory that is deleted
- * on {@link #close()}.
+ * on {@link #close()}. It lives in this module, not in the agent, so that the gateway artifact does
+ * not carry HiveMQ's jars; {@link HiveMqBrokerProvider} hands it to the agent.
  */
-public final class EmbeddedBroker implements AutoCloseable {
+public final class HiveMqBroker implements LocalBroker {
 
-  private static final Logger LOG = Logger.getLogger(EmbeddedBroker.class);
+  private static final Logger LOG = Logger.getLogger(HiveMqBroker.class);
 
   private final String host;
   private final int port;
   private final Path home;
   private final EmbeddedHiveMQ hivemq;
 
-  private EmbeddedBroker(String host, int port, Path home, EmbeddedHiveMQ hivemq) {
+  private HiveMqBroker(String host, int port, Path home, EmbeddedHiveMQ hivemq) {
     this.host = host;
     this.port = port;
     this.home = home;
@@ -41,7 +43,7 @@ public final class EmbeddedBroker implements AutoCloseable {
    *
    * @throws AgentTransportException when the port is taken or the broker fails to start
    */
-  public static EmbeddedBroker start(String host, int port) throws AgentTransportException {
+  public static HiveMqBroker start(String host, int port) throws AgentTransportException {
     Path home;
     try {
       home = Files.createTempDirectory("edgeslm-broker-");
@@ -88,7 +90,7 @@ public final class EmbeddedBroker implements AutoCloseable {
       throw new AgentTransportException("Interrupted while starting the embedded broker", e);
     }
     LOG.infof("Embedded MQTT 5 broker (HiveMQ CE) listening on %s:%d", host, port);
-    return new EmbeddedBroker(host, port, home, hivemq);
+    return new HiveMqBroker(host, port, home, hivemq);
   }
 
   /** A broker configuration: one TCP listener, memory persistence, no usage statistics. */
@@ -117,7 +119,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
   }
 
-  /** The URL clients connect to. */
+  @Override
   public String url() {
     String h = host.contains(":") ? "[" + host + "]" : host;
     return "tcp://" + h + ":" + port;

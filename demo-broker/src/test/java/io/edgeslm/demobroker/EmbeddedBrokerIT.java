@@ -1,4 +1,4 @@
-package io.edgeslm.agent.internal.broker;
+package io.edgeslm.demobroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -32,13 +32,13 @@ import org.junit.jupiter.api.Test;
  */
 class EmbeddedBrokerIT {
 
-  private static EmbeddedBroker broker;
+  private static HiveMqBroker broker;
   private static int port;
 
   @BeforeAll
   static void start() throws Exception {
     port = freePort();
-    broker = EmbeddedBroker.start("127.0.0.1", port);
+    broker = HiveMqBroker.start("127.0.0.1", port);
   }
 
   @AfterAll
