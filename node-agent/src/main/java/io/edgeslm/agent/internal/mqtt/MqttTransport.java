@@ -92,8 +92,9 @@ public final class MqttTransport implements AutoCloseable {
    * @param maxInflight the bound on unacknowledged publishes
    * @param inboundQueue the Receive Maximum told to the broker: QoS 1 and 2 messages it may have
    *     unacknowledged towards the agent
-   * @param willTopic Last Will topic (retained, QoS 1)
-   * @param willPayload Last Will payload (JSON)
+   * @param willTopic Last Will topic (retained, QoS 1), or null for a connection without a will
+   *     (the local broker's while a fleet broker carries the status)
+   * @param willPayload Last Will payload (JSON); ignored without a will topic
    * @param willDelay Will Delay Interval
    */
   public record Settings(
@@ -119,8 +120,9 @@ public final class MqttTransport implements AutoCloseable {
       Objects.requireNonNull(keepAlive, "keepAlive");
       Objects.requireNonNull(connectTimeout, "connectTimeout");
       Objects.requireNonNull(backoff, "backoff");
-      Objects.requireNonNull(willTopic, "willTopic");
-      Objects.requireNonNull(willPayload, "willPayload");
+      if (willTopic != null) {
+        Objects.requireNonNull(willPayload, "willPayload");
+      }
       Objects.requireNonNull(willDelay, "willDelay");
       if (maxInflight < 1 || inboundQueue < 1) {
         throw new IllegalArgumentException(
@@ -155,14 +157,6 @@ public final class MqttTransport implements AutoCloseable {
               .credentials(settings.username(), settings.password())
               .keepAlive(settings.keepAlive())
               .session(true, Duration.ZERO)
-              .will(
-                  new Will(
-                      settings.willTopic(),
-                      settings.willPayload(),
-                      1,
-                      true,
-                      settings.willDelay(),
-                      Optional.of("application/json")))
               .maxPacketSize(MAX_INBOUND_PACKET)
               .receiveMaximum(Math.min(settings.inboundQueue(), 65_535))
               .inflightWindow(Math.min(settings.maxInflight(), 65_535))
@@ -170,6 +164,17 @@ public final class MqttTransport implements AutoCloseable {
               .backoff(settings.backoff());
       if (settings.tls() != null) {
         b = b.tls(settings.tls());
+      }
+      if (settings.willTopic() != null) {
+        b =
+            b.will(
+                new Will(
+                    settings.willTopic(),
+                    settings.willPayload(),
+                    1,
+                    true,
+                    settings.willDelay(),
+                    Optional.of("application/json")));
       }
       this.layerSettings = b.build();
     } catch (IllegalArgumentException e) {
@@ -428,7 +433,7 @@ public final class MqttTransport implements AutoCloseable {
     if (c == null) {
       return;
     }
-    if (goodbye != null && c.isConnected()) {
+    if (goodbye != null && settings.willTopic() != null && c.isConnected()) {
       try {
         publish(OutboundMessage.json(settings.willTopic(), goodbye, 1, true))
             .get(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
