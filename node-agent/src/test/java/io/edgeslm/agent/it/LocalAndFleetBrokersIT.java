@@ -189,6 +189,35 @@ class LocalAndFleetBrokersIT {
     }
   }
 
+  @Test
+  @Order(3)
+  void questionOnTheFleetBroker_answeredOnTheFleetBroker() throws Exception {
+    awaitBothConnected();
+    try (TestMqttClient onFleet = TestMqttClient.connect(fleetUrl());
+        TestMqttClient onLocal = TestMqttClient.connect(localUrl())) {
+      onFleet.subscribe("operator/fleet/answers");
+      onLocal.subscribe("operator/fleet/answers");
+      onFleet.publish(
+          T.ask(),
+          "{\"id\":\"from-fleet\",\"replyTo\":\"operator/fleet/answers\","
+              + "\"question\":\"What is the oil temperature of press 3?\"}");
+      Reply reply = Json.read(onFleet.next("operator/fleet/answers", WAIT).payload(), Reply.class);
+      assertThat(reply.id()).isEqualTo("from-fleet");
+      assertThat(reply).isInstanceOf(Answer.class);
+      // A question on the local broker now: its answer, on the local broker, comes after any
+      // stray copy of the first one would have.
+      onLocal.publish(
+          T.ask(),
+          "{\"id\":\"from-plant\",\"replyTo\":\"operator/fleet/answers\","
+              + "\"question\":\"What is the oil temperature of press 3?\"}");
+      assertThat(
+              Json.read(onLocal.next("operator/fleet/answers", WAIT).payload(), Reply.class).id())
+          .isEqualTo("from-plant");
+      assertThat(onLocal.drain("operator/fleet/answers")).isEmpty();
+      assertThat(onFleet.drain("operator/fleet/answers")).isEmpty();
+    }
+  }
+
   private static long seq(TestMqttClient.Received r) {
     return Long.parseLong(r.props().get("journal-seq"));
   }

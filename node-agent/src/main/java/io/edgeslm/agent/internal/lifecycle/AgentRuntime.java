@@ -289,6 +289,10 @@ public class AgentRuntime {
     ingest = new SensorIngest(sensors, clock, reports::onNewAnomaly);
 
     transport.subscribe(topics.ask(), 1, questions::onMessage);
+    if (uplink != transport) {
+      // The controller asks over the fleet broker; its answers go back the same way.
+      uplink.subscribe(topics.ask(), 1, questions.replyingOn(uplink));
+    }
     for (SensorSpec s : checked.sensors()) {
       transport.subscribe(s.topic(), 1, ingest::onMessage);
     }
