@@ -109,6 +109,18 @@ class LocalAndFleetBrokersIT {
       // The plant floor keeps working on its own broker.
       assertThat(runtime.isBrokerConnected()).isTrue();
       assertThat(runtime.notReadyReason()).isEmpty();
+      java.net.http.HttpResponse<String> ready =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(
+                              "http://127.0.0.1:"
+                                  + TwoBrokersResource.managementPort
+                                  + "/q/health/ready"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+      assertThat(ready.body()).contains("\"fleetConnected\": false");
       plant.publish(
           T.ask(),
           "{\"id\":\"offline-1\",\"replyTo\":\"operator/two/answers\","

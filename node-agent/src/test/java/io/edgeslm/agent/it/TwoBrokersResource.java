@@ -25,10 +25,10 @@ public class TwoBrokersResource implements QuarkusTestResourceLifecycleManager {
   static volatile MqttBroker local;
   static volatile MqttBroker fleet;
   static volatile Path journalDir;
+  static volatile int managementPort;
 
   @Override
   public Map<String, String> start() {
-    int managementPort;
     try {
       local = MqttBroker.privateMosquitto(MosquittoConfig.defaults());
       fleet = MqttBroker.privateMosquitto(MosquittoConfig.defaults().withPersistence(true));

@@ -721,6 +721,12 @@ public class AgentRuntime {
     return brokerUrl;
   }
 
+  /** The fleet broker's URL, when one is configured and the agent runs. */
+  public Optional<String> fleetBrokerUrl() {
+    ValidatedConfig c = checked;
+    return c == null ? Optional.empty() : c.fleetBrokerUrl().map(Object::toString);
+  }
+
   public Optional<NodeTopics> topics() {
     return Optional.ofNullable(topics);
   }
