@@ -33,6 +33,7 @@ import io.edgeslm.agent.internal.update.ConnectionUpdateLink;
 import io.edgeslm.agent.internal.update.NodeProfile;
 import io.edgeslm.agent.internal.update.UpdateService;
 import io.edgeslm.mqtt.Backoff;
+import io.edgeslm.mqtt.MqttVersion;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeBirth;
 import io.edgeslm.protocol.NodeHealth;
@@ -228,9 +229,15 @@ public class AgentRuntime {
     boolean split = checked.splitBrokers();
     // Without a fleet broker, one connection carries everything and holds the status will; with
     // one, the will and every fleet topic go to the fleet connection only.
+    // Plant brokers vary: the local one may speak MQTT 3.1.1 only. The fleet's, and the one broker
+    // that carries everything, speak MQTT 5 (the will delay, response topics, user properties).
     transport =
         transport(
-            "edgeslm.agent.broker", b, brokerUrl, split ? null : topics.status(), "local broker");
+            "edgeslm.agent.broker",
+            b,
+            brokerUrl,
+            split ? null : topics.status(),
+            split ? MqttVersion.AUTO : MqttVersion.V5);
     uplink =
         split
             ? transport(
@@ -238,7 +245,7 @@ public class AgentRuntime {
                 config.fleet().broker(),
                 checked.fleetBrokerUrl().orElseThrow().toString(),
                 topics.status(),
-                "fleet broker")
+                MqttVersion.V5)
             : transport;
 
     drainer =
@@ -361,13 +368,12 @@ public class AgentRuntime {
   }
 
   /**
-   * A transport to {@code url} with the settings under {@code prefix}; with a will on {@code
-   * willTopic}, or none when it is null.
+   * A transport to {@code url} with the settings under {@code prefix}, speaking {@code version};
+   * with a will on {@code willTopic}, or none when it is null.
    */
   private MqttTransport transport(
-      String prefix, AgentConfig.Connection c, String url, String willTopic, String role)
+      String prefix, AgentConfig.Connection c, String url, String willTopic, MqttVersion version)
       throws AgentException {
-    LOG.debugf("MQTT connection to the %s: %s", role, url);
     return new MqttTransport(
         new MqttTransport.Settings(
             url,
@@ -382,7 +388,8 @@ public class AgentRuntime {
             c.inboundQueue(),
             willTopic,
             willTopic == null ? null : Json.write(NodeStatus.will()),
-            c.willDelay()));
+            c.willDelay(),
+            version));
   }
 
   /**

@@ -7,6 +7,7 @@ import io.edgeslm.mqtt.Message;
 import io.edgeslm.mqtt.MqttConfigurationException;
 import io.edgeslm.mqtt.MqttConnection;
 import io.edgeslm.mqtt.MqttSettings;
+import io.edgeslm.mqtt.MqttVersion;
 import io.edgeslm.mqtt.TlsOptions;
 import io.edgeslm.mqtt.Topics;
 import io.edgeslm.mqtt.Will;
@@ -96,6 +97,8 @@ public final class MqttTransport implements AutoCloseable {
    *     (the local broker's while a fleet broker carries the status)
    * @param willPayload Last Will payload (JSON); ignored without a will topic
    * @param willDelay Will Delay Interval
+   * @param version the protocol version: MQTT 5, or {@link MqttVersion#AUTO} (MQTT 5, else 3.1.1)
+   *     for a plant's local broker
    */
   public record Settings(
       String serverUri,
@@ -110,9 +113,43 @@ public final class MqttTransport implements AutoCloseable {
       int inboundQueue,
       String willTopic,
       byte[] willPayload,
-      Duration willDelay) {
+      Duration willDelay,
+      MqttVersion version) {
+
+    /** Settings for an MQTT 5 connection. */
+    public Settings(
+        String serverUri,
+        String clientId,
+        Optional<String> username,
+        Optional<String> password,
+        TlsOptions tls,
+        Duration keepAlive,
+        Duration connectTimeout,
+        Backoff backoff,
+        int maxInflight,
+        int inboundQueue,
+        String willTopic,
+        byte[] willPayload,
+        Duration willDelay) {
+      this(
+          serverUri,
+          clientId,
+          username,
+          password,
+          tls,
+          keepAlive,
+          connectTimeout,
+          backoff,
+          maxInflight,
+          inboundQueue,
+          willTopic,
+          willPayload,
+          willDelay,
+          MqttVersion.V5);
+    }
 
     public Settings {
+      Objects.requireNonNull(version, "version");
       Objects.requireNonNull(serverUri, "serverUri");
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(username, "username");
@@ -154,6 +191,7 @@ public final class MqttTransport implements AutoCloseable {
     try {
       MqttSettings.Builder b =
           MqttSettings.builder(settings.serverUri(), settings.clientId())
+              .version(settings.version())
               .credentials(settings.username(), settings.password())
               .keepAlive(settings.keepAlive())
               .session(true, Duration.ZERO)
