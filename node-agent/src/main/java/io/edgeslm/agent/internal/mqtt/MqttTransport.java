@@ -7,6 +7,7 @@ import io.edgeslm.mqtt.Message;
 import io.edgeslm.mqtt.MqttConfigurationException;
 import io.edgeslm.mqtt.MqttConnection;
 import io.edgeslm.mqtt.MqttSettings;
+import io.edgeslm.mqtt.MqttVersion;
 import io.edgeslm.mqtt.TlsOptions;
 import io.edgeslm.mqtt.Topics;
 import io.edgeslm.mqtt.Will;
@@ -92,9 +93,12 @@ public final class MqttTransport implements AutoCloseable {
    * @param maxInflight the bound on unacknowledged publishes
    * @param inboundQueue the Receive Maximum told to the broker: QoS 1 and 2 messages it may have
    *     unacknowledged towards the agent
-   * @param willTopic Last Will topic (retained, QoS 1)
-   * @param willPayload Last Will payload (JSON)
+   * @param willTopic Last Will topic (retained, QoS 1), or null for a connection without a will
+   *     (the local broker's while a fleet broker carries the status)
+   * @param willPayload Last Will payload (JSON); ignored without a will topic
    * @param willDelay Will Delay Interval
+   * @param version the protocol version: MQTT 5, or {@link MqttVersion#AUTO} (MQTT 5, else 3.1.1)
+   *     for a plant's local broker
    */
   public record Settings(
       String serverUri,
@@ -109,9 +113,43 @@ public final class MqttTransport implements AutoCloseable {
       int inboundQueue,
       String willTopic,
       byte[] willPayload,
-      Duration willDelay) {
+      Duration willDelay,
+      MqttVersion version) {
+
+    /** Settings for an MQTT 5 connection. */
+    public Settings(
+        String serverUri,
+        String clientId,
+        Optional<String> username,
+        Optional<String> password,
+        TlsOptions tls,
+        Duration keepAlive,
+        Duration connectTimeout,
+        Backoff backoff,
+        int maxInflight,
+        int inboundQueue,
+        String willTopic,
+        byte[] willPayload,
+        Duration willDelay) {
+      this(
+          serverUri,
+          clientId,
+          username,
+          password,
+          tls,
+          keepAlive,
+          connectTimeout,
+          backoff,
+          maxInflight,
+          inboundQueue,
+          willTopic,
+          willPayload,
+          willDelay,
+          MqttVersion.V5);
+    }
 
     public Settings {
+      Objects.requireNonNull(version, "version");
       Objects.requireNonNull(serverUri, "serverUri");
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(username, "username");
@@ -119,8 +157,9 @@ public final class MqttTransport implements AutoCloseable {
       Objects.requireNonNull(keepAlive, "keepAlive");
       Objects.requireNonNull(connectTimeout, "connectTimeout");
       Objects.requireNonNull(backoff, "backoff");
-      Objects.requireNonNull(willTopic, "willTopic");
-      Objects.requireNonNull(willPayload, "willPayload");
+      if (willTopic != null) {
+        Objects.requireNonNull(willPayload, "willPayload");
+      }
       Objects.requireNonNull(willDelay, "willDelay");
       if (maxInflight < 1 || inboundQueue < 1) {
         throw new IllegalArgumentException(
@@ -152,17 +191,10 @@ public final class MqttTransport implements AutoCloseable {
     try {
       MqttSettings.Builder b =
           MqttSettings.builder(settings.serverUri(), settings.clientId())
+              .version(settings.version())
               .credentials(settings.username(), settings.password())
               .keepAlive(settings.keepAlive())
               .session(true, Duration.ZERO)
-              .will(
-                  new Will(
-                      settings.willTopic(),
-                      settings.willPayload(),
-                      1,
-                      true,
-                      settings.willDelay(),
-                      Optional.of("application/json")))
               .maxPacketSize(MAX_INBOUND_PACKET)
               .receiveMaximum(Math.min(settings.inboundQueue(), 65_535))
               .inflightWindow(Math.min(settings.maxInflight(), 65_535))
@@ -170,6 +202,17 @@ public final class MqttTransport implements AutoCloseable {
               .backoff(settings.backoff());
       if (settings.tls() != null) {
         b = b.tls(settings.tls());
+      }
+      if (settings.willTopic() != null) {
+        b =
+            b.will(
+                new Will(
+                    settings.willTopic(),
+                    settings.willPayload(),
+                    1,
+                    true,
+                    settings.willDelay(),
+                    Optional.of("application/json")));
       }
       this.layerSettings = b.build();
     } catch (IllegalArgumentException e) {
@@ -428,7 +471,7 @@ public final class MqttTransport implements AutoCloseable {
     if (c == null) {
       return;
     }
-    if (goodbye != null && c.isConnected()) {
+    if (goodbye != null && settings.willTopic() != null && c.isConnected()) {
       try {
         publish(OutboundMessage.json(settings.willTopic(), goodbye, 1, true))
             .get(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
