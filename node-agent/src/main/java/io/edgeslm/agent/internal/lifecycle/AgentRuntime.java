@@ -389,7 +389,8 @@ public class AgentRuntime {
             willTopic,
             willTopic == null ? null : Json.write(NodeStatus.will()),
             c.willDelay(),
-            version));
+            version,
+            prefix));
   }
 
   /**

@@ -99,6 +99,8 @@ public final class MqttTransport implements AutoCloseable {
    * @param willDelay Will Delay Interval
    * @param version the protocol version: MQTT 5, or {@link MqttVersion#AUTO} (MQTT 5, else 3.1.1)
    *     for a plant's local broker
+   * @param configPrefix the configuration keys these settings came from ({@code
+   *     edgeslm.agent.broker} or {@code edgeslm.agent.fleet.broker}), named in errors
    */
   public record Settings(
       String serverUri,
@@ -114,7 +116,8 @@ public final class MqttTransport implements AutoCloseable {
       String willTopic,
       byte[] willPayload,
       Duration willDelay,
-      MqttVersion version) {
+      MqttVersion version,
+      String configPrefix) {
 
     /** Settings for an MQTT 5 connection. */
     public Settings(
@@ -145,11 +148,16 @@ public final class MqttTransport implements AutoCloseable {
           willTopic,
           willPayload,
           willDelay,
-          MqttVersion.V5);
+          MqttVersion.V5,
+          DEFAULT_CONFIG_PREFIX);
     }
+
+    /** The configuration keys of the one broker, or of the local one beside a fleet broker. */
+    public static final String DEFAULT_CONFIG_PREFIX = "edgeslm.agent.broker";
 
     public Settings {
       Objects.requireNonNull(version, "version");
+      Objects.requireNonNull(configPrefix, "configPrefix");
       Objects.requireNonNull(serverUri, "serverUri");
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(username, "username");
@@ -221,7 +229,9 @@ public final class MqttTransport implements AutoCloseable {
               + settings.serverUri()
               + ": "
               + e.getMessage()
-              + ". Check edgeslm.agent.broker.*.",
+              + ". Check "
+              + settings.configPrefix()
+              + ".*.",
           e);
     }
   }
@@ -323,7 +333,8 @@ public final class MqttTransport implements AutoCloseable {
                   }
                 });
       } catch (MqttConfigurationException e) {
-        throw new AgentTransportException(e.getMessage() + " Check edgeslm.agent.broker.url.", e);
+        throw new AgentTransportException(
+            e.getMessage() + " Check " + settings.configPrefix() + ".url.", e);
       }
       if (failed[0] != null) {
         connection = null;
