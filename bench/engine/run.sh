@@ -3,9 +3,11 @@
 # agent's llama-server engine against llama-bench of the same llama-server build (same model,
 # same threads, same prompt length and context depth, interleaved round by round), and against the
 # bundled worker (de.kherud:llama, llama.cpp b4916).
-#   bench/engine/run.sh [--rounds N] [--threads N] [--n-predict N] [--prompt-words N]
+#   bench/engine/run.sh [--rounds N] [--threads N] [--n-predict N] [--prompt-words N] [--no-worker]
 # Env: SHAPE / TYPE (default llama-3.2-1b / q4_0) or MODEL; LLAMA_SERVER (default: the one
 # scripts/ensure-llama-server.sh provides, built if missing). Prints the uptime load first and last.
+# Per round it also prints llama-server's own prefill and decode rates (its /metrics), so the
+# rows split the server's time from the stream's; --no-worker leaves the bundled worker out.
 # Ends with RESULT lines for bench/run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

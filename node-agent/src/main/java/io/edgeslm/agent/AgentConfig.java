@@ -30,6 +30,9 @@ public interface AgentConfig {
 
   Broker broker();
 
+  /** The optional fleet broker (the uplink to the controller); see {@link Fleet}. */
+  Fleet fleet();
+
   /** Sensors by name; each names an MQTT topic and a normal range. */
   Map<String, Sensor> sensors();
 
@@ -68,11 +71,15 @@ public interface AgentConfig {
   @WithDefault("generic")
   String deviceClass();
 
-  /** Where the agent finds the controller's broker, or how it runs its own. */
-  interface Broker {
+  /**
+   * How to reach one MQTT broker: its URL, credentials, TLS files and connection bounds. The local
+   * broker ({@code broker.*}) and the fleet broker ({@code fleet.broker.*}) take the same keys.
+   */
+  interface Connection {
     /**
-     * {@code tcp://host:1883} or {@code ssl://host:8883}. Absent: the agent starts an embedded MQTT
-     * 5 broker on localhost.
+     * {@code tcp://host:1883} or {@code ssl://host:8883}. Absent for {@code broker.url}: the agent
+     * starts an embedded MQTT 5 broker on localhost; absent for {@code fleet.broker.url}: the local
+     * broker carries the fleet's topics too.
      */
     Optional<String> url();
 
@@ -106,24 +113,6 @@ public interface AgentConfig {
     @WithName("tls.trust-store-password")
     Optional<String> tlsTrustStorePassword();
 
-    /** Port of the embedded broker (used only when {@code url} is absent). */
-    @WithName("embedded.port")
-    @WithDefault("1883")
-    int embeddedPort();
-
-    /** Host the embedded broker binds to; loopback by default so nothing is exposed. */
-    @WithName("embedded.host")
-    @WithDefault("127.0.0.1")
-    String embeddedHost();
-
-    /**
-     * Directory of the jars that provide the embedded broker ({@code
-     * demo-broker/target/embedded-broker}; {@code ./run-agent} sets it). The gateway artifact
-     * carries no broker: without a provider, an agent with no {@code url} stops with exit code 78.
-     */
-    @WithName("embedded.jars")
-    Optional<String> embeddedJars();
-
     @WithName("keep-alive")
     @WithDefault("30s")
     Duration keepAlive();
@@ -151,6 +140,39 @@ public interface AgentConfig {
     @WithName("inbound-queue")
     @WithDefault("256")
     int inboundQueue();
+  }
+
+  /**
+   * The local broker: sensors, operators' questions and answers, reports; and everything else too
+   * while no fleet broker is configured. Absent URL: an embedded broker (demo only).
+   */
+  interface Broker extends Connection {
+    /** Port of the embedded broker (used only when {@code url} is absent). */
+    @WithName("embedded.port")
+    @WithDefault("1883")
+    int embeddedPort();
+
+    /** Host the embedded broker binds to; loopback by default so nothing is exposed. */
+    @WithName("embedded.host")
+    @WithDefault("127.0.0.1")
+    String embeddedHost();
+
+    /**
+     * Directory of the jars that provide the embedded broker ({@code
+     * demo-broker/target/embedded-broker}; {@code ./run-agent} sets it). The gateway artifact
+     * carries no broker: without a provider, an agent with no {@code url} stops with exit code 78.
+     */
+    @WithName("embedded.jars")
+    Optional<String> embeddedJars();
+  }
+
+  /**
+   * The fleet uplink: a second broker, the controller's, for birth, status and will, health, the
+   * journal, update assignments, chunks and commands. Absent URL: one connection carries
+   * everything.
+   */
+  interface Fleet {
+    Connection broker();
   }
 
   /** One sensor: where its values arrive and what is normal. */

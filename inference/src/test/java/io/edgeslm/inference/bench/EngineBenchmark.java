@@ -33,12 +33,13 @@ import java.util.Map;
  * llama-bench -p <prompt tokens> -n 0} and {@code -p 0 -n <n-predict> -d 0,<prompt tokens>} (its
  * defaults otherwise: batch 2048, micro-batch 512, flash attention auto, one warm-up run), in the
  * environment the engine gives its server ({@code OMP_WAIT_POLICY=PASSIVE}). Also printed: the
- * server's own prefill rate of each round (its {@code /metrics} prompt tokens over prompt seconds),
- * which tells the engine's prefill apart from the path around it.
+ * server's own prefill and decode rates of each round (its {@code /metrics}: prompt tokens over
+ * prompt seconds, decode steps over predicted seconds), which tell the server's work apart from the
+ * path around it (HTTP, the stream of one event per token, the client).
  *
  * <p>Usage: {@code EngineBenchmark --model m.gguf --llama-server bin [--llama-bench bin] [--threads
- * 2] [--rounds 5] [--n-predict 64] [--prompt-words 100]}. Ends with {@code RESULT name=...} lines
- * (bench/run's format).
+ * 2] [--rounds 5] [--n-predict 64] [--prompt-words 100] [--no-worker]}. Ends with {@code RESULT
+ * name=...} lines (bench/run's format).
  */
 public final class EngineBenchmark {
   private EngineBenchmark() {}
@@ -46,9 +47,13 @@ public final class EngineBenchmark {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   /** Medians are taken per list. */
-  private record Series(List<Double> prompt, List<Double> decode, List<Double> serverPrompt) {
+  private record Series(
+      List<Double> prompt,
+      List<Double> decode,
+      List<Double> serverPrompt,
+      List<Double> serverDecode) {
     Series() {
-      this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+      this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     }
   }
 
@@ -60,6 +65,7 @@ public final class EngineBenchmark {
     int rounds = 5;
     int nPredict = 64;
     int words = 100;
+    boolean withWorker = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--model" -> model = Path.of(args[++i]);
@@ -69,6 +75,7 @@ public final class EngineBenchmark {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--n-predict" -> nPredict = Integer.parseInt(args[++i]);
         case "--prompt-words" -> words = Integer.parseInt(args[++i]);
+        case "--no-worker" -> withWorker = false;
         default -> throw new IllegalArgumentException("Unknown argument " + args[i]);
       }
     }
@@ -86,13 +93,17 @@ public final class EngineBenchmark {
     try (InferenceEngine lsEngine =
             InferenceEngines.open(EngineConfig.LlamaServerBackend.of(server), spec);
         InferenceEngine workerEngine =
-            InferenceEngines.open(EngineConfig.WorkerBackend.defaults(), spec)) {
+            withWorker
+                ? InferenceEngines.open(EngineConfig.WorkerBackend.defaults(), spec)
+                : null) {
       Map<String, Double> metrics = lsEngine.nativeMetrics();
       for (int r = 0; r < rounds + 1; r++) {
         boolean warm = r == 0;
         GenerationResult q =
             measure("llama-server", lsEngine, r, nPredict, words, warm ? null : ls);
-        measure("worker", workerEngine, r, nPredict, words, warm ? null : worker);
+        if (workerEngine != null) {
+          measure("worker", workerEngine, r, nPredict, words, warm ? null : worker);
+        }
         promptTokens = q.promptTokens();
         generated = q.generatedTokens();
         if (bench != null && !warm) {
@@ -114,22 +125,33 @@ public final class EngineBenchmark {
               tg[1],
               promptTokens);
         }
-        // The worker's request and llama-bench took longer than the engine's metrics cache (5 s),
-        // so this read is fresh and covers exactly this round's llama-server request.
+        // This round's llama-server request alone took longer than the engine's metrics cache
+        // (5 s), so this read is fresh and covers exactly that request.
         Map<String, Double> now = lsEngine.nativeMetrics();
         double tokens = delta(now, metrics, "llamacpp:prompt_tokens_total");
         double seconds = delta(now, metrics, "llamacpp:prompt_seconds_total");
+        // The server counts every generated token but times only the decode steps after the
+        // first (which comes from the prompt's logits): one request, so steps = tokens - 1, the
+        // same count and span as the client's figure (first to last streamed token).
+        double steps = delta(now, metrics, "llamacpp:tokens_predicted_total") - 1;
+        double decodeSeconds = delta(now, metrics, "llamacpp:tokens_predicted_seconds_total");
         metrics = now;
-        if (seconds > 0) {
+        if (seconds > 0 && decodeSeconds > 0) {
           System.out.printf(
               Locale.ROOT,
-              "llama-server round %d: server's own prefill %.1f tok/s (%.0f tokens in %.0f ms)%n",
+              "llama-server round %d: server's own prefill %.1f tok/s (%.0f tokens in %.0f ms),"
+                  + " decode %.2f tok/s (%.0f steps in %.0f ms, %.2f ms per step)%n",
               r,
               tokens / seconds,
               tokens,
-              seconds * 1000);
+              seconds * 1000,
+              steps / decodeSeconds,
+              steps,
+              decodeSeconds * 1000,
+              decodeSeconds * 1000 / steps);
           if (!warm) {
             ls.serverPrompt().add(tokens / seconds);
+            ls.serverDecode().add(steps / decodeSeconds);
           }
         }
       }
@@ -144,11 +166,12 @@ public final class EngineBenchmark {
     double wp = median(worker.prompt());
     System.out.printf(
         Locale.ROOT,
-        "medians of %d rounds: llama-server engine decode %.2f, prompt %.1f (server's own prefill"
-            + " %.1f) | worker decode %.2f, prompt %.1f | llama-bench pp%d %.1f, tg%d %.2f at depth"
-            + " %d, %.2f at depth 0%n",
+        "medians of %d rounds: llama-server engine decode %.2f (server's own %.2f), prompt %.1f"
+            + " (server's own prefill %.1f) | worker decode %.2f, prompt %.1f | llama-bench pp%d"
+            + " %.1f, tg%d %.2f at depth %d, %.2f at depth 0%n",
         rounds,
         lsd,
+        median(ls.serverDecode()),
         lsp,
         median(ls.serverPrompt()),
         wd,
@@ -189,6 +212,18 @@ public final class EngineBenchmark {
               + promptTokens
               + " of the same build, interleaved");
       result(
+          "engine.server-decode-vs-llama-bench",
+          median(ls.serverDecode()),
+          median(bDecodeDepth),
+          "tok/s",
+          "-",
+          0,
+          "llama-server's own decode rate (its metrics, the steps after the first token) vs"
+              + " llama-bench tg"
+              + nPredict
+              + " at depth "
+              + promptTokens);
+      result(
           "engine.server-prefill-vs-llama-bench",
           median(ls.serverPrompt()),
           median(bPrompt),
@@ -197,6 +232,15 @@ public final class EngineBenchmark {
           0,
           "llama-server's own prefill rate (its metrics) vs llama-bench pp" + promptTokens);
     }
+    result(
+        "engine.decode-vs-server",
+        lsd,
+        median(ls.serverDecode()),
+        "tok/s",
+        "-",
+        0,
+        "decode through the engine (streamed tokens at the client) vs llama-server's own rate of"
+            + " the same requests: what the HTTP stream and the client cost");
     result(
         "engine.decode-vs-worker",
         lsd,

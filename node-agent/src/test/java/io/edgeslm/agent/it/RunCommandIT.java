@@ -66,6 +66,27 @@ class RunCommandIT {
   }
 
   @Test
+  void fleetBrokerOnTheLocalBrokersListener_stopsStartUpNamingTheFleetKey() throws Exception {
+    Map<String, String> env = new HashMap<>();
+    env.put("EDGESLM_AGENT_BROKER_URL", "tcp://127.0.0.1:1");
+    env.put("EDGESLM_AGENT_FLEET_BROKER_URL", "tcp://127.0.0.1:1");
+    env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(AgentProcess.freePort()));
+    env.put("EDGESLM_AGENT_JOURNAL_DIR", home.resolve("journal").toString());
+    try (AgentProcess agent = AgentProcess.start(env, home)) {
+      int code = agent.waitFor(WAIT);
+      assertThat(code).as(agent.output()).isEqualTo(78); // EX_CONFIG
+      assertThat(agent.output())
+          .contains(
+              "The EdgeSLM node agent cannot start: Invalid configuration"
+                  + " edgeslm.agent.fleet.broker.url='tcp://127.0.0.1:1': expected a broker other"
+                  + " than broker.url (leave fleet.broker.url unset to carry everything on one"
+                  + " connection). Fix it in application.properties, the file named by"
+                  + " EDGESLM_CONFIG, or the environment variable EDGESLM_AGENT_FLEET_BROKER_URL.")
+          .doesNotContain("Exception");
+    }
+  }
+
+  @Test
   void ask_badTimeoutWithNoAgentRunning_isAUsageErrorInOneSentence() throws Exception {
     // No agent runs from this (empty) EDGESLM_HOME: the command line is still checked first.
     Path script = Path.of("..", "run-agent").toAbsolutePath().normalize();

@@ -156,6 +156,16 @@ final class TestMqttClient implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Every message received so far on any subscription, the session's own included (those a broker
+   * delivers on a resumed session before any {@link #subscribe}), removed from that record.
+   */
+  List<Received> drainAll() {
+    List<Received> out = new ArrayList<>();
+    all.drainTo(out);
+    return out;
+  }
+
   @Override
   public void close() throws MqttException {
     if (client.isConnected()) {

@@ -88,55 +88,21 @@ public final class ConfigValidator {
     }
 
     AgentConfig.Broker broker = config.broker();
-    Optional<URI> brokerUrl = Optional.empty();
-    if (broker.url().isPresent() && !broker.url().get().isBlank()) {
-      brokerUrl = Optional.of(brokerUrl(broker.url().get()));
-    }
+    Optional<URI> brokerUrl = connection("broker", broker);
     range("broker.embedded.port", broker.embeddedPort(), 1, 65_535);
     if (broker.embeddedHost().isBlank()) {
       throw invalid("broker.embedded.host", "", "a host name or address to bind to");
     }
-    duration("broker.keep-alive", broker.keepAlive(), Duration.ofSeconds(1), Duration.ofHours(18));
-    duration(
-        "broker.connect-timeout",
-        broker.connectTimeout(),
-        Duration.ofSeconds(1),
-        Duration.ofMinutes(5));
-    duration(
-        "broker.max-reconnect-delay",
-        broker.maxReconnectDelay(),
-        Duration.ofSeconds(1),
-        Duration.ofHours(1));
-    duration("broker.will-delay", broker.willDelay(), Duration.ZERO, Duration.ofDays(1));
-    range("broker.max-inflight", broker.maxInflight(), 1, 65_535);
-    range("broker.inbound-queue", broker.inboundQueue(), 1, 100_000);
-    existingFile("broker.tls.key-store", broker.tlsKeyStore());
-    existingFile("broker.tls.trust-store", broker.tlsTrustStore());
-    existingFile("broker.tls.certificate", broker.tlsCertificate());
-    existingFile("broker.tls.private-key", broker.tlsPrivateKey());
-    existingFile("broker.tls.ca", broker.tlsCa());
-    if (broker.tlsCertificate().isPresent() != broker.tlsPrivateKey().isPresent()) {
+    Optional<URI> fleetBrokerUrl = connection("fleet.broker", config.fleet().broker());
+    if (fleetBrokerUrl.isPresent()
+        && brokerUrl.isPresent()
+        && sameBroker(fleetBrokerUrl.get(), brokerUrl.get())) {
+      // Two connections with one client id to one broker would take each other's session over.
       throw invalid(
-          broker.tlsCertificate().isPresent() ? "broker.tls.private-key" : "broker.tls.certificate",
-          "(none)",
-          "tls.certificate and tls.private-key set together");
-    }
-    if (broker.tlsCertificate().isPresent() && broker.tlsKeyStore().isPresent()) {
-      throw invalid(
-          "broker.tls.key-store",
-          broker.tlsKeyStore().get(),
-          "either a PEM pair (tls.certificate, tls.private-key) or a key store, not both");
-    }
-    boolean tls =
-        broker.tlsKeyStore().isPresent()
-            || broker.tlsTrustStore().isPresent()
-            || broker.tlsCertificate().isPresent()
-            || broker.tlsCa().isPresent();
-    if (tls && brokerUrl.map(u -> !u.getScheme().equals("ssl")).orElse(true)) {
-      throw invalid(
-          "broker.url",
-          brokerUrl.map(URI::toString).orElse("(none)"),
-          "TLS key or trust stores need an ssl:// broker URL");
+          "fleet.broker.url",
+          fleetBrokerUrl.get().toString(),
+          "a broker other than broker.url (leave fleet.broker.url unset to carry everything on"
+              + " one connection)");
     }
 
     String simulatorMode = config.demo().simulator().toLowerCase(Locale.ROOT);
@@ -239,6 +205,7 @@ public final class ConfigValidator {
         config.site(),
         labels,
         brokerUrl,
+        fleetBrokerUrl,
         sensors,
         modelPath,
         simulator,
@@ -409,28 +376,91 @@ public final class ConfigValidator {
     return specs;
   }
 
-  private static URI brokerUrl(String raw) throws AgentConfigException {
+  /**
+   * Checks one broker's settings under {@code key} ({@code broker} or {@code fleet.broker}).
+   *
+   * @return the broker's URL, or empty when none is set
+   */
+  private static Optional<URI> connection(String key, AgentConfig.Connection broker)
+      throws AgentConfigException {
+    Optional<URI> url = Optional.empty();
+    if (broker.url().isPresent() && !broker.url().get().isBlank()) {
+      url = Optional.of(brokerUrl(key, broker.url().get()));
+    }
+    duration(key + ".keep-alive", broker.keepAlive(), Duration.ofSeconds(1), Duration.ofHours(18));
+    duration(
+        key + ".connect-timeout",
+        broker.connectTimeout(),
+        Duration.ofSeconds(1),
+        Duration.ofMinutes(5));
+    duration(
+        key + ".max-reconnect-delay",
+        broker.maxReconnectDelay(),
+        Duration.ofSeconds(1),
+        Duration.ofHours(1));
+    duration(key + ".will-delay", broker.willDelay(), Duration.ZERO, Duration.ofDays(1));
+    range(key + ".max-inflight", broker.maxInflight(), 1, 65_535);
+    range(key + ".inbound-queue", broker.inboundQueue(), 1, 100_000);
+    existingFile(key + ".tls.key-store", broker.tlsKeyStore());
+    existingFile(key + ".tls.trust-store", broker.tlsTrustStore());
+    existingFile(key + ".tls.certificate", broker.tlsCertificate());
+    existingFile(key + ".tls.private-key", broker.tlsPrivateKey());
+    existingFile(key + ".tls.ca", broker.tlsCa());
+    if (broker.tlsCertificate().isPresent() != broker.tlsPrivateKey().isPresent()) {
+      throw invalid(
+          key + (broker.tlsCertificate().isPresent() ? ".tls.private-key" : ".tls.certificate"),
+          "(none)",
+          "tls.certificate and tls.private-key set together");
+    }
+    if (broker.tlsCertificate().isPresent() && broker.tlsKeyStore().isPresent()) {
+      throw invalid(
+          key + ".tls.key-store",
+          broker.tlsKeyStore().get(),
+          "either a PEM pair (tls.certificate, tls.private-key) or a key store, not both");
+    }
+    boolean tls =
+        broker.tlsKeyStore().isPresent()
+            || broker.tlsTrustStore().isPresent()
+            || broker.tlsCertificate().isPresent()
+            || broker.tlsCa().isPresent();
+    if (tls && url.map(u -> !u.getScheme().equals("ssl")).orElse(true)) {
+      throw invalid(
+          key + ".url",
+          url.map(URI::toString).orElse("(none)"),
+          "TLS key or trust stores need an ssl:// broker URL");
+    }
+    return url;
+  }
+
+  /** Whether two broker URLs name one listener (scheme default ports filled in). */
+  private static boolean sameBroker(URI a, URI b) {
+    return a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
+  }
+
+  private static int port(URI u) {
+    return u.getPort() >= 0 ? u.getPort() : u.getScheme().equals("ssl") ? 8883 : 1883;
+  }
+
+  private static URI brokerUrl(String key, String raw) throws AgentConfigException {
+    String urlKey = key + ".url";
     URI uri;
     try {
       uri = new URI(raw.trim());
     } catch (URISyntaxException e) {
-      throw invalid(
-          "broker.url", raw, "a URI such as tcp://broker.plant:1883 (" + e.getReason() + ")");
+      throw invalid(urlKey, raw, "a URI such as tcp://broker.plant:1883 (" + e.getReason() + ")");
     }
     if (uri.getScheme() == null || !BROKER_SCHEMES.contains(uri.getScheme())) {
       throw invalid(
-          "broker.url",
-          raw,
-          "the scheme must be tcp or ssl (MQTT over WebSocket is not supported)");
+          urlKey, raw, "the scheme must be tcp or ssl (MQTT over WebSocket is not supported)");
     }
     if (uri.getHost() == null || uri.getHost().isEmpty()) {
-      throw invalid("broker.url", raw, "the URL must name a host, e.g. tcp://broker.plant:1883");
+      throw invalid(urlKey, raw, "the URL must name a host, e.g. tcp://broker.plant:1883");
     }
     if (uri.getUserInfo() != null) {
       throw invalid(
-          "broker.url",
+          urlKey,
           uri.getScheme() + "://***@" + uri.getHost(),
-          "credentials go in broker.username and broker.password, not in the URL");
+          "credentials go in " + key + ".username and " + key + ".password, not in the URL");
     }
     return uri;
   }

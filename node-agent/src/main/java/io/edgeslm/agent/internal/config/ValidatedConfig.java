@@ -15,7 +15,8 @@ import java.util.Optional;
  * @param nodeId the node id (a topic level)
  * @param site the site (a topic level)
  * @param labels the node's labels, copied
- * @param brokerUrl the external broker, or empty for the embedded one
+ * @param brokerUrl the external (local) broker, or empty for the embedded one
+ * @param fleetBrokerUrl the fleet broker, or empty when the local broker carries everything
  * @param sensors configured sensors, sorted by id (the demo's when the simulator runs)
  * @param modelPath the model file or bundle directory, or empty for rule-based mode
  * @param simulator whether the demo sensor simulator runs
@@ -29,6 +30,7 @@ public record ValidatedConfig(
     String site,
     Map<String, String> labels,
     Optional<URI> brokerUrl,
+    Optional<URI> fleetBrokerUrl,
     List<SensorSpec> sensors,
     Optional<Path> modelPath,
     boolean simulator,
@@ -42,12 +44,18 @@ public record ValidatedConfig(
     Objects.requireNonNull(site, "site");
     labels = Map.copyOf(labels);
     Objects.requireNonNull(brokerUrl, "brokerUrl");
+    Objects.requireNonNull(fleetBrokerUrl, "fleetBrokerUrl");
     sensors = List.copyOf(sensors);
     Objects.requireNonNull(modelPath, "modelPath");
     Objects.requireNonNull(journalDir, "journalDir");
     Objects.requireNonNull(replies, "replies");
     Objects.requireNonNull(updates, "updates");
     Objects.requireNonNull(engine, "engine");
+  }
+
+  /** Whether a fleet broker is configured: then the agent holds two connections. */
+  public boolean splitBrokers() {
+    return fleetBrokerUrl.isPresent();
   }
 
   /** Whether the agent runs its own broker. */

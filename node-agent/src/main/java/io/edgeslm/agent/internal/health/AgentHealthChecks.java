@@ -42,6 +42,12 @@ public class AgentHealthChecks {
           .withData("broker", String.valueOf(runtime.brokerUrl()))
           .withData("brokerConnected", runtime.isBrokerConnected())
           .withData("source", source());
+      runtime
+          .fleetBrokerUrl()
+          .ifPresent(
+              f ->
+                  b.withData("fleetBroker", f)
+                      .withData("fleetConnected", runtime.isFleetConnected()));
       why.ifPresent(w -> b.withData("reason", w));
       runtime.journal().ifPresent(j -> b.withData("journalEntries", j.size()));
       // A stored model that failed its boot re-check: the node serves, but not what it was given.

@@ -33,6 +33,7 @@ import io.edgeslm.agent.internal.update.ConnectionUpdateLink;
 import io.edgeslm.agent.internal.update.NodeProfile;
 import io.edgeslm.agent.internal.update.UpdateService;
 import io.edgeslm.mqtt.Backoff;
+import io.edgeslm.mqtt.MqttVersion;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeBirth;
 import io.edgeslm.protocol.NodeHealth;
@@ -97,7 +98,16 @@ public class AgentRuntime {
   private volatile JournalDrainer drainer;
   private volatile ServingTasks serving;
   private volatile UpdateService updates;
+
+  /** The local broker's connection: sensors, questions and answers, reports. */
   private volatile MqttTransport transport;
+
+  /**
+   * The fleet broker's connection (birth, status and will, health, journal, updates), or {@code
+   * transport} itself when no fleet broker is configured.
+   */
+  private volatile MqttTransport uplink;
+
   private volatile QuestionService questions;
   private volatile SensorStore sensors;
   private volatile SensorIngest ingest;
@@ -202,7 +212,7 @@ public class AgentRuntime {
             () -> SensorSnapshot.of(sensors, clock.instant()),
             clock,
             () -> {
-              if (transport != null && transport.isConnected()) {
+              if (uplink != null && uplink.isConnected()) {
                 announce();
               }
             });
@@ -216,28 +226,33 @@ public class AgentRuntime {
             });
 
     AgentConfig.Broker b = config.broker();
+    boolean split = checked.splitBrokers();
+    // Without a fleet broker, one connection carries everything and holds the status will; with
+    // one, the will and every fleet topic go to the fleet connection only.
+    // Plant brokers vary: the local one may speak MQTT 3.1.1 only. The fleet's, and the one broker
+    // that carries everything, speak MQTT 5 (the will delay, response topics, user properties).
     transport =
-        new MqttTransport(
-            new MqttTransport.Settings(
-                brokerUrl,
-                checked.nodeId(),
-                b.username(),
-                b.password(),
-                BrokerTls.options(b).orElse(null),
-                b.keepAlive(),
-                b.connectTimeout(),
-                new Backoff(Duration.ofMillis(500), b.maxReconnectDelay()),
-                b.maxInflight(),
-                b.inboundQueue(),
+        transport(
+            "edgeslm.agent.broker",
+            b,
+            brokerUrl,
+            split ? null : topics.status(),
+            split ? MqttVersion.AUTO : MqttVersion.V5);
+    uplink =
+        split
+            ? transport(
+                "edgeslm.agent.fleet.broker",
+                config.fleet().broker(),
+                checked.fleetBrokerUrl().orElseThrow().toString(),
                 topics.status(),
-                Json.write(NodeStatus.will()),
-                b.willDelay()));
+                MqttVersion.V5)
+            : transport;
 
     drainer =
         new JournalDrainer(
             journal,
             entry ->
-                transport.publish(
+                uplink.publish(
                     new OutboundMessage(
                         entry.topic(),
                         entry.payload(),
@@ -247,8 +262,8 @@ public class AgentRuntime {
                         Optional.empty(),
                         Optional.of("application/json"),
                         List.of(Map.entry("journal-seq", Long.toString(entry.seq()))))),
-            transport::isConnected,
-            b.connectTimeout().multipliedBy(2));
+            uplink::isConnected,
+            (split ? config.fleet().broker() : b).connectTimeout().multipliedBy(2));
 
     questions =
         new QuestionService(
@@ -281,11 +296,15 @@ public class AgentRuntime {
     ingest = new SensorIngest(sensors, clock, reports::onNewAnomaly);
 
     transport.subscribe(topics.ask(), 1, questions::onMessage);
+    if (uplink != transport) {
+      // The controller asks over the fleet broker; its answers go back the same way.
+      uplink.subscribe(topics.ask(), 1, questions.replyingOn(uplink));
+    }
     for (SensorSpec s : checked.sensors()) {
       transport.subscribe(s.topic(), 1, ingest::onMessage);
     }
     subscribePlantData();
-    transport.addListener(
+    uplink.addListener(
         new MqttTransport.ConnectionListener() {
           @Override
           public void onConnected(boolean firstTime) {
@@ -294,10 +313,13 @@ public class AgentRuntime {
           }
         });
     registerMetrics();
-    // One connection to the broker for everything (docs/security.md, "Session takeover"): the
-    // update engine gets the same connection, and registers its subscriptions and its journal
-    // replay before the first connect attempt, so that it sees the first connect too.
-    transport.start(
+    if (split) {
+      transport.start();
+    }
+    // One connection per broker (docs/security.md, "Session takeover"): the update engine gets
+    // the fleet's (the only one without a fleet broker), and registers its subscriptions and its
+    // journal replay before the first connect attempt, so that it sees the first connect too.
+    uplink.start(
         connection -> {
           if (updates != null) {
             // The engine activates the store's model on the serving stack the Q&A and reports use.
@@ -343,6 +365,32 @@ public class AgentRuntime {
             serving,
             config.demo().period(),
             managementPort));
+  }
+
+  /**
+   * A transport to {@code url} with the settings under {@code prefix}, speaking {@code version};
+   * with a will on {@code willTopic}, or none when it is null.
+   */
+  private MqttTransport transport(
+      String prefix, AgentConfig.Connection c, String url, String willTopic, MqttVersion version)
+      throws AgentException {
+    return new MqttTransport(
+        new MqttTransport.Settings(
+            url,
+            checked.nodeId(),
+            c.username(),
+            c.password(),
+            BrokerTls.options(prefix, c).orElse(null),
+            c.keepAlive(),
+            c.connectTimeout(),
+            new Backoff(Duration.ofMillis(500), c.maxReconnectDelay()),
+            c.maxInflight(),
+            c.inboundQueue(),
+            willTopic,
+            willTopic == null ? null : Json.write(NodeStatus.will()),
+            c.willDelay(),
+            version,
+            prefix));
   }
 
   /**
@@ -473,8 +521,12 @@ public class AgentRuntime {
     if (u != null) {
       u.close();
     }
-    if (transport != null) {
-      transport.close(Json.write(NodeStatus.shutdown(clock.instant())));
+    MqttTransport up = uplink;
+    if (up != null) {
+      up.close(Json.write(NodeStatus.shutdown(clock.instant())));
+    }
+    if (transport != null && transport != up) {
+      transport.close();
     }
     if (serving != null) {
       serving.close();
@@ -518,6 +570,7 @@ public class AgentRuntime {
         "# Written by the EdgeSLM node agent at start-up; read by ./run-agent ask.\n"
             + "broker="
             + brokerUrl
+            + checked.fleetBrokerUrl().map(u -> "\nfleet-broker=" + u).orElse("")
             + "\nask-topic="
             + topics.ask()
             + "\nreport-topic="
@@ -541,7 +594,7 @@ public class AgentRuntime {
   }
 
   private void announce() {
-    transport.publish(
+    uplink.publish(
         OutboundMessage.json(
             topics.status(),
             Json.write(
@@ -553,7 +606,7 @@ public class AgentRuntime {
                     serving.model().orElse(null))),
             1,
             true));
-    transport.publish(OutboundMessage.json(topics.birth(), Json.write(birth()), 1, true));
+    uplink.publish(OutboundMessage.json(topics.birth(), Json.write(birth()), 1, true));
   }
 
   /**
@@ -630,8 +683,14 @@ public class AgentRuntime {
 
   private void journalReport(SensorReport report) {
     try {
-      journal.append(topics.report(), Json.write(report));
+      byte[] json = Json.write(report);
+      journal.append(topics.report(), json);
       drainer.signal();
+      if (uplink != transport && transport.isConnected()) {
+        // Plant operators read reports on the local broker at once; the fleet gets the
+        // journaled copy, in order, whenever its uplink is up.
+        transport.publish(OutboundMessage.json(topics.report(), json, 1, false));
+      }
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -652,8 +711,14 @@ public class AgentRuntime {
     return started;
   }
 
+  /** Whether the local broker's connection (the only one without a fleet broker) is up. */
   public boolean isBrokerConnected() {
     return transport != null && transport.isConnected();
+  }
+
+  /** Whether the fleet's connection is up: the local one when no fleet broker is configured. */
+  public boolean isFleetConnected() {
+    return uplink != null && uplink.isConnected();
   }
 
   public Optional<ServingTasks> serving() {
@@ -662,6 +727,12 @@ public class AgentRuntime {
 
   public String brokerUrl() {
     return brokerUrl;
+  }
+
+  /** The fleet broker's URL, when one is configured and the agent runs. */
+  public Optional<String> fleetBrokerUrl() {
+    ValidatedConfig c = checked;
+    return c == null ? Optional.empty() : c.fleetBrokerUrl().map(Object::toString);
   }
 
   public Optional<NodeTopics> topics() {
@@ -698,6 +769,17 @@ public class AgentRuntime {
     FunctionCounter.builder(
             "edgeslm.agent.mqtt.publish.failures", transport, MqttTransport::publishFailures)
         .register(registry);
+    if (uplink != transport) {
+      MqttTransport up = uplink;
+      Gauge.builder("edgeslm.agent.fleet.mqtt.connected", () -> up.isConnected() ? 1 : 0)
+          .description("1 while connected to the fleet broker")
+          .register(registry);
+      FunctionCounter.builder("edgeslm.agent.fleet.mqtt.connects", up, MqttTransport::connectCount)
+          .register(registry);
+      FunctionCounter.builder(
+              "edgeslm.agent.fleet.mqtt.publish.failures", up, MqttTransport::publishFailures)
+          .register(registry);
+    }
     FunctionCounter.builder(
             "edgeslm.agent.questions.received", questions, QuestionService::received)
         .register(registry);

@@ -64,6 +64,14 @@ final class Banner {
         .append(brokerUrl)
         .append(config.embeddedBroker() ? "  (embedded MQTT 5 broker: no broker configured)" : "")
         .append('\n');
+    config
+        .fleetBrokerUrl()
+        .ifPresent(
+            f ->
+                b.append("  Fleet:   ")
+                    .append(f)
+                    .append("  (birth, status, health, journal, updates; the broker above: the")
+                    .append(" plant's)\n"));
     b.append("  Serving: ")
         .append(
             serving

@@ -49,8 +49,19 @@ public final class BrokerTls {
    *
    * @throws AgentConfigException naming the key whose file cannot be used
    */
-  public static Optional<TlsOptions> options(AgentConfig.Broker b) throws AgentConfigException {
-    Optional<Managers> m = managers(b);
+  public static Optional<TlsOptions> options(AgentConfig.Connection b) throws AgentConfigException {
+    return options("edgeslm.agent.broker", b);
+  }
+
+  /**
+   * As {@link #options(AgentConfig.Connection)} for the broker whose keys start with {@code prefix}
+   * ({@code edgeslm.agent.broker} or {@code edgeslm.agent.fleet.broker}).
+   *
+   * @throws AgentConfigException naming the key whose file cannot be used
+   */
+  public static Optional<TlsOptions> options(String prefix, AgentConfig.Connection b)
+      throws AgentConfigException {
+    Optional<Managers> m = managers(prefix, b);
     return m.map(x -> new TlsOptions(x.keys(), x.trust(), true));
   }
 
@@ -62,7 +73,12 @@ public final class BrokerTls {
    *
    * @throws AgentConfigException naming the key whose file cannot be used
    */
-  static Optional<Managers> managers(AgentConfig.Broker b) throws AgentConfigException {
+  static Optional<Managers> managers(AgentConfig.Connection b) throws AgentConfigException {
+    return managers("edgeslm.agent.broker", b);
+  }
+
+  private static Optional<Managers> managers(String prefix, AgentConfig.Connection b)
+      throws AgentConfigException {
     boolean any =
         b.tlsCertificate().isPresent()
             || b.tlsKeyStore().isPresent()
@@ -73,10 +89,10 @@ public final class BrokerTls {
     }
     KeyManagerFactory kmf = null;
     TrustManagerFactory tmf = null;
-    String key = "edgeslm.agent.broker.tls.certificate";
+    String key = prefix + ".tls.certificate";
     try {
       if (b.tlsCertificate().isPresent()) {
-        key = "edgeslm.agent.broker.tls.private-key";
+        key = prefix + ".tls.private-key";
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
         List<Certificate> chain = certificates(Path.of(b.tlsCertificate().get()));
@@ -85,13 +101,13 @@ public final class BrokerTls {
         kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, new char[0]);
       } else if (b.tlsKeyStore().isPresent()) {
-        key = "edgeslm.agent.broker.tls.key-store";
+        key = prefix + ".tls.key-store";
         KeyStore ks = pkcs12(b.tlsKeyStore().get(), b.tlsKeyStorePassword());
         kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, b.tlsKeyStorePassword().orElse("").toCharArray());
       }
       if (b.tlsCa().isPresent()) {
-        key = "edgeslm.agent.broker.tls.ca";
+        key = prefix + ".tls.ca";
         KeyStore ts = KeyStore.getInstance("PKCS12");
         ts.load(null, null);
         int i = 0;
@@ -101,7 +117,7 @@ public final class BrokerTls {
         tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(ts);
       } else if (b.tlsTrustStore().isPresent()) {
-        key = "edgeslm.agent.broker.tls.trust-store";
+        key = prefix + ".tls.trust-store";
         KeyStore ts = pkcs12(b.tlsTrustStore().get(), b.tlsTrustStorePassword());
         tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(ts);

@@ -7,6 +7,7 @@ import io.edgeslm.mqtt.Message;
 import io.edgeslm.mqtt.MqttConfigurationException;
 import io.edgeslm.mqtt.MqttConnection;
 import io.edgeslm.mqtt.MqttSettings;
+import io.edgeslm.mqtt.MqttVersion;
 import io.edgeslm.mqtt.TlsOptions;
 import io.edgeslm.mqtt.Topics;
 import io.edgeslm.mqtt.Will;
@@ -92,9 +93,14 @@ public final class MqttTransport implements AutoCloseable {
    * @param maxInflight the bound on unacknowledged publishes
    * @param inboundQueue the Receive Maximum told to the broker: QoS 1 and 2 messages it may have
    *     unacknowledged towards the agent
-   * @param willTopic Last Will topic (retained, QoS 1)
-   * @param willPayload Last Will payload (JSON)
+   * @param willTopic Last Will topic (retained, QoS 1), or null for a connection without a will
+   *     (the local broker's while a fleet broker carries the status)
+   * @param willPayload Last Will payload (JSON); ignored without a will topic
    * @param willDelay Will Delay Interval
+   * @param version the protocol version: MQTT 5, or {@link MqttVersion#AUTO} (MQTT 5, else 3.1.1)
+   *     for a plant's local broker
+   * @param configPrefix the configuration keys these settings came from ({@code
+   *     edgeslm.agent.broker} or {@code edgeslm.agent.fleet.broker}), named in errors
    */
   public record Settings(
       String serverUri,
@@ -109,9 +115,49 @@ public final class MqttTransport implements AutoCloseable {
       int inboundQueue,
       String willTopic,
       byte[] willPayload,
-      Duration willDelay) {
+      Duration willDelay,
+      MqttVersion version,
+      String configPrefix) {
+
+    /** Settings for an MQTT 5 connection. */
+    public Settings(
+        String serverUri,
+        String clientId,
+        Optional<String> username,
+        Optional<String> password,
+        TlsOptions tls,
+        Duration keepAlive,
+        Duration connectTimeout,
+        Backoff backoff,
+        int maxInflight,
+        int inboundQueue,
+        String willTopic,
+        byte[] willPayload,
+        Duration willDelay) {
+      this(
+          serverUri,
+          clientId,
+          username,
+          password,
+          tls,
+          keepAlive,
+          connectTimeout,
+          backoff,
+          maxInflight,
+          inboundQueue,
+          willTopic,
+          willPayload,
+          willDelay,
+          MqttVersion.V5,
+          DEFAULT_CONFIG_PREFIX);
+    }
+
+    /** The configuration keys of the one broker, or of the local one beside a fleet broker. */
+    public static final String DEFAULT_CONFIG_PREFIX = "edgeslm.agent.broker";
 
     public Settings {
+      Objects.requireNonNull(version, "version");
+      Objects.requireNonNull(configPrefix, "configPrefix");
       Objects.requireNonNull(serverUri, "serverUri");
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(username, "username");
@@ -119,8 +165,9 @@ public final class MqttTransport implements AutoCloseable {
       Objects.requireNonNull(keepAlive, "keepAlive");
       Objects.requireNonNull(connectTimeout, "connectTimeout");
       Objects.requireNonNull(backoff, "backoff");
-      Objects.requireNonNull(willTopic, "willTopic");
-      Objects.requireNonNull(willPayload, "willPayload");
+      if (willTopic != null) {
+        Objects.requireNonNull(willPayload, "willPayload");
+      }
       Objects.requireNonNull(willDelay, "willDelay");
       if (maxInflight < 1 || inboundQueue < 1) {
         throw new IllegalArgumentException(
@@ -152,17 +199,10 @@ public final class MqttTransport implements AutoCloseable {
     try {
       MqttSettings.Builder b =
           MqttSettings.builder(settings.serverUri(), settings.clientId())
+              .version(settings.version())
               .credentials(settings.username(), settings.password())
               .keepAlive(settings.keepAlive())
               .session(true, Duration.ZERO)
-              .will(
-                  new Will(
-                      settings.willTopic(),
-                      settings.willPayload(),
-                      1,
-                      true,
-                      settings.willDelay(),
-                      Optional.of("application/json")))
               .maxPacketSize(MAX_INBOUND_PACKET)
               .receiveMaximum(Math.min(settings.inboundQueue(), 65_535))
               .inflightWindow(Math.min(settings.maxInflight(), 65_535))
@@ -171,6 +211,17 @@ public final class MqttTransport implements AutoCloseable {
       if (settings.tls() != null) {
         b = b.tls(settings.tls());
       }
+      if (settings.willTopic() != null) {
+        b =
+            b.will(
+                new Will(
+                    settings.willTopic(),
+                    settings.willPayload(),
+                    1,
+                    true,
+                    settings.willDelay(),
+                    Optional.of("application/json")));
+      }
       this.layerSettings = b.build();
     } catch (IllegalArgumentException e) {
       throw new AgentTransportException(
@@ -178,7 +229,9 @@ public final class MqttTransport implements AutoCloseable {
               + settings.serverUri()
               + ": "
               + e.getMessage()
-              + ". Check edgeslm.agent.broker.*.",
+              + ". Check "
+              + settings.configPrefix()
+              + ".*.",
           e);
     }
   }
@@ -280,7 +333,8 @@ public final class MqttTransport implements AutoCloseable {
                   }
                 });
       } catch (MqttConfigurationException e) {
-        throw new AgentTransportException(e.getMessage() + " Check edgeslm.agent.broker.url.", e);
+        throw new AgentTransportException(
+            e.getMessage() + " Check " + settings.configPrefix() + ".url.", e);
       }
       if (failed[0] != null) {
         connection = null;
@@ -428,7 +482,7 @@ public final class MqttTransport implements AutoCloseable {
     if (c == null) {
       return;
     }
-    if (goodbye != null && c.isConnected()) {
+    if (goodbye != null && settings.willTopic() != null && c.isConnected()) {
       try {
         publish(OutboundMessage.json(settings.willTopic(), goodbye, 1, true))
             .get(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);

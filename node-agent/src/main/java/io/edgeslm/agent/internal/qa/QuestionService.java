@@ -107,8 +107,25 @@ public final class QuestionService implements AutoCloseable {
             });
   }
 
-  /** The transport's handler for the ask topic; runs on the inbound thread, so it only admits. */
+  /**
+   * The transport's handler for the ask topic; runs on the inbound thread, so it only admits.
+   * Replies go out on the service's own transport.
+   */
   public void onMessage(InboundMessage message) {
+    onMessage(message, transport);
+  }
+
+  /**
+   * A handler for the ask topic on another broker's connection, replying on that connection (with a
+   * fleet broker, the controller asks there and operators on the local broker); queue, limits and
+   * counters are shared.
+   */
+  public MqttTransport.MessageHandler replyingOn(MqttTransport via) {
+    Objects.requireNonNull(via, "via");
+    return message -> onMessage(message, via);
+  }
+
+  private void onMessage(InboundMessage message, MqttTransport via) {
     received.incrementAndGet();
     Instant now = clock.instant();
     QuestionIntake.Verdict verdict = QuestionIntake.judge(message, limits, replies, now);
@@ -131,16 +148,17 @@ public final class QuestionService implements AutoCloseable {
       }
       case QuestionIntake.Refused r -> {
         refused.incrementAndGet();
-        send(r.route(), r.error());
+        send(via, r.route(), r.error());
       }
-      case QuestionIntake.Accepted a -> admit(a, message.receivedNanos());
+      case QuestionIntake.Accepted a -> admit(via, a, message.receivedNanos());
     }
   }
 
-  private void admit(QuestionIntake.Accepted accepted, long receivedNanos) {
+  private void admit(MqttTransport via, QuestionIntake.Accepted accepted, long receivedNanos) {
     if (!admitted.tryAcquire()) {
       busy.incrementAndGet();
       send(
+          via,
           accepted.route(),
           ErrorReply.busy(
               accepted.question().id(),
@@ -152,7 +170,7 @@ public final class QuestionService implements AutoCloseable {
       return;
     }
     try {
-      workers.execute(() -> serve(accepted, receivedNanos));
+      workers.execute(() -> serve(via, accepted, receivedNanos));
     } catch (RejectedExecutionException e) {
       admitted.release(); // shutting down
     }
@@ -172,7 +190,7 @@ public final class QuestionService implements AutoCloseable {
     return ((ThreadPoolExecutor) workers).getMaximumPoolSize();
   }
 
-  private void serve(QuestionIntake.Accepted accepted, long receivedNanos) {
+  private void serve(MqttTransport via, QuestionIntake.Accepted accepted, long receivedNanos) {
     inProgress.incrementAndGet();
     long start = nanoTime.getAsLong();
     String id = accepted.question().id();
@@ -191,7 +209,7 @@ public final class QuestionService implements AutoCloseable {
                 if (parts != null) {
                   // Pieces come on the engine's delivery thread, the finish on this worker.
                   synchronized (parts) {
-                    publishParts(accepted.route(), parts.add(text));
+                    publishParts(via, accepted.route(), parts.add(text));
                   }
                 }
               });
@@ -214,7 +232,7 @@ public final class QuestionService implements AutoCloseable {
       if (parts != null) {
         synchronized (parts) {
           PartStream.Finish finish = parts.finish(text);
-          publishParts(accepted.route(), finish.parts());
+          publishParts(via, accepted.route(), finish.parts());
           count = finish.count().orElse(null);
         }
       }
@@ -223,6 +241,7 @@ public final class QuestionService implements AutoCloseable {
         citations = citations.subList(0, Answer.MAX_SENSORS);
       }
       send(
+          via,
           accepted.route(),
           new Answer(
               Protocol.SCHEMA_VERSION,
@@ -250,11 +269,15 @@ public final class QuestionService implements AutoCloseable {
           r.code() == ErrorCode.BUSY
               ? r.retryAfter().orElse(retryAfter()).toMillis()
               : r.retryAfter().map(Duration::toMillis).orElse(null);
-      send(accepted.route(), new ErrorReply(Protocol.SCHEMA_VERSION, id, r.code(), message, retry));
+      send(
+          via,
+          accepted.route(),
+          new ErrorReply(Protocol.SCHEMA_VERSION, id, r.code(), message, retry));
     } catch (RuntimeException e) {
       refused.incrementAndGet();
       LOG.errorf(e, "Answering question %s failed", id);
       send(
+          via,
           accepted.route(),
           ErrorReply.of(
               id,
@@ -272,9 +295,9 @@ public final class QuestionService implements AutoCloseable {
   /**
    * Publishes {@code parts} in order; the stream's lock keeps one question's parts in seq order.
    */
-  private void publishParts(QuestionIntake.Route route, List<AnswerPart> parts) {
+  private void publishParts(MqttTransport via, QuestionIntake.Route route, List<AnswerPart> parts) {
     for (AnswerPart p : parts) {
-      send(route, p);
+      send(via, route, p);
     }
   }
 
@@ -282,7 +305,7 @@ public final class QuestionService implements AutoCloseable {
     return Math.max(0, TimeUnit.NANOSECONDS.toMillis(nanos));
   }
 
-  private void send(QuestionIntake.Route route, Reply reply) {
+  private void send(MqttTransport via, QuestionIntake.Route route, Reply reply) {
     OutboundMessage m =
         new OutboundMessage(
             route.topic(),
@@ -293,8 +316,7 @@ public final class QuestionService implements AutoCloseable {
             java.util.Optional.of(REPLY_EXPIRY_SECONDS),
             java.util.Optional.of("application/json"),
             List.of(Map.entry("type", typeOf(reply))));
-    transport
-        .publish(m)
+    via.publish(m)
         .whenComplete(
             (ok, err) -> {
               if (err != null) {
