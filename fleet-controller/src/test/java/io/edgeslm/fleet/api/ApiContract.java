@@ -109,7 +109,7 @@ abstract class ApiContract {
               "operator"),
           new Endpoint("POST", "/api/v1/rollouts/none/pause", "{\"reason\":\"r\"}", "operator"),
           new Endpoint("POST", "/api/v1/rollouts/none/resume", "{\"reason\":\"r\"}", "operator"),
-          new Endpoint("POST", "/api/v1/rollouts/preview", "{}", "viewer"),
+          new Endpoint("POST", "/api/v1/rollouts/preview", "{}", "release-manager"),
           new Endpoint("POST", "/api/v1/rollouts", "{}", "release-manager"),
           new Endpoint(
               "POST", "/api/v1/nodes/gw-0/rollback", "{\"reason\":\"r\"}", "release-manager"),
@@ -326,7 +326,8 @@ abstract class ApiContract {
   }
 
   @Test
-  void rolloutPreview_countsAndListsTheNodesThePlanReaches_andStoresNothing() throws Exception {
+  void rolloutPreview_countsAndListsTheNodesThePlanReaches_storesNothing_andRefusesViewers()
+      throws Exception {
     Path dir = Files.createTempDirectory("api-preview");
     String rm = TOKENS.get("release-manager");
     Http.Reply up =
@@ -343,17 +344,27 @@ abstract class ApiContract {
     nodes.recordStatus("plant-1", "gw-1", io.edgeslm.protocol.NodeStatus.online(at), at);
     nodes.recordStatus("plant-1", "gw-2", io.edgeslm.protocol.NodeStatus.shutdown(at), at);
     long rollouts = http.get("/api/v1/rollouts", rm).json().get("items").size();
-    String viewer = TOKENS.get("viewer");
+    String plan =
+        "{\"bundleId\":\""
+            + bundleId
+            + "\",\"selector\":{\"labels\":{\"line\":\"a\"}},"
+            + "\"waves\":[{\"count\":1},{\"percent\":100,\"approval\":true}]}";
+    // A preview lists nodes for planning, so it needs the role that creates the rollout.
+    for (String lesser : List.of("viewer", "operator")) {
+      Http.Reply refused = http.send("POST", "/api/v1/rollouts/preview", TOKENS.get(lesser), plan);
+      assertThat(refused.status()).as(refused.body()).isEqualTo(403);
+      assertThat(refused.contentType()).startsWith("application/problem+json");
+      assertThat(refused.json().get("detail").asText())
+          .isEqualTo(
+              "Token 't-"
+                  + lesser
+                  + "' has role '"
+                  + lesser
+                  + "'; this endpoint needs 'release-manager' or higher. Use a token with that"
+                  + " role.");
+    }
     try {
-      Http.Reply r =
-          http.send(
-              "POST",
-              "/api/v1/rollouts/preview",
-              viewer,
-              "{\"bundleId\":\""
-                  + bundleId
-                  + "\",\"selector\":{\"labels\":{\"line\":\"a\"}},"
-                  + "\"waves\":[{\"count\":1},{\"percent\":100,\"approval\":true}]}");
+      Http.Reply r = http.send("POST", "/api/v1/rollouts/preview", rm, plan);
       assertThat(r.status()).as(r.body()).isEqualTo(200);
       JsonNode p = r.json();
       assertThat(p.get("matched").asInt()).isEqualTo(3);
@@ -372,13 +383,13 @@ abstract class ApiContract {
           http.send(
               "POST",
               "/api/v1/rollouts/preview",
-              viewer,
+              rm,
               "{\"bundleId\":\"" + bundleId + "\",\"waves\":[{\"count\":1}]}");
       assertThat(bad.status()).isEqualTo(400);
       assertThat(bad.json().get("detail").asText())
           .startsWith("the last wave must reach 100 percent");
       Http.Reply noBundle =
-          http.send("POST", "/api/v1/rollouts/preview", viewer, "{\"waves\":[{\"percent\":100}]}");
+          http.send("POST", "/api/v1/rollouts/preview", rm, "{\"waves\":[{\"percent\":100}]}");
       assertThat(noBundle.status()).isEqualTo(400);
       assertThat(noBundle.json().get("detail").asText()).startsWith("bundleId is required");
       assertThat(http.get("/api/v1/rollouts", rm).json().get("items").size()).isEqualTo(rollouts);
@@ -576,7 +587,9 @@ abstract class ApiContract {
             "--label",
             "line=none");
     assertThat(create.code()).as(create.err()).isZero();
-    assertThat(create.lastLine()).isEqualTo("r-cli");
+    assertThat(create.out()).isEqualTo("r-cli\n");
+    assertThat(create.err())
+        .isEqualTo("Rollout r-cli created; follow it with: fleetctl rollout get r-cli\n");
 
     Cli status = cli("--url", url, "--token", TOKENS.get("viewer"), "rollout", "status", "r-cli");
     assertThat(status.out()).startsWith("r-cli  ").contains("phi-cli v1").contains("  wave 1  ");

@@ -535,6 +535,11 @@ class UiChromiumIT {
           .isEqualTo(
               "Token 'oscar' has role 'operator'; this page needs 'release-manager' or higher."
                   + " Use a token with that role.");
+      // In the UI's layout, with its navigation, and the problem's type.
+      assertThat(web.title()).isEqualTo("Refused · EdgeSLM fleet");
+      assertThat(web.count("header nav a")).isEqualTo(4);
+      assertThat(web.text("#problem-type"))
+          .isEqualTo("HTTP 403, problem https://edgeslm.io/problems/forbidden.");
       web.screenshot(FLOW_SHOTS.resolve("05-operator-refused-planning.png"));
       web.open(page);
       assertThat(web.count("#approve")).isZero();
@@ -547,6 +552,9 @@ class UiChromiumIT {
       for (VirtualNode n : fleet) {
         n.reportProgress(true).holdDownloads(true);
       }
+      java.util.Set<String> wave1 = c.runner().get("r-flow").targets().keySet();
+      VirtualNode watched =
+          fleet.stream().filter(n -> !wave1.contains(n.nodeId())).findFirst().orElseThrow();
       signIn(web, base, "fct_test-flow-release-0123456789");
       web.open(page);
       command(web, "#approve", "canaries healthy");
@@ -555,9 +563,31 @@ class UiChromiumIT {
           .containsPattern("downloading [0-9.]+ [KMG]?i?B of 4[0-9.]+ KiB \\([0-9]{1,2}%\\)");
       web.scrollTo("#targets");
       web.screenshot(FLOW_SHOTS.resolve("07-wave-2-downloading.png"));
+
+      // The node page shows the same download with its rollout, and follows it without a reload:
+      // one more request's worth of chunks changes the figures, the finished install clears them
+      // and shows the new model.
+      URI watchedPage = base.resolve("/ui/nodes/" + watched.nodeId());
+      web.open(watchedPage);
+      String before = web.text("#update-progress");
+      assertThat(before)
+          .matches("downloading [0-9.]+ [KMG]?i?B of 4[0-9.]+ KiB \\([0-9]{1,2}%\\) at .+ UTC");
+      assertThat(web.text("#update"))
+          .contains("(assignment r-flow." + watched.nodeId() + " of rollout r-flow)");
+      assertThat(web.text("#facts")).contains("phi-mini v3");
+      web.screenshot(FLOW_SHOTS.resolve("07a-node-downloading.png"));
+      watched.releaseOneRequest();
+      String after = waitUntil(web, "#update-progress", t -> !t.equals(before));
+      assertThat(after)
+          .matches("downloading [0-9.]+ [KMG]?i?B of 4[0-9.]+ KiB \\([0-9]{1,3}%\\) at .+ UTC");
       for (VirtualNode n : fleet) {
         n.releaseDownloads();
       }
+      waitUntil(web, "#update-progress", "none in progress"::equals);
+      waitUntil(web, "#facts", f -> f.contains("phi-mini v7"));
+      web.screenshot(FLOW_SHOTS.resolve("07b-node-updated-live.png"));
+
+      web.open(page);
       waitUntil(web, "#rollout-status", "COMPLETED"::equals);
       // A completed rollout still assigns nodes that join later, so the page keeps refreshing.
       waitUntil(web, "#targets", t -> !t.contains("downloading"));
@@ -601,7 +631,7 @@ class UiChromiumIT {
       fleet.forEach(VirtualNode::close);
     }
     try (var shots = Files.list(FLOW_SHOTS)) {
-      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(9);
+      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(11);
     }
   }
 

@@ -161,6 +161,23 @@ public final class VirtualNode implements AutoCloseable {
         });
   }
 
+  /**
+   * Sends the first chunk request kept back and keeps holding the others, so the download moves on
+   * by one request's worth of chunks and reports it.
+   */
+  public void releaseOneRequest() {
+    worker.execute(
+        () -> {
+          try {
+            if (!held.isEmpty()) {
+              publish(pending.requestTopic(), Json.write(held.remove(0)), 1, false);
+            }
+          } catch (Exception e) {
+            System.err.println(topics.node() + ": " + e);
+          }
+        });
+  }
+
   public VirtualNode rejectInstalls(boolean value) {
     rejectInstalls = value;
     return this;

@@ -116,9 +116,23 @@ public final class Catalog {
     return progress;
   }
 
+  /** The signed release metadata every bundle carries at its root. */
+  static final String RELEASE_FILE = "release.json";
+
+  static final String MISSING_RELEASE =
+      "The bundle has no release.json, its signed release metadata (model name, version, channel,"
+          + " expiry), so the controller cannot tell what it would roll out. Write it into the"
+          + " bundle directory with model-signing's 'release init', sign the bundle again and"
+          + " upload all its files.";
+
   private BundleInfo store(List<UploadedFile> upload, String actor, UploadProgress.Tracker tracker)
       throws FleetException {
     checkNames(upload);
+    if (upload.stream().noneMatch(f -> RELEASE_FILE.equals(f.name()))) {
+      // Without it the bundle has no signed model name, version or channel; said before the
+      // upload is spooled and verified, since no signature can make up for it.
+      throw new BundleRejectedException(MISSING_RELEASE);
+    }
     Path stage;
     try {
       stage = files.newStagingDir();
@@ -168,14 +182,7 @@ public final class Catalog {
             "The bundle failed verification against the controller's trust store: " + reason, e);
       }
       ReleaseMetadata release =
-          verified
-              .release()
-              .orElseThrow(
-                  () ->
-                      new BundleRejectedException(
-                          "The bundle has no signed release.json, so its model name, version and"
-                              + " channel are unknown. Add release.json before signing (see"
-                              + " model-signing's 'release' command)."));
+          verified.release().orElseThrow(() -> new BundleRejectedException(MISSING_RELEASE));
       String hex = verified.rootDigest().replaceFirst("^sha256:", "");
       ModelRef model =
           new ModelRef(release.model(), release.version(), "sha256:" + hex, release.channel());

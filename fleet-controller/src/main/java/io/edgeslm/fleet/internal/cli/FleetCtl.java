@@ -749,7 +749,7 @@ public final class FleetCtl {
     @Command(
         name = "create",
         description = {
-          "Create a rollout; prints its id (--json: its state).",
+          "Create a rollout; prints its id (--json: its state), and on stderr how to follow it.",
           "Either --plan FILE (the plan format: docs/rollout-plan.example.json) or --bundle,"
               + " --name and --wave options; --bundle, --name and --id override the plan's."
         })
@@ -840,7 +840,13 @@ public final class FleetCtl {
           }
         }
         JsonNode s = parent.root.call("POST", "/api/v1/rollouts", plan);
-        spec.commandLine().getOut().println(parent.root.json ? s.toString() : s.get("id").asText());
+        String created = s.get("id").asText();
+        spec.commandLine().getOut().println(parent.root.json ? s.toString() : created);
+        // On stderr, so that $(fleetctl rollout create …) is still the id alone.
+        spec.commandLine()
+            .getErr()
+            .println(
+                "Rollout " + created + " created; follow it with: fleetctl rollout get " + created);
         return 0;
       }
 

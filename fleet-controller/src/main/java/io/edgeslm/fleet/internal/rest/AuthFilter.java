@@ -32,6 +32,10 @@ public class AuthFilter implements ContainerRequestFilter {
 
   @Inject ControllerBean controller;
 
+  @Inject
+  @io.quarkus.qute.Location("refused")
+  io.quarkus.qute.Template refused;
+
   @Override
   public void filter(ContainerRequestContext request) {
     Method m = resource.getResourceMethod();
@@ -117,21 +121,17 @@ public class AuthFilter implements ContainerRequestFilter {
     request.setProperty(PRINCIPAL, token.get());
   }
 
-  /** A refused page for a signed-in browser: the problem's detail as text, with a way back. */
-  private static jakarta.ws.rs.core.Response uiRefusal(String detail) {
-    String escaped =
-        detail
-            .replace("&", "&amp;")
-            .replace("<", "&lt;")
-            .replace(">", "&gt;")
-            .replace("\"", "&quot;");
+  /**
+   * A refused page for a signed-in browser, in the UI's layout: the problem's detail, its type, and
+   * a way back.
+   */
+  private jakarta.ws.rs.core.Response uiRefusal(String detail) {
     String html =
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            + "<title>Refused · EdgeSLM fleet</title></head><body><main>"
-            + "<h1>Refused</h1><p id=\"problem\" class=\"error\">"
-            + escaped
-            + "</p><p><a href=\"/ui\">Overview</a> · <a href=\"/ui/login\">Sign in with another"
-            + " token</a></p></main></body></html>";
+        refused
+            .data("detail", detail)
+            .data("status", 403)
+            .data("type", Problem.TYPE_BASE + "forbidden")
+            .render();
     return jakarta.ws.rs.core.Response.status(403)
         .type(jakarta.ws.rs.core.MediaType.TEXT_HTML_TYPE.withCharset("UTF-8"))
         .entity(html)

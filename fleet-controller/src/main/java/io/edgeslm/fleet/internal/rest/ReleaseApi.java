@@ -240,7 +240,9 @@ public class ReleaseApi {
   @POST
   @Path("/rollouts/preview")
   @Consumes(MediaType.APPLICATION_JSON)
-  @Requires(Role.VIEWER)
+  // The role that may create the rollout: a preview lists node ids by selector and is part of
+  // planning, which viewers and operators do not do.
+  @Requires(Role.RELEASE_MANAGER)
   @Operation(
       summary = "Preview which nodes a rollout plan would reach, without creating it",
       description =

@@ -40,6 +40,22 @@ public final class UiFormat {
     return String.format(Locale.ROOT, "%.1f %s", d, UNITS[unit]);
   }
 
+  /**
+   * A node's progress report in words: "downloading 40.0 KiB of 80.0 KiB (50%) at 2026-12-02
+   * 03:59:12 UTC".
+   */
+  public static String progress(io.edgeslm.fleet.internal.store.DownloadProgress p) {
+    return p.phase()
+        + " "
+        + bytes(p.bytesDone())
+        + " of "
+        + bytes(p.bytesTotal())
+        + " ("
+        + p.percent()
+        + "%) at "
+        + time(p.at());
+  }
+
   /** An instant as a UTC timestamp to the second. */
   public static String time(Instant t) {
     return t == null ? "—" : TIME.format(t);

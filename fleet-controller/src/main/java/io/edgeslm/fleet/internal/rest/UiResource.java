@@ -57,6 +57,11 @@ public class UiResource {
   @Inject Template overview;
   @Inject Template nodes;
   @Inject Template node;
+
+  @Inject
+  @io.quarkus.qute.Location("node-live")
+  Template nodeLive;
+
   @Inject Template rollouts;
   @Inject Template rollout;
   @Inject Template bundles;
@@ -146,6 +151,44 @@ public class UiResource {
     return renderNode(id, null, HealthChart.Range.of(range));
   }
 
+  /**
+   * What the node is updating to now, as its page shows it.
+   *
+   * @param text the last report in words ("downloading 12.0 KiB of 40.0 KiB (30%) at …")
+   * @param percent the bar's width, 0 to 100
+   * @param assignmentId the assignment the report is for
+   * @param rolloutId the rollout that assigned it, or null for an assignment of no rollout
+   */
+  public record NodeUpdate(String text, int percent, String assignmentId, String rolloutId) {
+
+    static NodeUpdate of(String nodeId, DownloadProgress p) {
+      String suffix = "." + nodeId;
+      String a = p.assignmentId();
+      return new NodeUpdate(
+          UiFormat.progress(p),
+          p.percent(),
+          a,
+          a.endsWith(suffix) && a.length() > suffix.length()
+              ? a.substring(0, a.length() - suffix.length())
+              : null);
+    }
+  }
+
+  @GET
+  @Path("/nodes/{id}/live")
+  @Requires(Role.VIEWER)
+  @Operation(hidden = true)
+  public String nodeLive(@PathParam("id") String id) throws Exception {
+    // The node page's script fetches this every 2 s and swaps it in: facts and update progress,
+    // without the health query of the whole page.
+    FleetController c = c();
+    NodeRow row = c.nodes().node(id).orElseThrow(() -> FleetApi.notFound(id));
+    return nodeLive
+        .data("node", row)
+        .data("update", c.nodes().currentProgress(id).map(p -> NodeUpdate.of(id, p)).orElse(null))
+        .render();
+  }
+
   private String renderNode(String id, String answer, HealthChart.Range range) throws Exception {
     FleetController c = c();
     NodeRow row = c.nodes().node(id).orElseThrow(() -> FleetApi.notFound(id));
@@ -154,6 +197,7 @@ public class UiResource {
         c.nodes().health(id, now.minus(range.span()), now.plusSeconds(60), 3000);
     Role role = AuthFilter.role(request);
     return node.data("node", row)
+        .data("update", c.nodes().currentProgress(id).map(p -> NodeUpdate.of(id, p)).orElse(null))
         .data("points", health.size())
         .data("range", range.key())
         .data(
@@ -246,16 +290,7 @@ public class UiResource {
       int percent = t.phase() == TargetPhase.INSTALLED ? 100 : 0;
       if (t.phase() == TargetPhase.ASSIGNED && p != null) {
         percent = p.percent();
-        download =
-            p.phase()
-                + " "
-                + UiFormat.bytes(p.bytesDone())
-                + " of "
-                + UiFormat.bytes(p.bytesTotal())
-                + " ("
-                + percent
-                + "%) at "
-                + UiFormat.time(p.at());
+        download = UiFormat.progress(p);
       }
       return new TargetRow(
           t.nodeId(),

@@ -657,6 +657,41 @@ public final class NodeStore {
         });
   }
 
+  /**
+   * The node's newest progress report for an assignment it has reported no result for yet, or
+   * empty: what the node is fetching or activating now. Progress travels at QoS 0, so a node that
+   * is busy may have none, and one whose assignment was cancelled without a result keeps its last
+   * report (its time says how old it is).
+   */
+  public Optional<DownloadProgress> currentProgress(String nodeId) throws FleetStorageException {
+    return db.run(
+        "reading download progress of node '" + nodeId + "'",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT p.node_id, p.assignment_id, p.phase, p.bytes_done, p.bytes_total, p.at"
+                      + " FROM update_progress p WHERE p.node_id = ? AND NOT EXISTS (SELECT 1"
+                      + " FROM update_results r WHERE r.node_id = p.node_id"
+                      + " AND r.assignment_id = p.assignment_id)"
+                      + " ORDER BY p.at DESC FETCH FIRST 1 ROWS ONLY")) {
+            ps.setString(1, nodeId);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                return Optional.<DownloadProgress>empty();
+              }
+              return Optional.of(
+                  new DownloadProgress(
+                      rs.getString("node_id"),
+                      rs.getString("assignment_id"),
+                      rs.getString("phase"),
+                      rs.getLong("bytes_done"),
+                      rs.getLong("bytes_total"),
+                      Db.time(rs, "at")));
+            }
+          }
+        });
+  }
+
   /** Final results of every assignment whose id starts with {@code rolloutId + "."}, by node id. */
   public Map<String, InstallResult> results(String rolloutId) throws FleetStorageException {
     return db.run(

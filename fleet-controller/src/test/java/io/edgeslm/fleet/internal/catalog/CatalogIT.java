@@ -119,6 +119,39 @@ class CatalogIT {
         .hasMessage(reason);
   }
 
+  static final String MISSING_RELEASE =
+      "The bundle has no release.json, its signed release metadata (model name, version, channel,"
+          + " expiry), so the controller cannot tell what it would roll out. Write it into the"
+          + " bundle directory with model-signing's 'release init', sign the bundle again and"
+          + " upload all its files.";
+
+  @Test
+  void upload_withoutReleaseJson_isRejectedNamingTheFileAndWhatToDo() throws Exception {
+    Path bundle = TestBundles.signed(tmp, trusted, "phi-mini", 12, 1000);
+    List<UploadedFile> files =
+        TestBundles.spool(bundle).stream().filter(f -> !f.name().equals("release.json")).toList();
+    assertThat(files).extracting(UploadedFile::name).containsExactly("model.gguf", "model.sig");
+
+    assertThatThrownBy(() -> catalog.upload(files, "alice"))
+        .isInstanceOf(BundleRejectedException.class)
+        .hasMessage(MISSING_RELEASE);
+    assertThat(catalog.list(null, 10).items()).isEmpty();
+    assertThat(stagingLeftovers()).isZero();
+  }
+
+  @Test
+  void upload_signedWithoutReleaseJson_isRejectedNamingTheFileAndWhatToDo() throws Exception {
+    Path bundle = Files.createDirectory(tmp.resolve("no-release"));
+    Files.write(bundle.resolve("model.gguf"), new byte[1000]);
+    io.edgeslm.signing.BundleSigner.of(trusted).sign(bundle, BundleOptions.defaults());
+    BundleVerifier.of(trust).verify(bundle, BundleOptions.defaults()); // a valid signature
+
+    assertThatThrownBy(() -> catalog.upload(TestBundles.spool(bundle), "alice"))
+        .isInstanceOf(BundleRejectedException.class)
+        .hasMessage(MISSING_RELEASE);
+    assertThat(catalog.list(null, 10).items()).isEmpty();
+  }
+
   @Test
   void upload_extraUnsignedFile_isRejected() throws Exception {
     Path bundle = TestBundles.signed(tmp, trusted, "phi-mini", 11, 1000);
