@@ -12,6 +12,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 ./mvnw -B -q -Dmaven.test.skip=true -Dspotless.check.skip=true -pl node-agent,demo-broker,testkit -am package
 APP="$ROOT/node-agent/target/quarkus-app"
+# The benchmark's operator client is Eclipse Paho (an independent peer of the agent's MQTT layer);
+# the agent no longer carries it, so fetch it from Maven Central into bench/out/lib.
+PAHO_VERSION=$(sed -n 's:.*<paho.mqttv5.version>\(.*\)</paho.mqttv5.version>.*:\1:p' pom.xml)
+./mvnw -B -q -N dependency:copy -Dartifact="org.eclipse.paho:org.eclipse.paho.mqttv5.client:$PAHO_VERSION" \
+  -DoutputDirectory="$ROOT/bench/out/lib"
+PAHO="$ROOT/bench/out/lib/org.eclipse.paho.mqttv5.client-$PAHO_VERSION.jar"
 # The "embedded broker" rows load the demo broker as ./run-agent does (the agent has none of its own).
 export EDGESLM_AGENT_BROKER_EMBEDDED_JARS="$ROOT/demo-broker/target/embedded-broker"
 MODEL="${1:-}"
@@ -25,7 +31,7 @@ if [[ -z "$MODEL" ]]; then
 fi
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
-"$JAVA_HOME/bin/java" -cp "$APP/lib/main/*:$APP/app/*" bench/agent/AgentBench.java \
+"$JAVA_HOME/bin/java" -cp "$APP/lib/main/*:$APP/app/*:$PAHO" bench/agent/AgentBench.java \
   "$APP" "$MODEL" "${2:-127.0.0.1}" "${3:-1883}" "${4:-all}" | tee "$OUT"
 
 # Machine-readable results from the lines above.
