@@ -23,27 +23,35 @@ class RunCommandIT {
 
   @TempDir Path home;
 
-  @Test
-  void noBrokerConfigured_theGatewayArtifactHasNoEmbeddedBroker_exits78NamingKeyAndWhatToDo()
-      throws Exception {
-    Map<String, String> env = new HashMap<>();
+  /**
+   * Starts the packaged agent with {@code env} (plus a free management port and a journal under the
+   * test's home), expects it to stop with exit 78 (EX_CONFIG) and returns what it printed.
+   */
+  private String configRefusal(Map<String, String> env) throws Exception {
     env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(AgentProcess.freePort()));
     env.put("EDGESLM_AGENT_JOURNAL_DIR", home.resolve("journal").toString());
     try (AgentProcess agent = AgentProcess.start(env, home)) {
       int code = agent.waitFor(WAIT);
       assertThat(code).as(agent.output()).isEqualTo(78); // EX_CONFIG
-      assertThat(agent.output())
-          .contains(
-              "The EdgeSLM node agent cannot start: Invalid configuration"
-                  + " edgeslm.agent.broker.url='': no broker is configured, which asks for the"
-                  + " embedded MQTT broker, and this installation has none (the gateway artifact"
-                  + " leaves it out; it comes with ./run-agent). Set edgeslm.agent.broker.url to"
-                  + " your MQTT broker (tcp://host:1883 or ssl://host:8883) in"
-                  + " application.properties, the file named by EDGESLM_CONFIG, or the environment"
-                  + " variable EDGESLM_AGENT_BROKER_URL; or try the agent with its demo broker by"
-                  + " running ./run-agent in the repository.")
-          .doesNotContain("Exception");
+      return agent.output();
     }
+  }
+
+  @Test
+  void noBrokerConfigured_theGatewayArtifactHasNoEmbeddedBroker_exits78NamingKeyAndWhatToDo()
+      throws Exception {
+    Map<String, String> env = new HashMap<>();
+    assertThat(configRefusal(env))
+        .contains(
+            "The EdgeSLM node agent cannot start: Invalid configuration"
+                + " edgeslm.agent.broker.url='': no broker is configured, which asks for the"
+                + " embedded MQTT broker, and this installation has none (the gateway artifact"
+                + " leaves it out; it comes with ./run-agent). Set edgeslm.agent.broker.url to"
+                + " your MQTT broker (tcp://host:1883 or ssl://host:8883) in"
+                + " application.properties, the file named by EDGESLM_CONFIG, or the environment"
+                + " variable EDGESLM_AGENT_BROKER_URL; or try the agent with its demo broker by"
+                + " running ./run-agent in the repository.")
+        .doesNotContain("Exception");
   }
 
   @Test
@@ -51,18 +59,12 @@ class RunCommandIT {
     Map<String, String> env = new HashMap<>();
     env.put("EDGESLM_AGENT_SITE", "plant/7");
     env.put("EDGESLM_AGENT_BROKER_URL", "tcp://127.0.0.1:1");
-    env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(AgentProcess.freePort()));
-    env.put("EDGESLM_AGENT_JOURNAL_DIR", home.resolve("journal").toString());
-    try (AgentProcess agent = AgentProcess.start(env, home)) {
-      int code = agent.waitFor(WAIT);
-      assertThat(code).as(agent.output()).isEqualTo(78); // EX_CONFIG
-      assertThat(agent.output())
-          .contains(
-              "Invalid configuration edgeslm.agent.site='plant/7': expected 1-64 letters, digits,"
-                  + " '.', '_' or '-', starting with a letter or digit (it is an MQTT topic"
-                  + " level). Fix it in application.properties, the file named by"
-                  + " EDGESLM_CONFIG, or the environment variable EDGESLM_AGENT_SITE.");
-    }
+    assertThat(configRefusal(env))
+        .contains(
+            "Invalid configuration edgeslm.agent.site='plant/7': expected 1-64 letters, digits,"
+                + " '.', '_' or '-', starting with a letter or digit (it is an MQTT topic"
+                + " level). Fix it in application.properties, the file named by"
+                + " EDGESLM_CONFIG, or the environment variable EDGESLM_AGENT_SITE.");
   }
 
   @Test
@@ -70,20 +72,14 @@ class RunCommandIT {
     Map<String, String> env = new HashMap<>();
     env.put("EDGESLM_AGENT_BROKER_URL", "tcp://127.0.0.1:1");
     env.put("EDGESLM_AGENT_FLEET_BROKER_URL", "tcp://127.0.0.1:1");
-    env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(AgentProcess.freePort()));
-    env.put("EDGESLM_AGENT_JOURNAL_DIR", home.resolve("journal").toString());
-    try (AgentProcess agent = AgentProcess.start(env, home)) {
-      int code = agent.waitFor(WAIT);
-      assertThat(code).as(agent.output()).isEqualTo(78); // EX_CONFIG
-      assertThat(agent.output())
-          .contains(
-              "The EdgeSLM node agent cannot start: Invalid configuration"
-                  + " edgeslm.agent.fleet.broker.url='tcp://127.0.0.1:1': expected a broker other"
-                  + " than broker.url (leave fleet.broker.url unset to carry everything on one"
-                  + " connection). Fix it in application.properties, the file named by"
-                  + " EDGESLM_CONFIG, or the environment variable EDGESLM_AGENT_FLEET_BROKER_URL.")
-          .doesNotContain("Exception");
-    }
+    assertThat(configRefusal(env))
+        .contains(
+            "The EdgeSLM node agent cannot start: Invalid configuration"
+                + " edgeslm.agent.fleet.broker.url='tcp://127.0.0.1:1': expected a broker other"
+                + " than broker.url (leave fleet.broker.url unset to carry everything on one"
+                + " connection). Fix it in application.properties, the file named by"
+                + " EDGESLM_CONFIG, or the environment variable EDGESLM_AGENT_FLEET_BROKER_URL.")
+        .doesNotContain("Exception");
   }
 
   @Test

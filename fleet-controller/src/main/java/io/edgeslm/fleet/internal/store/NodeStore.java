@@ -641,15 +641,7 @@ public final class NodeStore {
                 1, rolloutId.replace("!", "!!").replace("_", "!_").replace("%", "!%") + ".%");
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
-                out.put(
-                    rs.getString("node_id"),
-                    new DownloadProgress(
-                        rs.getString("node_id"),
-                        rs.getString("assignment_id"),
-                        rs.getString("phase"),
-                        rs.getLong("bytes_done"),
-                        rs.getLong("bytes_total"),
-                        Db.time(rs, "at")));
+                out.put(rs.getString("node_id"), progressRow(rs));
               }
             }
           }
@@ -679,17 +671,21 @@ public final class NodeStore {
               if (!rs.next()) {
                 return Optional.<DownloadProgress>empty();
               }
-              return Optional.of(
-                  new DownloadProgress(
-                      rs.getString("node_id"),
-                      rs.getString("assignment_id"),
-                      rs.getString("phase"),
-                      rs.getLong("bytes_done"),
-                      rs.getLong("bytes_total"),
-                      Db.time(rs, "at")));
+              return Optional.of(progressRow(rs));
             }
           }
         });
+  }
+
+  /** The current row of a query over {@code update_progress}'s columns. */
+  private static DownloadProgress progressRow(ResultSet rs) throws SQLException {
+    return new DownloadProgress(
+        rs.getString("node_id"),
+        rs.getString("assignment_id"),
+        rs.getString("phase"),
+        rs.getLong("bytes_done"),
+        rs.getLong("bytes_total"),
+        Db.time(rs, "at"));
   }
 
   /** Final results of every assignment whose id starts with {@code rolloutId + "."}, by node id. */
