@@ -23,6 +23,8 @@ import java.util.List;
  *     published before this answer, whose texts joined in seq order are exactly {@code answer}, so
  *     a reader can tell whether it missed one; absent when the question was not streamed, or when
  *     this answer replaces the streamed text (the model failed part way and the rules answered)
+ * @param adapter the LoRA adapter that was applied on top of {@code model} for this answer; absent
+ *     when the base model answered alone, and for rules
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -35,7 +37,8 @@ public record Answer(
     ModelRef model,
     AnswerTimings timings,
     Instant answeredAt,
-    Integer parts)
+    Integer parts,
+    ModelRef adapter)
     implements Reply {
 
   /** Longest answer text. */
@@ -59,6 +62,24 @@ public record Answer(
     Checks.required("timings", timings);
     Checks.required("answeredAt", answeredAt);
     Checks.optionalRange("parts", parts, 0, Integer.MAX_VALUE);
+    Checks.check(
+        adapter == null || model != null,
+        "adapter is only named with the model it was applied to: got an adapter without a model."
+            + " Name the base model, or leave the adapter out.");
+  }
+
+  /** An answer without an adapter (the base model alone, or rules). */
+  public Answer(
+      int schemaVersion,
+      String id,
+      String answer,
+      List<SensorCitation> sensors,
+      Source source,
+      ModelRef model,
+      AnswerTimings timings,
+      Instant answeredAt,
+      Integer parts) {
+    this(schemaVersion, id, answer, sensors, source, model, timings, answeredAt, parts, null);
   }
 
   /** An answer without a part count (not streamed). */
@@ -76,6 +97,13 @@ public record Answer(
 
   /** This answer with its text and part count replaced (see {@code parts}). */
   public Answer withText(String text, Integer parts) {
-    return new Answer(schemaVersion, id, text, sensors, source, model, timings, answeredAt, parts);
+    return new Answer(
+        schemaVersion, id, text, sensors, source, model, timings, answeredAt, parts, adapter);
+  }
+
+  /** This answer naming the adapter applied on top of its model (null: none). */
+  public Answer withAdapter(ModelRef adapter) {
+    return new Answer(
+        schemaVersion, id, answer, sensors, source, model, timings, answeredAt, parts, adapter);
   }
 }

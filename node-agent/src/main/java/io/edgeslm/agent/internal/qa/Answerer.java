@@ -24,6 +24,7 @@ public interface Answerer {
    * @param model the model, exactly when {@code source} is model
    * @param firstTokenNanos {@link System#nanoTime()} of the first generated text, if any
    * @param tokens generated tokens (0 for rules)
+   * @param adapter the LoRA adapter applied on top of {@code model} for this answer, if one was
    */
   record Outcome(
       String text,
@@ -31,13 +32,26 @@ public interface Answerer {
       Source source,
       Optional<ModelRef> model,
       Optional<Long> firstTokenNanos,
-      int tokens) {
+      int tokens,
+      Optional<ModelRef> adapter) {
     public Outcome {
       Objects.requireNonNull(text, "text");
       citations = List.copyOf(citations);
       Objects.requireNonNull(source, "source");
       Objects.requireNonNull(model, "model");
       Objects.requireNonNull(firstTokenNanos, "firstTokenNanos");
+      adapter = adapter == null ? Optional.empty() : adapter;
+    }
+
+    /** An outcome without an adapter (the base model alone, or rules). */
+    public Outcome(
+        String text,
+        List<SensorCitation> citations,
+        Source source,
+        Optional<ModelRef> model,
+        Optional<Long> firstTokenNanos,
+        int tokens) {
+      this(text, citations, source, model, firstTokenNanos, tokens, Optional.empty());
     }
   }
 
