@@ -2,13 +2,8 @@ package io.edgeslm.mqtt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moquette.broker.Server;
-import io.moquette.broker.config.MemoryConfig;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import io.edgeslm.testkit.MqttBroker;
 import java.time.Duration;
-import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -26,38 +21,21 @@ import org.junit.jupiter.api.Test;
  */
 class MqttVersionFallbackIT {
 
-  private Server broker;
-  private int port;
+  private MqttBroker broker;
 
-  private void startBroker() throws IOException {
-    if (port == 0) {
-      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        port = s.getLocalPort();
-      }
-    }
-    Properties p = new Properties();
-    p.setProperty("host", "127.0.0.1");
-    p.setProperty("port", Integer.toString(port));
-    p.setProperty("websocket_port", "disabled");
-    p.setProperty("allow_anonymous", "true");
-    // In memory: nothing written beside the test, and a restart starts empty.
-    p.setProperty("persistent_store", "");
-    // Moquette reports usage to its authors unless told not to; a test never phones home.
-    p.setProperty("telemetry_enabled", "false");
-    p.setProperty("use_bugsnag", "false");
-    broker = new Server();
-    broker.startServer(new MemoryConfig(p));
+  private void startBroker() throws Exception {
+    broker = MqttBroker.mqtt311Only();
   }
 
   @AfterEach
   void stopBroker() {
     if (broker != null) {
-      broker.stopServer();
+      broker.close();
     }
   }
 
   private String url() {
-    return "tcp://127.0.0.1:" + port;
+    return broker.url();
   }
 
   @Test
@@ -103,9 +81,7 @@ class MqttVersionFallbackIT {
       assertThat(c.awaitConnected(Duration.ofSeconds(30))).isTrue();
       assertThat(connects.poll(20, TimeUnit.SECONDS).firstTime()).isTrue();
 
-      broker.stopServer();
-      broker = null;
-      startBroker();
+      broker.restart();
 
       MqttConnection.Connected again = connects.poll(60, TimeUnit.SECONDS);
       assertThat(again).as("reconnected (last error: %s)", c.lastError()).isNotNull();
