@@ -32,6 +32,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -375,6 +376,93 @@ public final class HttpEngine implements InferenceEngine {
       Thread.currentThread().interrupt();
       throw new EngineUnavailableException("Interrupted while counting tokens");
     }
+  }
+
+  /**
+   * Tokens a prompt can have beyond its UTF-8 bytes: the specials the server adds around it (BOS,
+   * and EOS for the few models that want one), with room to spare.
+   */
+  static final int ADDED_TOKENS = 8;
+
+  /** Chat templates measured, by role sequence; bounded, oldest dropped first. */
+  private final Map<String, Integer> templateBytes =
+      java.util.Collections.synchronizedMap(
+          new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+              return size() > 32;
+            }
+          });
+
+  private final AtomicLong countsSkipped = new AtomicLong();
+
+  /**
+   * Every token of llama.cpp's tokenizers stands for at least one byte of the text, apart from the
+   * specials the server adds, so a prompt has at most its UTF-8 bytes plus {@link #ADDED_TOKENS}
+   * tokens. For chat requests the rendered template adds its own bytes, measured once per role
+   * sequence by rendering one-byte messages (a template that leaves out empty messages is measured
+   * right). When that bound fits, the two round trips to {@code /apply-template} and {@code
+   * /tokenize} are skipped; near the limit the prompt is counted exactly.
+   */
+  @Override
+  public int countPromptTokensWithin(GenerationRequest request, int limit)
+      throws InferenceException {
+    if (config.tokenizeEndpoint()) {
+      long bound = upperBound(request);
+      if (bound <= limit) {
+        countsSkipped.incrementAndGet();
+        return (int) bound;
+      }
+    }
+    return countPromptTokens(request);
+  }
+
+  /** Exact counts avoided by {@link #countPromptTokensWithin} since the engine opened. */
+  public long countsSkipped() {
+    return countsSkipped.get();
+  }
+
+  private long upperBound(GenerationRequest r) throws InferenceException {
+    if (!r.isChat()) {
+      return (long) r.prompt().getBytes(StandardCharsets.UTF_8).length + ADDED_TOKENS;
+    }
+    long content = 0;
+    StringBuilder roles = new StringBuilder();
+    for (ChatMessage m : r.messages()) {
+      content += m.content().getBytes(StandardCharsets.UTF_8).length;
+      roles.append(m.role().wireName()).append(',');
+    }
+    return templateBytes(r, roles.toString()) + content + ADDED_TOKENS;
+  }
+
+  /** Bytes the chat template adds for this role sequence (cached). */
+  private long templateBytes(GenerationRequest r, String roles) throws InferenceException {
+    Integer known = templateBytes.get(roles);
+    if (known != null) {
+      return known;
+    }
+    ObjectNode b = MAPPER.createObjectNode();
+    ArrayNode msgs = b.putArray("messages");
+    for (ChatMessage m : r.messages()) {
+      msgs.addObject().put("role", m.role().wireName()).put("content", "x");
+    }
+    String text;
+    try {
+      text = postJson("/apply-template", b).path("prompt").asText(null);
+    } catch (IOException e) {
+      throw new EngineUnavailableException(
+          "Cannot render the chat template at " + config.baseUri() + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EngineUnavailableException("Interrupted while rendering the chat template");
+    }
+    if (text == null) {
+      // Not a llama-server: no measurement, so the bound is never taken.
+      return Integer.MAX_VALUE;
+    }
+    int bytes = Math.max(0, text.getBytes(StandardCharsets.UTF_8).length - r.messages().size());
+    templateBytes.put(roles, bytes);
+    return bytes;
   }
 
   /** Upper estimate when the server has no tokenizer endpoint: UTF-8 bytes / 2 plus overhead. */
