@@ -120,6 +120,23 @@ class EngineIT {
   }
 
   @Test
+  void chatRequest_onLlamaServer_reportsTheMeanProbabilityOfItsTokens_theWorkerNone()
+      throws Exception {
+    GenerationRequest chat =
+        GenerationRequest.ofChat(List.of(ChatMessage.user("Status of press 3?")), 8);
+
+    GenerationResult r = engine.generate(chat, TokenListener.NONE).await();
+
+    if (backend == Backend.LLAMA_SERVER) {
+      // The node's confidence measure for escalation: present, and a probability.
+      assertThat(r.meanTokenProbability()).isPresent();
+      assertThat(r.meanTokenProbability().getAsDouble()).isBetween(0.0, 1.0);
+    } else {
+      assertThat(r.meanTokenProbability()).isEmpty();
+    }
+  }
+
+  @Test
   void jsonSchema_constrainsSampling_soOutputParsesAndValidates() throws Exception {
     OutputSchema schema = OutputSchema.of(OutputSchemaTest.SCHEMA);
     GenerationResult r =

@@ -260,6 +260,14 @@ public final class HttpEngine implements InferenceEngine {
       if (r.cacheSlot() >= 0 && r.cacheSlot() < spec.parallelSlots()) {
         b.put("id_slot", r.cacheSlot());
       }
+      // The probability of each generated token, for the node's confidence measure: the OpenAI
+      // chat fields, which llama-server maps to n_probs; its own n_probs for raw prompts.
+      if (r.isChat()) {
+        b.put("logprobs", true);
+        b.put("top_logprobs", 1);
+      } else {
+        b.put("n_probs", 1);
+      }
     }
     b.put("stream", true);
     b.putObject("stream_options").put("include_usage", true);
@@ -654,6 +662,8 @@ public final class HttpEngine implements InferenceEngine {
       FinishReason reason = FinishReason.STOP;
       int promptTokens = -1;
       int completionTokens = -1;
+      double probabilitySum = 0;
+      int probabilityCount = 0;
       try (BufferedReader in =
           new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
         String line;
@@ -696,6 +706,13 @@ public final class HttpEngine implements InferenceEngine {
             if (!piece.isEmpty()) {
               onPiece(piece);
             }
+            for (JsonNode t : choice.path("logprobs").path("content")) {
+              JsonNode lp = t.path("logprob");
+              if (lp.isNumber() && lp.asDouble() <= 0) {
+                probabilitySum += Math.exp(lp.asDouble());
+                probabilityCount++;
+              }
+            }
             String fr = choice.path("finish_reason").asText("");
             if (fr.equals("length")) {
               reason = FinishReason.LENGTH;
@@ -731,7 +748,16 @@ public final class HttpEngine implements InferenceEngine {
       }
       int generated = completionTokens >= 0 ? completionTokens : count;
       future.complete(
-          new GenerationResult(text.toString(), promptTokens, generated, reason, timings()));
+          new GenerationResult(
+              text.toString(),
+              promptTokens,
+              generated,
+              reason,
+              timings(),
+              probabilityCount == 0
+                  ? java.util.OptionalDouble.empty()
+                  : java.util.OptionalDouble.of(
+                      Math.min(1.0, Math.max(0.0, probabilitySum / probabilityCount)))));
     }
 
     private void onPiece(String piece) {

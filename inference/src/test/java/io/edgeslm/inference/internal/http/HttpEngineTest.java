@@ -2,6 +2,7 @@ package io.edgeslm.inference.internal.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -134,10 +135,24 @@ class HttpEngineTest {
     try (OutputStream out = ex.getResponseBody()) {
       String[] pieces = {"Press", " 3", " is", " 71.2", " °C"};
       for (int i = 0; i < pieces.length; i++) {
+        // In "logprobs" mode every token comes with its log-probability, ln(0.5) or ln(0.25)
+        // alternately, as llama-server and OpenAI send them (choices[0].logprobs.content).
+        String logprobs =
+            mode.equals("logprobs")
+                ? ",\"logprobs\":{\"content\":[{\"token\":"
+                    + JSON.writeValueAsString(pieces[i])
+                    + ",\"logprob\":"
+                    + Math.log(i % 2 == 0 ? 0.5 : 0.25)
+                    + "}]}"
+                : "";
         String choice =
             chat
-                ? "{\"delta\":{\"content\":" + JSON.writeValueAsString(pieces[i]) + "}}"
-                : "{\"text\":" + JSON.writeValueAsString(pieces[i]) + "}";
+                ? "{\"delta\":{\"content\":"
+                    + JSON.writeValueAsString(pieces[i])
+                    + "}"
+                    + logprobs
+                    + "}"
+                : "{\"text\":" + JSON.writeValueAsString(pieces[i]) + logprobs + "}";
         out.write(("data: {\"choices\":[" + choice + "]}\n\n").getBytes(StandardCharsets.UTF_8));
         out.write(": keep-alive comment\n\n".getBytes(StandardCharsets.UTF_8));
         out.flush();
@@ -186,6 +201,21 @@ class HttpEngineTest {
     assertThat(sent.path("stop").get(0).asText()).isEqualTo("\nQ:");
     assertThat(sent.at("/response_format/type").asText()).isEqualTo("json_schema");
     assertThat(sent.at("/response_format/json_schema/schema/type").asText()).isEqualTo("object");
+  }
+
+  @Test
+  void tokenLogprobs_becomeTheMeanTokenProbability_andTheirAbsenceNone() throws Exception {
+    open(Duration.ofSeconds(10));
+    GenerationRequest req =
+        GenerationRequest.ofChat(List.of(ChatMessage.user("Oil temperature on press 3?")), 5);
+
+    GenerationResult without = engine.generate(req, piece -> {}).await();
+    mode = "logprobs";
+    GenerationResult with = engine.generate(req, piece -> {}).await();
+
+    assertThat(without.meanTokenProbability()).isEmpty();
+    // 0.5, 0.25, 0.5, 0.25, 0.5
+    assertThat(with.meanTokenProbability().getAsDouble()).isCloseTo(0.4, within(1e-9));
   }
 
   @Test
