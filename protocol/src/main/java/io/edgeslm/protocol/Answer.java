@@ -23,6 +23,12 @@ import java.util.List;
  *     published before this answer, whose texts joined in seq order are exactly {@code answer}, so
  *     a reader can tell whether it missed one; absent when the question was not streamed, or when
  *     this answer replaces the streamed text (the model failed part way and the rules answered)
+ * @param answeredBy where the text came from: {@code local} (this node's model or rules), {@code
+ *     node:<id>} (another node the question was escalated to) or {@code endpoint:<name>} (an
+ *     OpenAI-compatible endpoint inside the plant); absent from senders that predate escalation,
+ *     read as local
+ * @param escalation present when the node tried to hand the question on: why, to whom, and, when
+ *     the target did not answer, a note saying so (the answer is then the local one)
  * @param adapter the LoRA adapter that was applied on top of {@code model} for this answer; absent
  *     when the base model answered alone, and for rules
  */
@@ -38,8 +44,27 @@ public record Answer(
     AnswerTimings timings,
     Instant answeredAt,
     Integer parts,
+    String answeredBy,
+    AnswerEscalation escalation,
     ModelRef adapter)
     implements Reply {
+
+  private static final java.util.regex.Pattern ANSWERED_BY =
+      java.util.regex.Pattern.compile("local|(node|endpoint):[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+
+  /**
+   * Checks an {@code answeredBy} value ({@code local}, {@code node:<id>}, {@code endpoint:<name>}).
+   */
+  static void checkAnsweredBy(String field, String value) {
+    Checks.required(field, value);
+    Checks.check(
+        ANSWERED_BY.matcher(value).matches(),
+        field
+            + " must be local, node:<id> or endpoint:<name> (letters, digits, '.', '_', ':', '-'):"
+            + " got "
+            + Checks.quote(value)
+            + ".");
+  }
 
   /** Longest answer text. */
   public static final int MAX_ANSWER_CHARS = 16_384;
@@ -62,6 +87,9 @@ public record Answer(
     Checks.required("timings", timings);
     Checks.required("answeredAt", answeredAt);
     Checks.optionalRange("parts", parts, 0, Integer.MAX_VALUE);
+    if (answeredBy != null) {
+      checkAnsweredBy("answeredBy", answeredBy);
+    }
     Checks.check(
         adapter == null || model != null,
         "adapter is only named with the model it was applied to: got an adapter without a model."
@@ -78,8 +106,48 @@ public record Answer(
       ModelRef model,
       AnswerTimings timings,
       Instant answeredAt,
+      Integer parts,
+      String answeredBy,
+      AnswerEscalation escalation) {
+    this(
+        schemaVersion,
+        id,
+        answer,
+        sensors,
+        source,
+        model,
+        timings,
+        answeredAt,
+        parts,
+        answeredBy,
+        escalation,
+        null);
+  }
+
+  /** An answer with a part count, without escalation fields. */
+  public Answer(
+      int schemaVersion,
+      String id,
+      String answer,
+      List<SensorCitation> sensors,
+      Source source,
+      ModelRef model,
+      AnswerTimings timings,
+      Instant answeredAt,
       Integer parts) {
-    this(schemaVersion, id, answer, sensors, source, model, timings, answeredAt, parts, null);
+    this(
+        schemaVersion,
+        id,
+        answer,
+        sensors,
+        source,
+        model,
+        timings,
+        answeredAt,
+        parts,
+        null,
+        null,
+        null);
   }
 
   /** An answer without a part count (not streamed). */
@@ -92,18 +160,52 @@ public record Answer(
       ModelRef model,
       AnswerTimings timings,
       Instant answeredAt) {
-    this(schemaVersion, id, answer, sensors, source, model, timings, answeredAt, null);
+    this(
+        schemaVersion,
+        id,
+        answer,
+        sensors,
+        source,
+        model,
+        timings,
+        answeredAt,
+        null,
+        null,
+        null,
+        null);
   }
 
   /** This answer with its text and part count replaced (see {@code parts}). */
   public Answer withText(String text, Integer parts) {
     return new Answer(
-        schemaVersion, id, text, sensors, source, model, timings, answeredAt, parts, adapter);
+        schemaVersion,
+        id,
+        text,
+        sensors,
+        source,
+        model,
+        timings,
+        answeredAt,
+        parts,
+        answeredBy,
+        escalation,
+        adapter);
   }
 
   /** This answer naming the adapter applied on top of its model (null: none). */
   public Answer withAdapter(ModelRef adapter) {
     return new Answer(
-        schemaVersion, id, answer, sensors, source, model, timings, answeredAt, parts, adapter);
+        schemaVersion,
+        id,
+        answer,
+        sensors,
+        source,
+        model,
+        timings,
+        answeredAt,
+        parts,
+        answeredBy,
+        escalation,
+        adapter);
   }
 }

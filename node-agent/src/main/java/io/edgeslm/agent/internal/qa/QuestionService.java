@@ -253,6 +253,8 @@ public final class QuestionService implements AutoCloseable {
               timings,
               clock.instant(),
               count,
+              outcome.answeredBy(),
+              outcome.escalation().orElse(null),
               outcome.adapter().orElse(null)));
       answered.incrementAndGet();
       latency.record(end - receivedNanos);
