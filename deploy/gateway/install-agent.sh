@@ -18,7 +18,10 @@
 #     --broker ssl://mqtt.plant-7.example:8883 --tls fleet-pki/nodes/gw-0042 \
 #     --release-key release.pub.pem --app node-agent/target/quarkus-app
 # --model is the model this node follows (the signed release's "model"; updates for other models
-# are refused). Options: --channel NAME (default stable), --java-home DIR (default: the newest Java 21+ under /usr/lib/jvm; with --root, both below DIR), --root DIR (install
+# are refused). --broker is the fleet's broker (mutual TLS). Options: --plant-broker URL (the
+# plant's own broker, tcp://host:port or ssl://host:port: sensors, operators' questions and answers
+# and reports go there, MQTT 5 or 3.1.1, while --broker keeps only the fleet's traffic; see
+# docs/deployment.md, "Broker topologies"), --channel NAME (default stable), --java-home DIR (default: the newest Java 21+ under /usr/lib/jvm; with --root, both below DIR), --root DIR (install
 # below DIR and skip user creation and systemctl: for tests and image builds), --no-start.
 set -euo pipefail
 
@@ -30,7 +33,7 @@ repo=$(cd "$here/../.." && pwd)
 unit_src=$repo/node-agent/src/main/deploy/edgeslm-agent.service
 launcher_src=$repo/node-agent/src/main/deploy/edgeslm-agent-start
 
-node_id='' site='' model='' channel=stable broker='' tls='' key='' app='' java_home='' root='' start=true
+node_id='' site='' model='' channel=stable broker='' plant_broker='' tls='' key='' app='' java_home='' root='' start=true
 while [ $# -gt 0 ]; do
   case "$1" in
     --node-id) node_id=${2:?}; shift 2 ;;
@@ -38,13 +41,14 @@ while [ $# -gt 0 ]; do
     --model) model=${2:?}; shift 2 ;;
     --channel) channel=${2:?}; shift 2 ;;
     --broker) broker=${2:?}; shift 2 ;;
+    --plant-broker) plant_broker=${2:?}; shift 2 ;;
     --tls) tls=${2:?}; shift 2 ;;
     --release-key) key=${2:?}; shift 2 ;;
     --app) app=${2:?}; shift 2 ;;
     --java-home) java_home=${2:?}; shift 2 ;;
     --root) root=${2:?}; shift 2 ;;
     --no-start) start=false; shift ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/{/^set -euo/!p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) printf "install-agent: unknown argument '%s'; see install-agent.sh --help.\n" "$1" >&2; exit 2 ;;
   esac
 done
@@ -56,6 +60,10 @@ name_re='^[A-Za-z0-9._:-]{1,128}$'
 [[ "$model" =~ $name_re ]] || die "--model '$model' must be the model's name as signed in its release.json (1-128 letters, digits, '.', '_', ':' or '-')"
 [[ "$channel" =~ $name_re ]] || die "--channel '$channel' must be 1-128 letters, digits, '.', '_', ':' or '-'"
 [[ "$broker" =~ ^ssl://[^/]+:[0-9]+$ ]] || die "--broker '$broker' must be ssl://host:port (the fleet broker only accepts mutual TLS)"
+if [ -n "$plant_broker" ]; then
+  [[ "$plant_broker" =~ ^(tcp|ssl)://[^/]+:[0-9]+$ ]] || die "--plant-broker '$plant_broker' must be tcp://host:port or ssl://host:port (the plant's broker)"
+  [ "$plant_broker" != "$broker" ] || die "--plant-broker names the fleet broker ('$broker'): leave it out to carry everything on one connection, or name the plant's own broker"
+fi
 for f in node.crt node.key ca.crt; do
   [ -f "$tls/$f" ] || die "--tls '$tls' must hold node.crt, node.key and ca.crt (fleet-pki.sh node $node_id writes them); $f is missing"
 done
@@ -139,6 +147,37 @@ rm -f "$R"/var/cache/edgeslm-agent/agent*.aot "$R"/var/cache/edgeslm-agent/agent
   "$R"/var/cache/edgeslm-agent/agent*.aot.config
 install -d -m 0755 "$R/media/edgeslm-usb"
 
+# One broker carries everything; with a plant broker, the fleet's traffic (and the node's
+# certificate) moves to the fleet connection.
+broker_settings() {
+  if [ -z "$plant_broker" ]; then
+    cat <<ONE
+edgeslm.agent.broker.url=$broker
+edgeslm.agent.broker.tls.certificate=/etc/edgeslm/tls/node.crt
+edgeslm.agent.broker.tls.private-key=/etc/edgeslm/tls/node.key
+edgeslm.agent.broker.tls.ca=/etc/edgeslm/tls/ca.crt
+ONE
+  else
+    cat <<TWO
+# The plant's broker: sensors, operators' questions and answers, reports.
+edgeslm.agent.broker.url=$plant_broker
+TWO
+    if [[ "$plant_broker" == ssl://* ]]; then
+      cat <<TLS
+# It speaks TLS: name the CA that signed its certificate (and a client certificate if it asks).
+# edgeslm.agent.broker.tls.ca=/etc/edgeslm/tls/plant-ca.crt
+TLS
+    fi
+    cat <<FLEET
+# The fleet's broker: birth, status, health, journal, updates and commands, with the node's identity.
+edgeslm.agent.fleet.broker.url=$broker
+edgeslm.agent.fleet.broker.tls.certificate=/etc/edgeslm/tls/node.crt
+edgeslm.agent.fleet.broker.tls.private-key=/etc/edgeslm/tls/node.key
+edgeslm.agent.fleet.broker.tls.ca=/etc/edgeslm/tls/ca.crt
+FLEET
+  fi
+}
+
 props=$R/etc/edgeslm/agent.properties
 if [ -f "$props" ]; then
   say "$props exists: kept (compare it with the template in docs/deployment.md)"
@@ -152,10 +191,7 @@ edgeslm.agent.device-class=generic
 edgeslm.agent.demo.simulator=off
 edgeslm.agent.model.name=$model
 edgeslm.agent.updates.channel=$channel
-edgeslm.agent.broker.url=$broker
-edgeslm.agent.broker.tls.certificate=/etc/edgeslm/tls/node.crt
-edgeslm.agent.broker.tls.private-key=/etc/edgeslm/tls/node.key
-edgeslm.agent.broker.tls.ca=/etc/edgeslm/tls/ca.crt
+$(broker_settings)
 edgeslm.agent.journal.dir=/var/lib/edgeslm-agent/journal
 edgeslm.agent.updates.data-dir=/var/lib/edgeslm-agent/data
 edgeslm.agent.updates.pinned-keys=/etc/edgeslm/trust/release.pub.pem

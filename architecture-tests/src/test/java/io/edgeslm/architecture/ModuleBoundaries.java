@@ -49,6 +49,27 @@ final class ModuleBoundaries {
                 + " checks signatures before a model reaches it (see docs/architecture.md)");
   }
 
+  /**
+   * One MQTT implementation: only the shared layer's internals ({@code io.edgeslm.mqtt.internal})
+   * use an MQTT client library; the agent, the controller and the test kit go through its API.
+   * Brokers are not clients: the demo broker's embedded HiveMQ CE ({@code com.hivemq.embedded}) and
+   * the kit's Moquette are outside this rule.
+   */
+  static ArchRule onlyTheMqttLayerUsesAnMqttClientLibrary() {
+    return ArchRuleDefinition.noClasses()
+        .that()
+        .resideInAPackage("io.edgeslm..")
+        .and()
+        .resideOutsideOfPackage("io.edgeslm.mqtt.internal..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("com.hivemq.client..", "org.eclipse.paho..")
+        .because(
+            "every module connects through the one MQTT layer (io.edgeslm.mqtt, ADR 0023), so"
+                + " reconnect, resubscribe, the in-flight window and the version fallback exist"
+                + " once");
+  }
+
   private static ArchCondition<JavaClass> notReachIntoAnotherModulesInternals() {
     return new ArchCondition<>("not depend on another module's internal packages") {
       @Override

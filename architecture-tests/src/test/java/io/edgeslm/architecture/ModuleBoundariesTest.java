@@ -10,6 +10,7 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.EvaluationResult;
 import io.edgeslm.fixturealpha.internal.AlphaSecret;
 import io.edgeslm.fixturealpha.internal.AlphaSecretHolder;
+import io.edgeslm.fixturebeta.BetaOpensItsOwnMqttClient;
 import io.edgeslm.fixturebeta.BetaUsesAlphaInternals;
 import io.edgeslm.inference.fixture.EngineThatKnowsOnlyItself;
 import io.edgeslm.inference.fixture.EngineThatKnowsTheWire;
@@ -107,6 +108,27 @@ class ModuleBoundariesTest {
                 .evaluate(fixture)
                 .hasViolation())
         .isFalse();
+  }
+
+  @Test
+  void productionCode_onlyTheMqttLayerUsesAnMqttClientLibrary() {
+    assertThat(production.that(JavaClass.Predicates.resideInAPackage("io.edgeslm.mqtt.internal..")))
+        .as("the layer's classes imported (the rule must see the mqtt jar)")
+        .isNotEmpty();
+    ModuleBoundaries.onlyTheMqttLayerUsesAnMqttClientLibrary().check(production);
+  }
+
+  @Test
+  void mqttRule_moduleOpeningItsOwnClient_isReported() {
+    JavaClasses fixture = new ClassFileImporter().importClasses(BetaOpensItsOwnMqttClient.class);
+
+    EvaluationResult result =
+        ModuleBoundaries.onlyTheMqttLayerUsesAnMqttClientLibrary().evaluate(fixture);
+
+    assertThat(result.hasViolation()).isTrue();
+    assertThat(String.join("\n", result.getFailureReport().getDetails()))
+        .contains(BetaOpensItsOwnMqttClient.class.getName())
+        .contains("com.hivemq.client.mqtt.MqttClient");
   }
 
   @Test

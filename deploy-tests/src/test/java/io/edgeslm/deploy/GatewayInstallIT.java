@@ -54,7 +54,8 @@ class GatewayInstallIT {
                 + "\n-----END PUBLIC KEY-----\n");
   }
 
-  private static Result install(Path root, String nodeId, String tlsOf) throws Exception {
+  private static Result install(Path root, String nodeId, String tlsOf, String... more)
+      throws Exception {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -78,6 +79,7 @@ class GatewayInstallIT {
                 app.toString(),
                 "--java-home",
                 System.getProperty("java.home")));
+    cmd.addAll(List.of(more));
     Path log = Files.createTempFile(tmp, "install-", ".log");
     Process p =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -168,6 +170,60 @@ class GatewayInstallIT {
     assertThat(install(root, "gw-0042", "gw-0042").exitCode()).isZero();
     assertThat(Files.readString(root.resolve("etc/edgeslm/agent.properties")))
         .endsWith("# edited\n");
+  }
+
+  @Test
+  void install_withAPlantBroker_splitsPlantAndFleetTrafficAndKeepsTheIdentityOnTheFleetSide()
+      throws Exception {
+    Path root = tmp.resolve("root-plant");
+    Result r =
+        install(root, "gw-0042", "gw-0042", "--plant-broker", "tcp://plant-mqtt.plant-7.lan:1883");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+
+    Properties props = new Properties();
+    try (var in = Files.newBufferedReader(root.resolve("etc/edgeslm/agent.properties"))) {
+      props.load(in);
+    }
+    AppConfigKeys keys =
+        AppConfigKeys.of(
+            "node-agent",
+            AgentConfig.class,
+            Repo.root().resolve("node-agent/src/main/resources/application.properties"));
+    for (String k : props.stringPropertyNames()) {
+      String env = k.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+      assertThat(keys.keyFor(env))
+          .as("agent.properties key %s is one the agent reads", k)
+          .isPresent();
+    }
+    assertThat(props)
+        .containsEntry("edgeslm.agent.broker.url", "tcp://plant-mqtt.plant-7.lan:1883")
+        .containsEntry("edgeslm.agent.fleet.broker.url", "ssl://mqtt.plant-7.example:8883")
+        .containsEntry("edgeslm.agent.fleet.broker.tls.certificate", "/etc/edgeslm/tls/node.crt")
+        .containsEntry("edgeslm.agent.fleet.broker.tls.private-key", "/etc/edgeslm/tls/node.key")
+        .containsEntry("edgeslm.agent.fleet.broker.tls.ca", "/etc/edgeslm/tls/ca.crt")
+        .doesNotContainKey("edgeslm.agent.broker.tls.certificate")
+        .doesNotContainKey("edgeslm.agent.broker.tls.private-key");
+  }
+
+  @Test
+  void install_refusesAPlantBrokerThatIsTheFleetBrokerOrNoUrl() throws Exception {
+    Result same =
+        install(
+            tmp.resolve("root-plant-same"),
+            "gw-0042",
+            "gw-0042",
+            "--plant-broker",
+            "ssl://mqtt.plant-7.example:8883");
+    assertThat(same.exitCode()).isNotZero();
+    assertThat(same.output()).contains("--plant-broker names the fleet broker");
+    Result bad =
+        install(
+            tmp.resolve("root-plant-bad"), "gw-0042", "gw-0042", "--plant-broker", "plant:1883");
+    assertThat(bad.exitCode()).isNotZero();
+    assertThat(bad.output())
+        .contains("--plant-broker 'plant:1883' must be tcp://host:port or ssl://host:port");
+    assertThat(tmp.resolve("root-plant-same/etc/edgeslm")).doesNotExist();
+    assertThat(tmp.resolve("root-plant-bad/etc/edgeslm")).doesNotExist();
   }
 
   /**

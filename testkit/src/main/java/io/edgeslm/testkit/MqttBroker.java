@@ -2,6 +2,7 @@ package io.edgeslm.testkit;
 
 import io.edgeslm.testkit.internal.mqtt.ContainerBroker;
 import io.edgeslm.testkit.internal.mqtt.LocalBroker;
+import io.edgeslm.testkit.internal.mqtt.MoquetteBroker;
 import io.edgeslm.testkit.internal.mqtt.MosquittoProcess;
 import io.edgeslm.testkit.internal.process.Docker;
 import io.edgeslm.testkit.internal.process.Executables;
@@ -92,6 +93,16 @@ public interface MqttBroker extends AutoCloseable {
    */
   static MqttBroker privateMosquitto(MosquittoConfig config) throws HarnessUnavailableException {
     return MosquittoProcess.start(config);
+  }
+
+  /**
+   * Starts a broker that speaks MQTT 3.1.1 only (Moquette 0.16, in this JVM) on a free loopback
+   * port: the plant broker that has never heard of MQTT 5. Sessions are kept in memory only.
+   *
+   * @throws HarnessUnavailableException if it does not start
+   */
+  static MqttBroker mqtt311Only() throws HarnessUnavailableException {
+    return MoquetteBroker.start311();
   }
 
   /** {@link #privateMosquitto(MosquittoConfig)} with {@link MosquittoConfig#defaults()}. */

@@ -17,10 +17,12 @@ import com.hivemq.client.mqtt.mqtt5.datatypes.Mqtt5UserProperties;
 import com.hivemq.client.mqtt.mqtt5.datatypes.Mqtt5UserPropertiesBuilder;
 import com.hivemq.client.mqtt.mqtt5.datatypes.Mqtt5UserProperty;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5DisconnectException;
 import com.hivemq.client.mqtt.mqtt5.message.auth.Mqtt5SimpleAuth;
 import com.hivemq.client.mqtt.mqtt5.message.auth.Mqtt5SimpleAuthBuilder;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
+import com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishBuilder;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
@@ -290,11 +292,17 @@ public final class HiveMqConnection implements MqttConnection {
             == Mqtt5ConnAckReasonCode.UNSUPPORTED_PROTOCOL_VERSION) {
       f = VersionChoice.Failure.UNSUPPORTED_VERSION;
     } else if (e instanceof com.hivemq.client.mqtt.exceptions.ConnectionClosedException
-        || e instanceof com.hivemq.client.mqtt.exceptions.MqttDecodeException) {
+        || e instanceof com.hivemq.client.mqtt.exceptions.MqttDecodeException
+        || unreadableConnAck(e)) {
       f = VersionChoice.Failure.CLOSED_BEFORE_CONNACK;
     }
     MqttVersion next = VersionChoice.next(settings.version(), tried, f);
     lastError = "connect to " + settings.serverUri() + " (" + tried + ") failed: " + e;
+    if (f != VersionChoice.Failure.OTHER && next == tried && tried == MqttVersion.V5) {
+      lastError +=
+          ". The broker does not speak MQTT 5; let this connection fall back to MQTT 3.1.1"
+              + " (version AUTO) or use an MQTT 5 broker";
+    }
     if (next != tried) {
       LOG.log(
           System.Logger.Level.INFO, "{0} refused MQTT 5; trying MQTT 3.1.1", settings.serverUri());
@@ -303,6 +311,22 @@ public final class HiveMqConnection implements MqttConnection {
       return;
     }
     scheduleRetry();
+  }
+
+  /**
+   * Whether the client gave up on the broker's CONNACK because it could not read it as MQTT 5. A
+   * broker that speaks MQTT 3.1.1 only answers an MQTT 5 CONNECT with its own CONNACK, return code
+   * 0x01 "unacceptable protocol version" (MQTT 3.1.1 section 3.2.2.3); 0x01 is no MQTT 5 reason
+   * code, so the HiveMQ client disconnects with Malformed Packet ("Exception while decoding
+   * CONNACK") instead of reporting the refusal. Seen against Moquette 0.16.
+   */
+  private static boolean unreadableConnAck(Throwable e) {
+    return e instanceof Mqtt5DisconnectException d
+        && d.getMqttMessage().getReasonCode() == Mqtt5DisconnectReasonCode.MALFORMED_PACKET
+        && d.getMqttMessage()
+            .getReasonString()
+            .map(r -> r.toString().contains("CONNACK"))
+            .orElse(false);
   }
 
   private void scheduleRetry() {

@@ -1,5 +1,6 @@
 package io.edgeslm.agent.it;
 
+import io.edgeslm.testkit.HarnessUnavailableException;
 import io.edgeslm.testkit.MosquittoConfig;
 import io.edgeslm.testkit.MqttBroker;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -27,10 +28,15 @@ public class TwoBrokersResource implements QuarkusTestResourceLifecycleManager {
   static volatile Path journalDir;
   static volatile int managementPort;
 
+  /** The plant's broker: a private Mosquitto (MQTT 5). */
+  protected MqttBroker startLocal() throws HarnessUnavailableException {
+    return MqttBroker.privateMosquitto(MosquittoConfig.defaults());
+  }
+
   @Override
   public Map<String, String> start() {
     try {
-      local = MqttBroker.privateMosquitto(MosquittoConfig.defaults());
+      local = startLocal();
       fleet = MqttBroker.privateMosquitto(MosquittoConfig.defaults().withPersistence(true));
       journalDir = Files.createTempDirectory("agent-two-brokers-journal");
       try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {

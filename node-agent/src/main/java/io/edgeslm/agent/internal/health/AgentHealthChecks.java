@@ -42,6 +42,7 @@ public class AgentHealthChecks {
           .withData("broker", String.valueOf(runtime.brokerUrl()))
           .withData("brokerConnected", runtime.isBrokerConnected())
           .withData("source", source());
+      runtime.brokerMqttVersion().ifPresent(v -> b.withData("brokerMqttVersion", v));
       runtime
           .fleetBrokerUrl()
           .ifPresent(

@@ -716,6 +716,25 @@ public class AgentRuntime {
     return transport != null && transport.isConnected();
   }
 
+  /**
+   * The MQTT version the local broker's connection speaks ("5" or "3.1.1"), once it has connected:
+   * with a fleet broker it falls back to 3.1.1 for a plant broker that refuses version 5.
+   */
+  public Optional<String> brokerMqttVersion() {
+    return transport == null
+        ? Optional.empty()
+        : transport
+            .connection()
+            .map(io.edgeslm.mqtt.MqttConnection::version)
+            .flatMap(
+                v ->
+                    switch (v) {
+                      case V5 -> Optional.of("5");
+                      case V3_1_1 -> Optional.of("3.1.1");
+                      case AUTO -> Optional.<String>empty();
+                    });
+  }
+
   /** Whether the fleet's connection is up: the local one when no fleet broker is configured. */
   public boolean isFleetConnected() {
     return uplink != null && uplink.isConnected();
