@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Rollout wave dispatch with two controller replicas sharing the outbox, one killed mid-wave:
 # replica A in the benchmark's JVM, replica B in a child JVM that creates the rollout (first wave:
-# every node) and is killed with SIGKILL once a fraction of the nodes got their assignment; A
+# every node) and is killed with SIGKILL once it has published a fraction of its outbox rows; A
 # publishes what B left in the outbox once its lease ran out. Needs the local PostgreSQL
 # (127.0.0.1:5432, trust auth) and mosquitto. Not part of the test suite.
 #
-#   bench/controller/dispatch-kill.sh [nodes] [outbox lease seconds] [kill after this fraction]
+#   bench/controller/dispatch-kill.sh [nodes] [outbox lease seconds] [kill once B published this fraction]
 #   bench/controller/dispatch-kill.sh 100000 10 0.33
 # After the benchmark's own output it prints a machine-readable line for bench/run
 # (RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...).
