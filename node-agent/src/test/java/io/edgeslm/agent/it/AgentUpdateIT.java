@@ -127,6 +127,71 @@ class AgentUpdateIT {
     return env;
   }
 
+  /**
+   * With a plant broker and a fleet broker, the update travels on the fleet connection only
+   * (assignment, chunk requests and chunks, progress and results), while the operator's question on
+   * the plant broker is answered by the new model.
+   */
+  @Test
+  void updateWithLocalAndFleetBrokers_travelsOnTheFleetConnection_answersOnTheLocalOne()
+      throws Exception {
+    TestBundles bundles = new TestBundles();
+    Path key = work.resolve("release.pub");
+    bundles.writePublicKey(key);
+    Path v1 = bundles.bundle(work.resolve("bundles/v1"), TestBundles.Spec.version(1));
+    Path v2 =
+        bundles.bundle(work.resolve("bundles/v2"), TestBundles.Spec.version(2).evaluation(PASSING));
+    ModelRef ref1 = bundles.ref(v1, 1);
+    ModelRef ref2 = bundles.ref(v2, 2);
+    Path stick = Files.createDirectories(work.resolve("stick"));
+
+    String node = "split-" + UUID.randomUUID().toString().substring(0, 8);
+    NodeTopics t = Topics.node("upd", node);
+    Map<String, String> env = env(node, v1, key, stick);
+    try (MqttBroker plant = MqttBroker.privateMosquitto()) {
+      // broker.url() is the fleet's broker here; the plant's own carries sensors and questions.
+      env.put("EDGESLM_AGENT_BROKER_URL", plant.url());
+      env.put("EDGESLM_AGENT_FLEET_BROKER_URL", broker.url());
+      env.put("EDGESLM_AGENT_FLEET_BROKER_MAX_RECONNECT_DELAY", "1s");
+      try (TestMqttClient fleet = TestMqttClient.connect(broker.url());
+          TestMqttClient local = TestMqttClient.connect(plant.url());
+          BundleServer server = BundleServer.start(broker.url(), node + "-ctl", Faults.NONE)) {
+        fleet.subscribe(t.birth());
+        fleet.subscribe(t.updateResult());
+        fleet.subscribe(t.updateProgress());
+        local.subscribe(ANSWERS);
+        String nodeTopics = "edge/v1/upd/" + node + "/#";
+        local.subscribe(nodeTopics);
+
+        AgentProcess agent = AgentProcess.start(env, work);
+        try {
+          awaitBirth(fleet, t, ref1, agent);
+          assertAnsweredBy(local, t, ref1, agent);
+
+          UpdateAssignment a2 =
+              server.offer("as-v2", "bundle-v2", ref2, v2, UpdateAssignment.DEFAULT_CHUNK_BYTES, t);
+          server.publishAssignment(t, a2);
+          UpdateResult activated = awaitResult(fleet, t, "as-v2", UpdateOutcome.ACTIVATED, agent);
+          assertThat(activated.activeModel()).isEqualTo(ref2);
+          assertThat(server.chunksSent())
+              .as("chunks served on the fleet broker")
+              .isGreaterThanOrEqualTo(a2.files().stream().mapToInt(f -> f.chunks().size()).sum());
+          assertThat(progress(fleet, t, "as-v2")).isNotEmpty();
+          server.clearAssignment(t);
+
+          assertAnsweredBy(local, t, ref2, agent);
+          // On the plant broker, below the node's topics: only its questions (ours) and no
+          // update, chunk, status, birth or health traffic.
+          assertThat(local.drain(nodeTopics))
+              .extracting(TestMqttClient.Received::topic)
+              .allSatisfy(topic -> assertThat(topic).isEqualTo(t.ask()));
+        } finally {
+          agent.close();
+        }
+      }
+    }
+  }
+
   @Test
   void updatesOverMqttAndUsb_switchTheServingModel_rollBackOnFailure_andSurviveARestart()
       throws Exception {

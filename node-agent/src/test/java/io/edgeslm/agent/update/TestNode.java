@@ -40,12 +40,17 @@ public final class TestNode implements AutoCloseable {
     this.journal = UpdateJournal.open(dataDir.resolve("journal"));
     NodeProfile profile = profile(nodeId);
     this.link = ConnectionUpdateLink.open(brokerUrl, nodeId + "-update");
-    if (!link.awaitConnected(15_000)) {
+    // Generous: PowerLossIT starts this node a hundred times in fresh JVMs, and on a loaded CI
+    // machine one start took longer than 15 s to connect (the broker was up).
+    if (!link.awaitConnected(60_000)) {
+      String why = link.lastError();
       link.close();
       throw new IOException(
           "No MQTT connection to "
               + brokerUrl
-              + " within 15 s. Start Mosquitto (apt-get install mosquitto).");
+              + " within 60 s ("
+              + why
+              + "). Is Mosquitto running (apt-get install mosquitto)?");
     }
     this.engine =
         new UpdateEngine(

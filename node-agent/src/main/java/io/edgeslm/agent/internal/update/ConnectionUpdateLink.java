@@ -223,6 +223,11 @@ public final class ConnectionUpdateLink implements UpdateLink {
     return connection.isConnected();
   }
 
+  /** Why the connection is down, or {@code "connected"}. */
+  public String lastError() {
+    return connection.lastError();
+  }
+
   /** Waits up to {@code millis} until connected with every subscription renewed. */
   public boolean awaitConnected(long millis) {
     try {
