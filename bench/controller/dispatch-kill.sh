@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Rollout wave dispatch with two controller replicas sharing the outbox, one killed mid-wave:
 # replica A in the benchmark's JVM, replica B in a child JVM that creates the rollout (first wave:
-# every node) and is killed with SIGKILL once it has published a fraction of its outbox rows; A
+# every node) and is killed with SIGKILL once a fraction of the nodes got their assignment; A
 # publishes what B left in the outbox once its lease ran out. Needs the local PostgreSQL
 # (127.0.0.1:5432, trust auth) and mosquitto. Not part of the test suite.
 #
-#   bench/controller/dispatch-kill.sh [nodes] [outbox lease seconds] [kill once B published this fraction]
-#   bench/controller/dispatch-kill.sh 100000 10 0.33
+#   bench/controller/dispatch-kill.sh [nodes] [outbox lease seconds] [kill once this fraction of nodes got theirs]
+#   bench/controller/dispatch-kill.sh 100000 30 0.33
 # After the benchmark's own output it prints a machine-readable line for bench/run
 # (RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib/java-home.sh # a JDK 21+, as run-agent finds one
 NODES=${1:-100000}
-LEASE=${2:-10}
+LEASE=${2:-30}
 KILL=${3:-0.33}
 ./mvnw -B -q -pl fleet-controller -am test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath -Dspotless.check.skip=true

@@ -47,15 +47,15 @@ import org.postgresql.ds.PGSimpleDataSource;
  * <p>Replica A runs in this JVM, replica B in a child JVM; both share one PostgreSQL database, one
  * bundle directory and the broker. N simulated nodes register (birth and status), then B creates a
  * rollout whose first wave is all N nodes: B stores the step with its outbox rows, claimed by B for
- * the lease, and publishes them. Once B has published (and deleted) a third of its outbox rows, its
- * process is killed with SIGKILL; the rows it had not yet published (and deleted) stay in the
- * outbox until their lease runs out, and A publishes them then. A subscriber on every node's
- * assignment topic counts, per node, the assignment messages and their distinct assignment ids.
- * Reported: the time from create to the last node's first assignment, how many nodes got one, two
- * or more messages (a message B published but had not yet deleted from the outbox is published
- * again by A: at least once, by design), distinct assignment ids per node (must be one), and the
- * controller's own records (retained-assignment rows, targets of the rollout, outbox rows left);
- * against one client publishing as many retained messages of the same size.
+ * the lease, and publishes them. Once a third of the nodes have their assignment, B's process is
+ * killed with SIGKILL; the rows it had not yet published (and deleted) stay in the outbox until
+ * their lease runs out, and A publishes them then. A subscriber on every node's assignment topic
+ * counts, per node, the assignment messages and their distinct assignment ids. Reported: the time
+ * from create to the last node's first assignment, how many nodes got one, two or more messages (a
+ * message B published but had not yet deleted from the outbox is published again by A: at least
+ * once, by design), distinct assignment ids per node (must be one), and the controller's own
+ * records (retained-assignment rows, targets of the rollout, outbox rows left); against one client
+ * publishing as many retained messages of the same size.
  */
 public final class FleetDispatchKill {
 
@@ -65,13 +65,13 @@ public final class FleetDispatchKill {
       return;
     }
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
-    int leaseSeconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+    int leaseSeconds = args.length > 1 ? Integer.parseInt(args[1]) : 30;
     double killAt = args.length > 2 ? Double.parseDouble(args[2]) : 1.0 / 3;
     Thread.currentThread().setName("soak-publisher");
     System.out.printf(
         Locale.ROOT,
         "# wave dispatch with a replica killed: %d nodes, outbox lease %d s, kill B after %.0f%%"
-            + " of its outbox rows were published, %d cores, %s%n",
+            + " of the nodes got their assignment, %d cores, %s%n",
         n,
         leaseSeconds,
         killAt * 100,
@@ -139,18 +139,12 @@ public final class FleetDispatchKill {
 
       long t0 = System.nanoTime();
       toB.println("GO");
-      // Mid-wave from the controller's side: B has stored the step (its outbox rows exist) and
-      // published and deleted the given fraction of them. The nodes' side lags behind the
-      // broker's acknowledgements, so waiting for the nodes' count would kill B too late.
+      // Mid-wave: once the given fraction of the nodes have their assignment. B deletes its
+      // step's outbox rows only when the whole batch is acknowledged, so its outbox count cannot
+      // say how far it got; the nodes' side can.
       long killThreshold = (long) Math.ceil(n * killAt);
-      boolean stored = false;
-      while (b.isAlive()) {
-        long pending = a.outbox().pending();
-        stored |= pending > 0;
-        if (stored && n - pending >= killThreshold) {
-          break;
-        }
-        Thread.sleep(20);
+      while (counts.nodes() < killThreshold && b.isAlive()) {
+        Thread.sleep(5);
       }
       double killedAt = (System.nanoTime() - t0) / 1e9;
       long nodesAtKill = counts.nodes();
