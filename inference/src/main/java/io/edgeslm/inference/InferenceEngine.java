@@ -31,6 +31,19 @@ public interface InferenceEngine extends AutoCloseable {
    */
   int countPromptTokens(GenerationRequest request) throws InferenceException;
 
+  /**
+   * Whether the prompt fits in {@code limit} tokens, as cheaply as the engine can tell: returns a
+   * number that is never below the prompt's token count and is at most {@code limit} exactly when
+   * the count is. An engine that can bound the count without its tokenizer returns the bound when
+   * it fits and counts only prompts near the limit; this default always counts.
+   *
+   * @throws EngineUnavailableException if the engine cannot answer now
+   */
+  default int countPromptTokensWithin(GenerationRequest request, int limit)
+      throws InferenceException {
+    return countPromptTokens(request);
+  }
+
   /** Current state; never blocks. */
   EngineHealth health();
 

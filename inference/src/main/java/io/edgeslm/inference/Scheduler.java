@@ -129,8 +129,10 @@ public final class Scheduler implements AutoCloseable {
       rejectIfFull();
       e = engine;
     }
-    int promptTokens = e.countPromptTokens(request);
     int budget = e.info().contextPerSlot();
+    // Exact only near the budget: a bound that fits saves the tokenizer round trips on the way
+    // to the first token (the count is not used for anything else once the prompt fits).
+    int promptTokens = e.countPromptTokensWithin(request, budget - request.nPredict());
     if (promptTokens + request.nPredict() > budget) {
       synchronized (lock) {
         rejectedBudget++;

@@ -106,6 +106,37 @@ class EngineIT {
   }
 
   @Test
+  void countWithin_isNeverBelowTheCount_andFitsTheLimitExactlyWhenTheCountDoes() throws Exception {
+    GenerationRequest chat =
+        GenerationRequest.ofChat(
+            List.of(ChatMessage.system("Be brief."), ChatMessage.user("Status of press 3?")), 8);
+    GenerationRequest prompt = GenerationRequest.ofPrompt("Press 3 oil temperature is 71.2 C.", 8);
+    for (GenerationRequest r : List.of(chat, prompt)) {
+      int exact = engine.countPromptTokens(r);
+      assertThat(engine.countPromptTokensWithin(r, 100_000)).isBetween(exact, 100_000);
+      assertThat(engine.countPromptTokensWithin(r, exact)).isEqualTo(exact);
+      assertThat(engine.countPromptTokensWithin(r, exact - 1)).isEqualTo(exact);
+    }
+  }
+
+  @Test
+  void chatRequest_onLlamaServer_reportsTheMeanProbabilityOfItsTokens_theWorkerNone()
+      throws Exception {
+    GenerationRequest chat =
+        GenerationRequest.ofChat(List.of(ChatMessage.user("Status of press 3?")), 8);
+
+    GenerationResult r = engine.generate(chat, TokenListener.NONE).await();
+
+    if (backend == Backend.LLAMA_SERVER) {
+      // The node's confidence measure for escalation: present, and a probability.
+      assertThat(r.meanTokenProbability()).isPresent();
+      assertThat(r.meanTokenProbability().getAsDouble()).isBetween(0.0, 1.0);
+    } else {
+      assertThat(r.meanTokenProbability()).isEmpty();
+    }
+  }
+
+  @Test
   void jsonSchema_constrainsSampling_soOutputParsesAndValidates() throws Exception {
     OutputSchema schema = OutputSchema.of(OutputSchemaTest.SCHEMA);
     GenerationResult r =

@@ -59,6 +59,8 @@ public interface AgentConfig {
 
   Updates updates();
 
+  Escalation escalation();
+
   /**
    * Where to write the broker URL and topics once started (a properties file), so that tools such
    * as {@code ./run-agent ask} find the agent. Absent: not written.
@@ -407,6 +409,79 @@ public interface AgentConfig {
     @WithName("reply-prefixes")
     @WithDefault("operator/")
     List<String> replyPrefixes();
+  }
+
+  /**
+   * Handing a question the node cannot answer well to a larger model (another node, or an
+   * OpenAI-compatible endpoint inside the plant). Off unless {@code enabled}: then no question and
+   * no sensor value ever leaves the node.
+   */
+  interface Escalation {
+    @WithDefault("false")
+    boolean enabled();
+
+    /** {@code node:<id>} (another node's ask topic on the local broker) or {@code endpoint}. */
+    Optional<String> target();
+
+    /** The site of the target node; the node's own site when absent. */
+    @WithName("node-site")
+    Optional<String> nodeSite();
+
+    /** The endpoint's root URL ({@code http://host:port}); POST {@code /v1/chat/completions}. */
+    @WithName("endpoint.url")
+    Optional<String> endpointUrl();
+
+    /** The model id sent to the endpoint. */
+    @WithName("endpoint.model")
+    Optional<String> endpointModel();
+
+    /** The endpoint's name in {@code answeredBy} ({@code endpoint:<name>}); the URL's host. */
+    @WithName("endpoint.name")
+    Optional<String> endpointName();
+
+    /** Bearer token for the endpoint. */
+    @WithName("endpoint.api-key")
+    Optional<String> endpointApiKey();
+
+    /** Sampling temperature of endpoint requests (0: greedy). */
+    @WithName("endpoint.temperature")
+    @WithDefault("0")
+    double endpointTemperature();
+
+    /** Tokens the endpoint may generate. */
+    @WithName("endpoint.answer-tokens")
+    @WithDefault("256")
+    int endpointAnswerTokens();
+
+    /** Escalate when the mean probability of the answer's tokens is below this (0: never). */
+    @WithName("min-token-probability")
+    @WithDefault("0")
+    double minTokenProbability();
+
+    /** Escalate when the local answer fails validation. */
+    @WithName("on-invalid-answer")
+    @WithDefault("true")
+    boolean onInvalidAnswer();
+
+    /** The tasks the node is configured for; a question outside them is escalated. */
+    Optional<List<String>> tasks();
+
+    /** Sensor id patterns ({@code *} any run of characters) whose values may go along. */
+    Optional<List<String>> sensors();
+
+    /** Longest question that may be escalated. */
+    @WithName("max-question-chars")
+    @WithDefault("" + io.edgeslm.protocol.Question.MAX_QUESTION_CHARS)
+    int maxQuestionChars();
+
+    /** Longest wait for the target's answer (also bounded by the question's own deadline). */
+    @WithDefault("20s")
+    Duration timeout();
+
+    /** Escalations in flight at once; more answer locally with a note. */
+    @WithName("max-concurrent")
+    @WithDefault("2")
+    int maxConcurrent();
   }
 
   /** Periodic health messages to the controller. */

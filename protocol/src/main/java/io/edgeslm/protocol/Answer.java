@@ -23,6 +23,12 @@ import java.util.List;
  *     published before this answer, whose texts joined in seq order are exactly {@code answer}, so
  *     a reader can tell whether it missed one; absent when the question was not streamed, or when
  *     this answer replaces the streamed text (the model failed part way and the rules answered)
+ * @param answeredBy where the text came from: {@code local} (this node's model or rules), {@code
+ *     node:<id>} (another node the question was escalated to) or {@code endpoint:<name>} (an
+ *     OpenAI-compatible endpoint inside the plant); absent from senders that predate escalation,
+ *     read as local
+ * @param escalation present when the node tried to hand the question on: why, to whom, and, when
+ *     the target did not answer, a note saying so (the answer is then the local one)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -35,8 +41,27 @@ public record Answer(
     ModelRef model,
     AnswerTimings timings,
     Instant answeredAt,
-    Integer parts)
+    Integer parts,
+    String answeredBy,
+    AnswerEscalation escalation)
     implements Reply {
+
+  private static final java.util.regex.Pattern ANSWERED_BY =
+      java.util.regex.Pattern.compile("local|(node|endpoint):[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+
+  /**
+   * Checks an {@code answeredBy} value ({@code local}, {@code node:<id>}, {@code endpoint:<name>}).
+   */
+  static void checkAnsweredBy(String field, String value) {
+    Checks.required(field, value);
+    Checks.check(
+        ANSWERED_BY.matcher(value).matches(),
+        field
+            + " must be local, node:<id> or endpoint:<name> (letters, digits, '.', '_', ':', '-'):"
+            + " got "
+            + Checks.quote(value)
+            + ".");
+  }
 
   /** Longest answer text. */
   public static final int MAX_ANSWER_CHARS = 16_384;
@@ -59,6 +84,23 @@ public record Answer(
     Checks.required("timings", timings);
     Checks.required("answeredAt", answeredAt);
     Checks.optionalRange("parts", parts, 0, Integer.MAX_VALUE);
+    if (answeredBy != null) {
+      checkAnsweredBy("answeredBy", answeredBy);
+    }
+  }
+
+  /** An answer with a part count, without escalation fields. */
+  public Answer(
+      int schemaVersion,
+      String id,
+      String answer,
+      List<SensorCitation> sensors,
+      Source source,
+      ModelRef model,
+      AnswerTimings timings,
+      Instant answeredAt,
+      Integer parts) {
+    this(schemaVersion, id, answer, sensors, source, model, timings, answeredAt, parts, null, null);
   }
 
   /** An answer without a part count (not streamed). */
@@ -71,11 +113,22 @@ public record Answer(
       ModelRef model,
       AnswerTimings timings,
       Instant answeredAt) {
-    this(schemaVersion, id, answer, sensors, source, model, timings, answeredAt, null);
+    this(schemaVersion, id, answer, sensors, source, model, timings, answeredAt, null, null, null);
   }
 
   /** This answer with its text and part count replaced (see {@code parts}). */
   public Answer withText(String text, Integer parts) {
-    return new Answer(schemaVersion, id, text, sensors, source, model, timings, answeredAt, parts);
+    return new Answer(
+        schemaVersion,
+        id,
+        text,
+        sensors,
+        source,
+        model,
+        timings,
+        answeredAt,
+        parts,
+        answeredBy,
+        escalation);
   }
 }

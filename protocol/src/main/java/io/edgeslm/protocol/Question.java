@@ -23,6 +23,9 @@ import java.time.Instant;
  * @param stream true to receive partial answers before the final one; absent means false
  * @param expiresAt the question is not answered after this instant (for clients without MQTT 5
  *     message expiry); optional
+ * @param context sensor values the asker sends along (at most {@value #MAX_CONTEXT} entries): a
+ *     node escalating a question passes the values its policy lets leave, and the answering node
+ *     uses them beside its own; optional, absent means none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -32,7 +35,8 @@ public record Question(
     String question,
     String replyTo,
     Boolean stream,
-    Instant expiresAt) {
+    Instant expiresAt,
+    java.util.List<SensorCitation> context) {
 
   /**
    * Longest question text, in characters: the one limit for every asker and node. The controller
@@ -50,6 +54,20 @@ public record Question(
   /** Longest request id. */
   public static final int MAX_ID_CHARS = 128;
 
+  /** Most sensor values a question may carry in {@code context}. */
+  public static final int MAX_CONTEXT = 32;
+
+  /** A question without context values. */
+  public Question(
+      int schemaVersion,
+      String id,
+      String question,
+      String replyTo,
+      Boolean stream,
+      Instant expiresAt) {
+    this(schemaVersion, id, question, replyTo, stream, expiresAt, null);
+  }
+
   public Question {
     // Operators type questions by hand with mosquitto_pub; a missing version is the first one.
     schemaVersion = schemaVersion == 0 ? 1 : schemaVersion;
@@ -62,6 +80,13 @@ public record Question(
         "id is required when replyTo is set: got replyTo="
             + Checks.quote(replyTo)
             + " without an id. Add a client-chosen id so replies can be matched.");
+    context =
+        context == null || context.isEmpty() ? null : Checks.list("context", context, MAX_CONTEXT);
+  }
+
+  /** The context values, empty when none were sent. */
+  public java.util.List<SensorCitation> contextValues() {
+    return context == null ? java.util.List.of() : context;
   }
 
   /** Reads the JSON form, where {@code schemaVersion} may be absent. */
@@ -72,9 +97,16 @@ public record Question(
       @JsonProperty("question") String question,
       @JsonProperty("replyTo") String replyTo,
       @JsonProperty("stream") Boolean stream,
-      @JsonProperty("expiresAt") Instant expiresAt) {
+      @JsonProperty("expiresAt") Instant expiresAt,
+      @JsonProperty("context") java.util.List<SensorCitation> context) {
     return new Question(
-        schemaVersion == null ? 0 : schemaVersion, id, question, replyTo, stream, expiresAt);
+        schemaVersion == null ? 0 : schemaVersion,
+        id,
+        question,
+        replyTo,
+        stream,
+        expiresAt,
+        context);
   }
 
   /** An MQTT 5 question: no {@code id}, no {@code replyTo}, final answer only. */

@@ -32,6 +32,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -259,6 +260,14 @@ public final class HttpEngine implements InferenceEngine {
       if (r.cacheSlot() >= 0 && r.cacheSlot() < spec.parallelSlots()) {
         b.put("id_slot", r.cacheSlot());
       }
+      // The probability of each generated token, for the node's confidence measure: the OpenAI
+      // chat fields, which llama-server maps to n_probs; its own n_probs for raw prompts.
+      if (r.isChat()) {
+        b.put("logprobs", true);
+        b.put("top_logprobs", 1);
+      } else {
+        b.put("n_probs", 1);
+      }
     }
     b.put("stream", true);
     b.putObject("stream_options").put("include_usage", true);
@@ -375,6 +384,93 @@ public final class HttpEngine implements InferenceEngine {
       Thread.currentThread().interrupt();
       throw new EngineUnavailableException("Interrupted while counting tokens");
     }
+  }
+
+  /**
+   * Tokens a prompt can have beyond its UTF-8 bytes: the specials the server adds around it (BOS,
+   * and EOS for the few models that want one), with room to spare.
+   */
+  static final int ADDED_TOKENS = 8;
+
+  /** Chat templates measured, by role sequence; bounded, oldest dropped first. */
+  private final Map<String, Integer> templateBytes =
+      java.util.Collections.synchronizedMap(
+          new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+              return size() > 32;
+            }
+          });
+
+  private final AtomicLong countsSkipped = new AtomicLong();
+
+  /**
+   * Every token of llama.cpp's tokenizers stands for at least one byte of the text, apart from the
+   * specials the server adds, so a prompt has at most its UTF-8 bytes plus {@link #ADDED_TOKENS}
+   * tokens. For chat requests the rendered template adds its own bytes, measured once per role
+   * sequence by rendering one-byte messages (a template that leaves out empty messages is measured
+   * right). When that bound fits, the two round trips to {@code /apply-template} and {@code
+   * /tokenize} are skipped; near the limit the prompt is counted exactly.
+   */
+  @Override
+  public int countPromptTokensWithin(GenerationRequest request, int limit)
+      throws InferenceException {
+    if (config.tokenizeEndpoint()) {
+      long bound = upperBound(request);
+      if (bound <= limit) {
+        countsSkipped.incrementAndGet();
+        return (int) bound;
+      }
+    }
+    return countPromptTokens(request);
+  }
+
+  /** Exact counts avoided by {@link #countPromptTokensWithin} since the engine opened. */
+  public long countsSkipped() {
+    return countsSkipped.get();
+  }
+
+  private long upperBound(GenerationRequest r) throws InferenceException {
+    if (!r.isChat()) {
+      return (long) r.prompt().getBytes(StandardCharsets.UTF_8).length + ADDED_TOKENS;
+    }
+    long content = 0;
+    StringBuilder roles = new StringBuilder();
+    for (ChatMessage m : r.messages()) {
+      content += m.content().getBytes(StandardCharsets.UTF_8).length;
+      roles.append(m.role().wireName()).append(',');
+    }
+    return templateBytes(r, roles.toString()) + content + ADDED_TOKENS;
+  }
+
+  /** Bytes the chat template adds for this role sequence (cached). */
+  private long templateBytes(GenerationRequest r, String roles) throws InferenceException {
+    Integer known = templateBytes.get(roles);
+    if (known != null) {
+      return known;
+    }
+    ObjectNode b = MAPPER.createObjectNode();
+    ArrayNode msgs = b.putArray("messages");
+    for (ChatMessage m : r.messages()) {
+      msgs.addObject().put("role", m.role().wireName()).put("content", "x");
+    }
+    String text;
+    try {
+      text = postJson("/apply-template", b).path("prompt").asText(null);
+    } catch (IOException e) {
+      throw new EngineUnavailableException(
+          "Cannot render the chat template at " + config.baseUri() + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EngineUnavailableException("Interrupted while rendering the chat template");
+    }
+    if (text == null) {
+      // Not a llama-server: no measurement, so the bound is never taken.
+      return Integer.MAX_VALUE;
+    }
+    int bytes = Math.max(0, text.getBytes(StandardCharsets.UTF_8).length - r.messages().size());
+    templateBytes.put(roles, bytes);
+    return bytes;
   }
 
   /** Upper estimate when the server has no tokenizer endpoint: UTF-8 bytes / 2 plus overhead. */
@@ -566,6 +662,8 @@ public final class HttpEngine implements InferenceEngine {
       FinishReason reason = FinishReason.STOP;
       int promptTokens = -1;
       int completionTokens = -1;
+      double probabilitySum = 0;
+      int probabilityCount = 0;
       try (BufferedReader in =
           new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
         String line;
@@ -608,6 +706,13 @@ public final class HttpEngine implements InferenceEngine {
             if (!piece.isEmpty()) {
               onPiece(piece);
             }
+            for (JsonNode t : choice.path("logprobs").path("content")) {
+              JsonNode lp = t.path("logprob");
+              if (lp.isNumber() && lp.asDouble() <= 0) {
+                probabilitySum += Math.exp(lp.asDouble());
+                probabilityCount++;
+              }
+            }
             String fr = choice.path("finish_reason").asText("");
             if (fr.equals("length")) {
               reason = FinishReason.LENGTH;
@@ -643,7 +748,16 @@ public final class HttpEngine implements InferenceEngine {
       }
       int generated = completionTokens >= 0 ? completionTokens : count;
       future.complete(
-          new GenerationResult(text.toString(), promptTokens, generated, reason, timings()));
+          new GenerationResult(
+              text.toString(),
+              promptTokens,
+              generated,
+              reason,
+              timings(),
+              probabilityCount == 0
+                  ? java.util.OptionalDouble.empty()
+                  : java.util.OptionalDouble.of(
+                      Math.min(1.0, Math.max(0.0, probabilitySum / probabilityCount)))));
     }
 
     private void onPiece(String piece) {

@@ -497,6 +497,17 @@ public final class LlamaServerEngine implements InferenceEngine {
   }
 
   @Override
+  public int countPromptTokensWithin(GenerationRequest request, int limit)
+      throws InferenceException {
+    Session s = session;
+    if (s == null || s.readyNanos == 0 || closed) {
+      throw new EngineUnavailableException(
+          "The engine cannot count tokens now: " + health.detail());
+    }
+    return s.http.countPromptTokensWithin(request, limit);
+  }
+
+  @Override
   public EngineHealth health() {
     return health;
   }

@@ -2,6 +2,7 @@ package io.edgeslm.inference.internal.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -46,6 +47,10 @@ class HttpEngineTest {
   final List<JsonNode> bodies = new CopyOnWriteArrayList<>();
   volatile String mode = "ok";
   final CountDownLatch release = new CountDownLatch(1);
+  final java.util.concurrent.atomic.AtomicInteger tokenizeCalls =
+      new java.util.concurrent.atomic.AtomicInteger();
+  final java.util.concurrent.atomic.AtomicInteger templateCalls =
+      new java.util.concurrent.atomic.AtomicInteger();
   InferenceEngine engine;
 
   @BeforeEach
@@ -57,8 +62,21 @@ class HttpEngineTest {
     server.createContext("/v1/chat/completions", this::completion);
     server.createContext("/v1/completions", this::completion);
     server.createContext(
+        "/apply-template",
+        ex -> {
+          templateCalls.incrementAndGet();
+          JsonNode b = JSON.readTree(ex.getRequestBody());
+          StringBuilder p = new StringBuilder();
+          for (JsonNode m : b.path("messages")) {
+            p.append("<|").append(m.path("role").asText()).append("|>\n");
+            p.append(m.path("content").asText()).append("<|end|>\n");
+          }
+          reply(ex, 200, JSON.createObjectNode().put("prompt", p + "<|assistant|>\n").toString());
+        });
+    server.createContext(
         "/tokenize",
         ex -> {
+          tokenizeCalls.incrementAndGet();
           JsonNode b = JSON.readTree(ex.getRequestBody());
           int n = b.path("content").asText().split(" ").length;
           reply(ex, 200, "{\"tokens\":" + JSON.writeValueAsString(new int[n]) + "}");
@@ -117,10 +135,24 @@ class HttpEngineTest {
     try (OutputStream out = ex.getResponseBody()) {
       String[] pieces = {"Press", " 3", " is", " 71.2", " °C"};
       for (int i = 0; i < pieces.length; i++) {
+        // In "logprobs" mode every token comes with its log-probability, ln(0.5) or ln(0.25)
+        // alternately, as llama-server and OpenAI send them (choices[0].logprobs.content).
+        String logprobs =
+            mode.equals("logprobs")
+                ? ",\"logprobs\":{\"content\":[{\"token\":"
+                    + JSON.writeValueAsString(pieces[i])
+                    + ",\"logprob\":"
+                    + Math.log(i % 2 == 0 ? 0.5 : 0.25)
+                    + "}]}"
+                : "";
         String choice =
             chat
-                ? "{\"delta\":{\"content\":" + JSON.writeValueAsString(pieces[i]) + "}}"
-                : "{\"text\":" + JSON.writeValueAsString(pieces[i]) + "}";
+                ? "{\"delta\":{\"content\":"
+                    + JSON.writeValueAsString(pieces[i])
+                    + "}"
+                    + logprobs
+                    + "}"
+                : "{\"text\":" + JSON.writeValueAsString(pieces[i]) + logprobs + "}";
         out.write(("data: {\"choices\":[" + choice + "]}\n\n").getBytes(StandardCharsets.UTF_8));
         out.write(": keep-alive comment\n\n".getBytes(StandardCharsets.UTF_8));
         out.flush();
@@ -169,6 +201,21 @@ class HttpEngineTest {
     assertThat(sent.path("stop").get(0).asText()).isEqualTo("\nQ:");
     assertThat(sent.at("/response_format/type").asText()).isEqualTo("json_schema");
     assertThat(sent.at("/response_format/json_schema/schema/type").asText()).isEqualTo("object");
+  }
+
+  @Test
+  void tokenLogprobs_becomeTheMeanTokenProbability_andTheirAbsenceNone() throws Exception {
+    open(Duration.ofSeconds(10));
+    GenerationRequest req =
+        GenerationRequest.ofChat(List.of(ChatMessage.user("Oil temperature on press 3?")), 5);
+
+    GenerationResult without = engine.generate(req, piece -> {}).await();
+    mode = "logprobs";
+    GenerationResult with = engine.generate(req, piece -> {}).await();
+
+    assertThat(without.meanTokenProbability()).isEmpty();
+    // 0.5, 0.25, 0.5, 0.25, 0.5
+    assertThat(with.meanTokenProbability().getAsDouble()).isCloseTo(0.4, within(1e-9));
   }
 
   @Test
@@ -224,6 +271,44 @@ class HttpEngineTest {
     open(Duration.ofSeconds(10));
     assertThat(engine.countPromptTokens(GenerationRequest.ofPrompt("a b c d", 1))).isEqualTo(4);
     assertThat(HttpEngine.estimate(GenerationRequest.ofPrompt("x".repeat(100), 1))).isEqualTo(66);
+  }
+
+  @Test
+  void countWithin_boundFits_skipsTheTokenizer_nearTheLimit_countsExactly() throws Exception {
+    open(Duration.ofSeconds(10));
+    GenerationRequest prompt = GenerationRequest.ofPrompt("a b c d", 1);
+
+    // 7 bytes + 8 added tokens = 15: far below 1000, no round trip.
+    assertThat(engine.countPromptTokensWithin(prompt, 1000)).isEqualTo(15);
+    assertThat(tokenizeCalls).hasValue(0);
+    // Below the bound: counted (4 tokens, which fit in 10).
+    assertThat(engine.countPromptTokensWithin(prompt, 10)).isEqualTo(4);
+    assertThat(tokenizeCalls).hasValue(1);
+    // Below the count: the exact count, above the limit, so the caller refuses it.
+    assertThat(engine.countPromptTokensWithin(prompt, 3)).isEqualTo(4);
+    assertThat(tokenizeCalls).hasValue(2);
+  }
+
+  @Test
+  void countWithin_chat_measuresTheTemplateOncePerRoleSequence() throws Exception {
+    open(Duration.ofSeconds(10));
+    GenerationRequest chat =
+        GenerationRequest.ofChat(
+            List.of(ChatMessage.system("Be brief."), ChatMessage.user("Status of press 3?")), 8);
+    GenerationRequest other =
+        GenerationRequest.ofChat(
+            List.of(ChatMessage.system("Be short."), ChatMessage.user("And press 4?")), 8);
+
+    int first = engine.countPromptTokensWithin(chat, 100_000);
+    int second = engine.countPromptTokensWithin(other, 100_000);
+
+    // The stand-in template renders "<|role|>\n" + content + "<|end|>\n" per message and
+    // "<|assistant|>\n" at the end: 11 + 8 + 9 + 8 + 14 = 50 bytes of template for system, user.
+    assertThat(first).isEqualTo(50 + "Be brief.".length() + "Status of press 3?".length() + 8);
+    assertThat(second).isEqualTo(50 + "Be short.".length() + "And press 4?".length() + 8);
+    assertThat(templateCalls).as("one measurement for the role sequence").hasValue(1);
+    assertThat(tokenizeCalls).hasValue(0);
+    assertThat(((HttpEngine) engine).countsSkipped()).isEqualTo(2);
   }
 
   @Test

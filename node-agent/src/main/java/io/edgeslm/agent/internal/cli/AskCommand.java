@@ -244,6 +244,17 @@ public final class AskCommand {
             ? "rules"
             : "model " + a.model().name() + " v" + a.model().version() + " " + a.model().digest();
     out.println("  source: " + who);
+    if (a.answeredBy() != null && !a.answeredBy().equals("local")) {
+      out.println("  answered by: " + a.answeredBy());
+    }
+    if (a.escalation() != null) {
+      out.println(
+          "  escalation: "
+              + a.escalation().trigger()
+              + " to "
+              + a.escalation().target()
+              + (a.escalation().note() == null ? "" : ": " + a.escalation().note()));
+    }
     for (SensorCitation c : a.sensors()) {
       out.println(
           "  cited:  "

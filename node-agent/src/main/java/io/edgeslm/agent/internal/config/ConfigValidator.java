@@ -2,7 +2,10 @@ package io.edgeslm.agent.internal.config;
 
 import io.edgeslm.agent.AgentConfig;
 import io.edgeslm.agent.AgentConfigException;
+import io.edgeslm.agent.internal.escalation.EscalationPolicy;
+import io.edgeslm.agent.internal.escalation.EscalationSettings;
 import io.edgeslm.agent.internal.sensor.SensorSpec;
+import io.edgeslm.agent.internal.tasks.OperatorQaTask;
 import io.edgeslm.inference.SwapMode;
 import io.edgeslm.protocol.ReplyNamespace;
 import io.edgeslm.protocol.Topics;
@@ -199,6 +202,7 @@ public final class ConfigValidator {
 
     Optional<UpdateConfig> updates = updates(config);
     EngineChoice engine = EngineSelection.choose(m, env);
+    EscalationSettings escalation = escalation(config.escalation(), config.site(), nodeId);
 
     return new ValidatedConfig(
         nodeId,
@@ -212,7 +216,163 @@ public final class ConfigValidator {
         journalDir,
         replies,
         updates,
-        engine);
+        engine,
+        escalation);
+  }
+
+  private static final int MAX_ESCALATION_PATTERNS = 64;
+
+  /**
+   * The escalation settings. Every given key is checked, whether or not escalation is on, so that a
+   * plant that turns it on later finds no surprise; off, the result lets nothing leave the node.
+   */
+  static EscalationSettings escalation(AgentConfig.Escalation e, String site, String nodeId)
+      throws AgentConfigException {
+    String fix = " Set edgeslm.agent.escalation.enabled=false to keep every question on the node";
+    Optional<EscalationSettings.Target> target = Optional.empty();
+    if (e.target().isPresent()) {
+      String raw = e.target().get().strip();
+      if (raw.startsWith("node:")) {
+        String peer = raw.substring("node:".length());
+        String peerSite = e.nodeSite().orElse(site);
+        topicLevel("escalation.node-site", peerSite);
+        if (!TOPIC_LEVEL.matcher(peer).matches()) {
+          throw invalid(
+              "escalation.target",
+              raw,
+              "node:<id> with the other node's id (1-64 letters, digits, '.', '_' or '-') or"
+                  + " endpoint");
+        }
+        if (peer.equals(nodeId) && peerSite.equals(site)) {
+          throw invalid(
+              "escalation.target",
+              raw,
+              "another node than this one (node-id is " + nodeId + ")." + fix);
+        }
+        target = Optional.of(new EscalationSettings.Node(peerSite, peer));
+      } else if (raw.equals("endpoint")) {
+        target = Optional.of(endpoint(e));
+      } else {
+        throw invalid(
+            "escalation.target",
+            raw,
+            "node:<id> (another node's ask topic on the local broker) or endpoint (an"
+                + " OpenAI-compatible server: set escalation.endpoint.url and"
+                + " escalation.endpoint.model)");
+      }
+    }
+    double p = e.minTokenProbability();
+    if (!(p >= 0 && p <= 1)) {
+      throw invalid(
+          "escalation.min-token-probability",
+          Double.toString(p),
+          "a probability between 0 (never escalate for confidence) and 1");
+    }
+    List<String> tasks = e.tasks().orElse(List.of());
+    for (String t : tasks) {
+      if (!OperatorQaTask.TASKS.contains(t)) {
+        throw invalid(
+            "escalation.tasks",
+            String.join(",", tasks),
+            "a comma-separated list of " + String.join(", ", OperatorQaTask.TASKS));
+      }
+    }
+    List<String> sensors = e.sensors().orElse(List.of());
+    if (sensors.size() > MAX_ESCALATION_PATTERNS) {
+      throw invalid(
+          "escalation.sensors",
+          sensors.size() + " patterns",
+          "at most " + MAX_ESCALATION_PATTERNS + " sensor id patterns");
+    }
+    for (String pattern : sensors) {
+      if (pattern.isBlank() || pattern.length() > 128 || pattern.chars().anyMatch(c -> c <= ' ')) {
+        throw invalid(
+            "escalation.sensors",
+            pattern,
+            "sensor id patterns of 1-128 characters without spaces ('*' matches any run of"
+                + " characters), comma-separated; leave it unset to send no sensor value");
+      }
+    }
+    range(
+        "escalation.max-question-chars",
+        e.maxQuestionChars(),
+        1,
+        io.edgeslm.protocol.Question.MAX_QUESTION_CHARS);
+    duration("escalation.timeout", e.timeout(), Duration.ofMillis(100), Duration.ofMinutes(5));
+    range("escalation.max-concurrent", e.maxConcurrent(), 1, 64);
+    if (!e.enabled()) {
+      return EscalationSettings.off();
+    }
+    if (target.isEmpty()) {
+      throw invalid(
+          "escalation.target",
+          "",
+          "a target when escalation is enabled: node:<id> or endpoint." + fix);
+    }
+    if (p == 0 && !e.onInvalidAnswer() && tasks.isEmpty()) {
+      throw invalid(
+          "escalation.min-token-probability",
+          "0",
+          "a trigger when escalation is enabled: a min-token-probability above 0,"
+              + " on-invalid-answer=true, or tasks (a question outside them is escalated); with"
+              + " none, nothing would ever be escalated."
+              + fix);
+    }
+    EscalationPolicy policy =
+        new EscalationPolicy(
+            true, p, e.onInvalidAnswer(), Set.copyOf(tasks), sensors, e.maxQuestionChars());
+    return new EscalationSettings(policy, target, e.timeout(), e.maxConcurrent());
+  }
+
+  private static EscalationSettings.Endpoint endpoint(AgentConfig.Escalation e)
+      throws AgentConfigException {
+    String raw = e.endpointUrl().orElse("");
+    URI u;
+    try {
+      u = new URI(raw);
+    } catch (URISyntaxException ex) {
+      u = null;
+    }
+    if (u == null
+        || u.getScheme() == null
+        || !Set.of("http", "https").contains(u.getScheme().toLowerCase(Locale.ROOT))
+        || u.getHost() == null
+        || u.getRawUserInfo() != null
+        || u.getRawQuery() != null
+        || u.getRawFragment() != null) {
+      throw invalid(
+          "escalation.endpoint.url",
+          raw,
+          "the endpoint's root URL, http://host:port or https://host:port (no credentials in"
+              + " the URL: use escalation.endpoint.api-key), when escalation.target=endpoint");
+    }
+    String model = e.endpointModel().orElse("");
+    if (model.isBlank() || model.length() > 256 || model.chars().anyMatch(c -> c < ' ')) {
+      throw invalid(
+          "escalation.endpoint.model",
+          model,
+          "the model id the endpoint serves (1-256 characters; GET /v1/models lists them)");
+    }
+    String name = e.endpointName().orElse(u.getHost());
+    if (!TOPIC_LEVEL.matcher(name).matches()) {
+      throw invalid(
+          "escalation.endpoint.name",
+          name,
+          "1-64 letters, digits, '.', '_' or '-' (it appears in answers as endpoint:<name>)");
+    }
+    range("escalation.endpoint.answer-tokens", e.endpointAnswerTokens(), 1, 4096);
+    double temperature = e.endpointTemperature();
+    if (!(temperature >= 0 && temperature <= 2)) {
+      throw invalid(
+          "escalation.endpoint.temperature", Double.toString(temperature), "between 0 and 2");
+    }
+    return new EscalationSettings.Endpoint(
+        name,
+        u,
+        model,
+        e.endpointApiKey().filter(k -> !k.isBlank()),
+        e.endpointAnswerTokens(),
+        temperature);
   }
 
   private static Optional<UpdateConfig> updates(AgentConfig config) throws AgentConfigException {

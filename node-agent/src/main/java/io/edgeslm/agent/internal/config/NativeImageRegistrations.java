@@ -13,6 +13,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
       io.edgeslm.protocol.Question.class,
       io.edgeslm.protocol.Reply.class,
       io.edgeslm.protocol.Answer.class,
+      io.edgeslm.protocol.AnswerEscalation.class,
       io.edgeslm.protocol.AnswerPart.class,
       io.edgeslm.protocol.ErrorReply.class,
       io.edgeslm.protocol.ErrorCode.class,

@@ -24,6 +24,7 @@ import java.util.Optional;
  * @param replies where answers may be published
  * @param updates the checked update settings, present when updates are on
  * @param engine the engine models run on
+ * @param escalation when and where questions may be handed on (off by default)
  */
 public record ValidatedConfig(
     String nodeId,
@@ -37,7 +38,8 @@ public record ValidatedConfig(
     Path journalDir,
     ReplyNamespace replies,
     Optional<UpdateConfig> updates,
-    EngineChoice engine) {
+    EngineChoice engine,
+    io.edgeslm.agent.internal.escalation.EscalationSettings escalation) {
 
   public ValidatedConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -51,6 +53,7 @@ public record ValidatedConfig(
     Objects.requireNonNull(replies, "replies");
     Objects.requireNonNull(updates, "updates");
     Objects.requireNonNull(engine, "engine");
+    Objects.requireNonNull(escalation, "escalation");
   }
 
   /** Whether a fleet broker is configured: then the agent holds two connections. */

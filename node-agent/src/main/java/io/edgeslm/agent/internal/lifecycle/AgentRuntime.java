@@ -9,12 +9,20 @@ import io.edgeslm.agent.internal.broker.LocalBrokerLoader;
 import io.edgeslm.agent.internal.config.ConfigValidator;
 import io.edgeslm.agent.internal.config.PlantIngestConfig;
 import io.edgeslm.agent.internal.config.ValidatedConfig;
+import io.edgeslm.agent.internal.escalation.EndpointTarget;
+import io.edgeslm.agent.internal.escalation.EscalatingAnswerer;
+import io.edgeslm.agent.internal.escalation.EscalationDecision;
+import io.edgeslm.agent.internal.escalation.EscalationPolicy;
+import io.edgeslm.agent.internal.escalation.EscalationSettings;
+import io.edgeslm.agent.internal.escalation.EscalationTarget;
+import io.edgeslm.agent.internal.escalation.PeerNodeTarget;
 import io.edgeslm.agent.internal.health.SystemProbe;
 import io.edgeslm.agent.internal.journal.Journal;
 import io.edgeslm.agent.internal.journal.JournalDrainer;
 import io.edgeslm.agent.internal.mqtt.BrokerTls;
 import io.edgeslm.agent.internal.mqtt.MqttTransport;
 import io.edgeslm.agent.internal.mqtt.OutboundMessage;
+import io.edgeslm.agent.internal.qa.Answerer;
 import io.edgeslm.agent.internal.qa.QuestionIntake;
 import io.edgeslm.agent.internal.qa.QuestionService;
 import io.edgeslm.agent.internal.report.ReportService;
@@ -109,6 +117,7 @@ public class AgentRuntime {
   private volatile MqttTransport uplink;
 
   private volatile QuestionService questions;
+  private volatile EscalatingAnswerer escalation;
   private volatile SensorStore sensors;
   private volatile SensorIngest ingest;
   private volatile PlantIngestConfig plant;
@@ -268,7 +277,7 @@ public class AgentRuntime {
     questions =
         new QuestionService(
             transport,
-            serving.answerer(),
+            answerer(checked),
             new QuestionIntake.Limits(
                 config.qa().maxPayloadBytes(),
                 config.qa().maxQuestionChars(),
@@ -774,7 +783,64 @@ public class AgentRuntime {
         .forEach(registry::remove);
   }
 
+  /**
+   * The serving stack's answerer, wrapped in the escalation shell when the plant turned escalation
+   * on; off (the default) the answerer is the serving stack's own and nothing can leave the node.
+   */
+  private Answerer answerer(ValidatedConfig checked) {
+    Answerer own = serving.answerer();
+    EscalationSettings settings = checked.escalation();
+    if (settings.target().isEmpty()) {
+      LOG.info("Escalation: off (no question or sensor value leaves this node)");
+      return own;
+    }
+    EscalationTarget target =
+        switch (settings.target().get()) {
+          case EscalationSettings.Node n -> {
+            PeerNodeTarget p = new PeerNodeTarget(transport, n, checked.nodeId(), clock);
+            p.subscribe();
+            yield p;
+          }
+          case EscalationSettings.Endpoint e ->
+              new EndpointTarget(
+                  e,
+                  settings.timeout().compareTo(java.time.Duration.ofSeconds(10)) < 0
+                      ? settings.timeout()
+                      : java.time.Duration.ofSeconds(10));
+        };
+    EscalationPolicy p = settings.policy();
+    LOG.infof(
+        "Escalation: on, to %s (min token probability %s, invalid answers %s, tasks %s; sensor"
+            + " values that may go along: %s; timeout %s, at most %d at once)",
+        target.label(),
+        p.minTokenProbability(),
+        p.onInvalidAnswer() ? "escalated" : "kept",
+        p.tasks().isEmpty() ? "all" : String.join(",", new java.util.TreeSet<>(p.tasks())),
+        p.sensorAllowList().isEmpty() ? "none" : String.join(",", p.sensorAllowList()),
+        settings.timeout(),
+        settings.maxConcurrent());
+    escalation = new EscalatingAnswerer(own, settings, target, clock);
+    return escalation;
+  }
+
   private void registerMetrics() {
+    EscalatingAnswerer esc = escalation;
+    for (EscalationDecision.Trigger t : EscalationDecision.Trigger.values()) {
+      for (EscalatingAnswerer.Outcome o : EscalatingAnswerer.Outcome.values()) {
+        FunctionCounter.builder(
+                "edgeslm.agent.escalations",
+                this,
+                r -> r.escalation == null ? 0 : r.escalation.count(t, o))
+            .description("questions handed to the escalation target, by trigger and outcome")
+            .tag("trigger", EscalatingAnswerer.tag(t))
+            .tag("outcome", o.tag())
+            .tag("target", esc == null ? "none" : esc.targetLabel())
+            .register(registry);
+      }
+    }
+    Gauge.builder("edgeslm.agent.escalations.in.flight", () -> esc == null ? 0 : esc.inFlight())
+        .description("escalated questions waiting for their target")
+        .register(registry);
     Gauge.builder("edgeslm.agent.mqtt.connected", () -> transport.isConnected() ? 1 : 0)
         .description("1 while connected to the broker")
         .register(registry);

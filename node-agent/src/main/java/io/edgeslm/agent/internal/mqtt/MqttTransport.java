@@ -434,7 +434,7 @@ public final class MqttTransport implements AutoCloseable {
               message.qos(),
               message.retained(),
               message.userProperties(),
-              Optional.empty(),
+              message.responseTopic(),
               message.correlationData(),
               message.contentType(),
               message.messageExpirySeconds());

@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param messageExpirySeconds MQTT 5 Message Expiry Interval, if any
  * @param contentType MQTT 5 Content Type, if any
  * @param userProperties MQTT 5 User Properties
+ * @param responseTopic MQTT 5 Response Topic, if any (a question this node asks another node)
  */
 public record OutboundMessage(
     String topic,
@@ -25,9 +26,33 @@ public record OutboundMessage(
     Optional<byte[]> correlationData,
     Optional<Long> messageExpirySeconds,
     Optional<String> contentType,
-    List<Map.Entry<String, String>> userProperties) {
+    List<Map.Entry<String, String>> userProperties,
+    Optional<String> responseTopic) {
+
+  /** A message without a response topic. */
+  public OutboundMessage(
+      String topic,
+      byte[] payload,
+      int qos,
+      boolean retained,
+      Optional<byte[]> correlationData,
+      Optional<Long> messageExpirySeconds,
+      Optional<String> contentType,
+      List<Map.Entry<String, String>> userProperties) {
+    this(
+        topic,
+        payload,
+        qos,
+        retained,
+        correlationData,
+        messageExpirySeconds,
+        contentType,
+        userProperties,
+        Optional.empty());
+  }
 
   public OutboundMessage {
+    Objects.requireNonNull(responseTopic, "responseTopic");
     Objects.requireNonNull(topic, "topic");
     Objects.requireNonNull(payload, "payload");
     if (qos < 0 || qos > 2) {

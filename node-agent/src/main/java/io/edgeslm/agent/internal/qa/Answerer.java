@@ -1,5 +1,7 @@
 package io.edgeslm.agent.internal.qa;
 
+import io.edgeslm.agent.internal.escalation.EscalationDecision;
+import io.edgeslm.protocol.AnswerEscalation;
 import io.edgeslm.protocol.ErrorCode;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.Question;
@@ -10,6 +12,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.function.Consumer;
 
 /** Produces the answer to one accepted question, from the model or from the rules. */
@@ -24,6 +27,9 @@ public interface Answerer {
    * @param model the model, exactly when {@code source} is model
    * @param firstTokenNanos {@link System#nanoTime()} of the first generated text, if any
    * @param tokens generated tokens (0 for rules)
+   * @param stats what the escalation policy judges: task, token confidence, validity
+   * @param answeredBy {@code local}, {@code node:<id>} or {@code endpoint:<name>}
+   * @param escalation present when the question was handed on, or was meant to be
    */
   record Outcome(
       String text,
@@ -31,15 +37,44 @@ public interface Answerer {
       Source source,
       Optional<ModelRef> model,
       Optional<Long> firstTokenNanos,
-      int tokens) {
+      int tokens,
+      EscalationDecision.AnswerStats stats,
+      String answeredBy,
+      Optional<AnswerEscalation> escalation) {
     public Outcome {
       Objects.requireNonNull(text, "text");
       citations = List.copyOf(citations);
       Objects.requireNonNull(source, "source");
       Objects.requireNonNull(model, "model");
       Objects.requireNonNull(firstTokenNanos, "firstTokenNanos");
+      Objects.requireNonNull(stats, "stats");
+      Objects.requireNonNull(answeredBy, "answeredBy");
+      Objects.requireNonNull(escalation, "escalation");
+    }
+
+    /** A local answer with nothing for the escalation policy to judge. */
+    public Outcome(
+        String text,
+        List<SensorCitation> citations,
+        Source source,
+        Optional<ModelRef> model,
+        Optional<Long> firstTokenNanos,
+        int tokens) {
+      this(
+          text,
+          citations,
+          source,
+          model,
+          firstTokenNanos,
+          tokens,
+          new EscalationDecision.AnswerStats("sensor-values", OptionalDouble.empty(), true),
+          LOCAL,
+          Optional.empty());
     }
   }
+
+  /** {@code answeredBy} of the node's own answers. */
+  String LOCAL = "local";
 
   /** The question cannot be answered now; the code and message go to the asker. */
   final class Refusal extends Exception {

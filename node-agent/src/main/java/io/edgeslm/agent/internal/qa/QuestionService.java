@@ -252,7 +252,9 @@ public final class QuestionService implements AutoCloseable {
               outcome.model().orElse(null),
               timings,
               clock.instant(),
-              count));
+              count,
+              outcome.answeredBy(),
+              outcome.escalation().orElse(null)));
       answered.incrementAndGet();
       latency.record(end - receivedNanos);
       serviceNanosEwma.updateAndGet(old -> (old * 7 + (end - start)) / 8);

@@ -6,6 +6,7 @@ import io.edgeslm.agent.internal.sensor.SensorWindow;
 import io.edgeslm.agent.internal.tasks.NormalRange;
 import io.edgeslm.agent.internal.tasks.SensorSample;
 import io.edgeslm.agent.internal.tasks.SensorState;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,6 +34,36 @@ final class InferenceAdapter {
               spec.hasRange() ? new NormalRange(spec.normalMin(), spec.normalMax()) : null,
               last.at(),
               s.staleReason().map(InferenceAdapter::boundedReason).orElse(null)));
+    }
+    return out;
+  }
+
+  /**
+   * {@code own} followed by the values an asking node sent with an escalated question ({@code
+   * Question.context}), except those whose id the node has itself (its own value wins). They are
+   * used for this one answer and never stored.
+   */
+  static List<SensorState> withContext(
+      List<SensorState> own, List<io.edgeslm.protocol.SensorCitation> context, Instant now) {
+    if (context.isEmpty()) {
+      return own;
+    }
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    own.forEach(s -> ids.add(s.sensor()));
+    List<SensorState> out = new ArrayList<>(own);
+    for (io.edgeslm.protocol.SensorCitation c : context) {
+      if (out.size() >= 1024 || !ids.add(c.sensor())) {
+        continue;
+      }
+      out.add(
+          new SensorState(
+              c.sensor(),
+              List.of(),
+              c.value(),
+              c.unit(),
+              null,
+              now.minusMillis(Math.min(c.ageMs(), 365L * 24 * 3600 * 1000)),
+              Boolean.TRUE.equals(c.stale()) ? "stale at the asking node" : null));
     }
     return out;
   }

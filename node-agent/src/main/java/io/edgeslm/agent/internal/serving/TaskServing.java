@@ -1,5 +1,6 @@
 package io.edgeslm.agent.internal.serving;
 
+import io.edgeslm.agent.internal.escalation.EscalationDecision;
 import io.edgeslm.agent.internal.qa.Answerer;
 import io.edgeslm.agent.internal.report.ReportWriter;
 import io.edgeslm.agent.internal.sensor.SensorSnapshot;
@@ -283,16 +284,20 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     return (question, deadline, partial) -> {
       OperatorQaTask task = modelQa != null ? modelQa : rulesQa;
       AtomicLong firstToken = new AtomicLong();
-      TaskOutcome<Answer> out =
-          task.answer(
+      OperatorQaTask.QaResult result =
+          task.answerDetailed(
               question.id(),
               question.question(),
-              InferenceAdapter.states(snapshots.get()),
+              InferenceAdapter.withContext(
+                  InferenceAdapter.states(snapshots.get()),
+                  question.contextValues(),
+                  clock.instant()),
               null,
               piece -> {
                 firstToken.compareAndSet(0, System.nanoTime());
                 partial.accept(piece);
               });
+      TaskOutcome<Answer> out = result.outcome();
       if (out.fellBack()) {
         fallbacks.incrementAndGet();
         LOG.infof("Rules answered for the model: %s", out.fallbackReason().orElse(""));
@@ -304,7 +309,11 @@ final class TaskServing implements ServingTasks, ModelRuntime {
           a.source(),
           Optional.ofNullable(a.model()),
           firstToken.get() == 0 ? Optional.empty() : Optional.of(firstToken.get()),
-          a.timings().tokens());
+          a.timings().tokens(),
+          new EscalationDecision.AnswerStats(
+              result.task(), result.meanTokenProbability(), result.valid()),
+          Answerer.LOCAL,
+          Optional.empty());
     };
   }
 

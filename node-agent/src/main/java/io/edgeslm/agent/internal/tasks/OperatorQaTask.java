@@ -1,6 +1,7 @@
 package io.edgeslm.agent.internal.tasks;
 
 import io.edgeslm.inference.EngineUnavailableException;
+import io.edgeslm.inference.FinishReason;
 import io.edgeslm.inference.GenerationRequest;
 import io.edgeslm.inference.GenerationResult;
 import io.edgeslm.inference.InferenceEngine;
@@ -75,6 +76,49 @@ public final class OperatorQaTask {
         clock);
   }
 
+  /** The task a question is about: {@code ranges}, {@code sensor-values} or {@code other}. */
+  public static final String TASK_RANGES = "ranges";
+
+  /** A question about the values of sensors the node has. */
+  public static final String TASK_SENSOR_VALUES = "sensor-values";
+
+  /** A question that names none of the node's sensors and is not about ranges. */
+  public static final String TASK_OTHER = "other";
+
+  /** Every task name a question can be classified as. */
+  public static final List<String> TASKS = List.of(TASK_SENSOR_VALUES, TASK_RANGES, TASK_OTHER);
+
+  /**
+   * What one answer produced, for the node's escalation policy.
+   *
+   * @param outcome the answer, and why the rules stood in if they did
+   * @param task which of {@link #TASKS} the question was classified as
+   * @param meanTokenProbability mean probability of the model's tokens, when the engine gave them
+   * @param valid false when the model's answer was refused (empty) or cut off at the token bound
+   * @param invalidReason why it was not valid, when it was not
+   */
+  public record QaResult(
+      TaskOutcome<Answer> outcome,
+      String task,
+      java.util.OptionalDouble meanTokenProbability,
+      boolean valid,
+      Optional<String> invalidReason) {
+    public QaResult {
+      Objects.requireNonNull(outcome, "outcome");
+      Objects.requireNonNull(task, "task");
+      Objects.requireNonNull(meanTokenProbability, "meanTokenProbability");
+      Objects.requireNonNull(invalidReason, "invalidReason");
+    }
+  }
+
+  /** Classifies a question against the node's sensors (pure). */
+  public static String classify(String question, List<SensorState> snapshot) {
+    if (RuleAnswer.isRangeQuestion(question)) {
+      return TASK_RANGES;
+    }
+    return relevantSensors(question, snapshot).isEmpty() ? TASK_OTHER : TASK_SENSOR_VALUES;
+  }
+
   /** The sensors a question is about, best match first; empty if it names none. */
   public static List<SensorState> relevantSensors(String question, List<SensorState> snapshot) {
     return SensorMatcher.match(question, snapshot).stream()
@@ -98,6 +142,16 @@ public final class OperatorQaTask {
       List<SensorState> snapshot,
       String siteNotes,
       TokenListener stream) {
+    return answerDetailed(questionId, question, snapshot, siteNotes, stream).outcome();
+  }
+
+  /** As {@link #answer}, with the classification, confidence and validity of the answer. */
+  public QaResult answerDetailed(
+      String questionId,
+      String question,
+      List<SensorState> snapshot,
+      String siteNotes,
+      TokenListener stream) {
     Objects.requireNonNull(question, "question");
     Objects.requireNonNull(snapshot, "snapshot");
     if (question.isBlank() || question.length() > Question.MAX_QUESTION_CHARS) {
@@ -114,26 +168,62 @@ public final class OperatorQaTask {
     }
     Instant start = clock.instant();
     List<SensorState> relevant = relevantSensors(question, snapshot);
+    String task = classify(question, snapshot);
+    java.util.OptionalDouble none = java.util.OptionalDouble.empty();
     if (scheduler == null) {
-      return new TaskOutcome<>(
-          rulesAnswer(questionId, question, relevant, snapshot, start), Optional.empty());
+      return new QaResult(
+          new TaskOutcome<>(
+              rulesAnswer(questionId, question, relevant, snapshot, start), Optional.empty()),
+          task,
+          none,
+          true,
+          Optional.empty());
     }
     try {
-      return new TaskOutcome<>(
-          modelAnswer(questionId, question, relevant, snapshot, siteNotes, stream, start),
-          Optional.empty());
+      ModelAnswer m =
+          modelAnswer(questionId, question, relevant, snapshot, siteNotes, stream, start);
+      Optional<String> invalid =
+          m.finishReason() == FinishReason.LENGTH
+              ? Optional.of(
+                  "the model's answer was cut off at "
+                      + limits.nPredict()
+                      + " tokens (edgeslm.agent.model.answer-tokens)")
+              : Optional.empty();
+      return new QaResult(
+          new TaskOutcome<>(m.answer(), Optional.empty()),
+          task,
+          m.meanTokenProbability(),
+          invalid.isEmpty(),
+          invalid);
     } catch (InferenceException e) {
-      return new TaskOutcome<>(
-          rulesAnswer(questionId, question, relevant, snapshot, start),
-          Optional.of(e.getClass().getSimpleName() + ": " + e.getMessage()));
+      boolean invalid = e instanceof InvalidOutputException;
+      return new QaResult(
+          new TaskOutcome<>(
+              rulesAnswer(questionId, question, relevant, snapshot, start),
+              Optional.of(e.getClass().getSimpleName() + ": " + e.getMessage())),
+          task,
+          none,
+          !invalid,
+          invalid
+              ? Optional.of("the model's answer was refused: " + e.getMessage())
+              : Optional.empty());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new TaskOutcome<>(
-          rulesAnswer(questionId, question, relevant, snapshot, start), Optional.of("Interrupted"));
+      return new QaResult(
+          new TaskOutcome<>(
+              rulesAnswer(questionId, question, relevant, snapshot, start),
+              Optional.of("Interrupted")),
+          task,
+          none,
+          true,
+          Optional.empty());
     }
   }
 
-  private Answer modelAnswer(
+  private record ModelAnswer(
+      Answer answer, FinishReason finishReason, java.util.OptionalDouble meanTokenProbability) {}
+
+  private ModelAnswer modelAnswer(
       String questionId,
       String question,
       List<SensorState> relevant,
@@ -170,19 +260,25 @@ public final class OperatorQaTask {
     }
     Instant end = clock.instant();
     long queueMs = r.timings().queued().toMillis();
-    return new Answer(
-        Protocol.SCHEMA_VERSION,
-        questionId,
-        text.length() > Answer.MAX_ANSWER_CHARS ? text.substring(0, Answer.MAX_ANSWER_CHARS) : text,
-        citations(cited, end),
-        Source.MODEL,
-        model,
-        new AnswerTimings(
-            queueMs,
-            r.generatedTokens() == 0 ? null : queueMs + r.timings().timeToFirstToken().toMillis(),
-            Math.max(0, Duration.between(start, end).toMillis()),
-            r.generatedTokens()),
-        end);
+    Answer answer =
+        new Answer(
+            Protocol.SCHEMA_VERSION,
+            questionId,
+            text.length() > Answer.MAX_ANSWER_CHARS
+                ? text.substring(0, Answer.MAX_ANSWER_CHARS)
+                : text,
+            citations(cited, end),
+            Source.MODEL,
+            model,
+            new AnswerTimings(
+                queueMs,
+                r.generatedTokens() == 0
+                    ? null
+                    : queueMs + r.timings().timeToFirstToken().toMillis(),
+                Math.max(0, Duration.between(start, end).toMillis()),
+                r.generatedTokens()),
+            end);
+    return new ModelAnswer(answer, r.finishReason(), r.meanTokenProbability());
   }
 
   /** A token count remembered for the next question. */

@@ -125,6 +125,11 @@ final class RuleAnswer {
 
   private RuleAnswer() {}
 
+  /** Whether the question asks about normal ranges ("Is anything out of range?"). */
+  static boolean isRangeQuestion(String question) {
+    return SensorMatcher.words(question).stream().anyMatch(RANGE_WORDS::contains);
+  }
+
   /**
    * @param question the operator's text
    * @param named the sensors the question names, best first ({@link SensorMatcher#match})
