@@ -275,6 +275,67 @@ abstract class ControllerContract {
     }
   }
 
+  /**
+   * A replica stops after storing a wave larger than one drain claim (1,000 rows): the other
+   * replica publishes every row of the batch, claim by claim. Deleting a claimed part as if it were
+   * the whole batch would lose the batch's other rows (their nodes would never get an assignment
+   * while the controller's records say they have one).
+   */
+  @Test
+  void waveLargerThanOneDrainClaim_leftByAStoppedReplica_isPublishedWhole() throws Exception {
+    controller.close();
+    DataSource shared = freshDatabase();
+    controller = newController("controller-1", shared, Duration.ofSeconds(1));
+    controller.runner().suspendPublishing(true); // dies right after each commit
+    controller.start();
+    int n = 1_200;
+    java.time.Instant now = java.time.Instant.now();
+    List<io.edgeslm.fleet.internal.store.BirthEvent> births = new ArrayList<>();
+    List<io.edgeslm.fleet.internal.store.StatusEvent> statuses = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String id = String.format("gw-%04d", i);
+      births.add(
+          new io.edgeslm.fleet.internal.store.BirthEvent(
+              "plant-1",
+              id,
+              new io.edgeslm.protocol.NodeBirth(
+                  io.edgeslm.protocol.Protocol.SCHEMA_VERSION,
+                  "0.1.0",
+                  "amd64",
+                  "gw-8g",
+                  8L << 30,
+                  Map.of(),
+                  OLD,
+                  null,
+                  now,
+                  now),
+              now));
+      statuses.add(
+          new io.edgeslm.fleet.internal.store.StatusEvent(
+              "plant-1", id, io.edgeslm.protocol.NodeStatus.online(now), now));
+    }
+    controller.nodes().recordBatch(births, statuses, List.of());
+    BundleInfo info =
+        controller
+            .catalog()
+            .upload(
+                TestBundles.spool(TestBundles.signed(tmp, key, "phi-mini", 5, 20_000)), "alice");
+    controller.runner().create("r-big", plan(info, List.of(Wave.percent(100))), "alice");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> controller.runner().get("r-big").targets().size() == n);
+    assertThat(controller.outbox().pending()).isEqualTo(n);
+    controller.close();
+
+    controller = newController("controller-2", shared, Duration.ofSeconds(1));
+    copyTree(
+        tmp.resolve("bundles-controller-1").resolve(info.bundleId()),
+        controller.catalog().files().dir(info.bundleId()));
+    controller.start();
+    await().atMost(Duration.ofSeconds(60)).until(() -> controller.outbox().pending() == 0);
+    assertThat(controller.runner().republished()).as("rows published by the drain").isEqualTo(n);
+  }
+
   @Test
   void assignmentStoredButNotPublished_isPublishedOnceByAnotherReplica() throws Exception {
     controller.close();

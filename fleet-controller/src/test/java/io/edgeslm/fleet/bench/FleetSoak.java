@@ -86,20 +86,29 @@ public final class FleetSoak {
 
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    // Arguments: nodes, real minutes, simulated days, and "real" (default) or "dense".
     double minutes = args.length > 1 ? Double.parseDouble(args[1]) : 40;
     double days = args.length > 2 ? Double.parseDouble(args[2]) : 7;
     double factor = days * 86_400 / (minutes * 60);
+    // "real": every node sends every 30 s of real time (the message rate of the fleet, each
+    // message standing for 30 s x factor of history); "dense": every 30 s of simulated time (the
+    // history density of a real fleet, at factor times the message rate per node).
+    boolean dense = args.length > 3 && args[3].equals("dense");
+    double realHeartbeat = dense ? 30 / factor : 30;
     Thread.currentThread().setName("soak-publisher");
     System.out.printf(
         Locale.ROOT,
-        "# fleet-controller soak: %d nodes at a 30 s heartbeat (%.0f msg/s), %.1f simulated days"
-            + " in %.1f real minutes (clock x%.0f: each message stands for %.0f min), %d cores, %s%n",
+        "# fleet-controller soak (%s): %d nodes, one health message per node every %.3f s real"
+            + " (%.0f msg/s), %.1f simulated days in %.1f real minutes (clock x%.0f: each message"
+            + " stands for %.1f min), %d cores, %s%n",
+        dense ? "dense" : "real rate",
         n,
-        n / 30.0,
+        realHeartbeat,
+        n / realHeartbeat,
         days,
         minutes,
         factor,
-        30 * factor / 60,
+        realHeartbeat * factor / 60,
         Runtime.getRuntime().availableProcessors(),
         uptime());
     String url = TestDatabases.newPostgresUrl();
@@ -118,7 +127,7 @@ public final class FleetSoak {
       controller.mqtt().awaitConnected(Duration.ofSeconds(30));
       FleetBenchmark.Fleet fleet = new FleetBenchmark.Fleet(broker.url(), n, clock);
       fleet.births(controller);
-      run(n, minutes, days, clock, controller, fleet, pool, broker);
+      run(n, minutes, days, realHeartbeat, clock, controller, fleet, pool, broker);
       fleet.close();
       controller.close();
     }
@@ -166,6 +175,7 @@ public final class FleetSoak {
       int n,
       double minutes,
       double days,
+      double realHeartbeat,
       CompressedClock clock,
       FleetController controller,
       FleetBenchmark.Fleet fleet,
@@ -183,7 +193,9 @@ public final class FleetSoak {
     long dropped0 = controller.health().dropped();
     cpu.start();
     Instant simStart = clock.instant();
-    long periodNanos = (long) (1e9 * 30 / n);
+    long periodNanos = (long) (1e9 * realHeartbeat / n);
+    Map<String, Long> healthSizes = new java.util.LinkedHashMap<>();
+    healthSizes.put("start", healthBytes(db));
     long t0 = System.nanoTime();
     long end = t0 + (long) (minutes * 60e9);
     long next = t0;
@@ -199,10 +211,9 @@ public final class FleetSoak {
     while (System.nanoTime() < end) {
       long now = System.nanoTime();
       if (now < next) {
-        long sleep = next - now;
-        if (sleep > 1_000_000) {
-          Thread.sleep(sleep / 1_000_000);
-        }
+        // Sleep at least 1 ms and then publish what fell due, in small bursts: a simulator that
+        // spins between messages would take a core from the controller it measures.
+        java.util.concurrent.locks.LockSupport.parkNanos(Math.max(next - now, 1_000_000));
         continue;
       }
       next += periodNanos;
@@ -242,10 +253,13 @@ public final class FleetSoak {
         long size = databaseBytes(db);
         if (!dayOneDone && day >= 1) {
           sizes.put("day 1", size);
+          healthSizes.put("day 1", healthBytes(db));
           dayOneDone = true;
         }
         if (!middleDone && day >= middle) {
-          sizes.put(String.format(Locale.ROOT, "day %.1f (middle)", middle), size);
+          String key = String.format(Locale.ROOT, "day %.1f (middle)", middle);
+          sizes.put(key, size);
+          healthSizes.put(key, healthBytes(db));
           middleDone = true;
         }
         System.out.printf(
@@ -278,6 +292,8 @@ public final class FleetSoak {
     nodes.pruneHealth();
     long sizeEnd = databaseBytes(db);
     sizes.put("end", sizeEnd);
+    long healthEnd = healthBytes(db);
+    healthSizes.put("end", healthEnd);
     LagStats lag = controller.health().lag();
     long[] dr = fleet.delayedAndRefused();
     System.out.printf(
@@ -322,7 +338,39 @@ public final class FleetSoak {
         cpu.brokerMs * 1000.0 / published,
         (cpu.controllerMs / (double) stored) / (cpu.brokerMs / (double) published),
         cpu.simulatorMs * 1000.0 / published);
+    for (var e : healthSizes.entrySet()) {
+      System.out.printf(
+          Locale.ROOT,
+          "health tables %s: %s (%.0f bytes per node)%n",
+          e.getKey(),
+          mib(e.getValue()),
+          e.getValue() / (double) n);
+    }
+    Long healthDay1 = healthSizes.get("day 1");
+    System.out.printf(
+        Locale.ROOT,
+        "health size ratio end/day1=%.2f (bytes per node: day 1 %.0f, end %.0f)%n",
+        healthDay1 == null ? 0 : healthEnd / (double) healthDay1,
+        healthDay1 == null ? 0 : healthDay1 / (double) n,
+        healthEnd / (double) n);
     readTimings(nodes, n, clock.instant());
+  }
+
+  /**
+   * Bytes of the health tables (latest, every partition of both tiers, their indexes and TOAST):
+   * what grows with nodes and history, without the fixed size of an empty database.
+   */
+  static long healthBytes(AgroalDataSource db) throws Exception {
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT COALESCE(SUM(pg_total_relation_size(oid)), 0) FROM pg_class"
+                    + " WHERE relkind = 'r' AND relname LIKE 'node\\_health\\_%'"
+                    + " AND relnamespace = current_schema()::regnamespace")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   /** Times the reads an operator and the rollout engine make, at the end of the soak. */

@@ -82,7 +82,8 @@ public class ControllerBean {
                 config.health().batch(),
                 config.rollouts().outboxLease(),
                 config.health().detailRetention(),
-                config.health().maintenance()),
+                config.health().maintenance(),
+                config.health().writers()),
             Clock.systemUTC());
     if (config.auth().bootstrapAdminToken().isPresent()) {
       String secret = config.auth().bootstrapAdminToken().get();

@@ -24,6 +24,8 @@ import java.time.Duration;
  * @param healthDetailRetention how long 5-minute health buckets are kept ({@code healthRetention}
  *     is for the hourly ones)
  * @param healthMaintenance how often expired health partitions are dropped
+ * @param healthWriters threads writing registry messages, each with its own transactions (a node's
+ *     messages always go to the same one)
  */
 public record ControllerSettings(
     String mqttUri,
@@ -41,7 +43,49 @@ public record ControllerSettings(
     int healthBatch,
     Duration outboxLease,
     Duration healthDetailRetention,
-    Duration healthMaintenance) {
+    Duration healthMaintenance,
+    int healthWriters) {
+
+  /** Writer threads unless configured: two, so one prepares a batch while the other commits. */
+  public static final int DEFAULT_HEALTH_WRITERS = 2;
+
+  /** Settings with {@link #DEFAULT_HEALTH_WRITERS} writer threads. */
+  public ControllerSettings(
+      String mqttUri,
+      String clientId,
+      String mqttUsername,
+      String mqttPassword,
+      String shareGroup,
+      Path bundlesDir,
+      int chunkBytes,
+      long chunkBytesPerSecond,
+      TrustStore trust,
+      Duration tickInterval,
+      Duration healthRetention,
+      int healthQueue,
+      int healthBatch,
+      Duration outboxLease,
+      Duration healthDetailRetention,
+      Duration healthMaintenance) {
+    this(
+        mqttUri,
+        clientId,
+        mqttUsername,
+        mqttPassword,
+        shareGroup,
+        bundlesDir,
+        chunkBytes,
+        chunkBytesPerSecond,
+        trust,
+        tickInterval,
+        healthRetention,
+        healthQueue,
+        healthBatch,
+        outboxLease,
+        healthDetailRetention,
+        healthMaintenance,
+        DEFAULT_HEALTH_WRITERS);
+  }
 
   /** Settings with the default detail retention (P1D) and maintenance interval (PT1M). */
   public ControllerSettings(

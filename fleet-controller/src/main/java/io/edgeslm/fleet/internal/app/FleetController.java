@@ -78,7 +78,9 @@ public final class FleetController implements AutoCloseable {
             settings.clientId(),
             settings.mqttUsername(),
             settings.mqttPassword());
-    this.health = new HealthWriter(nodes, clock, settings.healthQueue(), settings.healthBatch());
+    this.health =
+        new HealthWriter(
+            nodes, clock, settings.healthQueue(), settings.healthBatch(), settings.healthWriters());
     this.outbox = new OutboxStore(db);
     this.catalog =
         new Catalog(

@@ -99,6 +99,13 @@ public interface FleetConfig {
     /** Health messages per write transaction. */
     @WithDefault("1000")
     int batch();
+
+    /**
+     * Threads writing registry messages, each with its own transactions; a node's messages always
+     * go to the same one.
+     */
+    @WithDefault("2")
+    int writers();
   }
 
   interface Auth {

@@ -14,12 +14,15 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
- * Writes registry messages in batches: handlers queue them and one thread stores up to {@code
- * batchSize} per transaction, waiting up to 100 ms for a batch to fill (one commit per batch
- * instead of per message is what lets one controller keep up with a large fleet). Health is QoS 0
- * with cumulative counters, so when its queue is full a message is dropped (and counted) rather
- * than slowing the broker connection. Births and statuses are never dropped: their queue blocks the
- * handler, which pushes back on the broker connection.
+ * Writes registry messages in batches: handlers queue them and {@code writers} threads each store
+ * up to {@code batchSize} per transaction, waiting up to 100 ms for a batch to fill (one commit per
+ * batch instead of per message is what lets one controller keep up with a large fleet). A node's
+ * messages always go to the same writer (by its id), so writers never touch the same rows and one
+ * node's messages are written in the order they arrived; while one writer waits for the database
+ * another prepares its batch. Health is QoS 0 with cumulative counters, so when its writer's queue
+ * is full a message is dropped (and counted) rather than slowing the broker connection. Births and
+ * statuses are never dropped: their queue blocks the handler, which pushes back on the broker
+ * connection.
  */
 public final class HealthWriter implements AutoCloseable {
 
@@ -27,51 +30,88 @@ public final class HealthWriter implements AutoCloseable {
 
   /**
    * How long a batch may wait to fill once its first message arrived. Without it a trickle of
-   * messages is written nearly one per transaction, and each transaction costs the same four
+   * messages is written nearly one per transaction, and each transaction costs the same few
    * statements whatever its size; 100 ms adds at most that to the ingest lag.
    */
   static final long LINGER_NANOS = 100_000_000L;
 
   private final NodeStore nodes;
   private final Clock clock;
-  private final BlockingQueue<HealthSample> queue;
-  private final BlockingQueue<Object> presence = new ArrayBlockingQueue<>(100_000);
+  private final Shard[] shards;
   private final int batchSize;
-  private final Thread thread;
   private final LagStats lag = new LagStats();
   private final AtomicLong stored = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private volatile boolean running = true;
 
-  public HealthWriter(NodeStore nodes, Clock clock, int capacity, int batchSize) {
-    this.nodes = nodes;
-    this.clock = clock;
-    this.queue = new ArrayBlockingQueue<>(capacity);
-    this.batchSize = batchSize;
-    this.thread = new Thread(this::loop, "fleet-health-writer");
-    thread.setDaemon(true);
-    thread.start();
+  /** One writer thread and its queues. */
+  private final class Shard {
+    final BlockingQueue<HealthSample> queue;
+    final BlockingQueue<Object> presence;
+    final Thread thread;
+
+    Shard(int index, int capacity, int presenceCapacity) {
+      queue = new ArrayBlockingQueue<>(capacity);
+      presence = new ArrayBlockingQueue<>(presenceCapacity);
+      thread = new Thread(() -> loop(this), "fleet-health-writer-" + index);
+      thread.setDaemon(true);
+    }
   }
 
-  /** Queues a message; false (and counted as dropped) when the queue is full. */
+  /** One writer thread; {@code capacity} health messages may wait. */
+  public HealthWriter(NodeStore nodes, Clock clock, int capacity, int batchSize) {
+    this(nodes, clock, capacity, batchSize, 1);
+  }
+
+  /**
+   * @param capacity health messages that may wait, in all (each writer takes its share)
+   * @param writers writer threads, each with its own transaction
+   */
+  public HealthWriter(NodeStore nodes, Clock clock, int capacity, int batchSize, int writers) {
+    if (writers < 1 || writers > 64) {
+      throw new IllegalArgumentException(
+          "fleet.health.writers must be 1 to 64: got " + writers + ". 2 suits most installations.");
+    }
+    this.nodes = nodes;
+    this.clock = clock;
+    this.batchSize = batchSize;
+    this.shards = new Shard[writers];
+    for (int i = 0; i < writers; i++) {
+      shards[i] = new Shard(i, Math.max(1, capacity / writers), Math.max(1, 100_000 / writers));
+    }
+    for (Shard sh : shards) {
+      sh.thread.start();
+    }
+  }
+
+  private Shard shard(String nodeId) {
+    return shards[shards.length == 1 ? 0 : Math.floorMod(nodeId.hashCode(), shards.length)];
+  }
+
+  /** Queues a message; false (and counted as dropped) when its writer's queue is full. */
   public boolean offer(HealthSample s) {
-    if (queue.offer(s)) {
+    if (shard(s.nodeId()).queue.offer(s)) {
       return true;
     }
     dropped.incrementAndGet();
     return false;
   }
 
-  /** Queues a birth or status event; waits while the queue is full. */
+  /** Queues a birth or status event; waits while its writer's queue is full. */
   public void put(Object birthOrStatus) throws InterruptedException {
-    if (!(birthOrStatus instanceof BirthEvent) && !(birthOrStatus instanceof StatusEvent)) {
-      throw new IllegalArgumentException("not a birth or status: " + birthOrStatus);
-    }
-    presence.put(birthOrStatus);
+    String nodeId =
+        switch (birthOrStatus) {
+          case BirthEvent b -> b.nodeId();
+          case StatusEvent s -> s.nodeId();
+          default -> throw new IllegalArgumentException("not a birth or status: " + birthOrStatus);
+        };
+    shard(nodeId).presence.put(birthOrStatus);
   }
 
-  private void loop() {
+  private void loop(Shard sh) {
+    BlockingQueue<HealthSample> queue = sh.queue;
+    BlockingQueue<Object> presence = sh.presence;
     List<HealthSample> batch = new ArrayList<>(batchSize);
     List<Object> events = new ArrayList<>(batchSize);
     while (running || !queue.isEmpty() || !presence.isEmpty()) {
@@ -158,14 +198,25 @@ public final class HealthWriter implements AutoCloseable {
   }
 
   public int queued() {
-    return queue.size() + presence.size();
+    int n = 0;
+    for (Shard sh : shards) {
+      n += sh.queue.size() + sh.presence.size();
+    }
+    return n;
+  }
+
+  /** Writer threads. */
+  public int writers() {
+    return shards.length;
   }
 
   @Override
   public void close() {
     running = false;
     try {
-      thread.join(10_000);
+      for (Shard sh : shards) {
+        sh.thread.join(10_000);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

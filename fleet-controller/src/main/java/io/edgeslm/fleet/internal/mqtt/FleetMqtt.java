@@ -55,7 +55,7 @@ public final class FleetMqtt {
             // Clean sessions: a replica that was away resyncs from retained messages, and a
             // persistent session would make the broker queue a fleet's health for it.
             .session(true, Duration.ZERO)
-            .receiveMaximum(1000)
+            .receiveMaximum(65_535)
             // Up to 256 unacknowledged publishes (a wave's retained assignments, chunks); the
             // broker's Receive Maximum lowers it.
             .inflightWindow(256)

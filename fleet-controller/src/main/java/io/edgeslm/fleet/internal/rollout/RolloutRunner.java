@@ -482,7 +482,8 @@ public final class RolloutRunner {
         }
         LOG.infof(
             "publishing %d outbox messages left by a stopped or failed publisher", rows.size());
-        total += publish(rows);
+        // A claim of up to 1000 rows may be part of a larger batch: delete only those rows.
+        total += publish(rows, false);
         republished.addAndGet(rows.size());
         if (rows.size() < 1000) {
           return total;
@@ -512,13 +513,21 @@ public final class RolloutRunner {
     publish(outbox.queueClear(site, nodeId, assignmentId, now, owner, now.plus(lease)));
   }
 
+  /** Publishes the rows of whole batches just queued; see {@link #publish(List, boolean)}. */
+  private int publish(List<OutboxStore.Row> rows) throws FleetException {
+    return publish(rows, true);
+  }
+
   /**
    * Publishes queued rows and deletes those the broker acknowledged; the others stay claimed until
    * their lease runs out and are then published again by a drain.
    *
+   * @param wholeBatches whether {@code rows} are every row of their batch (a step's, just queued),
+   *     so that a batch published without a failure can be deleted with one statement; a drain's
+   *     claim is not, and deleting its batch whole would lose the batch's other rows
    * @return rows published
    */
-  private int publish(List<OutboxStore.Row> rows) throws FleetException {
+  private int publish(List<OutboxStore.Row> rows, boolean wholeBatches) throws FleetException {
     if (rows.isEmpty() || publishingSuspended) {
       return 0;
     }
@@ -546,7 +555,8 @@ public final class RolloutRunner {
           rows.size() - done.size(), rows.size(), failure, lease);
     }
     boolean oneBatch =
-        done.size() == rows.size()
+        wholeBatches
+            && done.size() == rows.size()
             && rows.stream().allMatch(r -> r.batchId().equals(rows.get(0).batchId()));
     outbox.delete(done, oneBatch);
     return done.size();

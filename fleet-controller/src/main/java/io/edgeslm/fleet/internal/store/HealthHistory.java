@@ -2,7 +2,6 @@ package io.edgeslm.fleet.internal.store;
 
 import io.edgeslm.fleet.FleetStorageException;
 import io.edgeslm.fleet.ModelMetrics;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -327,7 +326,7 @@ public final class HealthHistory {
    * (exact, and free of the driver's time-zone handling of timestamp arrays). H2: a batched {@code
    * MERGE … WHEN MATCHED AND condition}.
    */
-  private <T> void upsert(
+  <T> void upsert(
       Connection c,
       String table,
       String[] columns,
@@ -372,20 +371,42 @@ public final class HealthHistory {
               + set.replace("n.", "excluded.")
               + " WHERE "
               + condition.replace("n.", "excluded.");
-      Object[][] arrays = new Object[columns.length][rows.size()];
+      // Typed Java arrays, which the driver sends in PostgreSQL's binary array format (no text
+      // to print here and to parse in the server, as createArrayOf's text form would need).
+      Object[][] arrays = new Object[columns.length][];
+      for (int i = 0; i < columns.length; i++) {
+        arrays[i] =
+            switch (types[i]) {
+              case "varchar" -> new String[rows.size()];
+              case "int4" -> new Integer[rows.size()];
+              case "int8", "ts" -> new Long[rows.size()];
+              case "float8" -> new Double[rows.size()];
+              case "bool" -> new Boolean[rows.size()];
+              default -> throw new IllegalArgumentException(types[i]);
+            };
+      }
       int r = 0;
       for (T row : rows) {
         Object[] v = values.apply(row);
         for (int i = 0; i < columns.length; i++) {
-          arrays[i][r] = types[i].equals("ts") && v[i] != null ? micros((Instant) v[i]) : v[i];
+          Object x = v[i];
+          if (x != null) {
+            x =
+                switch (types[i]) {
+                  case "ts" -> micros((Instant) x);
+                  case "int4" -> ((Number) x).intValue();
+                  case "int8" -> ((Number) x).longValue();
+                  case "float8" -> ((Number) x).doubleValue();
+                  default -> x;
+                };
+          }
+          arrays[i][r] = x;
         }
         r++;
       }
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         for (int i = 0; i < columns.length; i++) {
-          String sqlType = types[i].equals("ts") ? "int8" : types[i];
-          Array a = c.createArrayOf(sqlType, arrays[i]);
-          ps.setArray(i + 1, a);
+          ps.setObject(i + 1, arrays[i]);
         }
         ps.executeUpdate();
       }

@@ -113,9 +113,6 @@ public final class NodeStore {
           for (StatusEvent e : statuses) {
             seen.putIfAbsent(e.nodeId(), new Object[] {e.site(), e.receivedAt()});
           }
-          for (HealthSample e : health) {
-            seen.putIfAbsent(e.nodeId(), new Object[] {e.site(), e.receivedAt()});
-          }
           db.insertIgnoring(
               c,
               ENSURE_SQL,
@@ -179,24 +176,32 @@ public final class NodeStore {
             return null;
           }
           TreeMap<String, HealthSample> latest = new TreeMap<>();
+          java.util.HashMap<String, Instant> firstSeen = new java.util.HashMap<>();
           for (HealthSample s : health) {
             latest.merge(s.nodeId(), s, (a, b) -> a.health().at().isAfter(b.health().at()) ? a : b);
+            firstSeen.merge(s.nodeId(), s.receivedAt(), (a, b) -> a.isBefore(b) ? a : b);
           }
+          // The node's row takes the batch's newest message of each node: created if the node is
+          // new, else updated if the message is newer than its last one; one statement for all.
+          history.upsert(
+              c,
+              "nodes",
+              HEALTH_NODE_COLUMNS,
+              HEALTH_NODE_TYPES,
+              "node_id",
+              latest.values(),
+              s ->
+                  new Object[] {
+                    s.nodeId(),
+                    s.site(),
+                    firstSeen.get(s.nodeId()),
+                    s.receivedAt(),
+                    s.health().ready(),
+                    s.health().at()
+                  },
+              "(t.last_health_at IS NULL OR t.last_health_at < n.last_health_at)",
+              "ready = n.ready, last_health_at = n.last_health_at, last_seen_at = n.last_seen_at");
           history.write(c, List.copyOf(latest.values()), buckets);
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "UPDATE nodes SET ready = ?, last_health_at = ?, last_seen_at = ?"
-                      + " WHERE node_id = ? AND (last_health_at IS NULL OR last_health_at < ?)")) {
-            for (HealthSample s : latest.values()) {
-              ps.setBoolean(1, s.health().ready());
-              Db.setTime(ps, 2, s.health().at());
-              Db.setTime(ps, 3, s.receivedAt());
-              ps.setString(4, s.nodeId());
-              Db.setTime(ps, 5, s.health().at());
-              ps.addBatch();
-            }
-            ps.executeBatch();
-          }
           return null;
         });
   }
@@ -394,6 +399,13 @@ public final class NodeStore {
   public List<String> healthPartitions(HealthTier tier) throws FleetStorageException {
     return history.partitionsOf(tier);
   }
+
+  private static final String[] HEALTH_NODE_COLUMNS = {
+    "node_id", "site", "first_seen_at", "last_seen_at", "ready", "last_health_at"
+  };
+  private static final String[] HEALTH_NODE_TYPES = {
+    "varchar", "varchar", "ts", "ts", "bool", "ts"
+  };
 
   private static final String ENSURE_SQL =
       "INSERT INTO nodes (node_id, site, first_seen_at, last_seen_at) VALUES (?,?,?,?)";

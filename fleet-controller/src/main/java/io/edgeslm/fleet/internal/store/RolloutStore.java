@@ -25,8 +25,21 @@ import java.util.Optional;
  */
 public final class RolloutStore {
 
-  private static final ObjectMapper STATE_JSON =
-      Json.mapper().copy().disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS);
+  private static final ObjectMapper STATE_JSON = stateMapper();
+
+  /**
+   * The protocol mapper, durations as text, and field names neither interned nor kept in a symbol
+   * table: a state holds one map key per target node (100,000 in a wave to a whole fleet), read on
+   * every tick, and interning each of them cost seconds per read at that size.
+   */
+  private static ObjectMapper stateMapper() {
+    ObjectMapper m =
+        Json.mapper().copy().disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS);
+    m.getFactory()
+        .configure(com.fasterxml.jackson.core.JsonFactory.Feature.INTERN_FIELD_NAMES, false)
+        .configure(com.fasterxml.jackson.core.JsonFactory.Feature.CANONICALIZE_FIELD_NAMES, false);
+    return m;
+  }
 
   private final Db db;
 

@@ -160,6 +160,74 @@ abstract class StoreContract {
     assertThat(count("node_health_latest")).isEqualTo(1);
   }
 
+  /**
+   * One batch with several messages of one node in one bucket, a node first heard of by its health,
+   * a node whose birth is in the same batch and a node whose stored health is newer: each node's
+   * row takes the batch's newest message once, a new node is created from it, and a stored newer
+   * message is not overwritten (not its readiness, not its time).
+   */
+  @Test
+  void recordBatch_manyMessagesPerNodeAndNewNodes_oneRowUpdatePerNodeGuardedByTime()
+      throws Exception {
+    nodes.recordHealth(List.of(sample("gw-late", NEW, T0.plusSeconds(600), 500, 20)));
+    List<HealthSample> batch = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      batch.add(sample("gw-busy", NEW, T0.plusSeconds(30L * i), 10L * i, 10 + i));
+    }
+    batch.add(sample("gw-new", NEW, T0.plusSeconds(15), 5, 9));
+    batch.add(sample("gw-born", NEW, T0.plusSeconds(20), 7, 9));
+    NodeHealth notReady =
+        new NodeHealth(
+            Protocol.SCHEMA_VERSION,
+            T0.plusSeconds(300),
+            30,
+            false,
+            null,
+            Source.MODEL,
+            NEW,
+            1.0,
+            700L,
+            0,
+            1,
+            0,
+            1L << 30,
+            8L << 30,
+            10L << 30,
+            null,
+            0.9);
+    batch.add(new HealthSample("plant-2", "gw-late", notReady, T0.plusSeconds(301)));
+    nodes.recordBatch(
+        List.of(new BirthEvent("plant-1", "gw-born", birth(NEW, Map.of("line", "c"), T0), T0)),
+        List.of(),
+        batch);
+
+    NodeRow busy = nodes.node("gw-busy").orElseThrow();
+    assertThat(busy.lastHealthAt()).isEqualTo(T0.plusSeconds(90));
+    assertThat(busy.lastSeenAt()).isEqualTo(T0.plusSeconds(91));
+    assertThat(busy.firstSeenAt()).isEqualTo(T0.plusSeconds(1));
+    assertThat(busy.ready()).isTrue();
+    assertThat(busy.site()).isEqualTo("plant-1");
+    assertThat(busy.status()).isEqualTo("unknown");
+    List<HealthPoint> points = nodes.health("gw-busy", T0, T0.plusSeconds(3600), 100);
+    assertThat(points).hasSize(1);
+    assertThat(points.get(0).samples()).isEqualTo(4);
+    assertThat(points.get(0).requests()).isEqualTo(30);
+    assertThat(nodes.latestHealth("gw-busy").orElseThrow().at()).isEqualTo(T0.plusSeconds(90));
+
+    assertThat(nodes.node("gw-new").orElseThrow().lastHealthAt()).isEqualTo(T0.plusSeconds(15));
+    NodeRow born = nodes.node("gw-born").orElseThrow();
+    assertThat(born.labels()).containsExactly(Map.entry("line", "c"));
+    assertThat(born.lastHealthAt()).isEqualTo(T0.plusSeconds(20));
+    assertThat(born.ready()).isTrue();
+
+    NodeRow late = nodes.node("gw-late").orElseThrow();
+    assertThat(late.lastHealthAt()).isEqualTo(T0.plusSeconds(600));
+    assertThat(late.ready()).isTrue();
+    assertThat(late.site()).isEqualTo("plant-1");
+    assertThat(nodes.latestHealth("gw-late").orElseThrow().requests()).isEqualTo(500);
+    assertThat(count("nodes")).isEqualTo(4);
+  }
+
   static HealthSample sample(String node, ModelRef model, Instant at, long requests, double tps) {
     return new HealthSample(
         "plant-1", node, health(model, at, requests, requests / 50, tps), at.plusSeconds(1));
