@@ -100,6 +100,8 @@ public final class HiveMqConnection implements MqttConnection {
   private volatile Mqtt3AsyncClient v3;
   private volatile InflightWindow window;
   private volatile boolean ready;
+  // The generation whose CONNACK came while its subscriptions are not yet acknowledged; -1 else.
+  private volatile int subscribingGen = -1;
   private volatile boolean closed;
   private volatile int brokerMaxPacket = Integer.MAX_VALUE;
   private volatile String lastError = "not connected yet";
@@ -357,8 +359,8 @@ public final class HiveMqConnection implements MqttConnection {
       disconnectQuietly();
       return;
     }
-    failures.set(0);
     lastError = "connected";
+    subscribingGen = gen;
     InflightWindow w =
         new InflightWindow(InflightWindow.size(settings.inflightWindow(), brokerReceiveMax));
     window = w;
@@ -377,6 +379,15 @@ public final class HiveMqConnection implements MqttConnection {
               }
               worker.execute(
                   () -> {
+                    if (closed || gen != generation.get() || subscribingGen != gen) {
+                      // Lost before the subscriptions were acknowledged: onDisconnected has
+                      // scheduled the next attempt, which subscribes again.
+                      return;
+                    }
+                    subscribingGen = -1;
+                    // Backoff starts over only once the connection is usable: a broker that
+                    // drops every connection while subscribing is retried ever more slowly.
+                    failures.set(0);
                     ready = true;
                     Connected c = new Connected(v, first, sessionPresent, w.size());
                     for (Consumer<Connected> h : connectedHooks) {
@@ -394,7 +405,24 @@ public final class HiveMqConnection implements MqttConnection {
     ctx.getReconnector().reconnect(false);
     boolean wasReady = ready;
     ready = false;
+    // Between CONNACK and the last SUBACK the connect attempt has succeeded (connectFailed will
+    // not run) but the connection is not ready yet: a loss then needs a retry of its own, or the
+    // connection stays down for good (seen: a controller replica whose subscription brought a
+    // flood of retained messages that the broker sent past our Receive Maximum).
+    boolean wasSubscribing = subscribingGen == generation.get();
+    subscribingGen = -1;
     if (closed || ctx.getSource() == MqttDisconnectSource.USER) {
+      return;
+    }
+    if (wasSubscribing && !wasReady) {
+      lastError = "connection lost before the subscriptions were acknowledged: " + ctx.getCause();
+      int gen = generation.get();
+      scheduler.execute(
+          () -> {
+            if (gen == generation.get()) {
+              scheduleRetry();
+            }
+          });
       return;
     }
     if (wasReady) {
