@@ -29,6 +29,8 @@ import java.util.List;
  *     read as local
  * @param escalation present when the node tried to hand the question on: why, to whom, and, when
  *     the target did not answer, a note saying so (the answer is then the local one)
+ * @param adapter the LoRA adapter that was applied on top of {@code model} for this answer; absent
+ *     when the base model answered alone, and for rules
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -43,7 +45,8 @@ public record Answer(
     Instant answeredAt,
     Integer parts,
     String answeredBy,
-    AnswerEscalation escalation)
+    AnswerEscalation escalation,
+    ModelRef adapter)
     implements Reply {
 
   private static final java.util.regex.Pattern ANSWERED_BY =
@@ -87,6 +90,38 @@ public record Answer(
     if (answeredBy != null) {
       checkAnsweredBy("answeredBy", answeredBy);
     }
+    Checks.check(
+        adapter == null || model != null,
+        "adapter is only named with the model it was applied to: got an adapter without a model."
+            + " Name the base model, or leave the adapter out.");
+  }
+
+  /** An answer without an adapter (the base model alone, or rules). */
+  public Answer(
+      int schemaVersion,
+      String id,
+      String answer,
+      List<SensorCitation> sensors,
+      Source source,
+      ModelRef model,
+      AnswerTimings timings,
+      Instant answeredAt,
+      Integer parts,
+      String answeredBy,
+      AnswerEscalation escalation) {
+    this(
+        schemaVersion,
+        id,
+        answer,
+        sensors,
+        source,
+        model,
+        timings,
+        answeredAt,
+        parts,
+        answeredBy,
+        escalation,
+        null);
   }
 
   /** An answer with a part count, without escalation fields. */
@@ -100,7 +135,19 @@ public record Answer(
       AnswerTimings timings,
       Instant answeredAt,
       Integer parts) {
-    this(schemaVersion, id, answer, sensors, source, model, timings, answeredAt, parts, null, null);
+    this(
+        schemaVersion,
+        id,
+        answer,
+        sensors,
+        source,
+        model,
+        timings,
+        answeredAt,
+        parts,
+        null,
+        null,
+        null);
   }
 
   /** An answer without a part count (not streamed). */
@@ -113,7 +160,19 @@ public record Answer(
       ModelRef model,
       AnswerTimings timings,
       Instant answeredAt) {
-    this(schemaVersion, id, answer, sensors, source, model, timings, answeredAt, null, null, null);
+    this(
+        schemaVersion,
+        id,
+        answer,
+        sensors,
+        source,
+        model,
+        timings,
+        answeredAt,
+        null,
+        null,
+        null,
+        null);
   }
 
   /** This answer with its text and part count replaced (see {@code parts}). */
@@ -129,6 +188,24 @@ public record Answer(
         answeredAt,
         parts,
         answeredBy,
-        escalation);
+        escalation,
+        adapter);
+  }
+
+  /** This answer naming the adapter applied on top of its model (null: none). */
+  public Answer withAdapter(ModelRef adapter) {
+    return new Answer(
+        schemaVersion,
+        id,
+        answer,
+        sensors,
+        source,
+        model,
+        timings,
+        answeredAt,
+        parts,
+        answeredBy,
+        escalation,
+        adapter);
   }
 }

@@ -30,6 +30,8 @@ import java.time.Instant;
  * @param diskFreeBytes free space on the model store's file system
  * @param cpuTemperatureC CPU temperature in °C; optional (not every board exposes it)
  * @param activationScore the serving model's activation-check score in [0, 1]; optional
+ * @param adapter the LoRA adapter applied on top of {@code model}, when one is; absent when the
+ *     base model serves alone
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -50,7 +52,8 @@ public record NodeHealth(
     @JsonProperty(required = true) long ramTotalBytes,
     @JsonProperty(required = true) long diskFreeBytes,
     Double cpuTemperatureC,
-    Double activationScore) {
+    Double activationScore,
+    ModelRef adapter) {
 
   public NodeHealth {
     Checks.schemaVersion("NodeHealth", schemaVersion, Protocol.SCHEMA_VERSION);
@@ -79,5 +82,49 @@ public record NodeHealth(
     Checks.range("diskFreeBytes", diskFreeBytes, 0, Long.MAX_VALUE);
     Checks.optionalRange("cpuTemperatureC", cpuTemperatureC, -100.0, 200.0);
     Checks.optionalRange("activationScore", activationScore, 0.0, 1.0);
+    Checks.check(
+        adapter == null || model != null,
+        "adapter is only sent with the base model it is applied to: got an adapter without a"
+            + " model. Name the base model, or leave the adapter out.");
+  }
+
+  /** Health without an adapter (the base model alone, or rules). */
+  public NodeHealth(
+      int schemaVersion,
+      Instant at,
+      int intervalSeconds,
+      boolean ready,
+      String notReadyReason,
+      Source source,
+      ModelRef model,
+      Double tokensPerSecond,
+      Long p95LatencyMs,
+      int queueDepth,
+      long requests,
+      long errors,
+      long ramUsedBytes,
+      long ramTotalBytes,
+      long diskFreeBytes,
+      Double cpuTemperatureC,
+      Double activationScore) {
+    this(
+        schemaVersion,
+        at,
+        intervalSeconds,
+        ready,
+        notReadyReason,
+        source,
+        model,
+        tokensPerSecond,
+        p95LatencyMs,
+        queueDepth,
+        requests,
+        errors,
+        ramUsedBytes,
+        ramTotalBytes,
+        diskFreeBytes,
+        cpuTemperatureC,
+        activationScore,
+        null);
   }
 }

@@ -19,6 +19,7 @@ import java.time.Instant;
  *     200 characters
  * @param activeModel the model serving when the node said {@code online} (republished when it
  *     changes); absent in the will, when offline and on a rules-only node
+ * @param activeAdapter the LoRA adapter applied on top of {@code activeModel}, when one is
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -27,7 +28,8 @@ public record NodeStatus(
     NodeState state,
     Instant since,
     String reason,
-    ModelRef activeModel) {
+    ModelRef activeModel,
+    ModelRef activeAdapter) {
 
   public NodeStatus {
     Checks.schemaVersion("NodeStatus", schemaVersion, Protocol.SCHEMA_VERSION);
@@ -38,11 +40,21 @@ public record NodeStatus(
         "activeModel is only sent with state 'online': got state "
             + Checks.quote(state)
             + " with a model. Leave activeModel out of offline states.");
+    Checks.check(
+        activeAdapter == null || activeModel != null,
+        "activeAdapter is only sent with the base model it is applied to: got an adapter without"
+            + " activeModel. Name the base model, or leave the adapter out.");
+  }
+
+  /** Without an adapter. */
+  public NodeStatus(
+      int schemaVersion, NodeState state, Instant since, String reason, ModelRef activeModel) {
+    this(schemaVersion, state, since, reason, activeModel, null);
   }
 
   /** Without a model: the will, offline states, and senders that predate {@code activeModel}. */
   public NodeStatus(int schemaVersion, NodeState state, Instant since, String reason) {
-    this(schemaVersion, state, since, reason, null);
+    this(schemaVersion, state, since, reason, null, null);
   }
 
   /** Published retained after connect. */
@@ -52,7 +64,13 @@ public record NodeStatus(
 
   /** Published retained after connect and when the serving model changes; the model may be null. */
   public static NodeStatus online(Instant since, ModelRef activeModel) {
-    return new NodeStatus(Protocol.SCHEMA_VERSION, NodeState.ONLINE, since, null, activeModel);
+    return online(since, activeModel, null);
+  }
+
+  /** As {@link #online(Instant, ModelRef)}, with the adapter applied on top of the model. */
+  public static NodeStatus online(Instant since, ModelRef activeModel, ModelRef activeAdapter) {
+    return new NodeStatus(
+        Protocol.SCHEMA_VERSION, NodeState.ONLINE, since, null, activeModel, activeAdapter);
   }
 
   /** The will payload: offline, reason {@code connection lost}, no time. */

@@ -35,6 +35,11 @@ public enum ReasonCode {
   EXPIRED("expired"),
   /** The version is at or below the binding high-water mark (rollback attack). */
   ROLLBACK("rollback"),
+  /**
+   * A LoRA adapter whose signed base model digest is not the base model the node serves (an adapter
+   * only works on the base it was trained for).
+   */
+  WRONG_BASE_MODEL("wrong_base_model"),
 
   // The signature check refused the bundle.
   /** A signed file's digest differs from the signed one, or a file was added. */

@@ -1,5 +1,6 @@
 package io.edgeslm.protocol;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -29,6 +30,10 @@ import java.util.Set;
  * @param files the bundle's files (1 to {@value #MAX_FILES}), each with its chunk hashes
  * @param requestTopic where the node publishes its {@link ChunkRequest}s
  * @param issuedAt when the controller issued it
+ * @param baseModelDigest for a LoRA adapter bundle, the digest of the base model its signed
+ *     release.json names ({@code sha256:} and 64 lowercase hex digits), so that a node serving
+ *     another base refuses it before fetching a byte; absent for a model bundle. Only a hint: the
+ *     node decides on the signed release once the bundle is here.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -42,7 +47,8 @@ public record UpdateAssignment(
     @JsonProperty(required = true) int chunkBytes,
     List<BundleFile> files,
     String requestTopic,
-    Instant issuedAt) {
+    Instant issuedAt,
+    String baseModelDigest) {
 
   /** Smallest chunk size: 4 KiB. */
   public static final int MIN_CHUNK_BYTES = 4096;
@@ -112,6 +118,41 @@ public record UpdateAssignment(
             + ". Recompute totalBytes.");
     Checks.publishTopic("requestTopic", requestTopic);
     Checks.required("issuedAt", issuedAt);
+    if (baseModelDigest != null) {
+      Checks.digest("baseModelDigest", baseModelDigest);
+    }
+  }
+
+  /** An assignment of a model bundle (no base model). */
+  public UpdateAssignment(
+      int schemaVersion,
+      String assignmentId,
+      String rolloutId,
+      String bundleId,
+      ModelRef model,
+      long totalBytes,
+      int chunkBytes,
+      List<BundleFile> files,
+      String requestTopic,
+      Instant issuedAt) {
+    this(
+        schemaVersion,
+        assignmentId,
+        rolloutId,
+        bundleId,
+        model,
+        totalBytes,
+        chunkBytes,
+        files,
+        requestTopic,
+        issuedAt,
+        null);
+  }
+
+  /** Whether this assigns a LoRA adapter (it names the base model it applies to). */
+  @JsonIgnore
+  public boolean isAdapter() {
+    return baseModelDigest != null;
   }
 
   /** The file named {@code name}, if listed. */

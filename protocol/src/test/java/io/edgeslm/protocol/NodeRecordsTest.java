@@ -66,6 +66,75 @@ class NodeRecordsTest {
             "activationScore must be between 0.0 and 1.0: got 1.5. Use a value in that range.");
   }
 
+  private static final ModelRef ADAPTER =
+      new ModelRef("plant-lora", 3, "sha256:" + "d".repeat(64), "stable");
+
+  @Test
+  void health_namesTheAdapterBesideTheBase_andOlderReadersIgnoreIt() throws Exception {
+    NodeHealth h =
+        new NodeHealth(
+            1,
+            T,
+            30,
+            true,
+            null,
+            Source.MODEL,
+            MODEL,
+            null,
+            null,
+            0,
+            0,
+            0,
+            1,
+            2,
+            0,
+            null,
+            null,
+            ADAPTER);
+    String json = Json.writeString(h);
+    assertThat(json).contains("\"adapter\":{\"name\":\"plant-lora\",\"version\":3");
+    assertThat(Json.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), NodeHealth.class))
+        .isEqualTo(h);
+    // Without an adapter nothing changes on the wire.
+    assertThat(Json.writeString(health(true, null, Source.MODEL, MODEL))).doesNotContain("adapter");
+  }
+
+  @Test
+  void health_adapterWithoutABaseModel_isRefused() {
+    assertThatThrownBy(
+            () ->
+                new NodeHealth(
+                    1,
+                    T,
+                    30,
+                    true,
+                    null,
+                    Source.RULES,
+                    null,
+                    null,
+                    null,
+                    0,
+                    0,
+                    0,
+                    1,
+                    2,
+                    0,
+                    null,
+                    null,
+                    ADAPTER))
+        .hasMessage(
+            "adapter is only sent with the base model it is applied to: got an adapter without a"
+                + " model. Name the base model, or leave the adapter out.");
+  }
+
+  @Test
+  void status_namesTheActiveAdapter_onlyWithItsBase() {
+    assertThat(Json.writeString(NodeStatus.online(T, MODEL, ADAPTER)))
+        .contains("\"activeAdapter\":{\"name\":\"plant-lora\"");
+    assertThatThrownBy(() -> NodeStatus.online(T, null, ADAPTER))
+        .hasMessageStartingWith("activeAdapter is only sent with the base model");
+  }
+
   @Test
   void health_nanTokensPerSecond_isRefused() {
     assertThatThrownBy(

@@ -58,6 +58,27 @@ class UpdateRecordsTest {
   }
 
   @Test
+  void assignment_ofAnAdapter_carriesItsBase_aMalformedBaseIsRefused() throws Exception {
+    BundleFile f = new BundleFile("a", 1, H, List.of(H));
+    String base = "sha256:" + "e".repeat(64);
+    UpdateAssignment a =
+        new UpdateAssignment(1, "as-1", null, "b-1", MODEL, 1, 4096, List.of(f), "x/y", T, base);
+    assertThat(a.isAdapter()).isTrue();
+    String json = Json.writeString(a);
+    assertThat(json).contains("\"baseModelDigest\":\"" + base + "\"").doesNotContain("\"adapter\"");
+    assertThat(
+            Json.read(
+                json.getBytes(java.nio.charset.StandardCharsets.UTF_8), UpdateAssignment.class))
+        .isEqualTo(a);
+    assertThatThrownBy(
+            () ->
+                new UpdateAssignment(
+                    1, "as-1", null, "b-1", MODEL, 1, 4096, List.of(f), "x/y", T, "e".repeat(64)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("baseModelDigest");
+  }
+
+  @Test
   void assignment_wrongTotal_isRefused() {
     assertThatThrownBy(
             () ->

@@ -552,6 +552,143 @@ class FleetSystemIT {
     mark("5", node + " answers from v4");
   }
 
+  @Test
+  @Order(6)
+  void
+      step6_loraAdapterForV2_rolledOutToTwoNodes_changesTheirAnswers_tamperedRefused_rollbackToTheBase()
+          throws Exception {
+    // After step 5: gw-line1 serves v4, gw-line2 and gw-arm (both line=2) serve v2.
+    List<String> line2 = List.of("gw-line2", "gw-arm");
+    Map<String, JsonNode> before = new LinkedHashMap<>();
+    for (String node : line2) {
+      assertThat(digest(node)).as(node).isEqualTo(digests.get("v2"));
+      before.put(node, ask(node));
+      assertThat(before.get(node).has("adapter")).as(before.get(node).toString()).isFalse();
+    }
+    Path lora = adapterBundle("lora-v1", 1, 42, 7, digests.get("v2"));
+    mark("6", "adapter for v2 signed with model-signing.jar: " + digests.get("lora-v1"));
+
+    // A tampered copy: one byte of the adapter flipped after signing; the controller refuses it.
+    Path tampered = copy(lora, "lora-tampered");
+    byte[] bytes = Files.readAllBytes(tampered.resolve("adapter.gguf"));
+    bytes[bytes.length - 5] ^= 0x20;
+    Files.write(tampered.resolve("adapter.gguf"), bytes);
+    Cli refused = fleetctlSplit("bundle", "upload", tampered.toString());
+    assertThat(refused.exit).as(refused.err).isNotZero();
+    assertThat(refused.err).as(refused.err).contains("adapter.gguf");
+    mark("6", "tampered adapter refused at upload: " + abbreviate(lastLine(refused.err)));
+
+    String id = upload(lora);
+    bundleIds.put("lora-v1", id);
+    // The whole site includes gw-line1, which serves v4: the controller refuses, naming it.
+    HttpResponse<String> wrong =
+        send("POST", "/api/v1/rollouts", plan("lora to the site", id, false));
+    assertThat(wrong.statusCode()).as(wrong.body()).isEqualTo(409);
+    assertThat(wrong.body()).contains("gw-line1").contains("another base");
+    mark("6", "rollout to the whole site refused: " + abbreviate(wrong.body()));
+
+    String rollout =
+        rest("POST", "/api/v1/rollouts", linePlan("lora to line 2", id, "2"), 201)
+            .get("id")
+            .asText();
+    JsonNode done =
+        await("rollout " + rollout + " completed", () -> rolloutIn(rollout, "COMPLETED"));
+    assertThat(targets(done)).containsExactlyInAnyOrderElementsOf(line2);
+    mark("6", "adapter rollout " + rollout + " completed on " + targets(done));
+    Map<String, String> withAdapter = new LinkedHashMap<>();
+    for (String node : line2) {
+      JsonNode answer = ask(node);
+      withAdapter.put(node, answer.path("answer").asText());
+      assertThat(answer.at("/model/digest").asText())
+          .as(answer.toString())
+          .isEqualTo(digests.get("v2"));
+      assertThat(answer.at("/adapter/digest").asText())
+          .as(answer.toString())
+          .isEqualTo(digests.get("lora-v1"));
+      assertThat(answer.path("answer").asText())
+          .as("%s's answer with the adapter", node)
+          .isNotEqualTo(before.get(node).path("answer").asText());
+      mark("6", node + " answers from v2 + adapter: " + abbreviate(answer.path("answer").asText()));
+    }
+    // The registry still shows the base: the rule for the next adapter is about the base.
+    assertThat(digest("gw-line2")).isEqualTo(digests.get("v2"));
+
+    rest("POST", "/api/v1/rollouts/" + rollout + "/rollback", "{\"reason\":\"lora off\"}", 200);
+    for (String node : line2) {
+      JsonNode answer =
+          await(
+              node + " answers without the adapter",
+              () -> {
+                JsonNode a = ask(node);
+                return a.has("adapter") ? null : a;
+              });
+      assertThat(answer.at("/model/digest").asText()).isEqualTo(digests.get("v2"));
+      assertThat(answer.path("answer").asText())
+          .as("%s's answer from the base again", node)
+          .isNotEqualTo(withAdapter.get(node));
+      mark("6", node + " rolled back to v2 alone: " + abbreviate(answer.path("answer").asText()));
+    }
+  }
+
+  /** One wave to the nodes labelled {@code line}; no approval. */
+  private static String linePlan(String name, String bundleId, String line) {
+    return plan(name, bundleId, false)
+        .replace(
+            "\"selector\": {\"sites\": [\"" + SITE + "\"]}",
+            "\"selector\": {\"sites\": [\""
+                + SITE
+                + "\"], \"labels\": {\"line\": \""
+                + line
+                + "\"}}")
+        .replace(
+            "[{\"count\": 1}, {\"percent\": 100, \"approval\": false}]", "[{\"percent\": 100}]");
+  }
+
+  /**
+   * A LoRA adapter bundle signed with the CLI: a synthetic adapter (seed) for the tiny model of
+   * {@code baseSeed}, release.json of kind adapter naming {@code baseDigest}.
+   */
+  private Path adapterBundle(String name, int version, long baseSeed, long seed, String baseDigest)
+      throws Exception {
+    Path dir = Files.createDirectories(work.resolve("bundles/" + name));
+    io.edgeslm.testkit.SyntheticLoraAdapter.of(
+            SyntheticModel.of(ModelShape.tiny(), GgmlType.Q8_0, baseSeed), seed)
+        .write(dir.resolve("adapter.gguf"));
+    Files.writeString(dir.resolve("eval.json"), PASSING);
+    signing(
+        "release",
+        "init",
+        "--kind",
+        "adapter",
+        "--base-model-digest",
+        baseDigest,
+        "--model",
+        "plant-lora",
+        "--version",
+        Integer.toString(version),
+        "--channel",
+        "stable",
+        "--valid-days",
+        "30",
+        "--device-class",
+        DEVICE_CLASS,
+        "--min-agent-version",
+        "0.1.0",
+        "--model-file",
+        "adapter.gguf",
+        // the adapter's own activation check (constrained output, passes on random weights)
+        "--evaluation-file",
+        "eval.json",
+        "--out",
+        dir.resolve("release.json").toString());
+    signing("sign", "--private-key", work.resolve("keys/rm1.pem").toString(), dir.toString());
+    ProcResult v = signing("verify", "--trust-store", trustRoot.toString(), dir.toString());
+    var m = java.util.regex.Pattern.compile("root sha256:([0-9a-f]{64})").matcher(v.output);
+    assertThat(m.find()).as(v.output).isTrue();
+    digests.put(name, "sha256:" + m.group(1));
+    return dir;
+  }
+
   // ---- the fleet's parts ----
 
   private void startBroker() throws Exception {

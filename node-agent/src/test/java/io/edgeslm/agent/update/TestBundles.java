@@ -127,6 +127,44 @@ public final class TestBundles {
     return dir;
   }
 
+  /** The adapters' release name (its own version track). */
+  public static final String ADAPTER = "plant-lora";
+
+  /**
+   * Writes and signs a LoRA adapter bundle into {@code dir}: a synthetic adapter (seed {@code
+   * seed}) for the tiny model of {@code baseSeed}, its release naming {@code baseDigest}.
+   *
+   * @param baseDigest {@code sha256:} and the base model bundle's root digest
+   */
+  public Path adapter(Path dir, long version, String baseDigest, long baseSeed, long seed)
+      throws IOException, SigningException {
+    Files.createDirectories(dir);
+    SyntheticModel base = SyntheticModel.of(ModelShape.tiny(), GgmlType.Q8_0, baseSeed);
+    io.edgeslm.testkit.SyntheticLoraAdapter.of(base, seed).write(dir.resolve("adapter.gguf"));
+    ReleaseMetadata r =
+        new ReleaseMetadata(
+                1,
+                ADAPTER,
+                version,
+                CHANNEL,
+                Instant.parse("2035-01-01T00:00:00Z"),
+                new TargetSelector(Set.of(), Set.of(DEVICE_CLASS), 0, Map.of()),
+                "0.1.0",
+                "adapter.gguf",
+                Optional.empty(),
+                "{}")
+            .asAdapterFor(baseDigest);
+    Files.write(dir.resolve("release.json"), r.toJson());
+    BundleSigner.of(key).sign(dir, BundleOptions.defaults());
+    return dir;
+  }
+
+  /** The identity of a signed adapter bundle, as the controller announces it. */
+  public io.edgeslm.protocol.ModelRef adapterRef(Path dir, long version) throws SigningException {
+    var v = io.edgeslm.signing.BundleVerifier.of(trust()).verify(dir, BundleOptions.defaults());
+    return new io.edgeslm.protocol.ModelRef(ADAPTER, version, "sha256:" + v.rootDigest(), CHANNEL);
+  }
+
   /** The identity of a signed bundle, as the controller announces it in an assignment. */
   public io.edgeslm.protocol.ModelRef ref(Path dir, long version) throws SigningException {
     var v = io.edgeslm.signing.BundleVerifier.of(trust()).verify(dir, BundleOptions.defaults());

@@ -580,7 +580,9 @@ public final class RolloutRunner {
                 bundle.chunkBytes(),
                 bundle.files(),
                 topics.updateRequest(),
-                r.createdAt());
+                r.createdAt(),
+                // an adapter's base, so a node serving another base refuses it before fetching
+                adapterBase(base).orElse(null));
         dispatched.incrementAndGet();
         yield mqtt.publish(
             FleetMqtt.json(topics.updateAssignment(), Json.write(assignment), 1, true));

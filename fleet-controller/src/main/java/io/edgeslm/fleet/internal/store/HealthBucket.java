@@ -54,7 +54,9 @@ public record HealthBucket(
     return new HealthBucket(
         nodeId,
         tier.bucket(at),
-        h.model() == null ? "" : h.model().digest(),
+        // What serves: a LoRA adapter's health counts for the adapter bundle (the rollout gate of
+        // an adapter looks for it), a base model's alone for the base.
+        h.model() == null ? "" : h.adapter() != null ? h.adapter().digest() : h.model().digest(),
         1,
         at,
         at,

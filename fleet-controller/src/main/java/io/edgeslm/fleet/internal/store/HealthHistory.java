@@ -237,7 +237,9 @@ public final class HealthHistory {
             s.receivedAt().truncatedTo(ChronoUnit.MICROS),
             h.ready(),
             h.source().name().toLowerCase(java.util.Locale.ROOT),
-            h.model() == null ? null : h.model().digest(),
+            h.model() == null
+                ? null
+                : h.adapter() != null ? h.adapter().digest() : h.model().digest(),
             h.tokensPerSecond(),
             h.p95LatencyMs(),
             h.queueDepth(),

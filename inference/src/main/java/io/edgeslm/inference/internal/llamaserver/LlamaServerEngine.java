@@ -249,6 +249,7 @@ public final class LlamaServerEngine implements InferenceEngine {
               spec,
               clock);
       awaitHealthy(s, deadline);
+      setAdapterScales(s);
       // Warm-up: the first generation pays for lazy allocations; no request should.
       s.http
           .generate(GenerationRequest.ofPrompt("Hello", 1), TokenListener.NONE)
@@ -295,6 +296,44 @@ public final class LlamaServerEngine implements InferenceEngine {
       Thread.sleep(50);
     }
     throw new EngineUnavailableException("GET /health never answered 200");
+  }
+
+  /**
+   * Sets every LoRA adapter's scale explicitly ({@code POST /lora-adapters}, 1.0 each): the server
+   * applies adapters given with {@code --lora} at 1.0 on start, but the engine never relies on that
+   * default (with {@code --lora-init-without-apply} it still lists them at 1.0), and the adapters
+   * must apply before the warm-up and the first request.
+   */
+  private void setAdapterScales(Session s) throws EngineUnavailableException, InterruptedException {
+    if (spec.loraAdapters().isEmpty()) {
+      return;
+    }
+    StringBuilder body = new StringBuilder("[");
+    for (int i = 0; i < spec.loraAdapters().size(); i++) {
+      body.append(i == 0 ? "" : ",").append("{\"id\":").append(i).append(",\"scale\":1.0}");
+    }
+    body.append(']');
+    HttpRequest r =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + s.process.port() + "/lora-adapters"))
+            .timeout(config.healthInterval().plusSeconds(5))
+            .header("Authorization", "Bearer " + apiKey)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+            .build();
+    int status;
+    try {
+      status = probes.send(r, HttpResponse.BodyHandlers.ofString()).statusCode();
+    } catch (IOException e) {
+      throw new EngineUnavailableException(
+          "llama-server did not take the LoRA adapter scales: " + e.getMessage(), e);
+    }
+    if (status != 200) {
+      throw new EngineUnavailableException(
+          "llama-server refused the LoRA adapter scales (POST /lora-adapters answered "
+              + status
+              + "); the adapters were not applied as configured.");
+    }
   }
 
   /** Status of {@code GET path}, or -1 when the server did not answer in time. */

@@ -194,7 +194,8 @@ public final class EscalatingAnswerer implements Answerer {
         Answerer.LOCAL,
         Optional.of(
             new AnswerEscalation(
-                tag(trigger), target.label(), io.edgeslm.protocol.Protocol.sanitizeText(bounded))));
+                tag(trigger), target.label(), io.edgeslm.protocol.Protocol.sanitizeText(bounded))),
+        mine.adapter()); // the node's own answer: its own base and adapter
   }
 
   private void counted(EscalationDecision.Trigger trigger, Outcome outcome) {

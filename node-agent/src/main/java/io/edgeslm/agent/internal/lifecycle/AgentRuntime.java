@@ -612,7 +612,8 @@ public class AgentRuntime {
                     NodeState.ONLINE,
                     clock.instant(),
                     storeProblem().orElse(null),
-                    serving.model().orElse(null))),
+                    serving.model().orElse(null),
+                    serving.model().isPresent() ? serving.adapter().orElse(null) : null)),
             1,
             true));
     uplink.publish(OutboundMessage.json(topics.birth(), Json.write(birth()), 1, true));
@@ -670,7 +671,8 @@ public class AgentRuntime {
         SystemProbe.cpuTemperatureC().isPresent()
             ? SystemProbe.cpuTemperatureC().getAsDouble()
             : null,
-        serving.activationScore().orElse(null));
+        serving.activationScore().orElse(null),
+        serving.model().isPresent() ? serving.adapter().orElse(null) : null);
   }
 
   /**

@@ -30,6 +30,7 @@ public interface Answerer {
    * @param stats what the escalation policy judges: task, token confidence, validity
    * @param answeredBy {@code local}, {@code node:<id>} or {@code endpoint:<name>}
    * @param escalation present when the question was handed on, or was meant to be
+   * @param adapter the LoRA adapter applied on top of {@code model} for this answer, if one was
    */
   record Outcome(
       String text,
@@ -40,7 +41,8 @@ public interface Answerer {
       int tokens,
       EscalationDecision.AnswerStats stats,
       String answeredBy,
-      Optional<AnswerEscalation> escalation) {
+      Optional<AnswerEscalation> escalation,
+      Optional<ModelRef> adapter) {
     public Outcome {
       Objects.requireNonNull(text, "text");
       citations = List.copyOf(citations);
@@ -50,6 +52,31 @@ public interface Answerer {
       Objects.requireNonNull(stats, "stats");
       Objects.requireNonNull(answeredBy, "answeredBy");
       Objects.requireNonNull(escalation, "escalation");
+      adapter = adapter == null ? Optional.empty() : adapter;
+    }
+
+    /** An outcome without an adapter (the base model alone, rules, or another node's answer). */
+    public Outcome(
+        String text,
+        List<SensorCitation> citations,
+        Source source,
+        Optional<ModelRef> model,
+        Optional<Long> firstTokenNanos,
+        int tokens,
+        EscalationDecision.AnswerStats stats,
+        String answeredBy,
+        Optional<AnswerEscalation> escalation) {
+      this(
+          text,
+          citations,
+          source,
+          model,
+          firstTokenNanos,
+          tokens,
+          stats,
+          answeredBy,
+          escalation,
+          Optional.empty());
     }
 
     /** A local answer with nothing for the escalation policy to judge. */

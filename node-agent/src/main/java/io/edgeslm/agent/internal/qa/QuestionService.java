@@ -254,7 +254,8 @@ public final class QuestionService implements AutoCloseable {
               clock.instant(),
               count,
               outcome.answeredBy(),
-              outcome.escalation().orElse(null)));
+              outcome.escalation().orElse(null),
+              outcome.adapter().orElse(null)));
       answered.incrementAndGet();
       latency.record(end - receivedNanos);
       serviceNanosEwma.updateAndGet(old -> (old * 7 + (end - start)) / 8);

@@ -23,6 +23,11 @@ public interface ServingTasks extends AutoCloseable {
   /** The serving model, exactly when {@link #source()} is {@link Source#MODEL}. */
   Optional<ModelRef> model();
 
+  /** The LoRA adapter applied on top of {@link #model()}, if one is. */
+  default Optional<ModelRef> adapter() {
+    return Optional.empty();
+  }
+
   /** Whether requests can be served now (the model is loaded, or rules are in use). */
   boolean ready();
 

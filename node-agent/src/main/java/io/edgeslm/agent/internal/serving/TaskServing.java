@@ -97,6 +97,12 @@ final class TaskServing implements ServingTasks, ModelRuntime {
   private final Thread loader;
   private volatile Scheduler scheduler;
   private volatile ModelRef model;
+  private volatile ModelRef adapter;
+
+  /** The model's Q&A task and the adapter applied behind it (null: none), read as one. */
+  private record QaBinding(OperatorQaTask task, ModelRef adapter) {}
+
+  private volatile QaBinding qaBinding;
   private volatile OperatorQaTask modelQa;
   private volatile SensorReportTask modelReport;
   private volatile String loadProblem;
@@ -197,11 +203,36 @@ final class TaskServing implements ServingTasks, ModelRuntime {
    */
   @Override
   public void serve(ModelRef ref, Path gguf, OptionalDouble recordedScore) throws UpdateException {
-    swap(ref, gguf, Optional.empty(), recordedScore);
+    swap(ref, gguf, Optional.empty(), Optional.empty(), recordedScore);
+  }
+
+  /** Base + adapter: the engine restarts with both; answers and health name both from then on. */
+  @Override
+  public OptionalDouble activate(
+      ModelRef ref, Path gguf, Optional<Adapter> adapter, Optional<Path> evaluationFile)
+      throws UpdateException {
+    return swap(ref, gguf, adapter, evaluationFile, OptionalDouble.empty());
+  }
+
+  @Override
+  public void serve(
+      ModelRef ref, Path gguf, Optional<Adapter> adapter, OptionalDouble recordedScore)
+      throws UpdateException {
+    swap(ref, gguf, adapter, Optional.empty(), recordedScore);
   }
 
   private OptionalDouble swap(
       ModelRef ref, Path gguf, Optional<Path> evaluationFile, OptionalDouble recordedScore)
+      throws UpdateException {
+    return swap(ref, gguf, Optional.empty(), evaluationFile, recordedScore);
+  }
+
+  private OptionalDouble swap(
+      ModelRef ref,
+      Path gguf,
+      Optional<Adapter> adapter,
+      Optional<Path> evaluationFile,
+      OptionalDouble recordedScore)
       throws UpdateException {
     OptionalDouble score;
     synchronized (swapLock) {
@@ -213,7 +244,9 @@ final class TaskServing implements ServingTasks, ModelRuntime {
         loadProblem = "model loading";
       }
       try {
-        score = runtime.activate(gguf, evaluationFile);
+        score =
+            runtime.activate(
+                gguf, adapter.map(a -> List.of(a.file())).orElse(List.of()), evaluationFile);
       } catch (UpdateException e) {
         if (scheduler == null) {
           loadProblem = "model failed to load: " + e.getMessage();
@@ -223,6 +256,8 @@ final class TaskServing implements ServingTasks, ModelRuntime {
       Scheduler s = runtime.scheduler();
       scheduler = s;
       modelQa = OperatorQaTask.withModel(s, ref, settings.qaLimits(), clock);
+      ModelRef adapterRef = adapter.map(Adapter::ref).orElse(null);
+      qaBinding = new QaBinding(modelQa, adapterRef);
       modelReport =
           SensorReportTask.withModel(s, ref, ReportRules.defaults(), settings.reportLimits());
       // The check run now, else the score the store recorded when the model was committed; a
@@ -231,9 +266,17 @@ final class TaskServing implements ServingTasks, ModelRuntime {
       OptionalDouble reported = score.isPresent() ? score : recordedScore;
       activationScore =
           reported.isPresent() ? Math.max(0.0, Math.min(1.0, reported.getAsDouble())) : null;
+      this.adapter = adapterRef;
       model = ref;
       loadProblem = null;
-      LOG.infof("Serving model %s v%d (%s)", ref.name(), ref.version(), ref.digest());
+      LOG.infof(
+          "Serving model %s v%d (%s)%s",
+          ref.name(),
+          ref.version(),
+          ref.digest(),
+          adapterRef == null
+              ? ""
+              : " with LoRA adapter " + adapterRef.name() + " v" + adapterRef.version());
     }
     onModelChange.run();
     return score;
@@ -258,7 +301,9 @@ final class TaskServing implements ServingTasks, ModelRuntime {
     }
     synchronized (swapLock) {
       modelQa = null;
+      qaBinding = null;
       modelReport = null;
+      adapter = null;
       model = null;
       activationScore = null;
       scheduler = null;
@@ -282,7 +327,10 @@ final class TaskServing implements ServingTasks, ModelRuntime {
   @Override
   public Answerer answerer() {
     return (question, deadline, partial) -> {
-      OperatorQaTask task = modelQa != null ? modelQa : rulesQa;
+      // One read: the adapter named is the one applied behind the task that answers.
+      QaBinding bound = qaBinding;
+      OperatorQaTask task = bound != null ? bound.task() : rulesQa;
+      ModelRef taskAdapter = bound != null ? bound.adapter() : null;
       AtomicLong firstToken = new AtomicLong();
       OperatorQaTask.QaResult result =
           task.answerDetailed(
@@ -313,7 +361,8 @@ final class TaskServing implements ServingTasks, ModelRuntime {
           new EscalationDecision.AnswerStats(
               result.task(), result.meanTokenProbability(), result.valid()),
           Answerer.LOCAL,
-          Optional.empty());
+          Optional.empty(),
+          a.source() == Source.MODEL ? Optional.ofNullable(taskAdapter) : Optional.empty());
     };
   }
 
@@ -342,6 +391,11 @@ final class TaskServing implements ServingTasks, ModelRuntime {
   @Override
   public Optional<ModelRef> model() {
     return Optional.ofNullable(model);
+  }
+
+  @Override
+  public Optional<ModelRef> adapter() {
+    return model == null ? Optional.empty() : Optional.ofNullable(adapter);
   }
 
   @Override

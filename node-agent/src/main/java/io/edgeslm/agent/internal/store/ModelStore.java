@@ -105,6 +105,14 @@ public final class ModelStore {
     return Files.isRegularFile(models.resolve(digest).resolve(MARKER), LinkOption.NOFOLLOW_LINKS);
   }
 
+  /**
+   * Whether a pointer entry can serve: its base model is installed, and so is its adapter, if any.
+   */
+  public boolean isInstalled(StoredModel entry) {
+    return isInstalled(entry.digest())
+        && (entry.adapter() == null || isInstalled(entry.adapter().digest()));
+  }
+
   /** The high-water marks, for the release policy. */
   public Map<ReleaseTrack, HighWaterMark> marks() {
     return Map.copyOf(marks);
@@ -230,7 +238,7 @@ public final class ModelStore {
   public void beginTrial(StoredModel model, String assignmentId) throws IOException {
     requireInstalled(model);
     StoredModel prev = pointer.active();
-    if (prev != null && prev.digest().equals(model.digest())) {
+    if (prev != null && prev.sameServing(model)) {
       prev = pointer.previous();
     }
     writePointer(new StorePointer(model, prev, true, assignmentId));
@@ -267,7 +275,7 @@ public final class ModelStore {
    */
   public Optional<StoredModel> rollback() throws IOException {
     StoredModel back = pointer.previous();
-    if (back != null && !isInstalled(back.digest())) {
+    if (back != null && !isInstalled(back)) {
       back = null;
     }
     writePointer(new StorePointer(back, null, false, null));
@@ -296,7 +304,7 @@ public final class ModelStore {
   }
 
   private void requireInstalled(StoredModel m) throws IOException {
-    if (!isInstalled(m.digest())) {
+    if (!isInstalled(m)) {
       throw new IOException(
           "Model "
               + m.describe()
@@ -315,14 +323,19 @@ public final class ModelStore {
     }
   }
 
-  /** Deletes model directories that neither the active nor the previous pointer names. */
+  /**
+   * Deletes model directories that neither the active nor the previous pointer names (as a base
+   * model or as the adapter applied on top of one).
+   */
   private void collectGarbage() throws IOException {
     Set<String> keep = new TreeSet<>();
-    if (pointer.active() != null) {
-      keep.add(pointer.active().digest());
-    }
-    if (pointer.previous() != null) {
-      keep.add(pointer.previous().digest());
+    for (StoredModel m : new StoredModel[] {pointer.active(), pointer.previous()}) {
+      if (m != null) {
+        keep.add(m.digest());
+        if (m.adapter() != null) {
+          keep.add(m.adapter().digest());
+        }
+      }
     }
     try (Stream<Path> s = Files.list(models)) {
       for (Path p : s.toList()) {
@@ -364,12 +377,12 @@ public final class ModelStore {
             : StorePointer.EMPTY;
     StoredModel active = p.active();
     StoredModel previous = p.previous();
-    if (previous != null && !isInstalled(previous.digest())) {
+    if (previous != null && !isInstalled(previous)) {
       recoveryNotes.add("previous model " + previous.describe() + " is missing; forgotten");
       previous = null;
     }
     boolean trial = p.trial();
-    if (active != null && !isInstalled(active.digest())) {
+    if (active != null && !isInstalled(active)) {
       recoveryNotes.add("active model " + active.describe() + " is missing; using the previous");
       active = previous;
       previous = null;
@@ -444,6 +457,23 @@ public final class ModelStore {
       String evaluationFile,
       Set<String> signers,
       Instant now) {
+    return describe(digest, name, version, channel, modelFile, evaluationFile, signers, now, null);
+  }
+
+  /**
+   * A record for a bundle just verified: a model, or (with {@code baseDigest}, lowercase hex) a
+   * LoRA adapter for that base model.
+   */
+  public static StoredModel describe(
+      String digest,
+      String name,
+      long version,
+      String channel,
+      String modelFile,
+      String evaluationFile,
+      Set<String> signers,
+      Instant now,
+      String baseDigest) {
     Objects.requireNonNull(signers, "signers");
     return new StoredModel(
         digest,
@@ -454,6 +484,8 @@ public final class ModelStore {
         evaluationFile,
         List.copyOf(new TreeSet<>(signers)),
         now,
+        null,
+        baseDigest,
         null);
   }
 }

@@ -1,5 +1,6 @@
 package io.edgeslm.agent.internal.store;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.edgeslm.protocol.ModelRef;
@@ -22,6 +23,11 @@ import java.util.regex.Pattern;
  * @param activationScore the score its activation check gave when it was committed, or null (no
  *     check, or not committed yet); kept in the pointer so that a restart reports it without
  *     running the check again (the marker file, written at install, never has one)
+ * @param baseDigest for a LoRA adapter bundle, the OMS root digest (lowercase hex) of the base
+ *     model bundle its signed release names; null for a model bundle
+ * @param adapter in the pointer, the adapter applied on top of this base model when it serves (an
+ *     adapter record, {@code baseDigest} equal to this model's digest); null when the base serves
+ *     alone. A pointer entry is what serves: a base model, alone or with one adapter.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -34,7 +40,9 @@ public record StoredModel(
     String evaluationFile,
     List<String> signerKeyIds,
     Instant installedAt,
-    Double activationScore) {
+    Double activationScore,
+    String baseDigest,
+    StoredModel adapter) {
 
   private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
 
@@ -53,6 +61,91 @@ public record StoredModel(
       throw new IllegalArgumentException(
           "activationScore must be in [0, 1] or absent: got " + activationScore + ".");
     }
+    if (baseDigest != null && !HEX64.matcher(baseDigest).matches()) {
+      throw new IllegalArgumentException(
+          "baseDigest must be 64 lowercase hex characters: got '" + baseDigest + "'.");
+    }
+    if (adapter != null && (baseDigest != null || !digest.equals(adapter.baseDigest()))) {
+      throw new IllegalArgumentException(
+          "an adapter applies on top of the base model it names: "
+              + adapter.describe()
+              + " is for base "
+              + adapter.baseDigest()
+              + ", not "
+              + digest
+              + ".");
+    }
+  }
+
+  /** A model record without adapter fields (a model bundle serving alone). */
+  public StoredModel(
+      String digest,
+      String name,
+      long version,
+      String channel,
+      String modelFile,
+      String evaluationFile,
+      List<String> signerKeyIds,
+      Instant installedAt,
+      Double activationScore) {
+    this(
+        digest,
+        name,
+        version,
+        channel,
+        modelFile,
+        evaluationFile,
+        signerKeyIds,
+        installedAt,
+        activationScore,
+        null,
+        null);
+  }
+
+  /** Whether this record is a LoRA adapter bundle (it names its base). */
+  @JsonIgnore
+  public boolean isAdapter() {
+    return baseDigest != null;
+  }
+
+  /** This base model with {@code a} applied on top (null: the base alone), not yet scored. */
+  public StoredModel withAdapter(StoredModel a) {
+    return new StoredModel(
+        digest,
+        name,
+        version,
+        channel,
+        modelFile,
+        evaluationFile,
+        signerKeyIds,
+        installedAt,
+        activationScore,
+        baseDigest,
+        a);
+  }
+
+  /** The base model of this entry, without its adapter. */
+  public StoredModel base() {
+    return adapter == null ? this : withAdapter(null);
+  }
+
+  /** The digest of what serves: the adapter's when one is applied, else this model's. */
+  public String servingDigest() {
+    return adapter == null ? digest : adapter.digest();
+  }
+
+  /** Whether this entry serves the same bytes as {@code other}: same base, same adapter or none. */
+  public boolean sameServing(StoredModel other) {
+    return other != null
+        && digest.equals(other.digest())
+        && Objects.equals(
+            adapter == null ? null : adapter.digest(),
+            other.adapter() == null ? null : other.adapter().digest());
+  }
+
+  /** The adapter's wire identity, or null when the base serves alone. */
+  public ModelRef adapterRef() {
+    return adapter == null ? null : adapter.ref();
   }
 
   /** This model with the activation score its check gave (null: none). */
@@ -66,7 +159,9 @@ public record StoredModel(
         evaluationFile,
         signerKeyIds,
         installedAt,
-        score == null ? null : Math.max(0.0, Math.min(1.0, score)));
+        score == null ? null : Math.max(0.0, Math.min(1.0, score)),
+        baseDigest,
+        adapter);
   }
 
   /** The wire form of this model's identity. */
@@ -76,6 +171,16 @@ public record StoredModel(
 
   /** Short form for logs and messages. */
   public String describe() {
-    return name + " v" + version + " (" + channel + ", sha256:" + digest.substring(0, 12) + "…)";
+    String self =
+        (isAdapter() ? "adapter " : "")
+            + name
+            + " v"
+            + version
+            + " ("
+            + channel
+            + ", sha256:"
+            + digest.substring(0, 12)
+            + "…)";
+    return adapter == null ? self : self + " + " + adapter.describe();
   }
 }

@@ -7,7 +7,9 @@ import io.edgeslm.signing.BundleOptions;
 import io.edgeslm.signing.BundleVerifier;
 import io.edgeslm.signing.HighWaterMark;
 import io.edgeslm.signing.MalformedInputException;
+import io.edgeslm.signing.NodeFacts;
 import io.edgeslm.signing.PolicyException;
+import io.edgeslm.signing.ReleaseKind;
 import io.edgeslm.signing.ReleaseMetadata;
 import io.edgeslm.signing.ReleasePolicy;
 import io.edgeslm.signing.ReleaseTrack;
@@ -96,7 +98,7 @@ public final class BundleGate {
       ReleaseMetadata r =
           same || repair
               ? b.release().get()
-              : ReleasePolicy.standard().check(b, profile.facts(marks, now));
+              : ReleasePolicy.standard().check(b, facts(b, marks, now));
       StoredModel m =
           ModelStore.describe(
               b.rootDigest(),
@@ -106,13 +108,28 @@ public final class BundleGate {
               r.modelFile(),
               r.evaluationFile().orElse(null),
               b.signerKeyIds(),
-              now);
+              now,
+              r.kind() == ReleaseKind.ADAPTER
+                  ? r.baseModelDigest().orElseThrow().substring("sha256:".length())
+                  : null);
       return new Passed(b, r, m, same);
     } catch (PolicyException e) {
       throw policyRefusal(e);
     } catch (SigningException e) {
       throw verificationFailure(e);
     }
+  }
+
+  /**
+   * The node's facts for the policy: those of a LoRA adapter when the bundle's signed release is
+   * one ({@link NodeProfile#adapterFacts}).
+   */
+  private NodeFacts facts(VerifiedBundle b, Map<ReleaseTrack, HighWaterMark> marks, Instant now) {
+    if (b.release().isPresent() && b.release().get().kind() == ReleaseKind.ADAPTER) {
+      ReleaseMetadata r = b.release().get();
+      return profile.adapterFacts(marks, now, r.model(), r.channel());
+    }
+    return profile.facts(marks, now);
   }
 
   /**
@@ -142,6 +159,17 @@ public final class BundleGate {
               + " has the root digest sha256:"
               + b.rootDigest()
               + ", not the one it was installed under; it is not served.");
+    }
+  }
+
+  /**
+   * {@link #recheck(Path, StoredModel)} of a pointer entry: its base model, then the adapter
+   * applied on top of it, if any. The first that no longer verifies is the error.
+   */
+  public void recheck(ModelStore store, StoredModel entry) throws UpdateException {
+    recheck(store.directory(entry), entry.base());
+    if (entry.adapter() != null) {
+      recheck(store.directory(entry.adapter()), entry.adapter());
     }
   }
 

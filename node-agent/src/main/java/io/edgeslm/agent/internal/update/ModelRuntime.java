@@ -58,6 +58,55 @@ public interface ModelRuntime extends AutoCloseable {
     activate(model, gguf, Optional.empty());
   }
 
+  /**
+   * A LoRA adapter to apply on top of a base model.
+   *
+   * @param ref the adapter bundle's identity (for provenance: answers and health name it)
+   * @param file the adapter's GGUF file
+   * @param scale the scale the engine applies it at, set explicitly (llama-server applies every
+   *     adapter given at start at 1.0 until told otherwise)
+   */
+  record Adapter(ModelRef ref, Path file, double scale) {
+    public Adapter {
+      java.util.Objects.requireNonNull(ref, "ref");
+      java.util.Objects.requireNonNull(file, "file");
+      if (!(scale >= 0 && scale <= 4)) {
+        throw new IllegalArgumentException("adapter scale must be in [0, 4]: got " + scale + ".");
+      }
+    }
+  }
+
+  /**
+   * As {@link #activate(ModelRef, Path, Optional)} with {@code adapter} applied on top of the base
+   * model: the engine restarts with base + adapter, warms up, runs the check, then switches. The
+   * default refuses an adapter ({@code model_load_failed}): a runtime must say it can apply one.
+   */
+  default OptionalDouble activate(
+      ModelRef model, Path gguf, Optional<Adapter> adapter, Optional<Path> evaluationFile)
+      throws UpdateException {
+    if (adapter.isPresent()) {
+      throw noAdapters();
+    }
+    return activate(model, gguf, evaluationFile);
+  }
+
+  /** As {@link #serve(ModelRef, Path, OptionalDouble)} with {@code adapter} on top of the base. */
+  default void serve(
+      ModelRef model, Path gguf, Optional<Adapter> adapter, OptionalDouble recordedScore)
+      throws UpdateException {
+    if (adapter.isPresent()) {
+      throw noAdapters();
+    }
+    serve(model, gguf, recordedScore);
+  }
+
+  private static UpdateException noAdapters() {
+    return new UpdateException(
+        UpdateException.Fault.MODEL,
+        io.edgeslm.protocol.ReasonCode.MODEL_LOAD_FAILED,
+        "This node's model runtime cannot apply LoRA adapters; the current model keeps serving.");
+  }
+
   /** Stops serving any model (no verified model left). */
   void unload();
 

@@ -30,6 +30,27 @@ public record NodeProfile(
     channels = Map.copyOf(channels);
   }
 
+  /**
+   * The facts for a policy decision on a LoRA adapter named {@code adapter} on {@code channel}: an
+   * adapter is not configured by name; it is accepted on a channel the node follows for its model
+   * (what binds it to this node is the base model digest its signed release names, checked by the
+   * update machine). On a channel the node does not follow, the release policy refuses it as {@code
+   * wrong_channel}, naming the channel the node follows.
+   */
+  public NodeFacts adapterFacts(
+      Map<ReleaseTrack, HighWaterMark> marks, Instant now, String adapter, String channel) {
+    java.util.Map<String, String> assigned = new java.util.TreeMap<>(channels);
+    if (!assigned.containsKey(adapter) && !channels.isEmpty()) {
+      String follow =
+          channels.containsValue(channel)
+              ? channel
+              : new java.util.TreeSet<>(channels.values()).first();
+      assigned.put(adapter, follow);
+    }
+    return new NodeFacts(
+        architecture, deviceClass, ramMb, labels, agentVersion, assigned, marks, now);
+  }
+
   /** The facts for a policy decision now. */
   public NodeFacts facts(Map<ReleaseTrack, HighWaterMark> marks, Instant now) {
     return new NodeFacts(

@@ -52,7 +52,18 @@ public final class SchedulerRuntime implements ModelRuntime {
   @Override
   public synchronized OptionalDouble activate(Path gguf, Optional<Path> evaluationFile)
       throws UpdateException {
-    ModelSpec spec = ModelSpec.of(gguf, threads, contextSize);
+    return activate(gguf, java.util.List.of(), evaluationFile);
+  }
+
+  /**
+   * As {@link #activate(Path, Optional)} with LoRA adapter files applied on top of the base model:
+   * a new engine starts with base + adapters (llama-server {@code --lora}; the engine sets each
+   * adapter's scale explicitly once it serves), warms up, runs the check, then takes traffic.
+   */
+  public synchronized OptionalDouble activate(
+      Path gguf, java.util.List<Path> adapters, Optional<Path> evaluationFile)
+      throws UpdateException {
+    ModelSpec spec = ModelSpec.of(gguf, threads, contextSize).withLoraAdapters(adapters);
     try {
       ActivationCheck check =
           evaluationFile.isPresent() ? ActivationCheck.read(evaluationFile.get()) : null;

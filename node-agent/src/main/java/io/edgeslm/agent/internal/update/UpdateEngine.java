@@ -506,12 +506,17 @@ public final class UpdateEngine implements AutoCloseable {
     StoredModel model = a.model();
     Path dir = store.directory(model);
     double baseline = runtime.sample().tokensPerSecond();
+    // An adapter's activation check is the adapter bundle's own (it answers differently from the
+    // base alone); a base model's is its own.
+    StoredModel checked = model.adapter() == null ? model : model.adapter();
+    Path checkDir = store.directory(checked);
     try {
       OptionalDouble score =
           runtime.activate(
               model.ref(),
               dir.resolve(model.modelFile()),
-              Optional.ofNullable(model.evaluationFile()).map(dir::resolve));
+              adapter(model),
+              Optional.ofNullable(checked.evaluationFile()).map(checkDir::resolve));
       return new UpdateMachine.Activated(a.id(), score, baseline, runtime.sample());
     } catch (UpdateException e) {
       return new UpdateMachine.ActivationFailed(a.id(), e);
@@ -525,7 +530,7 @@ public final class UpdateEngine implements AutoCloseable {
   private Event recheck(StoredModel m) {
     long start = System.nanoTime();
     try {
-      gate.recheck(store.directory(m), m);
+      gate.recheck(store, m);
       LOG.info(
           "Verified the stored model "
               + m.describe()
@@ -540,7 +545,8 @@ public final class UpdateEngine implements AutoCloseable {
 
   private Event serveActive(StoredModel m) {
     try {
-      runtime.serve(m.ref(), store.directory(m).resolve(m.modelFile()), recordedScore(m));
+      runtime.serve(
+          m.ref(), store.directory(m).resolve(m.modelFile()), adapter(m), recordedScore(m));
       return null;
     } catch (UpdateException e) {
       LOG.log(Level.WARNING, "The active model " + m.describe() + " does not start", e);
@@ -554,7 +560,8 @@ public final class UpdateEngine implements AutoCloseable {
       Optional<StoredModel> prev = store.previous();
       if (prev.isPresent()) {
         StoredModel p = prev.get();
-        runtime.serve(p.ref(), store.directory(p).resolve(p.modelFile()), recordedScore(p));
+        runtime.serve(
+            p.ref(), store.directory(p).resolve(p.modelFile()), adapter(p), recordedScore(p));
       } else {
         runtime.unload();
       }
@@ -565,6 +572,17 @@ public final class UpdateEngine implements AutoCloseable {
       quietly("rolling back", () -> store.rollback());
     }
     return new UpdateMachine.Restored(store.pointer());
+  }
+
+  /**
+   * The adapter a pointer entry applies on top of its base, at scale 1.0; empty for a base alone.
+   */
+  private Optional<ModelRuntime.Adapter> adapter(StoredModel entry) {
+    StoredModel a = entry.adapter();
+    return a == null
+        ? Optional.empty()
+        : Optional.of(
+            new ModelRuntime.Adapter(a.ref(), store.directory(a).resolve(a.modelFile()), 1.0));
   }
 
   private static OptionalDouble recordedScore(StoredModel m) {

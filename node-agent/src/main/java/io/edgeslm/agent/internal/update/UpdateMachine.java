@@ -593,7 +593,7 @@ public final class UpdateMachine {
     StoredModel active = w.pointer.active();
     if (active != null
         && !w.pointer.trial()
-        && ("sha256:" + active.digest()).equals(a.model().digest())) {
+        && ("sha256:" + active.servingDigest()).equals(a.model().digest())) {
       // The model assigned already serves (a restart before the id was remembered): not a new
       // attempt, so nothing is fetched, checked or journaled again; the controller hears it serves.
       w.remember(id);
@@ -620,12 +620,21 @@ public final class UpdateMachine {
   private UpdateException precheck(Work w, AssignmentReceived r, Instant now) {
     UpdateAssignment a = r.assignment();
     ModelRef m = a.model();
+    if (a.isAdapter()) {
+      UpdateException wrongBase =
+          baseRefusal(w, m.name() + " v" + m.version(), a.baseModelDigest().substring(7));
+      if (wrongBase != null) {
+        return wrongBase;
+      }
+    }
     try {
       ReleasePolicy.standard()
           .precheck(
               new ReleaseTrack(m.name(), m.channel()),
               m.version(),
-              profile.facts(w.marks, now),
+              a.isAdapter()
+                  ? profile.adapterFacts(w.marks, now, m.name(), m.channel())
+                  : profile.facts(w.marks, now),
               trust);
     } catch (PolicyException e) {
       return new UpdateException(
@@ -765,6 +774,13 @@ public final class UpdateMachine {
         return;
       }
     }
+    if (p.model().isAdapter()) {
+      UpdateException wrongBase = baseRefusal(w, p.model().describe(), p.model().baseDigest());
+      if (wrongBase != null) {
+        fail(w, wrongBase, now);
+        return;
+      }
+    }
     w.job = w.job.withPassed(p).phase(Phase.INSTALLING);
     ModelRef ref = p.model().ref();
     if (w.job.source() == Source.MQTT) {
@@ -780,7 +796,11 @@ public final class UpdateMachine {
   static UpdateException mismatch(UpdateAssignment a, StoredModel got) {
     ModelRef want = a.model();
     boolean digestOk = want.digest() == null || want.digest().equals("sha256:" + got.digest());
-    if (want.name().equals(got.name()) && want.version() == got.version() && digestOk) {
+    boolean baseOk =
+        a.baseModelDigest() == null
+            ? !got.isAdapter()
+            : a.baseModelDigest().equals("sha256:" + got.baseDigest());
+    if (want.name().equals(got.name()) && want.version() == got.version() && digestOk && baseOk) {
       return null;
     }
     return new UpdateException(
@@ -799,9 +819,20 @@ public final class UpdateMachine {
     if (!w.isCurrent(i.id()) || w.job.phase() != Phase.INSTALLING) {
       return;
     }
-    StoredModel model = w.job.passed().model();
+    StoredModel bundle = w.job.passed().model();
     StoredModel active = w.pointer.active();
-    if (active != null && active.digest().equals(model.digest())) {
+    if (bundle.isAdapter()) {
+      UpdateException wrongBase = baseRefusal(w, bundle.describe(), bundle.baseDigest());
+      if (wrongBase != null) {
+        fail(w, wrongBase, now);
+        return;
+      }
+    }
+    // What will serve: a model alone, or an adapter on top of the base serving now (the base's
+    // files stay as they are; only the adapter is new in the store).
+    StoredModel model =
+        bundle.isAdapter() ? active.base().withAdapter(bundle).withActivationScore(null) : bundle;
+    if (active != null && active.sameServing(model)) {
       // The bundle is the model already serving: its mark is recorded, nothing switches.
       w.effects.add(new DiscardStaging(i.id()));
       putMark(w, w.job.passed());
@@ -813,7 +844,7 @@ public final class UpdateMachine {
     w.job = w.job.phase(Phase.ACTIVATING);
     w.effects.add(new PublishProgress(i.id(), UpdatePhase.ACTIVATING, 0, 0, null, null));
     StoredModel prev = active;
-    if (prev != null && prev.digest().equals(model.digest())) {
+    if (prev != null && prev.sameServing(model)) {
       prev = w.pointer.previous();
     }
     w.pointer = new StorePointer(model, prev, true, i.id());
@@ -898,6 +929,33 @@ public final class UpdateMachine {
         score == null ? "no activation check" : "score " + score);
     w.result(s.id(), null, UpdateOutcome.ACTIVATED, model.ref(), null, null, score);
     done(w, model, null, null, now);
+  }
+
+  /**
+   * The base-model rule for a LoRA adapter: it is refused unless the node serves, committed, the
+   * base model its signed release names (llama.cpp refuses an adapter of another shape, and one of
+   * the same shape trained on another base answers wrongly without any error). Null when it may go
+   * on.
+   *
+   * @param what the adapter, for the message
+   * @param baseDigest the base model digest it names, lowercase hex
+   */
+  private static UpdateException baseRefusal(Work w, String what, String baseDigest) {
+    StoredModel active = w.pointer.active();
+    if (active != null && !w.pointer.trial() && active.digest().equals(baseDigest)) {
+      return null;
+    }
+    return new UpdateException(
+        UpdateException.Fault.ARTIFACT,
+        ReasonCode.WRONG_BASE_MODEL,
+        "The LoRA adapter "
+            + what
+            + " applies to base model sha256:"
+            + baseDigest
+            + ", but this node serves "
+            + (active == null ? "no verified model" : active.base().describe())
+            + ". Roll the base model out to this node first, or assign an adapter trained for the"
+            + " base it serves; the current model keeps serving.");
   }
 
   private void putMark(Work w, BundleGate.Passed p) {
@@ -1167,8 +1225,9 @@ public final class UpdateMachine {
       repairable = s.repairable();
     }
 
+    /** What serves, committed: the adapter's digest when one is applied, else the model's. */
     String committedDigest() {
-      return pointer.active() == null || pointer.trial() ? null : pointer.active().digest();
+      return pointer.active() == null || pointer.trial() ? null : pointer.active().servingDigest();
     }
 
     boolean isCurrent(String id) {

@@ -129,6 +129,24 @@ final class NodeSimulator {
         now);
   }
 
+  /** An assignment of an adapter bundle, naming the base model digest its release names. */
+  UpdateAssignment offerAdapter(String id, Path bundle, ModelRef adapter, String baseDigest)
+      throws IOException {
+    UpdateAssignment a = offer(id, bundle, adapter);
+    return new UpdateAssignment(
+        a.schemaVersion(),
+        a.assignmentId(),
+        a.rolloutId(),
+        a.bundleId(),
+        a.model(),
+        a.totalBytes(),
+        a.chunkBytes(),
+        a.files(),
+        a.requestTopic(),
+        a.issuedAt(),
+        baseDigest);
+  }
+
   NodeSimulator assign(UpdateAssignment a) {
     return assign(a, 1L << 40);
   }
@@ -250,7 +268,7 @@ final class NodeSimulator {
           yield List.of();
         }
         case UpdateMachine.Activate a -> {
-          UpdateException fail = activationFailures.get(a.model().digest());
+          UpdateException fail = activationFailures.get(a.model().servingDigest());
           if (fail != null) {
             yield List.of(new UpdateMachine.ActivationFailed(a.id(), fail));
           }
@@ -262,7 +280,7 @@ final class NodeSimulator {
         case UpdateMachine.Recheck r -> {
           rechecked.add(r.model());
           try {
-            gate.recheck(store.directory(r.model()), r.model());
+            gate.recheck(store, r.model());
             yield List.of(new UpdateMachine.Rechecked(r.model(), null));
           } catch (UpdateException e) {
             yield List.of(new UpdateMachine.Rechecked(r.model(), e));
