@@ -92,6 +92,29 @@ class GatewayInstallIT {
 
   record Result(int exitCode, String output) {}
 
+  private static AppConfigKeys agentKeys() throws IOException {
+    return AppConfigKeys.of(
+        "node-agent",
+        AgentConfig.class,
+        Repo.root().resolve("node-agent/src/main/resources/application.properties"));
+  }
+
+  /** The installed agent.properties, each of whose keys must be one the agent reads. */
+  private static Properties installedProperties(Path root) throws IOException {
+    Properties props = new Properties();
+    try (var in = Files.newBufferedReader(root.resolve("etc/edgeslm/agent.properties"))) {
+      props.load(in);
+    }
+    AppConfigKeys keys = agentKeys();
+    for (String k : props.stringPropertyNames()) {
+      String env = k.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+      assertThat(keys.keyFor(env))
+          .as("agent.properties key %s is one the agent reads", k)
+          .isPresent();
+    }
+    return props;
+  }
+
   @Test
   void install_laysOutTheDaemonSetsFilesAndSettings() throws Exception {
     Path root = tmp.resolve("root");
@@ -124,21 +147,8 @@ class GatewayInstallIT {
         .contains("Environment=JAVA_HOME=" + System.getProperty("java.home"))
         .contains("ReadWritePaths=/media/edgeslm-usb");
 
-    Properties props = new Properties();
-    try (var in = Files.newBufferedReader(root.resolve("etc/edgeslm/agent.properties"))) {
-      props.load(in);
-    }
-    AppConfigKeys keys =
-        AppConfigKeys.of(
-            "node-agent",
-            AgentConfig.class,
-            Repo.root().resolve("node-agent/src/main/resources/application.properties"));
-    for (String k : props.stringPropertyNames()) {
-      String env = k.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
-      assertThat(keys.keyFor(env))
-          .as("agent.properties key %s is one the agent reads", k)
-          .isPresent();
-    }
+    Properties props = installedProperties(root);
+    AppConfigKeys keys = agentKeys();
     assertThat(props)
         .containsEntry("edgeslm.agent.node-id", "gw-0042")
         .containsEntry("edgeslm.agent.site", "plant-7")
@@ -180,21 +190,7 @@ class GatewayInstallIT {
         install(root, "gw-0042", "gw-0042", "--plant-broker", "tcp://plant-mqtt.plant-7.lan:1883");
     assertThat(r.exitCode()).as(r.output()).isZero();
 
-    Properties props = new Properties();
-    try (var in = Files.newBufferedReader(root.resolve("etc/edgeslm/agent.properties"))) {
-      props.load(in);
-    }
-    AppConfigKeys keys =
-        AppConfigKeys.of(
-            "node-agent",
-            AgentConfig.class,
-            Repo.root().resolve("node-agent/src/main/resources/application.properties"));
-    for (String k : props.stringPropertyNames()) {
-      String env = k.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
-      assertThat(keys.keyFor(env))
-          .as("agent.properties key %s is one the agent reads", k)
-          .isPresent();
-    }
+    Properties props = installedProperties(root);
     assertThat(props)
         .containsEntry("edgeslm.agent.broker.url", "tcp://plant-mqtt.plant-7.lan:1883")
         .containsEntry("edgeslm.agent.fleet.broker.url", "ssl://mqtt.plant-7.example:8883")
