@@ -38,8 +38,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The HTTP backend against an in-process server speaking the OpenAI streaming format (no
- * llama-server binary exists on our machines; this is the one place a stand-in server is used).
+ * The HTTP backend against an in-process server speaking the OpenAI streaming format: a stand-in
+ * that can return what a real server would not on demand (errors, stalls) and counts the round
+ * trips it gets. The same backend runs against a real llama-server in EngineIT and SchedulerIT.
  */
 class HttpEngineTest {
   static final ObjectMapper JSON = new ObjectMapper();
