@@ -280,6 +280,14 @@ abstract class ApiContract {
                 + "\"resultTimeout\":\"PT10M\"}}");
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     assertThat(created.json().get("status").asText()).isEqualTo("RUNNING");
+    // The stored plan answers durations as they were written: ISO-8601 text, not seconds.
+    assertThat(created.json().at("/plan/thresholds/resultTimeout").asText()).isEqualTo("PT10M");
+    assertThat(
+            http.get("/api/v1/rollouts/r-api", TOKENS.get("viewer"))
+                .json()
+                .at("/plan/thresholds/resultTimeout")
+                .asText())
+        .isEqualTo("PT10M");
 
     assertThat(
             http.send(
@@ -681,7 +689,7 @@ abstract class ApiContract {
             l ->
                 l.matches(
                     java.util.regex.Pattern.quote(bundleId)
-                        + " +phi-cli v1 +4\\d\\.\\d kB +3 +t-release-manager +(\\d+ s ago|just now)"));
+                        + " +phi-cli v1 +4\\d\\.\\d kB +3 +t-release-manager +(\\d+ (s|min|h) ago|just now)"));
     JsonNode bundlePage = fleetctlJson(viewer, "bundle", "list", "--limit", "500");
     assertThat(bundleRows).hasSize(1 + bundlePage.get("items").size());
     assertThat(ids(bundlePage.get("items"), "bundleId"))
@@ -708,7 +716,7 @@ abstract class ApiContract {
             "signers   " + ControllerTestResource.KEY.verificationKey().keyId(),
             shown.get(4));
     assertThat(shown.get(2)).matches("size      4\\d\\.\\d kB");
-    assertThat(shown.get(4)).matches("uploaded  t-release-manager, (\\d+ s ago|just now)");
+    assertThat(shown.get(4)).matches("uploaded  t-release-manager, (\\d+ (s|min|h) ago|just now)");
     assertThat(shown.subList(5, 8))
         .contains("file      model.gguf  40.0 kB")
         .anyMatch(l -> l.matches("file      model\\.sig  \\d+(\\.\\d kB| B)"))
@@ -736,7 +744,7 @@ abstract class ApiContract {
                         + Math.min(r.get("currentWave").asInt() + 1, 2)
                         + "/2 +0 +"
                         + java.util.regex.Pattern.quote(waiting.isEmpty() ? "-" : waiting)
-                        + " +(\\d+ s ago|just now)"));
+                        + " +(\\d+ (s|min|h) ago|just now)"));
     JsonNode rolloutPage = fleetctlJson(viewer, "rollout", "list", "--status", status);
     assertThat(rolloutRows).hasSize(1 + rolloutPage.get("items").size());
     assertThat(ids(rolloutPage.get("items"), "id")).contains("r-cli");
