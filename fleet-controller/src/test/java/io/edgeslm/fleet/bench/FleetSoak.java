@@ -255,6 +255,7 @@ public final class FleetSoak {
           sizes.put("day 1", size);
           healthSizes.put("day 1", healthBytes(db));
           dayOneDone = true;
+          partitionStats(db, "day 1");
         }
         if (!middleDone && day >= middle) {
           String key = String.format(Locale.ROOT, "day %.1f (middle)", middle);
@@ -353,6 +354,7 @@ public final class FleetSoak {
         healthDay1 == null ? 0 : healthEnd / (double) healthDay1,
         healthDay1 == null ? 0 : healthDay1 / (double) n,
         healthEnd / (double) n);
+    partitionStats(db, "end");
     readTimings(nodes, n, clock.instant());
   }
 
@@ -370,6 +372,70 @@ public final class FleetSoak {
                     + " AND relnamespace = current_schema()::regnamespace")) {
       rs.next();
       return rs.getLong(1);
+    }
+  }
+
+  /**
+   * Per table and partition of the health tiers: live and dead row versions, rows inserted and
+   * updated (of those, heap-only), total size and bytes per live row, and how often (auto)vacuum
+   * ran; then the totals per tier. From PostgreSQL's statistics, which lag a second or so.
+   */
+  static void partitionStats(AgroalDataSource db, String when) throws Exception {
+    Map<String, long[]> tiers = new java.util.TreeMap<>();
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT c.relname, s.n_live_tup, s.n_dead_tup, s.n_tup_ins, s.n_tup_upd,"
+                    + " s.n_tup_hot_upd, pg_total_relation_size(c.oid), s.autovacuum_count,"
+                    + " s.vacuum_count FROM pg_class c JOIN pg_stat_user_tables s ON s.relid ="
+                    + " c.oid WHERE c.relkind = 'r' AND c.relname LIKE 'node\\_health\\_%'"
+                    + " AND c.relnamespace = current_schema()::regnamespace ORDER BY c.relname")) {
+      while (rs.next()) {
+        String name = rs.getString(1);
+        long live = rs.getLong(2);
+        long dead = rs.getLong(3);
+        long bytes = rs.getLong(7);
+        System.out.printf(
+            Locale.ROOT,
+            "partition %s %s: live %d dead %d | inserted %d updated %d (hot %d) | %d bytes"
+                + " (%.0f per live row) | autovacuum %d vacuum %d%n",
+            when,
+            name,
+            live,
+            dead,
+            rs.getLong(4),
+            rs.getLong(5),
+            rs.getLong(6),
+            bytes,
+            live == 0 ? 0 : bytes / (double) live,
+            rs.getLong(8),
+            rs.getLong(9));
+        String tier =
+            name.startsWith("node_health_5m")
+                ? "5m"
+                : name.startsWith("node_health_1h") ? "1h" : name.substring(12);
+        long[] t = tiers.computeIfAbsent(tier, k -> new long[5]);
+        t[0] += live;
+        t[1] += dead;
+        t[2] += bytes;
+        t[3] += rs.getLong(5);
+        t[4]++;
+      }
+    }
+    for (var e : tiers.entrySet()) {
+      long[] t = e.getValue();
+      System.out.printf(
+          Locale.ROOT,
+          "tier %s %s: %d tables, live %d dead %d updated %d, %s (%.0f bytes per live row)%n",
+          when,
+          e.getKey(),
+          t[4],
+          t[0],
+          t[1],
+          t[3],
+          mib(t[2]),
+          t[0] == 0 ? 0 : t[2] / (double) t[0]);
     }
   }
 

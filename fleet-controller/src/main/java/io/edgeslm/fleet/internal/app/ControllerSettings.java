@@ -23,7 +23,8 @@ import java.time.Duration;
  * @param outboxLease how long a claimed outbox row is left to its claimer
  * @param healthDetailRetention how long 5-minute health buckets are kept ({@code healthRetention}
  *     is for the hourly ones)
- * @param healthMaintenance how often expired health partitions are dropped
+ * @param healthMaintenance how often closed hours are rolled up into the hourly health tier and
+ *     expired health partitions are dropped
  * @param healthWriters threads writing registry messages, each with its own transactions (a node's
  *     messages always go to the same one)
  */

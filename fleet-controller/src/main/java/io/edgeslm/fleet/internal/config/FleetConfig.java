@@ -88,7 +88,7 @@ public interface FleetConfig {
     @WithDefault("P1D")
     Duration detailRetention();
 
-    /** How often health partitions past retention are dropped. */
+    /** How often closed hours are rolled up into hourly health and expired partitions dropped. */
     @WithDefault("PT1M")
     Duration maintenance();
 

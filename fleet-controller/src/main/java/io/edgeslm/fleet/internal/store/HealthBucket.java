@@ -78,6 +78,33 @@ public record HealthBucket(
         h.activationScore());
   }
 
+  /** This bucket as (part of) the bucket of a coarser tier that holds it. */
+  HealthBucket in(HealthTier tier) {
+    return new HealthBucket(
+        nodeId,
+        tier.bucket(bucket),
+        modelDigest,
+        samples,
+        firstAt,
+        lastAt,
+        ready,
+        source,
+        tpsSum,
+        tpsN,
+        p95Sum,
+        p95N,
+        queueDepth,
+        requestsMin,
+        requestsMax,
+        errorsMin,
+        errorsMax,
+        ramUsedBytes,
+        ramTotalBytes,
+        diskFreeBytes,
+        cpuTemperatureC,
+        scoreMin);
+  }
+
   /** The key: node, bucket start, model. */
   String key() {
     return nodeId + '\u0000' + bucket.toEpochMilli() + '\u0000' + modelDigest;

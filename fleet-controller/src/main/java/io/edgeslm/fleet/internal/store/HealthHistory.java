@@ -30,6 +30,16 @@ import java.util.function.Function;
  *
  * <p>Writes are one statement per table per batch: on PostgreSQL a multi-row upsert over arrays
  * ({@code INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE}), on H2 a batched {@code MERGE}.
+ *
+ * <p>The hourly tier is written once per node, model and hour (ADR 0012, decision 7): the batches
+ * write the 5-minute tier only, and the maintenance pass rolls each hour up from its 5-minute
+ * buckets with one {@code INSERT … SELECT} when the hour has closed ({@link #GRACE} after its end).
+ * {@code node_health_rollup.closed_until} says up to where hours are rolled up; a message for an
+ * earlier hour (late, or older than the 5-minute tier keeps) is merged into its hourly bucket
+ * directly. A batch holds that row shared while it writes and the roll-up holds it exclusively, so
+ * an hour is rolled up either before a batch's messages of it or after them, on every replica.
+ * Reads of the hourly tier take the hours not yet rolled up from their 5-minute buckets, so they
+ * answer the same before and after the roll-up.
  */
 public final class HealthHistory {
 
@@ -64,6 +74,15 @@ public final class HealthHistory {
 
   /** How far ahead of the controller's clock a message may be and still go into history. */
   static final Duration AHEAD = Duration.ofHours(1);
+
+  /**
+   * How long after its end an hour is rolled up into the hourly tier: messages that arrive later
+   * than that are merged into the hourly bucket directly (an update in place, which the roll-up
+   * exists to avoid, so the grace is far above a heartbeat's ingest lag).
+   */
+  static final Duration GRACE = Duration.ofMinutes(5);
+
+  private static final Duration HOUR = Duration.ofHours(1);
 
   private static final String[] BUCKET_COLUMNS = {
     "node_id",
@@ -120,6 +139,7 @@ public final class HealthHistory {
   private final Retention retention;
   private final Clock clock;
   private final Set<String> partitions = ConcurrentHashMap.newKeySet();
+  private volatile boolean rollupStarted;
 
   HealthHistory(Db db, Retention retention, Clock clock) {
     this.db = db;
@@ -133,47 +153,71 @@ public final class HealthHistory {
 
   // ---- writes ----------------------------------------------------------------------------
 
-  /** The batch's buckets per tier, without messages outside what the tier keeps. */
-  TreeMap<HealthTier, List<HealthBucket>> buckets(List<HealthSample> batch) {
+  /**
+   * A batch ready to be written: its 5-minute buckets, and the messages the hourly tier keeps (of
+   * which the write takes those of hours already rolled up).
+   */
+  record Prepared(List<HealthBucket> fiveMinutes, List<HealthSample> hourly) {}
+
+  /**
+   * The batch's 5-minute buckets and hourly candidates, without messages the tier does not keep.
+   */
+  Prepared prepare(List<HealthSample> batch) {
     Instant now = clock.instant();
-    TreeMap<HealthTier, List<HealthBucket>> out = new TreeMap<>();
-    for (HealthTier tier : HealthTier.values()) {
-      Instant oldest = tier.partition(now.minus(retention.of(tier)));
-      Instant newest = now.plus(AHEAD);
-      List<HealthSample> kept = new ArrayList<>();
-      for (HealthSample s : batch) {
-        Instant at = s.health().at();
-        if (!at.isBefore(oldest) && at.isBefore(newest)) {
-          kept.add(s);
-        }
+    Instant newest = now.plus(AHEAD);
+    return new Prepared(
+        HealthBucket.aggregate(
+            HealthTier.FIVE_MINUTES, kept(batch, HealthTier.FIVE_MINUTES, now, newest)),
+        kept(batch, HealthTier.HOURLY, now, newest));
+  }
+
+  private List<HealthSample> kept(
+      List<HealthSample> batch, HealthTier tier, Instant now, Instant newest) {
+    Instant oldest = tier.partition(now.minus(retention.of(tier)));
+    List<HealthSample> kept = new ArrayList<>();
+    for (HealthSample s : batch) {
+      Instant at = s.health().at();
+      if (!at.isBefore(oldest) && at.isBefore(newest)) {
+        kept.add(s);
       }
-      out.put(tier, HealthBucket.aggregate(tier, kept));
     }
-    return out;
+    return kept;
   }
 
   /**
-   * Creates the partitions the buckets need (PostgreSQL), each in its own short transaction before
-   * the batch's, so the batch does not hold the parent table's lock while it writes.
+   * Creates the partitions the batch may write (PostgreSQL), each in its own short transaction
+   * before the batch's, so the batch does not hold the parent table's lock while it writes; and,
+   * once per controller, starts the roll-up's bookkeeping (see {@link #startRollup}).
    */
-  void ensurePartitions(TreeMap<HealthTier, List<HealthBucket>> buckets)
-      throws FleetStorageException {
+  void ensurePartitions(Prepared batch) throws FleetStorageException {
+    startRollup();
     if (!db.postgres()) {
       return;
     }
-    for (var e : buckets.entrySet()) {
-      HealthTier tier = e.getKey();
-      TreeSet<Instant> starts = new TreeSet<>();
-      for (HealthBucket b : e.getValue()) {
-        starts.add(tier.partition(b.bucket()));
-      }
-      for (Instant start : starts) {
-        String name = tier.partitionName(start);
-        if (!partitions.contains(name)) {
-          createPartition(tier, start);
-          partitions.add(name);
-        }
-      }
+    TreeSet<Instant> detail = new TreeSet<>();
+    for (HealthBucket b : batch.fiveMinutes()) {
+      detail.add(HealthTier.FIVE_MINUTES.partition(b.bucket()));
+    }
+    TreeSet<Instant> hourly = new TreeSet<>();
+    for (HealthSample s : batch.hourly()) {
+      hourly.add(HealthTier.HOURLY.partition(s.health().at()));
+    }
+    for (Instant start : detail) {
+      ensurePartition(HealthTier.FIVE_MINUTES, start);
+    }
+    for (Instant start : hourly) {
+      ensurePartition(HealthTier.HOURLY, start);
+    }
+  }
+
+  private void ensurePartition(HealthTier tier, Instant start) throws FleetStorageException {
+    if (!db.postgres()) {
+      return;
+    }
+    String name = tier.partitionName(start);
+    if (!partitions.contains(name)) {
+      createPartition(tier, start);
+      partitions.add(name);
     }
   }
 
@@ -203,7 +247,11 @@ public final class HealthHistory {
                     + start
                     + "') TO ('"
                     + start.plus(tier.partitionLength())
-                    + "') WITH (fillfactor = 60)");
+                    // 5-minute rows are updated in place (room for heap-only updates); hourly
+                    // rows are written once by the roll-up, so their pages are filled.
+                    + "') WITH (fillfactor = "
+                    + (tier == HealthTier.FIVE_MINUTES ? 60 : 100)
+                    + ")");
           } catch (SQLException e) {
             // Another replica created it at the same moment: the catalog's unique index says so.
             if (!"23505".equals(e.getSQLState()) && !"42P07".equals(e.getSQLState())) {
@@ -215,13 +263,18 @@ public final class HealthHistory {
   }
 
   /**
-   * Writes the newest message per node and the buckets, inside the caller's transaction. A stored
-   * bucket takes a new one only if all of its messages are newer than the bucket's newest (so a
-   * redelivered message changes nothing); a node's latest row only takes a newer message.
+   * Writes the newest message per node, the 5-minute buckets, and the hourly buckets of hours that
+   * are rolled up already, inside the caller's transaction (which holds the roll-up row shared from
+   * here to its commit). A stored bucket takes a new one only if all of its messages are newer than
+   * the bucket's newest (so a redelivered message changes nothing); a node's latest row only takes
+   * a newer message.
    */
-  void write(
-      Connection c, List<HealthSample> latest, TreeMap<HealthTier, List<HealthBucket>> buckets)
-      throws SQLException {
+  void write(Connection c, List<HealthSample> latest, Prepared batch) throws SQLException {
+    Instant closed = closedUntil(c, true);
+    if (closed == null) {
+      // startRollup ran before the transaction; without it, hours from now on are open.
+      closed = HealthTier.HOURLY.bucket(clock.instant());
+    }
     upsert(
         c,
         "node_health_latest",
@@ -254,18 +307,30 @@ public final class HealthHistory {
         },
         "n.at > t.at",
         latestSet());
-    for (var e : buckets.entrySet()) {
-      upsert(
-          c,
-          e.getKey().table(),
-          BUCKET_COLUMNS,
-          BUCKET_TYPES,
-          "node_id, bucket, model_digest",
-          e.getValue(),
-          HealthHistory::bucketRow,
-          "n.first_at > t.last_at",
-          BUCKET_MERGE);
+    upsertBuckets(c, HealthTier.FIVE_MINUTES, batch.fiveMinutes());
+    List<HealthSample> late = new ArrayList<>();
+    for (HealthSample s : batch.hourly()) {
+      if (HealthTier.HOURLY.bucket(s.health().at()).isBefore(closed)) {
+        late.add(s);
+      }
     }
+    if (!late.isEmpty()) {
+      upsertBuckets(c, HealthTier.HOURLY, HealthBucket.aggregate(HealthTier.HOURLY, late));
+    }
+  }
+
+  private void upsertBuckets(Connection c, HealthTier tier, List<HealthBucket> buckets)
+      throws SQLException {
+    upsert(
+        c,
+        tier.table(),
+        BUCKET_COLUMNS,
+        BUCKET_TYPES,
+        "node_id, bucket, model_digest",
+        buckets,
+        HealthHistory::bucketRow,
+        "n.first_at > t.last_at",
+        BUCKET_MERGE);
   }
 
   private static Object[] bucketRow(HealthBucket b) {
@@ -471,23 +536,257 @@ public final class HealthHistory {
     return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1000);
   }
 
+  // ---- hourly roll-up ---------------------------------------------------------------------
+
+  /**
+   * Once per controller: if no hour was ever rolled up (a new database, or one migrated from V3,
+   * whose batches wrote the hourly tier themselves), hours before the current one count as rolled
+   * up. Their hourly rows, if any, were written by those batches; from the current hour on the
+   * roll-up writes them.
+   */
+  void startRollup() throws FleetStorageException {
+    if (rollupStarted) {
+      return;
+    }
+    Instant hour = HealthTier.HOURLY.bucket(clock.instant());
+    db.run(
+        "starting the hourly health roll-up",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE node_health_rollup SET closed_until = ?"
+                      + " WHERE id = 1 AND closed_until IS NULL")) {
+            Db.setTime(ps, 1, hour);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+    rollupStarted = true;
+  }
+
+  /**
+   * Up to where hours are rolled up (exclusive), or null before {@link #startRollup}. With {@code
+   * lock}, the row is locked until the transaction ends: shared on PostgreSQL (batches do not wait
+   * for each other, only for a roll-up), exclusively on H2 (which has no shared row lock; its
+   * batches wait for each other here, one controller's two writers).
+   */
+  private Instant closedUntil(Connection c, boolean lock) throws SQLException {
+    Instant closed = closedUntil(c, lock ? (db.postgres() ? " FOR SHARE" : " FOR UPDATE") : "");
+    // PostgreSQL's locking read returns the row as its last locker committed it; H2's is not
+    // documented to, so H2 reads it again, now that the lock is held.
+    return lock && !db.postgres() ? closedUntil(c, "") : closed;
+  }
+
+  private static Instant closedUntil(Connection c, String lockClause) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT closed_until FROM node_health_rollup WHERE id = 1" + lockClause);
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? Db.time(rs, "closed_until") : null;
+    }
+  }
+
+  /** The oldest 5-minute bucket in {@code [from, to)}, or null. */
+  private static Instant firstDetail(Connection c, Instant from, Instant to) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT MIN(bucket) AS b FROM node_health_5m WHERE bucket >= ? AND bucket < ?")) {
+      Db.setTime(ps, 1, from);
+      Db.setTime(ps, 2, to);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Db.time(rs, "b") : null;
+      }
+    }
+  }
+
+  /**
+   * Rolls up every hour that has closed and is not rolled up yet, from its 5-minute buckets: one
+   * transaction per hour that has any (hours without are skipped), holding the roll-up row
+   * exclusively, so batches in flight finish first and later ones see the hour as rolled up. Two
+   * replicas may both call it; each hour is rolled up once.
+   *
+   * @return the hours rolled up
+   */
+  int rollUp() throws FleetStorageException {
+    startRollup();
+    Instant target = HealthTier.HOURLY.bucket(clock.instant().minus(GRACE));
+    int rolled = 0;
+    // Bounded: each pass moves closed_until on or ends; a week of hours is 168 passes.
+    for (int pass = 0; pass < 100_000; pass++) {
+      Instant first =
+          db.run(
+              "finding the next hour to roll up",
+              c -> {
+                Instant closed = closedUntil(c, false);
+                if (closed == null || !closed.isBefore(target)) {
+                  return Instant.MAX;
+                }
+                Instant b = firstDetail(c, closed, target);
+                return b == null ? Instant.MIN : b;
+              });
+      if (first.equals(Instant.MAX)) {
+        break;
+      }
+      if (!first.equals(Instant.MIN)) {
+        ensurePartition(HealthTier.HOURLY, HealthTier.HOURLY.partition(first));
+      }
+      Boolean hour =
+          db.tx(
+              "rolling up hourly health",
+              c -> {
+                Instant closed = closedUntil(c, " FOR UPDATE");
+                if (!db.postgres()) {
+                  closed = closedUntil(c, "");
+                }
+                if (closed == null || !closed.isBefore(target)) {
+                  return null;
+                }
+                Instant b = firstDetail(c, closed, target);
+                Instant until = target;
+                boolean rolledOne = false;
+                if (b != null) {
+                  Instant h = HealthTier.HOURLY.bucket(b);
+                  if (db.postgres()
+                      && !partitions.contains(
+                          HealthTier.HOURLY.partitionName(HealthTier.HOURLY.partition(h)))) {
+                    // A batch wrote an earlier day meanwhile: the next pass creates its partition.
+                    return false;
+                  }
+                  rollUpHour(c, h);
+                  until = h.plus(HOUR);
+                  rolledOne = true;
+                }
+                try (PreparedStatement ps =
+                    c.prepareStatement(
+                        "UPDATE node_health_rollup SET closed_until = ?"
+                            + " WHERE id = 1 AND closed_until < ?")) {
+                  Db.setTime(ps, 1, until);
+                  Db.setTime(ps, 2, until);
+                  ps.executeUpdate();
+                }
+                return rolledOne;
+              });
+      if (hour == null) {
+        break;
+      }
+      if (hour) {
+        rolled++;
+      }
+    }
+    return rolled;
+  }
+
+  /**
+   * The hourly buckets of one hour from its 5-minute buckets, per node and model: the sums and
+   * counts added, counter minima and maxima, the lowest score, and the gauges of the newest
+   * 5-minute bucket (its {@code last_at} is the hour's newest message). A row already there (the
+   * current hour of a database migrated from V3, whose batches wrote it) is replaced: the 5-minute
+   * buckets hold all of its messages.
+   */
+  private void rollUpHour(Connection c, Instant hour) throws SQLException {
+    String newest = " ORDER BY last_at DESC))[1] AS ";
+    String select =
+        "SELECT g.node_id, CAST(? AS TIMESTAMP WITH TIME ZONE) AS bucket, g.model_digest,"
+            + " g.s_samples AS samples, g.s_first AS first_at, g.s_last AS last_at,"
+            + " g.s_ready AS ready, g.s_source AS source, g.s_tps AS tps_sum, g.s_tps_n AS tps_n,"
+            + " g.s_p95 AS p95_sum, g.s_p95_n AS p95_n, g.s_queue AS queue_depth,"
+            + " g.s_req0 AS requests_min, g.s_req1 AS requests_max, g.s_err0 AS errors_min,"
+            + " g.s_err1 AS errors_max, g.s_ram AS ram_used_bytes, g.s_ram_total AS ram_total_bytes,"
+            + " g.s_disk AS disk_free_bytes, g.s_cpu AS cpu_temperature_c, g.s_score AS score_min"
+            + " FROM (SELECT node_id, model_digest, SUM(samples) AS s_samples,"
+            + " MIN(first_at) AS s_first, MAX(last_at) AS s_last,"
+            + " (ARRAY_AGG(ready"
+            + newest
+            + "s_ready, (ARRAY_AGG(source"
+            + newest
+            + "s_source,"
+            + " SUM(tps_sum) AS s_tps, SUM(tps_n) AS s_tps_n, SUM(p95_sum) AS s_p95,"
+            + " SUM(p95_n) AS s_p95_n, (ARRAY_AGG(queue_depth"
+            + newest
+            + "s_queue,"
+            + " MIN(requests_min) AS s_req0, MAX(requests_max) AS s_req1,"
+            + " MIN(errors_min) AS s_err0, MAX(errors_max) AS s_err1,"
+            + " (ARRAY_AGG(ram_used_bytes"
+            + newest
+            + "s_ram, (ARRAY_AGG(ram_total_bytes"
+            + newest
+            + "s_ram_total, (ARRAY_AGG(disk_free_bytes"
+            + newest
+            + "s_disk, (ARRAY_AGG(cpu_temperature_c"
+            + newest
+            + "s_cpu, MIN(score_min) AS s_score"
+            + " FROM node_health_5m WHERE bucket >= ? AND bucket < ?"
+            + " GROUP BY node_id, model_digest) g";
+    String cols = String.join(", ", BUCKET_COLUMNS);
+    StringBuilder set = new StringBuilder();
+    StringBuilder values = new StringBuilder();
+    for (int i = 0; i < BUCKET_COLUMNS.length; i++) {
+      values.append(i > 0 ? ", " : "").append("n.").append(BUCKET_COLUMNS[i]);
+      if (i >= 3) {
+        set.append(set.isEmpty() ? "" : ", ")
+            .append(BUCKET_COLUMNS[i])
+            .append(" = ")
+            .append(db.postgres() ? "excluded." : "n.")
+            .append(BUCKET_COLUMNS[i]);
+      }
+    }
+    String sql =
+        db.postgres()
+            ? "INSERT INTO node_health_1h ("
+                + cols
+                + ") "
+                + select
+                + " ON CONFLICT (node_id, bucket, model_digest) DO UPDATE SET "
+                + set
+            : "MERGE INTO node_health_1h t USING ("
+                + select
+                + ") n ON t.node_id = n.node_id AND t.bucket = n.bucket"
+                + " AND t.model_digest = n.model_digest WHEN MATCHED THEN UPDATE SET "
+                + set
+                + " WHEN NOT MATCHED THEN INSERT ("
+                + cols
+                + ") VALUES ("
+                + values
+                + ")";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      Db.setTime(ps, 1, hour);
+      Db.setTime(ps, 2, hour);
+      Db.setTime(ps, 3, hour.plus(HOUR));
+      ps.executeUpdate();
+    }
+  }
+
   // ---- retention -------------------------------------------------------------------------
 
   /**
-   * Removes history past retention: on PostgreSQL every partition whose whole period ended before
-   * {@code now - retention} is dropped; on H2 the buckets of those periods are deleted.
+   * Rolls up the hours that have closed ({@link #rollUp}), then removes history past retention: on
+   * PostgreSQL every partition whose whole period ended before {@code now - retention} is dropped;
+   * on H2 the buckets of those periods are deleted. 5-minute buckets of hours not rolled up yet are
+   * kept whatever their age (a roll-up that failed takes them at the next pass); a failed roll-up
+   * is thrown after retention has run.
    */
   Pruned prune() throws FleetStorageException {
+    FleetStorageException rollupFailure = null;
+    try {
+      rollUp();
+    } catch (FleetStorageException e) {
+      rollupFailure = e;
+    }
     Instant now = clock.instant();
+    Instant closed = db.run("reading the hourly health roll-up", c -> closedUntil(c, false));
     int dropped = 0;
     long deleted = 0;
     for (HealthTier tier : HealthTier.values()) {
       // A partition goes when the newest instant it covers is past retention.
       Instant keepFrom = tier.partition(now.minus(retention.of(tier)));
+      if (tier == HealthTier.FIVE_MINUTES && closed != null && closed.isBefore(keepFrom)) {
+        keepFrom = tier.partition(closed);
+      }
+      Instant from = keepFrom;
       if (db.postgres()) {
         for (String name : partitionsOf(tier)) {
           Instant start = tier.partitionStart(name);
-          if (start != null && start.isBefore(keepFrom)) {
+          if (start != null && start.isBefore(from)) {
             db.run(
                 "dropping health partition " + name,
                 c -> {
@@ -507,11 +806,14 @@ public final class HealthHistory {
                 c -> {
                   try (PreparedStatement ps =
                       c.prepareStatement("DELETE FROM " + tier.table() + " WHERE bucket < ?")) {
-                    Db.setTime(ps, 1, keepFrom);
+                    Db.setTime(ps, 1, from);
                     return (long) ps.executeUpdate();
                   }
                 });
       }
+    }
+    if (rollupFailure != null) {
+      throw rollupFailure;
     }
     return new Pruned(dropped, deleted);
   }
@@ -585,61 +887,145 @@ public final class HealthHistory {
   }
 
   /**
+   * Where a read of the hourly tier over {@code [start, to)} splits: hourly rows before it, the
+   * 5-minute buckets of the hours not rolled up yet from it on ({@code to} when all are rolled up).
+   */
+  private static Instant split(Instant closed, Instant start, Instant to) {
+    if (closed == null || !closed.isBefore(to)) {
+      return to;
+    }
+    return closed.isBefore(start) ? start : closed;
+  }
+
+  /**
+   * The end of the 5-minute buckets that make up the hours starting before {@code to}: an hour
+   * bucket that starts before {@code to} counts whole.
+   */
+  private static Instant hoursEnd(Instant to) {
+    Instant hour = HealthTier.HOURLY.bucket(to);
+    return hour.equals(to) ? to : hour.plus(HOUR);
+  }
+
+  /**
    * One point per bucket (and model) overlapping {@code [from, to)}, newest first: its newest
    * message's time and gauges, the means of tokens/s and p95 latency, the counters' maxima, the
-   * lowest activation score.
+   * lowest activation score. From the hourly tier, an hour not rolled up yet is its 5-minute
+   * buckets merged, as the roll-up will merge them.
    */
   List<HealthPoint> points(String nodeId, Instant from, Instant to, int limit)
       throws FleetStorageException {
     HealthTier tier = tierFor(from);
+    int max = Math.max(1, Math.min(limit, 5000));
     return db.run(
         "reading health of node '" + nodeId + "'",
         c -> {
-          List<HealthPoint> out = new ArrayList<>();
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT * FROM "
-                      + tier.table()
-                      + " WHERE node_id = ? AND bucket >= ? AND bucket < ?"
-                      + " ORDER BY bucket DESC, last_at DESC FETCH FIRST "
-                      + Math.max(1, Math.min(limit, 5000))
-                      + " ROWS ONLY")) {
-            ps.setString(1, nodeId);
-            Db.setTime(ps, 2, tier.bucket(from));
-            Db.setTime(ps, 3, to);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                int tpsN = rs.getInt("tps_n");
-                int p95N = rs.getInt("p95_n");
-                String digest = rs.getString("model_digest");
-                out.add(
-                    new HealthPoint(
-                        Db.time(rs, "last_at"),
-                        rs.getInt("samples"),
-                        rs.getBoolean("ready"),
-                        rs.getString("source"),
-                        digest.isEmpty() ? null : digest,
-                        tpsN == 0 ? null : rs.getDouble("tps_sum") / tpsN,
-                        p95N == 0 ? null : Math.round(rs.getDouble("p95_sum") / p95N),
-                        rs.getInt("queue_depth"),
-                        rs.getLong("requests_max"),
-                        rs.getLong("errors_max"),
-                        rs.getLong("ram_used_bytes"),
-                        rs.getLong("ram_total_bytes"),
-                        rs.getLong("disk_free_bytes"),
-                        Db.doubleOrNull(rs, "cpu_temperature_c"),
-                        Db.doubleOrNull(rs, "score_min")));
+          List<HealthBucket> buckets;
+          if (tier == HealthTier.FIVE_MINUTES) {
+            buckets = bucketRows(c, tier, nodeId, tier.bucket(from), to, max);
+          } else {
+            Instant start = tier.bucket(from);
+            Instant split = split(closedUntil(c, false), start, to);
+            buckets = new ArrayList<>(bucketRows(c, tier, nodeId, start, split, max));
+            if (split.isBefore(to)) {
+              List<HealthBucket> detail =
+                  bucketRows(c, HealthTier.FIVE_MINUTES, nodeId, split, hoursEnd(to), 0);
+              TreeMap<String, HealthBucket> hours = new TreeMap<>();
+              for (HealthBucket b : detail.reversed()) {
+                HealthBucket hour = b.in(HealthTier.HOURLY);
+                hours.merge(hour.key(), hour, HealthBucket::merge);
               }
+              buckets.addAll(hours.values());
+              buckets.sort(
+                  java.util.Comparator.comparing(HealthBucket::bucket)
+                      .thenComparing(HealthBucket::lastAt)
+                      .reversed());
             }
+          }
+          List<HealthPoint> out = new ArrayList<>();
+          for (HealthBucket b : buckets.subList(0, Math.min(max, buckets.size()))) {
+            out.add(point(b));
           }
           return out;
         });
   }
 
   /**
+   * A node's buckets of a tier in {@code [from, to)}, newest first, at most {@code limit} ({@code
+   * 0}: all).
+   */
+  static List<HealthBucket> bucketRows(
+      Connection c, HealthTier tier, String nodeId, Instant from, Instant to, int limit)
+      throws SQLException {
+    List<HealthBucket> out = new ArrayList<>();
+    if (!from.isBefore(to)) {
+      return out;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT * FROM "
+                + tier.table()
+                + " WHERE node_id = ? AND bucket >= ? AND bucket < ?"
+                + " ORDER BY bucket DESC, last_at DESC"
+                + (limit > 0 ? " FETCH FIRST " + limit + " ROWS ONLY" : ""))) {
+      ps.setString(1, nodeId);
+      Db.setTime(ps, 2, from);
+      Db.setTime(ps, 3, to);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new HealthBucket(
+                  rs.getString("node_id"),
+                  Db.time(rs, "bucket"),
+                  rs.getString("model_digest"),
+                  rs.getInt("samples"),
+                  Db.time(rs, "first_at"),
+                  Db.time(rs, "last_at"),
+                  rs.getBoolean("ready"),
+                  rs.getString("source"),
+                  rs.getDouble("tps_sum"),
+                  rs.getInt("tps_n"),
+                  rs.getDouble("p95_sum"),
+                  rs.getInt("p95_n"),
+                  rs.getInt("queue_depth"),
+                  rs.getLong("requests_min"),
+                  rs.getLong("requests_max"),
+                  rs.getLong("errors_min"),
+                  rs.getLong("errors_max"),
+                  rs.getLong("ram_used_bytes"),
+                  rs.getLong("ram_total_bytes"),
+                  rs.getLong("disk_free_bytes"),
+                  Db.doubleOrNull(rs, "cpu_temperature_c"),
+                  Db.doubleOrNull(rs, "score_min")));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static HealthPoint point(HealthBucket b) {
+    return new HealthPoint(
+        b.lastAt(),
+        b.samples(),
+        b.ready(),
+        b.source(),
+        b.modelDigest().isEmpty() ? null : b.modelDigest(),
+        b.tpsN() == 0 ? null : b.tpsSum() / b.tpsN(),
+        b.p95N() == 0 ? null : Math.round(b.p95Sum() / b.p95N()),
+        b.queueDepth(),
+        b.requestsMax(),
+        b.errorsMax(),
+        b.ramUsedBytes(),
+        b.ramTotalBytes(),
+        b.diskFreeBytes(),
+        b.cpuTemperatureC(),
+        b.scoreMin());
+  }
+
+  /**
    * The node's health while serving {@code digest}, over the buckets overlapping {@code [from,
    * to)}: a bucket that holds {@code from} counts whole (its messages of that model before {@code
-   * from} included), one that starts at or after {@code to} does not.
+   * from} included), one that starts at or after {@code to} does not. From the hourly tier, the
+   * hours not rolled up yet count by their 5-minute buckets, whole hours as well.
    */
   Optional<ModelMetrics> metrics(String nodeId, String digest, Instant from, Instant to)
       throws FleetStorageException {
@@ -647,39 +1033,95 @@ public final class HealthHistory {
     return db.run(
         "aggregating health of node '" + nodeId + "'",
         c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT SUM(samples) AS n, SUM(tps_sum) AS tps, SUM(tps_n) AS tps_n,"
-                      + " SUM(p95_sum) AS p95, SUM(p95_n) AS p95_n, MIN(requests_min) AS req0,"
-                      + " MAX(requests_max) AS req1, MIN(errors_min) AS err0,"
-                      + " MAX(errors_max) AS err1, MIN(score_min) AS score FROM "
-                      + tier.table()
-                      + " WHERE node_id = ? AND model_digest = ? AND bucket >= ? AND bucket < ?")) {
-            ps.setString(1, nodeId);
-            ps.setString(2, digest);
-            Db.setTime(ps, 3, tier.bucket(from));
-            Db.setTime(ps, 4, to);
-            try (ResultSet rs = ps.executeQuery()) {
-              rs.next();
-              long n = rs.getLong("n");
-              if (n == 0) {
-                return Optional.empty();
-              }
-              long tpsN = rs.getLong("tps_n");
-              long p95N = rs.getLong("p95_n");
-              long requests = rs.getLong("req1") - rs.getLong("req0");
-              long errors = rs.getLong("err1") - rs.getLong("err0");
-              Double errorRate =
-                  requests > 0 ? Math.min(1.0, Math.max(0.0, (double) errors / requests)) : null;
-              return Optional.of(
-                  new ModelMetrics(
-                      (int) Math.min(Integer.MAX_VALUE, n),
-                      tpsN == 0 ? null : rs.getDouble("tps") / tpsN,
-                      p95N == 0 ? null : rs.getDouble("p95") / p95N,
-                      errorRate,
-                      Db.doubleOrNull(rs, "score")));
+          Sums sums = new Sums();
+          if (tier == HealthTier.FIVE_MINUTES) {
+            sums.add(c, tier, nodeId, digest, tier.bucket(from), to);
+          } else {
+            Instant start = tier.bucket(from);
+            Instant split = split(closedUntil(c, false), start, to);
+            sums.add(c, tier, nodeId, digest, start, split);
+            if (split.isBefore(to)) {
+              sums.add(c, HealthTier.FIVE_MINUTES, nodeId, digest, split, hoursEnd(to));
             }
           }
+          return sums.metrics();
         });
+  }
+
+  /** Sums, minima and maxima over buckets, added up over one or two ranges. */
+  private static final class Sums {
+    long n;
+    double tps;
+    long tpsN;
+    double p95;
+    long p95N;
+    Long req0;
+    Long req1;
+    Long err0;
+    Long err1;
+    Double score;
+
+    void add(Connection c, HealthTier tier, String nodeId, String digest, Instant from, Instant to)
+        throws SQLException {
+      if (!from.isBefore(to)) {
+        return;
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT SUM(samples) AS n, SUM(tps_sum) AS tps, SUM(tps_n) AS tps_n,"
+                  + " SUM(p95_sum) AS p95, SUM(p95_n) AS p95_n, MIN(requests_min) AS req0,"
+                  + " MAX(requests_max) AS req1, MIN(errors_min) AS err0,"
+                  + " MAX(errors_max) AS err1, MIN(score_min) AS score FROM "
+                  + tier.table()
+                  + " WHERE node_id = ? AND model_digest = ? AND bucket >= ? AND bucket < ?")) {
+        ps.setString(1, nodeId);
+        ps.setString(2, digest);
+        Db.setTime(ps, 3, from);
+        Db.setTime(ps, 4, to);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          long rows = rs.getLong("n");
+          if (rows == 0) {
+            return;
+          }
+          n += rows;
+          tps += rs.getDouble("tps");
+          tpsN += rs.getLong("tps_n");
+          p95 += rs.getDouble("p95");
+          p95N += rs.getLong("p95_n");
+          req0 = min(req0, rs.getLong("req0"));
+          req1 = max(req1, rs.getLong("req1"));
+          err0 = min(err0, rs.getLong("err0"));
+          err1 = max(err1, rs.getLong("err1"));
+          Double s = Db.doubleOrNull(rs, "score");
+          score = score == null ? s : s == null ? score : Double.valueOf(Math.min(score, s));
+        }
+      }
+    }
+
+    private static Long min(Long a, long b) {
+      return a == null ? b : Math.min(a, b);
+    }
+
+    private static Long max(Long a, long b) {
+      return a == null ? b : Math.max(a, b);
+    }
+
+    Optional<ModelMetrics> metrics() {
+      if (n == 0) {
+        return Optional.empty();
+      }
+      long requests = req1 - req0;
+      long errors = err1 - err0;
+      Double errorRate =
+          requests > 0 ? Math.min(1.0, Math.max(0.0, (double) errors / requests)) : null;
+      return Optional.of(
+          new ModelMetrics(
+              (int) Math.min(Integer.MAX_VALUE, n),
+              tpsN == 0 ? null : tps / tpsN,
+              p95N == 0 ? null : p95 / p95N,
+              errorRate,
+              score));
+    }
   }
 }

@@ -92,8 +92,10 @@ public final class NodeStore {
     if (births.isEmpty() && statuses.isEmpty() && health.isEmpty()) {
       return;
     }
-    TreeMap<HealthTier, List<HealthBucket>> buckets = history.buckets(health);
-    history.ensurePartitions(buckets);
+    HealthHistory.Prepared buckets = history.prepare(health);
+    if (!health.isEmpty()) {
+      history.ensurePartitions(buckets);
+    }
     db.tx(
         "storing " + (births.size() + statuses.size() + health.size()) + " registry messages",
         c -> {
@@ -388,11 +390,22 @@ public final class NodeStore {
   }
 
   /**
-   * Removes health history past retention: whole partitions on PostgreSQL, the same periods by a
+   * The health maintenance pass: rolls up the hours that have closed into the hourly tier, then
+   * removes health history past retention: whole partitions on PostgreSQL, the same periods by a
    * range delete on H2.
    */
   public HealthHistory.Pruned pruneHealth() throws FleetStorageException {
     return history.prune();
+  }
+
+  /**
+   * Rolls up into the hourly tier every hour that has closed and is not rolled up yet (also part of
+   * {@link #pruneHealth}).
+   *
+   * @return the hours rolled up
+   */
+  public int rollUpHealth() throws FleetStorageException {
+    return history.rollUp();
   }
 
   /** The health partitions of a tier (PostgreSQL; empty on H2), oldest first. */

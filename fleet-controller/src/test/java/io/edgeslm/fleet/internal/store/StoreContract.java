@@ -395,6 +395,248 @@ abstract class StoreContract {
     assertThat(nodes.latestHealth("gw-1").orElseThrow().requests()).isEqualTo(2);
   }
 
+  /**
+   * Messages every 30 s from 10:00 to 12:30 of one node, the model switching at 10:41 (inside a
+   * 5-minute bucket), each batch written while its hour is open: no batch writes the hourly tier.
+   */
+  List<HealthSample> twoAndAHalfHours(NodeStore store) throws Exception {
+    List<HealthSample> all = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      Instant at = T0.plusSeconds(30L * i);
+      all.add(
+          new HealthSample(
+              "plant-1",
+              "gw-1",
+              health(i < 82 ? OLD : NEW, at, 1000 + 10L * i, i / 7, 5 + (i % 13) * 0.5),
+              at.plusSeconds(1)));
+    }
+    for (int i = 0; i < all.size(); i += 5) {
+      clock.set(all.get(i).health().at().plusSeconds(2));
+      store.recordHealth(all.subList(i, i + 5));
+    }
+    return all;
+  }
+
+  /** The stored buckets of a tier for gw-1, in key order. */
+  List<HealthBucket> stored(HealthTier tier) throws Exception {
+    List<HealthBucket> out =
+        new ArrayList<>(
+            db.run(
+                "test",
+                c ->
+                    HealthHistory.bucketRows(
+                        c, tier, "gw-1", Instant.EPOCH, Instant.parse("2100-01-01T00:00:00Z"), 0)));
+    out.sort(java.util.Comparator.comparing(HealthBucket::key));
+    return out;
+  }
+
+  /** The hourly buckets the 5-minute ones make, merged as the roll-up merges them, in key order. */
+  List<HealthBucket> hoursOfDetail() throws Exception {
+    java.util.TreeMap<String, HealthBucket> hours = new java.util.TreeMap<>();
+    for (HealthBucket b : stored(HealthTier.FIVE_MINUTES)) {
+      HealthBucket h = b.in(HealthTier.HOURLY);
+      hours.merge(h.key(), h, HealthBucket::merge);
+    }
+    return List.copyOf(hours.values());
+  }
+
+  /**
+   * When an hour has closed (5 minutes after its end), the maintenance pass writes its hourly rows
+   * once, from its 5-minute buckets; they equal what merging every message into the hour gives (the
+   * write path until V4) and what the 5-minute buckets add up to. Before that the batches wrote no
+   * hourly row. The open hour is not rolled up.
+   */
+  @Test
+  void rollUp_afterTheHourCloses_writesEachHourlyRowOnceFromItsFiveMinuteBuckets()
+      throws Exception {
+    List<HealthSample> all = twoAndAHalfHours(nodes);
+    assertThat(count("node_health_1h")).as("hourly rows written by batches").isZero();
+    assertThat(count("node_health_5m")).isEqualTo(30 + 1);
+
+    clock.set(T0.plusSeconds(2 * 3600 + 299));
+    assertThat(nodes.rollUpHealth()).as("10:00 closed at 11:05, 11:00 not yet").isEqualTo(1);
+    clock.set(T0.plusSeconds(2 * 3600 + 300));
+    assertThat(nodes.rollUpHealth()).isEqualTo(1);
+    assertThat(nodes.rollUpHealth()).isZero();
+
+    List<HealthBucket> closed =
+        HealthBucket.aggregate(
+            HealthTier.HOURLY,
+            all.stream().filter(s -> s.health().at().isBefore(T0.plusSeconds(7200))).toList());
+    assertThat(closed).hasSize(3); // 10:00 old and new model, 11:00 new
+    assertThat(stored(HealthTier.HOURLY)).isEqualTo(closed);
+    assertThat(stored(HealthTier.HOURLY)).isEqualTo(hoursOfDetail().subList(0, 3));
+    assertThat(nodes.pruneHealth()).isEqualTo(new HealthHistory.Pruned(0, 0));
+    assertThat(count("node_health_1h")).isEqualTo(3);
+  }
+
+  /**
+   * A chart and a gate over the hourly tier across closed hours and the open one answer the same
+   * before the roll-up (every hour from its 5-minute buckets), after it (closed hours from their
+   * hourly rows, the open one from its 5-minute buckets) and as the messages say.
+   */
+  @Test
+  void hourlyReads_acrossClosedAndOpenHours_answerTheSameBeforeAndAfterTheRollUp()
+      throws Exception {
+    List<HealthSample> all = twoAndAHalfHours(nodes);
+    Instant now = T0.plusSeconds(2 * 3600 + 1800);
+    clock.set(now);
+    // From two days back: older than the detail retention, so the hourly tier answers.
+    Instant from = now.minusSeconds(2 * 86_400);
+    Instant[] ends = {now, T0.plusSeconds(7200), T0.plusSeconds(5400), now.plusSeconds(3600)};
+    List<List<HealthPoint>> charts = new ArrayList<>();
+    List<List<java.util.Optional<ModelMetrics>>> gates = new ArrayList<>();
+    for (int pass = 0; pass < 2; pass++) {
+      List<HealthPoint> chart = nodes.health("gw-1", from, now, 100);
+      charts.add(chart);
+      List<java.util.Optional<ModelMetrics>> gate = new ArrayList<>();
+      for (Instant to : ends) {
+        for (ModelRef model : List.of(OLD, NEW)) {
+          gate.add(nodes.metrics("gw-1", model.digest(), from, to));
+        }
+      }
+      gates.add(gate);
+      if (pass == 0) {
+        assertThat(count("node_health_1h")).isZero();
+        assertThat(nodes.rollUpHealth()).isEqualTo(2);
+        assertThat(count("node_health_1h")).isEqualTo(3);
+      }
+    }
+    assertThat(charts.get(1)).isEqualTo(charts.get(0));
+    assertThat(gates.get(1)).isEqualTo(gates.get(0));
+
+    // Newest first: 12:00 (open), 11:00, 10:00 of the new model, 10:00 of the old one.
+    List<HealthPoint> chart = charts.get(1);
+    assertThat(chart).extracting(HealthPoint::samples).containsExactly(60, 120, 38, 82);
+    assertThat(chart.get(0).at()).isEqualTo(T0.plusSeconds(30L * 299));
+    assertThat(chart.get(0).modelDigest()).isEqualTo(NEW.digest());
+    assertThat(chart.get(3).modelDigest()).isEqualTo(OLD.digest());
+    assertThat(chart.get(0).requests()).isEqualTo(1000 + 10L * 299);
+    // Whole hours: an hour that starts before the window's end counts whole.
+    for (int i = 0; i < ends.length; i++) {
+      Instant to = HealthTier.HOURLY.bucket(ends[i]);
+      Instant end = to.equals(ends[i]) ? to : to.plusSeconds(3600);
+      assertThat(gates.get(1).get(2 * i)).isEqualTo(fromMessages(all, OLD, T0, end));
+      assertThat(gates.get(1).get(2 * i + 1)).isEqualTo(fromMessages(all, NEW, T0, end));
+    }
+  }
+
+  /**
+   * A message that arrives after its hour was rolled up is merged into the hourly row directly (and
+   * into its 5-minute bucket): the hourly tier still equals the messages; a redelivered one changes
+   * nothing.
+   */
+  @Test
+  void rollUp_messageArrivingAfterItsHourClosed_isMergedIntoTheHourlyRow() throws Exception {
+    List<HealthSample> all = new ArrayList<>(twoAndAHalfHours(nodes));
+    clock.set(T0.plusSeconds(3 * 3600));
+    assertThat(nodes.rollUpHealth()).isEqualTo(2);
+    // 11:59:45, newer than 11:00's newest (11:59:30), four hours late.
+    HealthSample late = sample("gw-1", NEW, T0.plusSeconds(7185), 5000, 20);
+    clock.set(T0.plusSeconds(4 * 3600));
+    nodes.recordHealth(List.of(late));
+    nodes.recordHealth(List.of(late));
+    all.add(late);
+
+    List<HealthBucket> hourly = stored(HealthTier.HOURLY);
+    assertThat(hourly)
+        .isEqualTo(
+            HealthBucket.aggregate(
+                HealthTier.HOURLY,
+                all.stream().filter(s -> s.health().at().isBefore(T0.plusSeconds(7200))).toList()));
+    assertThat(hourly.get(2).samples()).isEqualTo(121);
+    assertThat(hourly).isEqualTo(hoursOfDetail().subList(0, 3));
+  }
+
+  /**
+   * The roll-up keeps no state in memory: a controller restarted in the middle of an hour (a new
+   * store on the same database, as after a restart or on another replica) rolls it up whole, with
+   * the messages written before and after the restart.
+   */
+  @Test
+  void rollUp_controllerRestartedMidHour_losesNoMessage() throws Exception {
+    List<HealthSample> all = new ArrayList<>();
+    for (int i = 0; i < 120; i++) {
+      Instant at = T0.plusSeconds(30L * i);
+      all.add(sample("gw-1", NEW, at, 10L * i, 5 + (i % 4)));
+    }
+    for (int i = 0; i < 60; i++) {
+      clock.set(all.get(i).health().at().plusSeconds(1));
+      nodes.recordHealth(List.of(all.get(i)));
+    }
+    NodeStore restarted = new NodeStore(db, HealthHistory.Retention.DEFAULT, clock);
+    for (int i = 60; i < 120; i++) {
+      clock.set(all.get(i).health().at().plusSeconds(1));
+      restarted.recordHealth(List.of(all.get(i)));
+    }
+    clock.set(T0.plusSeconds(3600 + 300));
+    assertThat(restarted.pruneHealth().partitionsDropped()).isZero();
+    assertThat(stored(HealthTier.HOURLY))
+        .isEqualTo(HealthBucket.aggregate(HealthTier.HOURLY, all))
+        .extracting(HealthBucket::samples)
+        .containsExactly(120);
+    assertThat(nodes.rollUpHealth()).as("the other store finds it done").isZero();
+  }
+
+  /**
+   * Batches and roll-ups at the same time, the clock running on and some messages arriving after
+   * their hour closed: every hour holds every message once, whichever ran first.
+   */
+  @Test
+  void rollUp_concurrentWithBatches_everyHourHoldsEveryMessageOnce() throws Exception {
+    List<HealthSample> all = new ArrayList<>();
+    for (int i = 0; i < 360; i++) {
+      Instant at = T0.plusSeconds(30L * i);
+      all.add(sample(i % 2 == 0 ? "gw-1" : "gw-2", NEW, at, 10L * i, 5 + (i % 4)));
+    }
+    clock.set(T0);
+    java.util.concurrent.atomic.AtomicBoolean done =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger rolled =
+        new java.util.concurrent.atomic.AtomicInteger();
+    NodeStore replica = new NodeStore(db, HealthHistory.Retention.DEFAULT, clock);
+    Thread roller =
+        new Thread(
+            () -> {
+              while (!done.get()) {
+                try {
+                  rolled.addAndGet(replica.rollUpHealth());
+                  Thread.sleep(2);
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              }
+            });
+    java.util.List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    roller.setUncaughtExceptionHandler((t, e) -> failures.add(e));
+    roller.start();
+    try {
+      for (int i = 0; i < all.size(); i += 2) {
+        // Six minutes late: the last messages of each hour may come after it closed.
+        clock.set(all.get(i).health().at().plusSeconds(360));
+        nodes.recordHealth(all.subList(i, i + 2));
+      }
+    } finally {
+      done.set(true);
+      roller.join();
+    }
+    assertThat(failures).isEmpty();
+    clock.set(T0.plusSeconds(4 * 3600));
+    rolled.addAndGet(nodes.rollUpHealth());
+    assertThat(rolled.get()).isEqualTo(3);
+    List<HealthBucket> hourly = new ArrayList<>();
+    for (String node : List.of("gw-1", "gw-2")) {
+      hourly.addAll(
+          db.run(
+              "test",
+              c ->
+                  HealthHistory.bucketRows(
+                      c, HealthTier.HOURLY, node, T0, T0.plusSeconds(4 * 3600), 0)));
+    }
+    hourly.sort(java.util.Comparator.comparing(HealthBucket::key));
+    assertThat(hourly).isEqualTo(HealthBucket.aggregate(HealthTier.HOURLY, all));
+  }
+
   /** Today's schema with one row per message, migrated: latest kept, history aggregated. */
   @Test
   void migrationV3_fromOneRowPerMessage_keepsTheLatestAndTheAggregates() throws Exception {
