@@ -66,6 +66,9 @@ class UsbSideLoadIT {
     Files.createSymbolicLink(stick.resolve("7-linked-dir"), stick.resolve("1-good-v5"));
     Path unsigned = b.bundle(stick.resolve("8-unsigned-v10"), TestBundles.Spec.version(10));
     Files.delete(unsigned.resolve(UsbSideLoader.SIGNATURE));
+    // A file the signature does not cover: the verifier's reason names the directory it checked.
+    Path extra = b.bundle(stick.resolve("9-extra-file-v11"), TestBundles.Spec.version(11));
+    Files.writeString(extra.resolve("notes.txt"), "not signed");
     // Garbage a technician may leave on a stick: ignored, no result.
     Files.writeString(stick.resolve("README.txt"), "hello");
     Files.createDirectories(stick.resolve("photos"));
@@ -86,7 +89,7 @@ class UsbSideLoadIT {
 
       var outcomes = usb.scan();
 
-      assertThat(outcomes).hasSize(8);
+      assertThat(outcomes).hasSize(9);
       Map<String, String> byBundle = resultFile(stick, nodeId);
       assertThat(byBundle)
           .containsExactly(
@@ -97,7 +100,11 @@ class UsbSideLoadIT {
               Map.entry("5-other-class-v8", "rejected/wrong_device_class"),
               Map.entry("6-with-link-v9", "rejected/link_refused"),
               Map.entry("7-linked-dir", "rejected/link_refused"),
-              Map.entry("8-unsigned-v10", "rejected/unsigned_bundle"));
+              Map.entry("8-unsigned-v10", "rejected/unsigned_bundle"),
+              Map.entry("9-extra-file-v11", "rejected/tampered"));
+      assertThat(outcomes.getLast().reason())
+          .as("the stick's own name for the bundle, not the node's staging directory")
+          .startsWith("File(s) in '9-extra-file-v11' not covered by the signature: notes.txt");
       assertThat(node.store.active().orElseThrow().version()).isEqualTo(5);
       // Done: the in-progress marker is gone once the results are on the stick.
       assertThat(stick.resolve(UsbSideLoader.MARKER_FILE)).doesNotExist();
