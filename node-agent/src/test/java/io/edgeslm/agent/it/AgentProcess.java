@@ -76,6 +76,11 @@ final class AgentProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** The agent's process, for its descendants (the engine's child processes). */
+  ProcessHandle handle() {
+    return process.toHandle();
+  }
+
   /** Waits for the exit code, failing after {@code timeout}. */
   int waitFor(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -56,7 +56,8 @@ class Qwen3AnswerIT {
     env.put("EDGESLM_AGENT_BROKER_URL", broker.url());
     env.put("EDGESLM_AGENT_SITE", "qwen");
     env.put("EDGESLM_AGENT_NODE_ID", "qwen-node");
-    env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(AgentProcess.freePort()));
+    int managementPort = AgentProcess.freePort();
+    env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(managementPort));
     env.put("EDGESLM_AGENT_JOURNAL_DIR", work.resolve("journal").toString());
     env.put("EDGESLM_AGENT_MODEL_PATH", model.toString());
     env.put("EDGESLM_AGENT_MODEL_ENGINE", "llama-server");
@@ -81,38 +82,94 @@ class Qwen3AnswerIT {
         Thread.onSpinWait();
       }
       c.publish("qwen/press3/oil", "71.2");
-      byte[] correlation = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
-      long until = System.nanoTime() + WAIT.toNanos();
-      Answer answer = null;
-      while (answer == null && System.nanoTime() < until) {
-        c.ask(
-            t.ask(),
-            "{\"question\":\"What is the oil temperature of press 3?\"}"
-                .getBytes(StandardCharsets.UTF_8),
-            "operator/answers",
-            correlation,
-            300L);
-        TestMqttClient.Received r;
-        try {
-          r = c.next("operator/answers", Duration.ofSeconds(20));
-        } catch (AssertionError noAnswerYet) {
-          continue;
-        }
-        if (r.correlation().isPresent()
-            && Arrays.equals(r.correlation().get(), correlation)
-            && Json.read(r.payload(), Reply.class) instanceof Answer a) {
-          if (a.source() == Source.MODEL) {
-            answer = a;
-          } else {
-            Thread.sleep(500); // still loading: the rules answered
-          }
-        }
-      }
+      Answer answer = askUntilTheModelAnswers(c, t, "What is the oil temperature of press 3?");
       assertThat(answer).as(agent.output()).isNotNull();
       assertThat(answer.model().name()).isEqualTo("qwen3-synthetic");
       assertThat(answer.answer()).isNotBlank().doesNotContain("<think>");
       assertThat(answer.sensors()).extracting(s -> s.sensor()).containsExactly("oil");
       assertThat(agent.output()).contains("Inference engine: llama-server ");
+
+      // llama-server's own /metrics, folded into the agent's management interface.
+      ManagementEndpoint management = new ManagementEndpoint(managementPort);
+      Map<String, Double> after = management.metrics();
+      assertThat(after.keySet())
+          .as("llama-server's samples in the agent's /q/metrics")
+          .contains(
+              ENGINE + "prompt_tokens_total",
+              ENGINE + "prompt_tokens_cached_total",
+              ENGINE + "prompt_seconds_total",
+              ENGINE + "tokens_predicted_total",
+              ENGINE + "tokens_predicted_seconds_total",
+              ENGINE + "n_decode_total",
+              ENGINE + "prompt_tokens_seconds",
+              ENGINE + "predicted_tokens_seconds",
+              ENGINE + "requests_processing",
+              ENGINE + "requests_deferred",
+              ENGINE + "n_busy_slots_per_decode");
+      assertThat(after.get(ENGINE + "prompt_tokens_total")).isGreaterThan(0.0);
+      assertThat(after.get(ENGINE + "tokens_predicted_total")).isGreaterThan(0.0);
+      // They follow the traffic: the next answer raises the server's counters as the agent shows
+      // them (re-read from the server at most every 5 s).
+      Answer next = askUntilTheModelAnswers(c, t, "Is the oil of press 3 in its normal range?");
+      assertThat(next.source()).isEqualTo(Source.MODEL);
+      long until = System.nanoTime() + WAIT.toNanos();
+      Map<String, Double> later = management.metrics();
+      while (System.nanoTime() < until
+          && !(later.get(ENGINE + "prompt_tokens_total") > after.get(ENGINE + "prompt_tokens_total")
+              && later.get(ENGINE + "tokens_predicted_total")
+                  > after.get(ENGINE + "tokens_predicted_total"))) {
+        Thread.sleep(500);
+        later = management.metrics();
+      }
+      assertThat(later.get(ENGINE + "prompt_tokens_total"))
+          .isGreaterThan(after.get(ENGINE + "prompt_tokens_total"));
+      assertThat(later.get(ENGINE + "tokens_predicted_total"))
+          .isGreaterThan(after.get(ENGINE + "tokens_predicted_total"));
+      assertThat(later.get(ENGINE + "n_decode_total"))
+          .isGreaterThan(after.get(ENGINE + "n_decode_total"));
     }
+  }
+
+  /** The agent's names of llama-server's {@code llamacpp:*} samples. */
+  static final String ENGINE = "edgeslm_agent_engine_llamacpp_";
+
+  /**
+   * Asks until the model answers (the rules answer while it loads) and returns that answer; null
+   * after {@link #WAIT}. A question is asked again after a rules answer, or after 20 s without one.
+   */
+  static Answer askUntilTheModelAnswers(TestMqttClient c, NodeTopics t, String question)
+      throws Exception {
+    byte[] correlation = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
+    long until = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < until) {
+      c.ask(
+          t.ask(),
+          ("{\"question\":\"" + question + "\"}").getBytes(StandardCharsets.UTF_8),
+          "operator/answers",
+          correlation,
+          300L);
+      long retry = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      Answer a = null;
+      while (a == null && System.nanoTime() < retry) {
+        TestMqttClient.Received r;
+        try {
+          r = c.next("operator/answers", Duration.ofSeconds(20));
+        } catch (AssertionError noAnswerYet) {
+          break;
+        }
+        if (r.correlation().isPresent()
+            && Arrays.equals(r.correlation().get(), correlation)
+            && Json.read(r.payload(), Reply.class) instanceof Answer answer) {
+          a = answer; // parts streamed before it are skipped
+        }
+      }
+      if (a != null && a.source() == Source.MODEL) {
+        return a;
+      }
+      if (a != null) {
+        Thread.sleep(500); // still loading: the rules answered
+      }
+    }
+    return null;
   }
 }

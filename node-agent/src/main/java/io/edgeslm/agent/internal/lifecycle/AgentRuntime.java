@@ -939,6 +939,9 @@ public class AgentRuntime {
     FunctionCounter.builder("edgeslm.agent.journal.dropped", journal, Journal::dropped)
         .register(registry);
     Gauge.builder("edgeslm.agent.model.ready", () -> serving.ready() ? 1 : 0).register(registry);
+    FunctionCounter.builder("edgeslm.agent.engine.restarts", this, r -> r.serving.engineRestarts())
+        .description("engine processes restarted after a crash or a hang (llama-server, worker)")
+        .register(registry);
     // llama-server's own metrics (its /metrics, read through the engine), under our prefix;
     // 0 while another engine or the rules serve.
     for (String sample : LLAMA_SERVER_SAMPLES) {

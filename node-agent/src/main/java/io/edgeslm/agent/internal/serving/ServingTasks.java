@@ -62,6 +62,14 @@ public interface ServingTasks extends AutoCloseable {
   long errors();
 
   /**
+   * Engine processes started again after a crash or a hang (llama-server or the worker), summed
+   * over the models swapped in since start; 0 for rules and for engines the agent does not run.
+   */
+  default long engineRestarts() {
+    return 0;
+  }
+
+  /**
    * The serving engine's own metrics by Prometheus sample name (llama-server's {@code llamacpp:*});
    * empty for rules and engines without them.
    */

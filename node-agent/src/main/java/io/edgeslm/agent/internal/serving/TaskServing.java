@@ -410,9 +410,14 @@ final class TaskServing implements ServingTasks, ModelRuntime {
 
   @Override
   public boolean alive() {
-    // The scheduler restarts a crashed worker itself; it is dead only after giving up.
+    // The engine restarts a crashed or hung process itself (RESTARTING is alive); it is dead only
+    // after giving up (FAILED), or when a swap left the scheduler without one.
     Scheduler s = scheduler;
-    return s == null || s.engine() != null;
+    if (s == null) {
+      return true;
+    }
+    var e = s.engine();
+    return e != null && e.health().state() != io.edgeslm.inference.EngineHealth.State.FAILED;
   }
 
   @Override
@@ -460,6 +465,12 @@ final class TaskServing implements ServingTasks, ModelRuntime {
   @Override
   public long errors() {
     return fallbacks.get();
+  }
+
+  @Override
+  public long engineRestarts() {
+    Scheduler s = scheduler;
+    return s == null ? 0 : s.metrics().workerRestarts();
   }
 
   @Override
