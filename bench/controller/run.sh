@@ -10,9 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib/java-home.sh # a JDK 21+, as run-agent finds one
-./mvnw -B -q -pl fleet-controller test-compile -Dspotless.check.skip=true
-./mvnw -B -q -pl fleet-controller dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile=target/bench.classpath
+# One reactor build, so sibling modules resolve to their target/classes (no install needed).
+./mvnw -B -q -pl fleet-controller -am test-compile dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath -Dspotless.check.skip=true
 CP="fleet-controller/target/classes:fleet-controller/target/test-classes:$(cat fleet-controller/target/bench.classpath)"
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT

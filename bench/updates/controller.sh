@@ -9,6 +9,10 @@
 #   bench/updates/controller.sh --mib 64      # a quick check that it works, not a measurement
 #
 # --verify makes the downloader check every chunk's SHA-256, as an agent does.
+# Output: the baseline (before, after, mean), the ChunkServer's rate and the ratio; the CPU time
+# this JVM (server and downloader) spent per GiB during the transfer; the load average at the start
+# and the end. The machine is shared: compare ratios of runs at a similar load, or the CPU figure.
+# BENCH_JAVA_OPTS adds JVM options, e.g. BENCH_JAVA_OPTS=-XX:StartFlightRecording=filename=x.jfr
 # Ends with a machine-readable line for bench/run
 # (RESULT name=updates.chunk-server measured=... baseline=... unit=MB/s ratio=... target=>=0.7x ...).
 set -euo pipefail
@@ -18,5 +22,5 @@ cd "$(dirname "$0")/../.."
 ./mvnw -B -q -pl fleet-controller -am test-compile dependency:build-classpath -Dspotless.check.skip \
   -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
 CP="fleet-controller/target/test-classes:fleet-controller/target/classes:$(cat fleet-controller/target/bench.classpath)"
-exec "$JAVA_HOME/bin/java" -Xmx1g -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
+exec "$JAVA_HOME/bin/java" -Xmx1g ${BENCH_JAVA_OPTS:-} -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
   -cp "$CP" io.edgeslm.fleet.bench.ChunkTransferBench "$@"

@@ -10,11 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib/java-home.sh # a JDK 21+, as run-agent finds one
-./mvnw -B -q -pl node-agent test-compile
-CP_FILE=$(mktemp)
-./mvnw -B -q -pl node-agent dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test
-CP="node-agent/target/test-classes:node-agent/target/classes:$(cat "$CP_FILE")"
-rm -f "$CP_FILE"
+# One reactor build, so sibling modules resolve to their target/classes (no install needed).
+./mvnw -B -q -pl node-agent -am test-compile dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath -Dspotless.check.skip=true
+CP="node-agent/target/test-classes:node-agent/target/classes:$(cat node-agent/target/bench.classpath)"
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 "$JAVA_HOME/bin/java" -Xmx1g ${BENCH_OPTS:-} -cp "$CP" io.edgeslm.agent.update.UpdateTransferBench "${1:-1024}" "${2:-private}" | tee "$OUT"

@@ -76,6 +76,23 @@ final class DebianGateway {
     Files.writeString(f, text);
   }
 
+  /**
+   * Copies a directory of the gateway, with its links, modes and times ({@code cp -a}), to another
+   * path in it (in the gateway's own layer).
+   */
+  void copy(String from, String to) throws Exception {
+    Path target = upper.resolve(to.substring(1));
+    Files.createDirectories(target.getParent());
+    Process p =
+        new ProcessBuilder("cp", "-a", file(from).toString(), target.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new AssertionError("cp -a " + from + " " + to + " failed: " + out);
+    }
+  }
+
   /** Runs install-agent.sh {@code --root <gateway> args…}; returns its exit code and output. */
   GatewayInstallIT.Result install(Path log, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("bash", "-c", mountThen("exec \"$@\""), "gateway"));

@@ -279,14 +279,7 @@ class GatewayInstallIT {
       throws Exception {
     try (UnitRun run = UnitRun.prepare(tmp.resolve("jdk25"), 25)) {
       run.startAndAwaitReady();
-      List<String> first = run.jvmArguments();
-      String output =
-          first.stream()
-              .filter(a -> a.startsWith("-XX:AOTCacheOutput="))
-              .findFirst()
-              .orElseThrow(() -> new AssertionError("no -XX:AOTCacheOutput in " + first));
-      String cache = output.substring("-XX:AOTCacheOutput=".length());
-      assertThat(cache).matches("/var/cache/edgeslm-agent/agent-[0-9]+\\.aot");
+      String cache = run.cacheOutput();
       assertThat(run.stop()).as(run.log()).isEqualTo(143);
       assertThat(run.gateway.file(cache)).as(run.log()).isNotEmptyFile();
 
@@ -304,13 +297,51 @@ class GatewayInstallIT {
   }
 
   /**
+   * A JDK upgrade under an existing AOT cache: the unit's JVM changes (here its JAVA_HOME names a
+   * copy of the same Java 25 at another path, which changes {@code java.home}, one of the things
+   * the launcher names the cache after; a package upgrade changes {@code java.vm.version}, another
+   * one), so the next start records a new cache under a new name and removes the old one, which the
+   * new JVM would refuse; the start after that uses the new cache without a complaint.
+   */
+  @Test
+  void installedUnit_onDebianJava25_aJdkUpgradeUnderAnExistingCache_recordsANewOneAndRemovesTheOld()
+      throws Exception {
+    try (UnitRun run = UnitRun.prepare(tmp.resolve("jdk25-upgrade"), 25)) {
+      run.startAndAwaitReady();
+      String old = run.cacheOutput();
+      assertThat(run.stop()).as(run.log()).isEqualTo(143);
+      assertThat(run.gateway.file(old)).as(run.log()).isNotEmptyFile();
+      String oldName = Path.of(old).getFileName().toString();
+      assertThat(run.cacheFiles()).containsExactly(oldName);
+
+      String upgraded = run.javaHome + "-copy";
+      run.gateway.copy(run.javaHome, upgraded);
+      run.useJavaHome(upgraded);
+      run.startAndAwaitReady();
+      String renewed = run.cacheOutput(); // jvmArguments() checks that the copy runs
+      assertThat(renewed).isNotEqualTo(old);
+      assertThat(run.cacheDirectory())
+          .as("the old cache, its lock and its configuration are gone")
+          .noneMatch(n -> n.startsWith(oldName));
+      assertThat(run.stop()).as(run.log()).isEqualTo(143);
+      assertThat(run.gateway.file(renewed)).as(run.log()).isNotEmptyFile();
+      assertThat(run.cacheFiles()).containsExactly(Path.of(renewed).getFileName().toString());
+
+      run.startAndAwaitReady();
+      assertThat(run.jvmArguments()).contains("-XX:AOTCache=" + renewed);
+      assertThat(run.stop()).as(run.log()).isEqualTo(143);
+      assertThat(run.log()).doesNotContainPattern("\\[(warning|error)\\s*\\]\\[aot");
+    }
+  }
+
+  /**
    * One gateway in a Debian 13 root, its agent on a real fleet broker, its unit started by hand.
    */
   private static final class UnitRun implements AutoCloseable {
     final DebianGateway gateway;
     final Path dir;
     final FleetBroker broker;
-    final String javaHome;
+    String javaHome;
     final int managementPort;
     Process unit;
     Path log;
@@ -432,6 +463,37 @@ class GatewayInstallIT {
         throw new AssertionError("the agent did not stop within 120 s:\n" + log());
       }
       return unit.exitValue();
+    }
+
+    /** The cache this start records (its -XX:AOTCacheOutput), which must be one. */
+    String cacheOutput() throws InterruptedException {
+      List<String> args = jvmArguments();
+      String output =
+          args.stream()
+              .filter(a -> a.startsWith("-XX:AOTCacheOutput="))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no -XX:AOTCacheOutput in " + args));
+      String cache = output.substring("-XX:AOTCacheOutput=".length());
+      assertThat(cache).matches("/var/cache/edgeslm-agent/agent-[0-9]+\\.aot");
+      return cache;
+    }
+
+    /**
+     * Points the unit at another Java home, as a technician's drop-in after a JDK upgrade would
+     * (the later drop-in wins over install-agent.sh's 10-gateway.conf).
+     */
+    void useJavaHome(String home) throws IOException {
+      gateway.write(
+          "/etc/systemd/system/edgeslm-agent.service.d/30-test-jdk.conf",
+          "[Service]\nEnvironment=JAVA_HOME=" + home + "\n");
+      javaHome = home;
+    }
+
+    /** Every file in the cache directory. */
+    List<String> cacheDirectory() throws IOException {
+      try (var s = Files.list(gateway.file("/var/cache/edgeslm-agent"))) {
+        return s.map(p -> p.getFileName().toString()).sorted().toList();
+      }
     }
 
     List<String> cacheFiles() throws IOException {

@@ -280,6 +280,14 @@ abstract class ApiContract {
                 + "\"resultTimeout\":\"PT10M\"}}");
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     assertThat(created.json().get("status").asText()).isEqualTo("RUNNING");
+    // The stored plan answers durations as they were written: ISO-8601 text, not seconds.
+    assertThat(created.json().at("/plan/thresholds/resultTimeout").asText()).isEqualTo("PT10M");
+    assertThat(
+            http.get("/api/v1/rollouts/r-api", TOKENS.get("viewer"))
+                .json()
+                .at("/plan/thresholds/resultTimeout")
+                .asText())
+        .isEqualTo("PT10M");
 
     assertThat(
             http.send(
@@ -612,10 +620,189 @@ abstract class ApiContract {
                 + " 'viewer'; this endpoint needs 'operator' or higher. Use a token with that"
                 + " role.).\n");
 
+    listsAndShows_asAProcess(bundleId, dir);
+
     Cli abort =
         cli("--url", url, "--token", rm, "rollout", "abort", "r-cli", "--reason", "cli test");
     assertThat(abort.code()).as(abort.err()).isZero();
     assertThat(abort.out()).startsWith("r-cli  aborted");
+
+    String viewer = TOKENS.get("viewer");
+    JsonNode aborted = fleetctlJson(viewer, "rollout", "list", "--status", "aborted");
+    assertThat(ids(aborted.get("items"), "id")).contains("r-cli");
+    JsonNode running = fleetctlJson(viewer, "rollout", "list", "--status", "running");
+    assertThat(ids(running.get("items"), "id")).doesNotContain("r-cli");
+  }
+
+  /**
+   * {@code node get}, {@code bundle list}, {@code bundle get} and {@code rollout list}, run as the
+   * packaged {@code fleetctl} process with a viewer's token while rollout r-cli waits: a table for
+   * people and the controller's own document with {@code --json}, both on stdout with nothing on
+   * stderr; what is not a result (more pages, a refusal) on stderr only.
+   */
+  void listsAndShows_asAProcess(String bundleId, Path dir) throws Exception {
+    String viewer = TOKENS.get("viewer");
+    String rm = TOKENS.get("release-manager");
+
+    Cli node = fleetctl(viewer, "node", "get", "gw-0");
+    assertThat(node.code()).as(node.err()).isZero();
+    assertThat(node.err()).isEmpty();
+    assertThat(node.out().lines())
+        .contains(
+            "node       gw-0",
+            "site       plant-1",
+            "model      phi-mini v1",
+            "agent      0.1.0",
+            "arch       amd64 gw-8g",
+            "ram        8.0 GiB",
+            "labels     line=a")
+        .anyMatch(l -> l.matches("status     (online|offline|unknown).*"))
+        .anyMatch(l -> l.matches("booted     \\d+ d ago"))
+        .hasSize(10);
+    JsonNode nodeJson = fleetctlJson(viewer, "node", "get", "gw-0");
+    assertThat(nodeJson.get("nodeId").asText()).isEqualTo("gw-0");
+    assertThat(nodeJson.get("ramBytes").asLong()).isEqualTo(8L << 30);
+    assertThat(nodeJson.get("labels").toString()).isEqualTo("{\"line\":\"a\"}");
+    Cli noNode = fleetctl(viewer, "node", "get", "nope");
+    assertThat(noNode.code()).isEqualTo(1);
+    assertThat(noNode.out()).isEmpty();
+    assertThat(noNode.err())
+        .isEqualTo(
+            "fleetctl: the controller refused the request (HTTP 404: No node 'nope' is registered."
+                + " Nodes appear when they publish their birth message.).\n");
+
+    // A second bundle, so that a one-row page has more after it.
+    Http.Reply second =
+        http.upload(
+            "/api/v1/bundles",
+            rm,
+            files(TestBundles.signed(dir, ControllerTestResource.KEY, "phi-cli", 2, 3000)),
+            "api-test-cli-2");
+    assertThat(second.status()).as(second.body()).isEqualTo(201);
+    Cli bundles = fleetctl(viewer, "bundle", "list", "--limit", "500");
+    assertThat(bundles.code()).as(bundles.err()).isZero();
+    assertThat(bundles.err()).isEmpty();
+    List<String> bundleRows = bundles.out().lines().toList();
+    assertThat(bundleRows.get(0)).matches("BUNDLE +MODEL +SIZE +FILES +UPLOADED BY +UPLOADED");
+    assertThat(bundleRows)
+        .anyMatch(
+            l ->
+                l.matches(
+                    java.util.regex.Pattern.quote(bundleId)
+                        + " +phi-cli v1 +4\\d\\.\\d kB +3 +t-release-manager +(\\d+ (s|min|h) ago|just now)"));
+    JsonNode bundlePage = fleetctlJson(viewer, "bundle", "list", "--limit", "500");
+    assertThat(bundleRows).hasSize(1 + bundlePage.get("items").size());
+    assertThat(ids(bundlePage.get("items"), "bundleId"))
+        .contains(bundleId, second.json().get("bundleId").asText());
+    Cli onePage = fleetctl(viewer, "bundle", "list", "--limit", "1");
+    assertThat(onePage.code()).as(onePage.err()).isZero();
+    assertThat(onePage.out().lines()).hasSize(2);
+    String firstId = onePage.out().lines().toList().get(1).split(" ")[0];
+    assertThat(onePage.err())
+        .isEqualTo("(more after " + firstId + "; raise --limit or use --json)\n");
+
+    Cli bundle = fleetctl(viewer, "bundle", "get", bundleId);
+    assertThat(bundle.code()).as(bundle.err()).isZero();
+    assertThat(bundle.err()).isEmpty();
+    String digest =
+        http.get("/api/v1/bundles/" + bundleId, viewer).json().at("/model/digest").asText();
+    List<String> shown = bundle.out().lines().toList();
+    assertThat(shown).hasSize(8);
+    assertThat(shown.subList(0, 5))
+        .containsExactly(
+            "bundle    " + bundleId,
+            "model     phi-cli v1 " + digest,
+            shown.get(2),
+            "signers   " + ControllerTestResource.KEY.verificationKey().keyId(),
+            shown.get(4));
+    assertThat(shown.get(2)).matches("size      4\\d\\.\\d kB");
+    assertThat(shown.get(4)).matches("uploaded  t-release-manager, (\\d+ (s|min|h) ago|just now)");
+    assertThat(shown.subList(5, 8))
+        .contains("file      model.gguf  40.0 kB")
+        .anyMatch(l -> l.matches("file      model\\.sig  \\d+(\\.\\d kB| B)"))
+        .anyMatch(l -> l.matches("file      release\\.json  \\d+(\\.\\d kB| B)"));
+    JsonNode bundleJson = fleetctlJson(viewer, "bundle", "get", bundleId);
+    assertThat(bundleJson.get("bundleId").asText()).isEqualTo(bundleId);
+    assertThat(bundleJson.at("/model/version").asLong()).isEqualTo(1);
+    assertThat(bundleJson.get("files")).hasSize(3);
+
+    JsonNode r = fleetctlJson(viewer, "rollout", "get", "r-cli");
+    String status = r.get("status").asText().toLowerCase(java.util.Locale.ROOT);
+    Cli rollouts = fleetctl(viewer, "rollout", "list", "--status", status);
+    assertThat(rollouts.code()).as(rollouts.err()).isZero();
+    assertThat(rollouts.err()).isEmpty();
+    List<String> rolloutRows = rollouts.out().lines().toList();
+    assertThat(rolloutRows.get(0)).matches("ID +STATUS +MODEL +WAVE +NODES +WAITING +UPDATED");
+    String waiting = r.get("waiting").asText();
+    assertThat(rolloutRows)
+        .anyMatch(
+            l ->
+                l.matches(
+                    "r-cli +"
+                        + status
+                        + " +phi-cli v1 +"
+                        + Math.min(r.get("currentWave").asInt() + 1, 2)
+                        + "/2 +0 +"
+                        + java.util.regex.Pattern.quote(waiting.isEmpty() ? "-" : waiting)
+                        + " +(\\d+ (s|min|h) ago|just now)"));
+    JsonNode rolloutPage = fleetctlJson(viewer, "rollout", "list", "--status", status);
+    assertThat(rolloutRows).hasSize(1 + rolloutPage.get("items").size());
+    assertThat(ids(rolloutPage.get("items"), "id")).contains("r-cli");
+    Cli badStatus = fleetctl(viewer, "rollout", "list", "--status", "stuck");
+    assertThat(badStatus.code()).isEqualTo(1);
+    assertThat(badStatus.out()).isEmpty();
+    assertThat(badStatus.err())
+        .startsWith(
+            "fleetctl: the controller refused the request (HTTP 400: status must be one of");
+  }
+
+  static List<String> ids(JsonNode items, String field) {
+    List<String> out = new ArrayList<>();
+    items.forEach(i -> out.add(i.get(field).asText()));
+    return out;
+  }
+
+  /**
+   * Runs the packaged {@code fleetctl} script (target/quarkus-app, built by the package phase
+   * before the integration tests) as a process against this controller, with the URL and token in
+   * its environment as a script would set them; stdout and stderr apart.
+   */
+  Cli fleetctl(String token, String... args) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(List.of("bash", Path.of("fleetctl").toAbsolutePath().toString()));
+    cmd.addAll(List.of(args));
+    Path out = Files.createTempFile("fleetctl-", ".out");
+    Path err = Files.createTempFile("fleetctl-", ".err");
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.environment().put("FLEET_URL", base.toString());
+    pb.environment().put("FLEET_TOKEN", token);
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    Process p = pb.start();
+    if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+      throw new AssertionError("fleetctl did not finish within 120 s: " + cmd);
+    }
+    try {
+      return new Cli(p.exitValue(), Files.readString(out), Files.readString(err));
+    } finally {
+      Files.delete(out);
+      Files.delete(err);
+    }
+  }
+
+  /** {@code fleetctl --json ARGS} as a process: must succeed, say nothing on stderr, print JSON. */
+  JsonNode fleetctlJson(String token, String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of("--json"));
+    all.addAll(List.of(args));
+    Cli r = fleetctl(token, all.toArray(String[]::new));
+    assertThat(r.code()).as("fleetctl %s: %s", all, r.err()).isZero();
+    assertThat(r.err()).as("stderr of fleetctl %s", all).isEmpty();
+    assertThat(r.out()).as("stdout of fleetctl %s", all).endsWith("\n").hasLineCount(1);
+    return Http.JSON.readTree(r.out());
   }
 
   record Cli(int code, String out, String err) {

@@ -2,6 +2,7 @@ package io.edgeslm.fleet.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.edgeslm.fleet.BundleInfo;
 import io.edgeslm.fleet.Role;
 import io.edgeslm.fleet.TestBundles;
@@ -277,6 +278,30 @@ class UiChromiumIT {
         assertThat(web.text("#answer-meta")).isEqualTo("Source: rules, 42 ms");
       }
 
+      // The range links redraw the charts: over 24 h a time tick every 4 h (HH:mm), over 7 d one
+      // at each midnight (MM-dd, today's among them).
+      String xTicks = "#health-chart svg text.tick[text-anchor='middle']";
+      assertThat(web.texts(xTicks))
+          .hasSizeBetween(2 * 6, 2 * 7)
+          .allMatch(l -> l.matches("\\d{2}:\\d{2}"));
+      web.click("#health-range a[href$='range=7d']");
+      waitUntil(web, "#health-range strong", "7d"::equals);
+      assertThat(web.currentUrl()).endsWith("/ui/nodes/press-1?range=7d");
+      assertThat(web.text("#health-chart"))
+          .contains("Tokens per second in tokens/s, last 7d")
+          .contains("p95 latency in ms, last 7d")
+          .doesNotContain("last 24h");
+      String today =
+          java.time.format.DateTimeFormatter.ofPattern("MM-dd")
+              .format(java.time.LocalDate.now(java.time.ZoneOffset.UTC));
+      assertThat(web.texts(xTicks))
+          .hasSizeBetween(2 * 7, 2 * 8)
+          .allMatch(l -> l.matches("\\d{2}-\\d{2}"))
+          .contains(today);
+      assertThat(web.count("#health-chart polyline")).isEqualTo(2);
+      assertThat(web.count("#health-range a[href$='range=24h']")).isEqualTo(1);
+      web.screenshot(SHOTS.resolve("05c-node-detail-7d.png"));
+
       web.open(base.resolve("/ui/rollouts"));
       assertThat(web.text("#rollout-list")).contains("r-ui").contains("phi-mini v4 to line l1");
       web.screenshot(SHOTS.resolve("06-rollouts.png"));
@@ -299,7 +324,7 @@ class UiChromiumIT {
       web.screenshot(SHOTS.resolve("08-bundles.png"));
     }
     try (var shots = Files.list(SHOTS)) {
-      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(13);
+      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(14);
     }
   }
 
@@ -405,9 +430,11 @@ class UiChromiumIT {
   /**
    * A release manager, in the browser only: uploads a tampered bundle (refused with the verifier's
    * reason) and a signed one (accepted, with the bytes sent), plans a two-wave rollout to four
-   * virtual nodes with approval before wave 2 and previews the nodes it reaches, creates it, pauses
-   * and resumes it while wave 2 waits, approves wave 2 and sees it complete; then rolls one node
-   * back from its page. A viewer sees none of these controls.
+   * virtual nodes with approval before wave 2 and previews the nodes it reaches, creates it; while
+   * wave 2 waits an operator pauses and resumes it, and so does the release manager, who then
+   * approves wave 2 and sees it complete; then rolls one node back from its page, and plans a
+   * second rollout with the rest of the form (gate, thresholds, window) and aborts it. A viewer
+   * sees none of these controls.
    */
   @Test
   @Order(2)
@@ -557,6 +584,13 @@ class UiChromiumIT {
           fleet.stream().filter(n -> !wave1.contains(n.nodeId())).findFirst().orElseThrow();
       signIn(web, base, "fct_test-flow-release-0123456789");
       web.open(page);
+      // The release manager pauses and resumes too, with reasons, before approving wave 2.
+      command(web, "#pause", "hold wave 2 for the line check", "PAUSED");
+      web.screenshot(FLOW_SHOTS.resolve("06b-paused-by-release-manager.png"));
+      command(web, "#resume", "line check passed", "RUNNING");
+      waitUntil(web, "#rollout-waiting", "approval of wave 2 of 2"::equals);
+      assertAuditRow(web, "rose", "paused", "hold wave 2 for the line check");
+      assertAuditRow(web, "rose", "resumed", "line check passed");
       command(web, "#approve", "canaries healthy");
       String downloading = waitUntil(web, "#targets", t -> t.split("downloading ", -1).length == 3);
       assertThat(downloading)
@@ -600,6 +634,10 @@ class UiChromiumIT {
           .contains("shift change on line flow")
           .contains("wave 2: canaries healthy")
           .contains("completed");
+      assertAuditRow(web, "oscar", "paused", "shift change on line flow");
+      assertAuditRow(web, "oscar", "resumed", "shift over");
+      assertAuditRow(web, "rose", "paused", "hold wave 2 for the line check");
+      assertAuditRow(web, "rose", "resumed", "line check passed");
       web.screenshot(FLOW_SHOTS.resolve("08-completed.png"));
       ModelRef target = c.runner().get("r-flow").plan().model();
       assertThat(fleet).allMatch(n -> target.equals(n.active()));
@@ -617,6 +655,8 @@ class UiChromiumIT {
       web.screenshot(FLOW_SHOTS.resolve("09-node-rolled-back.png"));
       assertThat(fleet.get(0).active()).isEqualTo(old);
 
+      String planned = plansWithGateAndWindow_thenAborts(web, c);
+
       signIn(web, base, "fct_test-flow-viewer-0123456789");
       web.open(base.resolve("/ui/bundles"));
       assertThat(web.count("#upload-form")).isZero();
@@ -627,12 +667,149 @@ class UiChromiumIT {
       web.open(page);
       assertThat(web.text("#rollout-status")).isEqualTo("COMPLETED");
       assertThat(web.count("button")).isZero();
+      web.open(base.resolve("/ui/rollouts/" + planned));
+      assertThat(web.text("#rollout-status")).isEqualTo("ABORTED");
+      assertThat(web.count("button")).isZero();
     } finally {
       fleet.forEach(VirtualNode::close);
     }
     try (var shots = Files.list(FLOW_SHOTS)) {
-      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(11);
+      assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isEqualTo(15);
     }
+  }
+
+  /**
+   * The release manager plans a second rollout of the flow's nodes through every part of the form
+   * (sites and labels, an approval before wave 1, thresholds, the health gate, a maintenance
+   * window), previews and creates it; the plan the API stores carries each of them. The rollout
+   * waits for the approval of wave 1, so nothing reaches a node; the release manager aborts it from
+   * its page, and the audit trail says who and why. Returns the rollout's id.
+   */
+  String plansWithGateAndWindow_thenAborts(WebDriver web, FleetController c) throws Exception {
+    String rose = "fct_test-flow-release-0123456789";
+    // v7 again, which the three nodes still on it already serve; flow-0 is back on v3.
+    String v7 = c.runner().get("r-flow").plan().bundleId();
+    signIn(web, base, rose);
+    web.open(base.resolve("/ui/rollouts"));
+    web.click("#new-rollout");
+    for (int i = 0; i < 100 && !web.title().startsWith("New rollout"); i++) {
+      Thread.sleep(100);
+    }
+    web.click("#bundle option[value='" + v7 + "']");
+    web.type("#name", "phi-mini v7 back to flow-0, gated, weekend nights");
+    web.type("#rollout-id-input", "r-form");
+    web.type("#sites", "plant-flow");
+    web.type("#labels", "line=flow");
+    web.click("#wave-1-approval");
+    web.clear("#success");
+    web.type("#success", "90");
+    web.clear("#errors");
+    web.type("#errors", "10");
+    web.click("#on-errors option:nth-child(2)"); // ABORT
+    web.clear("#result-timeout");
+    web.type("#result-timeout", "20");
+    web.click("#gate-on");
+    web.clear("#soak");
+    web.type("#soak", "5");
+    web.clear("#min-tps");
+    web.type("#min-tps", "0.8");
+    web.clear("#max-p95");
+    web.type("#max-p95", "1.5");
+    web.clear("#min-measured");
+    web.type("#min-measured", "75");
+    web.click("#window-on");
+    web.click("#window-days input[value='SATURDAY']");
+    web.click("#window-days input[value='SUNDAY']");
+    web.clear("#window-zone");
+    web.type("#window-zone", "Europe/Berlin");
+    web.click("#preview");
+    waitForText(
+        web,
+        "#preview-summary",
+        "4 nodes match: 1 to update (wave 1: 1, wave 2: 0 now), 3 already serve this model, 0"
+            + " offline.");
+    assertThat(web.text("#preview-nodes"))
+        .containsPattern("flow-0\\s.*updated by a wave")
+        .containsPattern("flow-1\\s.*already serves this model: left alone");
+    web.scrollTo("#gate-on");
+    web.screenshot(FLOW_SHOTS.resolve("10-second-plan-gate-and-window.png"));
+    web.click("#create");
+    for (int i = 0; i < 100 && !web.title().startsWith("r-form"); i++) {
+      Thread.sleep(100);
+    }
+    waitUntil(web, "#rollout-waiting", "approval of wave 1 of 2"::equals);
+    assertThat(web.text("#rollout-status")).isEqualTo("RUNNING");
+    web.screenshot(FLOW_SHOTS.resolve("11-second-rollout-waits.png"));
+
+    JsonNode plan = new Http(base).get("/api/v1/rollouts/r-form", rose).json().get("plan");
+    assertThat(plan.get("name").asText())
+        .isEqualTo("phi-mini v7 back to flow-0, gated, weekend nights");
+    assertThat(plan.get("bundleId").asText()).isEqualTo(v7);
+    assertThat(plan.at("/selector/sites").toString()).isEqualTo("[\"plant-flow\"]");
+    assertThat(plan.at("/selector/labels").toString()).isEqualTo("{\"line\":\"flow\"}");
+    JsonNode waves = plan.get("waves");
+    assertThat(waves).hasSize(2);
+    assertThat(waves.get(0).get("count").asInt()).isEqualTo(1);
+    assertThat(waves.get(0).path("percent").isNumber()).isFalse();
+    assertThat(waves.get(0).get("approval").asBoolean()).isTrue();
+    assertThat(waves.get(1).get("percent").asDouble()).isEqualTo(100.0);
+    assertThat(waves.get(1).path("count").isNumber()).isFalse();
+    assertThat(waves.get(1).get("approval").asBoolean()).isFalse();
+    JsonNode t = plan.get("thresholds");
+    assertThat(t.get("successPercent").asDouble()).isEqualTo(90.0);
+    assertThat(t.get("errorPercent").asDouble()).isEqualTo(10.0);
+    assertThat(t.get("onErrors").asText()).isEqualTo("ABORT");
+    assertThat(duration(t.get("resultTimeout"))).isEqualTo(Duration.ofMinutes(20));
+    JsonNode g = plan.get("gate");
+    assertThat(duration(g.get("soak"))).isEqualTo(Duration.ofMinutes(5));
+    assertThat(duration(g.get("baseline"))).isEqualTo(Duration.ofMinutes(60));
+    assertThat(duration(g.get("dataTimeout"))).isEqualTo(Duration.ofMinutes(60));
+    assertThat(g.get("minTokensPerSecondRatio").asDouble()).isEqualTo(0.8);
+    assertThat(g.get("maxP95LatencyRatio").asDouble()).isEqualTo(1.5);
+    assertThat(g.get("maxErrorRateIncrease").asDouble()).isEqualTo(0.01);
+    assertThat(g.get("minActivationScore").asDouble()).isEqualTo(0.0);
+    assertThat(g.get("minMeasuredPercent").asDouble()).isEqualTo(75.0);
+    JsonNode windows = plan.get("windows");
+    assertThat(windows).hasSize(1);
+    JsonNode w = windows.get(0);
+    List<String> days = new ArrayList<>();
+    w.get("days").forEach(d -> days.add(d.asText()));
+    assertThat(days).containsExactlyInAnyOrder("SATURDAY", "SUNDAY");
+    assertThat(w.get("start").asText()).startsWith("22:00");
+    assertThat(w.get("end").asText()).startsWith("04:00");
+    assertThat(w.get("zone").asText()).isEqualTo("Europe/Berlin");
+    assertThat(c.runner().get("r-form").targets()).isEmpty();
+
+    command(web, "#abort", "replaced by a weekday plan", "ABORTED");
+    assertAuditRow(web, "rose", "created", "");
+    assertAuditRow(
+        web, "rose", "aborted", "replaced by a weekday plan (0 pending assignments withdrawn)");
+    web.scrollTo("#audit");
+    web.screenshot(FLOW_SHOTS.resolve("12-second-rollout-aborted.png"));
+    assertThat(c.runner().get("r-form").status()).isEqualTo(io.edgeslm.fleet.RolloutStatus.ABORTED);
+    return "r-form";
+  }
+
+  /** A duration of the API's JSON: ISO-8601 text. */
+  static Duration duration(JsonNode d) {
+    return Duration.parse(d.asText());
+  }
+
+  /** Asserts that one row of the audit trail names the actor, the action and the reason. */
+  static void assertAuditRow(WebDriver web, String actor, String action, String reason)
+      throws Exception {
+    List<String> rows = web.text("#audit").lines().toList();
+    assertThat(rows)
+        .as("audit trail")
+        .anyMatch(
+            r ->
+                r.matches(
+                        ".*\\s"
+                            + java.util.regex.Pattern.quote(actor)
+                            + "\\s+"
+                            + java.util.regex.Pattern.quote(action)
+                            + "(\\s.*)?")
+                    && r.contains(reason));
   }
 
   /**

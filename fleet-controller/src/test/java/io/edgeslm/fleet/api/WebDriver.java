@@ -185,6 +185,22 @@ final class WebDriver implements AutoCloseable {
     call("POST", s("/execute/sync"), body);
   }
 
+  /**
+   * The text content of every element matching {@code css}, in document order; unlike {@link #text}
+   * it reads SVG text as it is, whatever the layout.
+   */
+  List<String> texts(String css) throws Exception {
+    var body = JSON.createObjectNode();
+    body.put(
+        "script",
+        "return Array.from(document.querySelectorAll(arguments[0]))"
+            + ".map(function (e) { return e.textContent; });");
+    body.putArray("args").add(css);
+    List<String> out = new java.util.ArrayList<>();
+    call("POST", s("/execute/sync"), body).get("value").forEach(v -> out.add(v.asText()));
+    return out;
+  }
+
   void type(String css, String text) throws Exception {
     call("POST", s("/element/" + find(css) + "/value"), JSON.createObjectNode().put("text", text));
   }

@@ -92,6 +92,7 @@ public final class ChunkTransferBench {
 
   static void run(long mib, String url, String note, boolean verify) throws Exception {
     URI broker = new URI(url);
+    String loadBefore = loadAverage();
     long bytes = mib << 20;
     int messages = (int) ((bytes + CHUNK - 1) / CHUNK);
     String id = "cb" + UUID.randomUUID().toString().substring(0, 6);
@@ -119,7 +120,7 @@ public final class ChunkTransferBench {
               Instant.now());
       String assignmentId = id + "-a";
       NodeTopics node = Topics.node("bench", id);
-      double ours;
+      Transfer ours;
       try (MqttConnection controller = FleetMqtt.connection(url, id + "-ctl", null, null);
           ChunkServer server =
               new ChunkServer(
@@ -158,28 +159,37 @@ public final class ChunkTransferBench {
 
       double after = mosquittoTools(broker, "bench/" + id + "/raw2", one, messages, bytes);
       double baseline = (before + after) / 2;
-      double ratio = ours / baseline;
+      double ratio = ours.mbPerSecond() / baseline;
       System.out.printf(
-          "chunk server transfer, %d MiB in %d chunks of %d KiB (QoS 1) over %s%s:%n"
+          "chunk server transfer, %d MiB in %d chunks of %d KiB (QoS 1) over %s%s"
+              + " (load average %s at the start, %s at the end):%n"
               + "  mosquitto_pub/sub baseline: %.1f MB/s (%.1f before, %.1f after)%n"
-              + "  ChunkServer -> downloader:  %.1f MB/s (ratio %.2f; %s)%n",
+              + "  ChunkServer -> downloader:  %.1f MB/s (ratio %.2f; %s)%n"
+              + "  this JVM (server and downloader together) used %.2f CPU-s per GiB moved,"
+              + " %.0f %% of one core, during the transfer (%d cores; load average %s)%n",
           mib,
           messages,
           CHUNK >> 10,
           url,
           note,
+          loadBefore,
+          loadAverage(),
           baseline,
           before,
           after,
-          ours,
+          ours.mbPerSecond(),
           ratio,
-          verify ? "every chunk's SHA-256 verified" : "chunk sizes and indexes checked");
+          verify ? "every chunk's SHA-256 verified" : "chunk sizes and indexes checked",
+          ours.cpuSecondsPerGib(),
+          ours.cpuShare() * 100,
+          Runtime.getRuntime().availableProcessors(),
+          loadAverage());
       System.out.printf(
           "RESULT name=updates.chunk-server measured=%.1f baseline=%.1f unit=MB/s ratio=%.2f"
               + " target=>=0.7x met=%s desc=the controller's ChunkServer serving %d MiB (256 KiB"
               + " chunks, QoS 1) to a downloader over Mosquitto vs mosquitto_pub/mosquitto_sub"
               + " moving the same messages in the same run%s%n",
-          ours,
+          ours.mbPerSecond(),
           baseline,
           ratio,
           ratio >= 0.7 ? "yes" : "no",
@@ -193,12 +203,39 @@ public final class ChunkTransferBench {
   }
 
   /**
+   * A timed download.
+   *
+   * @param mbPerSecond MB/s from the first request to the last chunk
+   * @param cpuSecondsPerGib this process's CPU time over that span per GiB received
+   * @param cpuShare that CPU time over the span's wall time (1 = one core busy)
+   */
+  record Transfer(double mbPerSecond, double cpuSecondsPerGib, double cpuShare) {}
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  /** The 1, 5 and 15 minute load averages, as uptime prints them. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return String.format(
+          "%.2f",
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    }
+  }
+
+  /**
    * Requests every chunk of {@code file}, {@value #PER_REQUEST} per request with at most {@value
    * #OUTSTANDING} requested and not yet received, and waits for all of them.
    *
-   * @return MB/s from the first request to the last chunk
+   * @return MB/s from the first request to the last chunk, and the CPU it took
    */
-  static double download(
+  static Transfer download(
       String url, NodeTopics node, String assignmentId, BundleFile file, boolean verify)
       throws Exception {
     int total = file.chunks().size();
@@ -240,6 +277,7 @@ public final class ChunkTransferBench {
         throw new IllegalStateException("The downloader did not connect: " + c.lastError());
       }
       long t0 = System.nanoTime();
+      long cpu0 = processCpuNanos();
       // The first requests go from here, later ones from the handler as chunks arrive.
       synchronized (got) {
         requested[0] = requestMore(c, node, assignmentId, file, 0, got);
@@ -249,10 +287,14 @@ public final class ChunkTransferBench {
             "The download stalled at " + got.cardinality() + " of " + total + " chunks.");
       }
       long nanos = System.nanoTime() - t0;
+      long cpu = processCpuNanos() - cpu0;
       if (failure.get() != null) {
         throw new IllegalStateException(failure.get());
       }
-      return bytes.get() / 1e6 / (nanos / 1e9);
+      return new Transfer(
+          bytes.get() / 1e6 / (nanos / 1e9),
+          cpu / 1e9 / (bytes.get() / (double) (1L << 30)),
+          cpu / (double) nanos);
     }
   }
 
@@ -296,7 +338,8 @@ public final class ChunkTransferBench {
       return "Chunk " + i + " arrived twice.";
     }
     if (sha != null) {
-      String hex = HexFormat.of().formatHex(sha.digest(m.payload()));
+      sha.update(m.payloadBuffer()); // hashes the received bytes without copying them
+      String hex = HexFormat.of().formatHex(sha.digest());
       if (!hex.equals(file.chunks().get(i))) {
         return "Chunk " + i + " does not match its SHA-256.";
       }

@@ -498,29 +498,54 @@ public final class HiveMqConnection implements MqttConnection {
     for (Mqtt5UserProperty u : p.getUserProperties().asList()) {
       props.add(Map.entry(u.getName().toString(), u.getValue().toString()));
     }
-    return new Message(
-        p.getTopic().toString(),
-        p.getPayloadAsBytes(),
-        p.getQos().getCode(),
-        p.isRetain(),
-        props,
-        p.getResponseTopic().map(Object::toString),
-        p.getCorrelationData()
-            .map(
-                b -> {
-                  byte[] a = new byte[b.remaining()];
-                  b.duplicate().get(a);
-                  return a;
-                }),
-        p.getContentType().map(Object::toString),
-        p.getMessageExpiryInterval().isPresent()
-            ? Optional.of(p.getMessageExpiryInterval().getAsLong())
-            : Optional.empty());
+    if (p.getResponseTopic().isPresent() || p.getCorrelationData().isPresent()) {
+      // Requests and replies: small payloads, copied as the constructor does.
+      return new Message(
+          p.getTopic().toString(),
+          p.getPayloadAsBytes(),
+          p.getQos().getCode(),
+          p.isRetain(),
+          props,
+          p.getResponseTopic().map(Object::toString),
+          p.getCorrelationData()
+              .map(
+                  b -> {
+                    byte[] a = new byte[b.remaining()];
+                    b.duplicate().get(a);
+                    return a;
+                  }),
+          p.getContentType().map(Object::toString),
+          p.getMessageExpiryInterval().isPresent()
+              ? Optional.of(p.getMessageExpiryInterval().getAsLong())
+              : Optional.empty());
+    }
+    // Everything else (update chunks above all) keeps the buffer the client decoded the payload
+    // into, without a copy: the client allocates it for this publish alone and hands out only
+    // read-only views of it.
+    Message m =
+        Message.wrap(p.getTopic().toString(), payload(p), p.getQos().getCode(), p.isRetain());
+    if (!props.isEmpty()) {
+      m = m.withUserProperties(props);
+    }
+    if (p.getContentType().isPresent()) {
+      m = m.withContentType(p.getContentType().get().toString());
+    }
+    if (p.getMessageExpiryInterval().isPresent()) {
+      m = m.withExpirySeconds(p.getMessageExpiryInterval().getAsLong());
+    }
+    return m;
+  }
+
+  private static java.nio.ByteBuffer payload(Mqtt5Publish p) {
+    return p.getPayload().orElse(java.nio.ByteBuffer.allocate(0));
   }
 
   private static Message from3(Mqtt3Publish p) {
-    return Message.of(
-        p.getTopic().toString(), p.getPayloadAsBytes(), p.getQos().getCode(), p.isRetain());
+    return Message.wrap(
+        p.getTopic().toString(),
+        p.getPayload().orElse(java.nio.ByteBuffer.allocate(0)),
+        p.getQos().getCode(),
+        p.isRetain());
   }
 
   @Override
@@ -558,7 +583,7 @@ public final class HiveMqConnection implements MqttConnection {
         Mqtt5PublishBuilder.Send.Complete<CompletableFuture<Mqtt5PublishResult>> b =
             c5.publishWith()
                 .topic(m.topic())
-                .payload(m.payload())
+                .payload(m.payloadBuffer())
                 .qos(qos(m.qos()))
                 .retain(m.retain());
         if (!m.userProperties().isEmpty()) {
@@ -590,7 +615,7 @@ public final class HiveMqConnection implements MqttConnection {
         sent =
             c3.publishWith()
                 .topic(m.topic())
-                .payload(m.payload())
+                .payload(m.payloadBuffer())
                 .qos(qos(m.qos()))
                 .retain(m.retain())
                 .send();

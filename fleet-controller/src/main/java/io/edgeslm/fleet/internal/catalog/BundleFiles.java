@@ -74,16 +74,50 @@ public final class BundleFiles {
    * @throws IOException if the file is shorter or unreadable
    */
   public byte[] read(String bundleId, String file, long offset, int length) throws IOException {
+    byte[] out = new byte[length];
+    try (Reader r = open(bundleId, file)) {
+      r.read(offset, ByteBuffer.wrap(out));
+    }
+    return out;
+  }
+
+  /**
+   * Opens a bundle file for reading chunk after chunk without opening it again per chunk (a
+   * transfer reads thousands). Close it when the transfer is done; a bundle deleted meanwhile stays
+   * readable through it until then.
+   *
+   * @throws IOException if the file is outside the bundle, missing or unreadable
+   */
+  public Reader open(String bundleId, String file) throws IOException {
     Path p = dir(bundleId).resolve(file).normalize();
     if (!p.startsWith(dir(bundleId))) {
       throw new IOException("file '" + file + "' is outside bundle " + bundleId);
     }
-    byte[] out = new byte[length];
-    ByteBuffer buf = ByteBuffer.wrap(out);
-    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+    return new Reader(bundleId, file, FileChannel.open(p, StandardOpenOption.READ));
+  }
+
+  /** One open bundle file. Not thread-safe. */
+  public static final class Reader implements AutoCloseable {
+    private final String bundleId;
+    private final String file;
+    private final FileChannel channel;
+
+    private Reader(String bundleId, String file, FileChannel channel) {
+      this.bundleId = bundleId;
+      this.file = file;
+      this.channel = channel;
+    }
+
+    /**
+     * Fills {@code into} (its remaining bytes) from {@code offset} of the file; a direct buffer
+     * takes the bytes without a copy through the heap.
+     *
+     * @throws IOException if the file ends first or is unreadable
+     */
+    public void read(long offset, ByteBuffer into) throws IOException {
       long pos = offset;
-      while (buf.hasRemaining()) {
-        int n = ch.read(buf, pos);
+      while (into.hasRemaining()) {
+        int n = channel.read(into, pos);
         if (n < 0) {
           throw new IOException(
               "file '" + file + "' of bundle " + bundleId + " ended before byte " + pos);
@@ -91,7 +125,11 @@ public final class BundleFiles {
         pos += n;
       }
     }
-    return out;
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
   }
 
   public void delete(String bundleId) throws IOException {

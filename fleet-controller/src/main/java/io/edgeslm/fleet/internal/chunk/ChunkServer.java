@@ -17,6 +17,7 @@ import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Protocol;
 import io.edgeslm.protocol.Topics;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -24,6 +25,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
@@ -62,7 +65,11 @@ public final class ChunkServer implements AutoCloseable {
       int index,
       long offset,
       int length,
-      String replyTo) {}
+      String replyTo,
+      List<Map.Entry<String, String>> header) {}
+
+  /** Direct buffers kept for chunk payloads (bytes at most {@value} in all). */
+  private static final long POOL_BYTES = 64L << 20;
 
   private record Failed(Job job, String reason) {}
 
@@ -81,6 +88,12 @@ public final class ChunkServer implements AutoCloseable {
   private final AtomicLong bytesServed = new AtomicLong();
   private final AtomicLong chunksServed = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
+  // Bundle files open for the chunks queued now; used and closed by the sender thread only.
+  private final Map<String, BundleFiles.Reader> open = new HashMap<>();
+  // Direct buffers whose chunk the broker acknowledged, for the next chunks: the file is read
+  // straight into them and the network writes them without a copy through the heap.
+  private final BlockingQueue<ByteBuffer> pool = new LinkedBlockingQueue<>();
+  private final AtomicLong pooledBytes = new AtomicLong();
   private volatile boolean running = true;
 
   /**
@@ -230,6 +243,18 @@ public final class ChunkServer implements AutoCloseable {
         queues.put(node.node(), q);
         turn.addLast(node.node());
       }
+      // The header's user properties but index and offset, built (and checked) once per request.
+      List<Map.Entry<String, String>> header =
+          ChunkHeader.of(req.requestId(), req.assignmentId(), f.name(), 0, 0L)
+              .toUserProperties()
+              .entrySet()
+              .stream()
+              .filter(
+                  e ->
+                      !e.getKey().equals(ChunkHeader.INDEX)
+                          && !e.getKey().equals(ChunkHeader.OFFSET))
+              .map(e -> Map.entry(e.getKey(), e.getValue()))
+              .toList();
       for (int i = wanted.nextSetBit(0); i >= 0; i = wanted.nextSetBit(i + 1)) {
         q.addLast(
             new Job(
@@ -241,7 +266,8 @@ public final class ChunkServer implements AutoCloseable {
                 i,
                 (long) i * b.chunkBytes(),
                 f.chunkLength(i, b.chunkBytes()),
-                replyTo));
+                replyTo,
+                header));
       }
       lock.notifyAll();
     }
@@ -262,14 +288,19 @@ public final class ChunkServer implements AutoCloseable {
       Job job;
       List<Failed> failures;
       synchronized (lock) {
+        if (turn.isEmpty() && failed.isEmpty()) {
+          closeFiles();
+        }
         while (running && turn.isEmpty() && failed.isEmpty()) {
           try {
             lock.wait(500);
           } catch (InterruptedException e) {
+            closeFiles();
             return;
           }
         }
         if (!running) {
+          closeFiles();
           return;
         }
         failures = List.copyOf(failed);
@@ -308,28 +339,92 @@ public final class ChunkServer implements AutoCloseable {
    */
   private void send(Job job) throws IOException, InterruptedException {
     bandwidth.acquire(job.length());
-    byte[] bytes = files.read(job.bundleId(), job.file(), job.offset(), job.length());
-    ChunkHeader h =
-        ChunkHeader.of(job.requestId(), job.assignmentId(), job.file(), job.index(), job.offset());
+    ByteBuffer bytes = buffer(job.length());
+    try {
+      reader(job).read(job.offset(), bytes);
+    } catch (IOException | RuntimeException e) {
+      recycle(bytes);
+      throw e;
+    }
+    bytes.flip();
+    List<Map.Entry<String, String>> props = new ArrayList<>(job.header().size() + 2);
+    props.addAll(job.header());
+    props.add(Map.entry(ChunkHeader.INDEX, Integer.toString(job.index())));
+    props.add(Map.entry(ChunkHeader.OFFSET, Long.toString(job.offset())));
+    // The buffer is handed over without a copy; it comes back to the pool once the broker has
+    // acknowledged the chunk, when the client no longer needs its bytes.
     Message chunk =
-        Message.of(job.replyTo(), bytes, 1, false)
-            .withUserProperties(List.copyOf(h.toUserProperties().entrySet()))
+        Message.wrap(job.replyTo(), bytes, 1, false)
+            .withUserProperties(props)
             .withContentType(ChunkHeader.CONTENT_TYPE);
     mqtt.publish(chunk)
         .whenComplete(
             (ok, e) -> {
               if (e == null) {
-                bytesServed.addAndGet(bytes.length);
+                bytesServed.addAndGet(job.length());
                 chunksServed.incrementAndGet();
+                recycle(bytes);
               } else {
                 // Runs on the client's network thread, which must not publish: the sender
-                // reports it.
+                // reports it. The buffer is not reused: the client may still hold it.
+                if (bytes.isDirect()) {
+                  pooledBytes.addAndGet(-bytes.capacity());
+                }
                 synchronized (lock) {
                   failed.add(new Failed(job, e.getMessage()));
                   lock.notifyAll();
                 }
               }
             });
+  }
+
+  /** The open file of a job's bundle, opened on its first chunk. */
+  private BundleFiles.Reader reader(Job job) throws IOException {
+    String key = job.bundleId() + "/" + job.file();
+    BundleFiles.Reader r = open.get(key);
+    if (r == null) {
+      r = files.open(job.bundleId(), job.file());
+      open.put(key, r);
+    }
+    return r;
+  }
+
+  /** Closes the files opened for chunks: runs when no chunk is queued. */
+  private void closeFiles() {
+    for (BundleFiles.Reader r : open.values()) {
+      try {
+        r.close();
+      } catch (IOException e) {
+        LOG.debugf("closing a bundle file: %s", e.getMessage());
+      }
+    }
+    open.clear();
+  }
+
+  /**
+   * A cleared buffer of {@code length} bytes: a pooled direct one when one is free, a new direct
+   * one while the pool is below {@value #POOL_BYTES} bytes, else (a full window of chunks larger
+   * than the pool) one on the heap.
+   */
+  private ByteBuffer buffer(int length) {
+    ByteBuffer b;
+    while ((b = pool.poll()) != null) {
+      if (b.capacity() >= length) {
+        return b.clear().limit(length);
+      }
+      pooledBytes.addAndGet(-b.capacity()); // smaller than this bundle's chunks: let it go
+    }
+    if (pooledBytes.addAndGet(length) <= POOL_BYTES) {
+      return ByteBuffer.allocateDirect(length);
+    }
+    pooledBytes.addAndGet(-length);
+    return ByteBuffer.allocate(length);
+  }
+
+  private void recycle(ByteBuffer b) {
+    if (b.isDirect()) {
+      pool.offer(b);
+    }
   }
 
   private void unavailable(Job job, String reason) {

@@ -614,8 +614,9 @@ public final class FleetCtl {
                     + (n.hasNonNull("statusReason")
                         ? " (" + n.get("statusReason").asText() + ")"
                         : "")
-                    + ", since "
-                    + Humanized.ago(now, n.path("statusSince").asText(null))));
+                    + (n.hasNonNull("statusSince")
+                        ? ", since " + Humanized.ago(now, n.get("statusSince").asText())
+                        : "")));
         rows.add(List.of("site", n.path("site").asText("")));
         rows.add(
             List.of(
@@ -632,7 +633,7 @@ public final class FleetCtl {
                 n.hasNonNull("ramBytes")
                     ? Humanized.binaryBytes(n.get("ramBytes").asLong())
                     : "-"));
-        rows.add(List.of("labels", n.path("labels").toString()));
+        rows.add(List.of("labels", Humanized.pairs(n.path("labels"))));
         rows.add(List.of("booted", Humanized.ago(now, n.path("bootedAt").asText(null))));
         rows.add(List.of("last seen", Humanized.ago(now, n.path("lastSeenAt").asText(null))));
         Humanized.table(out, rows);
@@ -711,7 +712,7 @@ public final class FleetCtl {
                     + " "
                     + b.at("/model/digest").asText()));
         rows.add(List.of("size", Humanized.bytes(b.get("totalBytes").asLong())));
-        rows.add(List.of("signers", b.path("signerKeyIds").toString()));
+        rows.add(List.of("signers", Humanized.values(b.path("signerKeyIds"))));
         rows.add(
             List.of(
                 "uploaded",
@@ -937,9 +938,7 @@ public final class FleetCtl {
       }
     }
 
-    @Command(
-        name = "list",
-        description = "List rollouts, newest id last (--json: the controller's page).")
+    @Command(name = "list", description = "List rollouts by id (--json: the controller's page).")
     static final class ListAll implements Callable<Integer> {
       @CommandLine.ParentCommand Rollout parent;
       @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -975,7 +974,7 @@ public final class FleetCtl {
                       + "/"
                       + r.get("waves").size(),
                   Integer.toString(r.get("targets").size()),
-                  r.get("waiting").asText(),
+                  r.get("waiting").asText().isEmpty() ? "-" : r.get("waiting").asText(),
                   Humanized.ago(now, r.get("updatedAt").asText())));
         }
         Humanized.table(out, rows);

@@ -1,5 +1,6 @@
 package io.edgeslm.fleet.internal.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,6 +76,20 @@ final class Humanized {
       return Math.round(s / 3600.0) + " h ago";
     }
     return Math.round(s / 86400.0) + " d ago";
+  }
+
+  /** A JSON object's fields as {@code key=value, key=value} in its order; {@code -} for none. */
+  static String pairs(JsonNode object) {
+    List<String> out = new java.util.ArrayList<>();
+    object.properties().forEach(e -> out.add(e.getKey() + "=" + e.getValue().asText()));
+    return out.isEmpty() ? "-" : String.join(", ", out);
+  }
+
+  /** A JSON array's values joined with {@code ", "}; {@code -} for none. */
+  static String values(JsonNode array) {
+    List<String> out = new java.util.ArrayList<>();
+    array.forEach(v -> out.add(v.asText()));
+    return out.isEmpty() ? "-" : String.join(", ", out);
   }
 
   /** Prints rows as left-aligned columns two spaces apart; the first row is the header. */

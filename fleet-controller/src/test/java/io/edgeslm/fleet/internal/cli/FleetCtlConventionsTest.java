@@ -374,4 +374,13 @@ class FleetCtlConventionsTest {
     assertThat(Humanized.ago(now, "2026-12-02T03:00:05Z")).isEqualTo("just now");
     assertThat(Humanized.ago(now, null)).isEqualTo("-");
   }
+
+  @Test
+  void humanized_labelsAndListsAreTextNotJson() throws Exception {
+    assertThat(Humanized.pairs(FleetCtl.JSON.readTree("{\"line\":\"3\",\"zone\":\"b\"}")))
+        .isEqualTo("line=3, zone=b");
+    assertThat(Humanized.pairs(FleetCtl.JSON.readTree("{}"))).isEqualTo("-");
+    assertThat(Humanized.values(FleetCtl.JSON.readTree("[\"k1\",\"k2\"]"))).isEqualTo("k1, k2");
+    assertThat(Humanized.values(FleetCtl.JSON.readTree("[]"))).isEqualTo("-");
+  }
 }
