@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.properties.HasName;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.EvaluationResult;
@@ -12,8 +13,11 @@ import io.edgeslm.fixturealpha.internal.AlphaSecret;
 import io.edgeslm.fixturealpha.internal.AlphaSecretHolder;
 import io.edgeslm.fixturebeta.BetaOpensItsOwnMqttClient;
 import io.edgeslm.fixturebeta.BetaUsesAlphaInternals;
+import io.edgeslm.fixturegamma.MachineThatOnlyDecides;
+import io.edgeslm.fixturegamma.MachineThatTouchesTheWorld;
 import io.edgeslm.inference.fixture.EngineThatKnowsOnlyItself;
 import io.edgeslm.inference.fixture.EngineThatKnowsTheWire;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -129,6 +133,55 @@ class ModuleBoundariesTest {
     assertThat(String.join("\n", result.getFailureReport().getDetails()))
         .contains(BetaOpensItsOwnMqttClient.class.getName())
         .contains("com.hivemq.client.mqtt.MqttClient");
+  }
+
+  @Test
+  void productionCode_theNodesUpdateDecisionsTouchNoFileThreadClockRandomnessOrLogger() {
+    // Every class the rule names must be there: a rename must not leave it checking nothing.
+    for (String name : ModuleBoundaries.UPDATE_DECISIONS) {
+      assertThat(production.contain(name)).as(name + " imported").isTrue();
+    }
+    assertThat(
+            production.that(
+                HasName.Predicates.nameStartingWith(
+                    "io.edgeslm.agent.internal.update.UpdateMachine$")))
+        .as("the machine's nested states, events and effects are checked too")
+        .isNotEmpty();
+    ModuleBoundaries.updateDecisionsArePure().check(production);
+  }
+
+  @Test
+  void purityRule_machineReadingTheClockAFileAndRandomness_startingThreadsAndLogging_isReported() {
+    JavaClasses fixture = new ClassFileImporter().importClasses(MachineThatTouchesTheWorld.class);
+
+    EvaluationResult result =
+        ModuleBoundaries.decisionsArePure(List.of(MachineThatTouchesTheWorld.class.getName()))
+            .evaluate(fixture);
+
+    assertThat(result.hasViolation()).isTrue();
+    assertThat(String.join("\n", result.getFailureReport().getDetails()))
+        .contains(MachineThatTouchesTheWorld.class.getName())
+        .contains("java.time.Instant.now()")
+        .contains("java.lang.System.nanoTime()")
+        .contains("java.nio.file.Files.exists(")
+        .contains("java.util.Random.<init>()")
+        .contains("java.lang.Thread.<init>(")
+        .contains("java.util.concurrent.Executors.newSingleThreadExecutor()")
+        .contains("java.util.logging.Logger.info(")
+        .contains("java.io.IOException");
+  }
+
+  @Test
+  void purityRule_machineTakingTimeAsAnArgumentAndPathsAsValues_isAllowed() {
+    JavaClasses fixture =
+        new ClassFileImporter()
+            .importClasses(MachineThatOnlyDecides.class, MachineThatOnlyDecides.Effect.class);
+
+    assertThat(
+            ModuleBoundaries.decisionsArePure(List.of(MachineThatOnlyDecides.class.getName()))
+                .evaluate(fixture)
+                .hasViolation())
+        .isFalse();
   }
 
   @Test

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -112,6 +113,12 @@ class ActivationGateIT {
                 assertThat(o.reason()).startsWith("The new model did not start: ");
               });
       assertThat(node.store.active().orElseThrow()).isEqualTo(v5);
+      // The stick says the same as the outcome: read back from its result file.
+      assertThat(UsbSideLoadIT.resultFile(stick, nodeId))
+          .containsExactly(
+              Map.entry("1-v5", "activated/-"),
+              Map.entry("2-v6", "rolled_back/activation_check_failed"),
+              Map.entry("3-v7", "rolled_back/model_load_failed"));
 
       // The previous model still answers, and the journal says what happened.
       GenerationResult r =

@@ -24,6 +24,7 @@ public final class RecordingRuntime implements ModelRuntime {
   private Path serving;
   private OptionalDouble checkScore = OptionalDouble.empty();
   private OptionalDouble reportedScore = OptionalDouble.empty();
+  private long workerRestarts;
 
   /** A runtime whose activation checks score {@code score} (when the bundle has a check). */
   public static RecordingRuntime scoring(double score) {
@@ -80,7 +81,12 @@ public final class RecordingRuntime implements ModelRuntime {
 
   @Override
   public synchronized Sample sample() {
-    return new Sample(serving != null, 0, 0, 0, 0);
+    return new Sample(serving != null, workerRestarts, 0, 0, 0);
+  }
+
+  /** The serving worker crashes (and restarts): health samples count one more restart. */
+  public synchronized void crashWorker() {
+    workerRestarts++;
   }
 
   public synchronized List<Path> loads() {

@@ -1,8 +1,10 @@
 package io.edgeslm.agent.update;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.edgeslm.agent.internal.update.UpdateSettings;
 import io.edgeslm.agent.internal.update.UsbSideLoader;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.testkit.MqttBroker;
@@ -10,10 +12,14 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,6 +66,9 @@ class UsbSideLoadIT {
     Files.createSymbolicLink(stick.resolve("7-linked-dir"), stick.resolve("1-good-v5"));
     Path unsigned = b.bundle(stick.resolve("8-unsigned-v10"), TestBundles.Spec.version(10));
     Files.delete(unsigned.resolve(UsbSideLoader.SIGNATURE));
+    // A file the signature does not cover: the verifier's reason names the directory it checked.
+    Path extra = b.bundle(stick.resolve("9-extra-file-v11"), TestBundles.Spec.version(11));
+    Files.writeString(extra.resolve("notes.txt"), "not signed");
     // Garbage a technician may leave on a stick: ignored, no result.
     Files.writeString(stick.resolve("README.txt"), "hello");
     Files.createDirectories(stick.resolve("photos"));
@@ -80,7 +89,7 @@ class UsbSideLoadIT {
 
       var outcomes = usb.scan();
 
-      assertThat(outcomes).hasSize(8);
+      assertThat(outcomes).hasSize(9);
       Map<String, String> byBundle = resultFile(stick, nodeId);
       assertThat(byBundle)
           .containsExactly(
@@ -91,7 +100,11 @@ class UsbSideLoadIT {
               Map.entry("5-other-class-v8", "rejected/wrong_device_class"),
               Map.entry("6-with-link-v9", "rejected/link_refused"),
               Map.entry("7-linked-dir", "rejected/link_refused"),
-              Map.entry("8-unsigned-v10", "rejected/unsigned_bundle"));
+              Map.entry("8-unsigned-v10", "rejected/unsigned_bundle"),
+              Map.entry("9-extra-file-v11", "rejected/tampered"));
+      assertThat(outcomes.getLast().reason())
+          .as("the stick's own name for the bundle, not the node's staging directory")
+          .startsWith("File(s) in '9-extra-file-v11' not covered by the signature: notes.txt");
       assertThat(node.store.active().orElseThrow().version()).isEqualTo(5);
       // Done: the in-progress marker is gone once the results are on the stick.
       assertThat(stick.resolve(UsbSideLoader.MARKER_FILE)).doesNotExist();
@@ -192,6 +205,59 @@ class UsbSideLoadIT {
       assertThat(node.journal.entries()).hasSize(journaled);
       assertThat(node.store.active().orElseThrow().version()).isEqualTo(4);
       assertThat(node.store.stagingIds()).isEmpty();
+    }
+  }
+
+  @Test
+  void markerSaysSoakingWhileTheModelSoaks_thenTheFailedSoaksRollbackIsInTheResultFile()
+      throws Exception {
+    TestBundles b = new TestBundles();
+    Path stick = Files.createDirectories(tmp.resolve("stick"));
+    b.bundle(stick.resolve("v5"), TestBundles.Spec.version(5));
+    String nodeId = "gw-" + UUID.randomUUID().toString().substring(0, 8);
+    RecordingRuntime runtime = new RecordingRuntime();
+    // A soak far longer than the test: it ends only through the worker crash below.
+    UpdateSettings longSoak =
+        UpdateSettings.defaults()
+            .withSoak(Duration.ofMinutes(10), Duration.ofMillis(100))
+            .withDiskMargin(0);
+    try (TestNode node =
+        new TestNode(broker.url(), nodeId, tmp.resolve("node"), b.trust(), runtime, longSoak)) {
+      UsbSideLoader usb =
+          new UsbSideLoader(stick, node.engine, node.store, nodeId, Clock.systemUTC(), 120_000);
+      Path marker = stick.resolve(UsbSideLoader.MARKER_FILE);
+      CompletableFuture<List<UsbSideLoader.BundleOutcome>> scan =
+          CompletableFuture.supplyAsync(usb::scan);
+
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .alias("the marker says soaking")
+          .until(() -> "soaking".equals(markerState(marker)));
+      JsonNode m = Json.mapper().readTree(marker.toFile());
+      assertThat(m.get("nodeId").asText()).isEqualTo(nodeId);
+      assertThat(m.get("bundle").asText()).isEqualTo("v5");
+      assertThat(Instant.parse(m.get("soakEndsAt").asText()))
+          .isAfter(Instant.parse(m.get("at").asText()));
+      assertThat(stick.resolve(UsbSideLoader.RESULT_FILE)).doesNotExist();
+      assertThat(scan).isNotDone();
+
+      runtime.crashWorker();
+      assertThat(scan.get(60, TimeUnit.SECONDS)).hasSize(1);
+
+      assertThat(resultFile(stick, nodeId))
+          .containsExactly(Map.entry("v5", "rolled_back/soak_failed"));
+      assertThat(marker).as("done: the marker is gone, the result is there").doesNotExist();
+      assertThat(node.store.active()).as("no verified model before it: none serves").isEmpty();
+      assertThat(runtime.serving()).isNull();
+    }
+  }
+
+  /** The marker's {@code state}, or null while there is none. */
+  static String markerState(Path marker) {
+    try {
+      return Json.mapper().readTree(marker.toFile()).get("state").asText();
+    } catch (Exception e) {
+      return null;
     }
   }
 

@@ -41,6 +41,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
@@ -76,6 +77,8 @@ public final class UpdateEngine implements AutoCloseable {
   private final ExecutorService transfers =
       Executors.newSingleThreadExecutor(daemon("update-transfer"));
   private final Map<String, CompletableFuture<StoredModel>> sideLoads = new ConcurrentHashMap<>();
+  private final Map<String, Consumer<UpdateMachine.UsbPhase>> sideLoadPhases =
+      new ConcurrentHashMap<>();
   private final Set<String> cancelledTransfers = ConcurrentHashMap.newKeySet();
   private final List<String> finishedAtStart;
   private UpdateMachine.State state = UpdateMachine.State.initial();
@@ -174,7 +177,19 @@ public final class UpdateEngine implements AutoCloseable {
    *     saying why not (the same reason code an MQTT result carries)
    */
   public Future<StoredModel> installFromDirectory(String id, Path bundleDir) {
+    return installFromDirectory(id, bundleDir, p -> {});
+  }
+
+  /**
+   * As {@link #installFromDirectory(String, Path)}, telling {@code onPhase} (on the engine thread)
+   * each phase the update enters, as the machine decides it: verifying, installing, activating,
+   * soaking (with the soak's end), restoring. The USB watcher writes them into the stick's
+   * in-progress marker; {@code onPhase} must be quick and must not throw.
+   */
+  public Future<StoredModel> installFromDirectory(
+      String id, Path bundleDir, Consumer<UpdateMachine.UsbPhase> onPhase) {
     CompletableFuture<StoredModel> f = new CompletableFuture<>();
+    sideLoadPhases.put(id, onPhase);
     sideLoads.put(id, f);
     worker.execute(() -> dispatch(new UpdateMachine.UsbBundleFound(id, bundleDir)));
     return f;
@@ -419,7 +434,19 @@ public final class UpdateEngine implements AutoCloseable {
           yield null;
         }
         case UpdateMachine.SampleHealth s -> new UpdateMachine.SoakSample(s.id(), runtime.sample());
+        case UpdateMachine.UsbPhase p -> {
+          Consumer<UpdateMachine.UsbPhase> c = sideLoadPhases.get(p.id());
+          if (c != null) {
+            try {
+              c.accept(p);
+            } catch (RuntimeException e) {
+              LOG.log(Level.FINE, "Side-load phase listener failed", e); // never stops the update
+            }
+          }
+          yield null;
+        }
         case UpdateMachine.UsbDone u -> {
+          sideLoadPhases.remove(u.id());
           CompletableFuture<StoredModel> f = sideLoads.remove(u.id());
           if (f != null) {
             if (u.model() != null) {
@@ -751,5 +778,6 @@ public final class UpdateEngine implements AutoCloseable {
             UpdateException.Fault.LOCAL, ReasonCode.INTERRUPTED, "The agent stopped.");
     sideLoads.values().forEach(f -> f.completeExceptionally(stopped));
     sideLoads.clear();
+    sideLoadPhases.clear();
   }
 }

@@ -418,6 +418,16 @@ public final class UpdateMachine {
    */
   public record UsbDone(String id, StoredModel model, UpdateException error) implements Effect {}
 
+  /**
+   * A side-loaded bundle's update entered {@code phase} (verifying, installing, activating,
+   * soaking, restoring), for the technician's in-progress marker on the stick. It comes first among
+   * its step's effects: it says what the node is about to do, before the effects that take long
+   * (install, activation) run.
+   *
+   * @param soakEndsAt when the soak ends if nothing fails, while soaking; else null
+   */
+  public record UsbPhase(String id, Phase phase, Instant soakEndsAt) implements Effect {}
+
   // ---- the step function ----
 
   /** The next state and effects for {@code event} at {@code now}. */
@@ -1204,6 +1214,7 @@ public final class UpdateMachine {
 
   /** Mutable scratch for one step. */
   private final class Work {
+    final Job before;
     StorePointer pointer;
     Map<ReleaseTrack, HighWaterMark> marks;
     Job job;
@@ -1215,6 +1226,7 @@ public final class UpdateMachine {
     final List<Effect> effects = new ArrayList<>();
 
     Work(State s) {
+      before = s.job();
       pointer = s.pointer();
       marks = new HashMap<>(s.marks());
       job = s.job();
@@ -1274,9 +1286,19 @@ public final class UpdateMachine {
     }
 
     Step finish() {
+      List<Effect> out = effects;
+      if (job != null
+          && job.source() == Source.USB
+          && (before == null || !before.id().equals(job.id()) || before.phase() != job.phase())) {
+        out = new ArrayList<>();
+        Instant soakEnd =
+            job.phase() == Phase.SOAKING && job.soak() != null ? job.soak().end() : null;
+        out.add(new UsbPhase(job.id(), job.phase(), soakEnd));
+        out.addAll(effects);
+      }
       return new Step(
           new State(pointer, marks, job, queue, finished, restoring, closing, repairable),
-          List.copyOf(effects));
+          List.copyOf(out));
     }
   }
 }

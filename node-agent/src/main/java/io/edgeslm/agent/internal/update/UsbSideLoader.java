@@ -75,6 +75,8 @@ public final class UsbSideLoader {
   private final String nodeId;
   private final Clock clock;
   private final long timeoutMillis;
+  private final Object markerLock = new Object();
+  private String markerBundle; // the bundle the marker may speak for now, or null
   private final Map<String, String> seen = new HashMap<>();
   private final List<BundleOutcome> results = new ArrayList<>();
   private long seq;
@@ -136,10 +138,12 @@ public final class UsbSideLoader {
     }
     if (!now.isEmpty()) {
       writeResults();
-      try {
-        Files.deleteIfExists(mount.resolve(MARKER_FILE));
-      } catch (IOException e) {
-        LOG.fine("Cannot remove the progress marker: " + e.getMessage());
+      synchronized (markerLock) {
+        try {
+          Files.deleteIfExists(mount.resolve(MARKER_FILE));
+        } catch (IOException e) {
+          LOG.fine("Cannot remove the progress marker: " + e.getMessage());
+        }
       }
     }
     return now;
@@ -157,8 +161,11 @@ public final class UsbSideLoader {
   private BundleOutcome process(String name, Path bundle) {
     String id = "usb-" + clock.millis() + "-" + (++seq);
     Path stagedDir = store.root().resolve("staging").resolve(id).resolve("bundle");
+    synchronized (markerLock) {
+      markerBundle = name;
+    }
     try {
-      marker(name, "copying");
+      marker(name, "copying", null);
       if (Files.isSymbolicLink(bundle)) {
         throw reject(
             ReasonCode.LINK_REFUSED,
@@ -176,9 +183,12 @@ public final class UsbSideLoader {
       }
       Path staged = store.stagingDir(id).resolve("bundle");
       copy(bundle, staged);
-      marker(name, "installing");
+      marker(name, "waiting", null); // until the engine starts on it (another update may run)
       StoredModel m =
-          engine.installFromDirectory(id, staged).get(timeoutMillis, TimeUnit.MILLISECONDS);
+          engine
+              .installFromDirectory(
+                  id, staged, p -> marker(name, markerState(p.phase()), p.soakEndsAt()))
+              .get(timeoutMillis, TimeUnit.MILLISECONDS);
       return new BundleOutcome(
           name, "activated", null, null, m.name(), m.version(), clock.instant());
     } catch (UpdateException e) {
@@ -233,6 +243,10 @@ public final class UsbSideLoader {
                   + e.getMessage()
                   + ". Check the stick and the node's free space.";
       return new BundleOutcome(name, "failed", code, reason, null, null, clock.instant());
+    } finally {
+      synchronized (markerLock) {
+        markerBundle = null; // an update still running after a timeout no longer writes it
+      }
     }
   }
 
@@ -261,25 +275,63 @@ public final class UsbSideLoader {
   }
 
   /**
-   * Writes {@value #MARKER_FILE} on the stick: which bundle is being handled and in what state
-   * ({@code copying}, then {@code installing}: verifying, activating and soaking). It is deleted
-   * once the result file has the bundle's outcome; while it exists, the stick is still needed.
+   * Writes {@value #MARKER_FILE} on the stick: which bundle is being handled and in what state:
+   * {@code copying} (the stick is read), {@code waiting} (copied; another update runs first), then
+   * the update's phases as the {@link UpdateMachine} enters them, {@code verifying}, {@code
+   * installing}, {@code activating}, {@code soaking} (with {@code soakEndsAt}) and, when the model
+   * fails its soak, {@code rolling_back}. It is deleted once the result file has every bundle's
+   * outcome (done); while it exists, the stick is still needed. Called on the scan's thread and on
+   * the engine's.
    */
-  private void marker(String bundle, String state) {
-    try {
-      writeAtomically(
-          mount.resolve(MARKER_FILE),
-          Json.mapper()
-              .writerWithDefaultPrettyPrinter()
-              .writeValueAsBytes(new InProgress(1, nodeId, bundle, state, clock.instant())));
-    } catch (IOException e) {
-      LOG.fine("Cannot write the progress marker (stick removed or read-only?): " + e.getMessage());
+  private void marker(String bundle, String state, Instant soakEndsAt) {
+    synchronized (markerLock) {
+      if (!bundle.equals(markerBundle)) {
+        return;
+      }
+      try {
+        writeAtomically(
+            mount.resolve(MARKER_FILE),
+            Json.mapper()
+                .writerWithDefaultPrettyPrinter()
+                .writeValueAsBytes(
+                    new InProgress(
+                        1,
+                        nodeId,
+                        Details.printable(bundle, 255),
+                        state,
+                        clock.instant(),
+                        soakEndsAt)));
+      } catch (IOException e) {
+        LOG.fine(
+            "Cannot write the progress marker (stick removed or read-only?): " + e.getMessage());
+      }
     }
   }
 
-  /** The in-progress marker's content. */
+  /** The marker's state for a phase of the update (a side-load never downloads: it was copied). */
+  static String markerState(UpdateMachine.Phase phase) {
+    return switch (phase) {
+      case DOWNLOADING -> "copying";
+      case VERIFYING -> "verifying";
+      case INSTALLING -> "installing";
+      case ACTIVATING -> "activating";
+      case SOAKING -> "soaking";
+      case RESTORING -> "rolling_back";
+    };
+  }
+
+  /**
+   * The in-progress marker's content.
+   *
+   * @param soakEndsAt while soaking, when the soak ends if the model stays healthy; else absent
+   */
   public record InProgress(
-      int schemaVersion, String nodeId, String bundle, String state, Instant at) {}
+      int schemaVersion,
+      String nodeId,
+      String bundle,
+      String state,
+      Instant at,
+      Instant soakEndsAt) {}
 
   private void writeAtomically(Path target, byte[] content) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + AtomicFiles.TMP_SUFFIX);

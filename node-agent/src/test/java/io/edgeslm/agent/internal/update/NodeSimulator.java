@@ -60,6 +60,7 @@ final class NodeSimulator {
   final Map<String, UpdateException> transferFailures = new HashMap<>();
   final Map<String, UpdateException> activationFailures = new HashMap<>();
   final Map<String, UpdateMachine.UsbDone> usbDone = new HashMap<>();
+  final List<UpdateMachine.UsbPhase> usbPhases = new ArrayList<>();
   final List<UpdateMachine.ScheduleTick> ticks = new ArrayList<>();
   ModelRuntime.Sample health = new ModelRuntime.Sample(true, 0, 0, 0, 0);
   StoredModel serving;
@@ -335,6 +336,10 @@ final class NodeSimulator {
           yield List.of();
         }
         case UpdateMachine.SampleHealth s -> List.of(new UpdateMachine.SoakSample(s.id(), health));
+        case UpdateMachine.UsbPhase u -> {
+          usbPhases.add(u);
+          yield List.of();
+        }
         case UpdateMachine.UsbDone u -> {
           usbDone.put(u.id(), u);
           yield List.of();

@@ -416,6 +416,42 @@ class UpdateMachineTest {
   }
 
   @Test
+  void usbSideLoad_tellsTheStickEachPhaseAsItEntersIt_thenTheRollbackOfAFailedSoak()
+      throws Exception {
+    NodeSimulator n = nodeServingV1();
+    assertThat(n.usbPhases).as("an MQTT update writes nothing for a stick").isEmpty();
+    Path staged = n.store.stagingDir("usb-2").resolve("bundle");
+    UsbSideLoader.copyBundle(v2, staged, n.store);
+
+    n.send(new UpdateMachine.UsbBundleFound("usb-2", staged));
+
+    assertThat(n.usbPhases)
+        .extracting(UpdateMachine.UsbPhase::phase)
+        .containsExactly(
+            UpdateMachine.Phase.VERIFYING,
+            UpdateMachine.Phase.INSTALLING,
+            UpdateMachine.Phase.ACTIVATING,
+            UpdateMachine.Phase.SOAKING);
+    assertThat(n.usbPhases).allSatisfy(p -> assertThat(p.id()).isEqualTo("usb-2"));
+    assertThat(n.usbPhases.getLast().soakEndsAt())
+        .isEqualTo(n.now.plus(NodeSimulator.SETTINGS.soak()));
+    assertThat(n.usbPhases.subList(0, 3)).allSatisfy(p -> assertThat(p.soakEndsAt()).isNull());
+    assertThat(n.usbDone).as("still soaking: the stick is still needed").doesNotContainKey("usb-2");
+
+    n.advance(Duration.ofSeconds(10));
+    assertThat(n.usbPhases).as("a healthy sample is no new phase").hasSize(4);
+    n.health = new ModelRuntime.Sample(true, 1, 0, 0, 0); // the new model's worker crashed
+    n.advance(Duration.ofSeconds(10));
+
+    assertThat(n.usbPhases)
+        .extracting(UpdateMachine.UsbPhase::phase)
+        .endsWith(UpdateMachine.Phase.SOAKING, UpdateMachine.Phase.RESTORING)
+        .hasSize(5);
+    assertThat(n.usbDone.get("usb-2").error().reasonCode()).isEqualTo(ReasonCode.SOAK_FAILED);
+    assertThat(n.reopened().active().orElseThrow().version()).isEqualTo(1);
+  }
+
+  @Test
   void soakSeesAWorkerCrash_rollsBackToThePreviousModel() throws Exception {
     NodeSimulator n = nodeServingV1();
     n.assign(n.offer("as-2", v2, bundles.ref(v2, 2)));
