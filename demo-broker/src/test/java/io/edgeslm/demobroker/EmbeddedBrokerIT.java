@@ -1,7 +1,6 @@
 package io.edgeslm.demobroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.edgeslm.agent.internal.mqtt.InboundMessage;
 import io.edgeslm.agent.internal.mqtt.MqttTransport;
@@ -82,8 +81,11 @@ class EmbeddedBrokerIT {
                 OutboundMessage.json(m.responseTopic().orElseThrow(), "pong".getBytes(), 1, false)
                     .withCorrelationData(m.correlationData()));
           });
+      // isConnected() turns true at CONNACK; the listener runs once t/ask is acknowledged.
+      java.util.concurrent.CountDownLatch subscribed = new java.util.concurrent.CountDownLatch(1);
+      responder.addListener(firstTime -> subscribed.countDown());
       responder.start();
-      await().atMost(Duration.ofSeconds(30)).until(responder::isConnected);
+      assertThat(subscribed.await(30, TimeUnit.SECONDS)).as("t/ask acknowledged").isTrue();
 
       MqttAsyncClient requester =
           new MqttAsyncClient(broker.url(), "requester", new MemoryPersistence());

@@ -70,6 +70,22 @@ class QuestionServiceIT {
             Duration.ofSeconds(5)));
   }
 
+  /**
+   * Starts both and waits until {@code subscriber}'s subscriptions are acknowledged. {@code
+   * isConnected()} turns true at CONNACK, before SUBACK: a test that publishes then loses the first
+   * messages (seen in CI).
+   */
+  static void startSubscribed(MqttTransport publisher, MqttTransport subscriber) throws Exception {
+    CountDownLatch subscribed = new CountDownLatch(1);
+    subscriber.addListener(firstTime -> subscribed.countDown());
+    publisher.start();
+    subscriber.start();
+    assertThat(subscribed.await(30, TimeUnit.SECONDS))
+        .as("subscriptions acknowledged within 30 s")
+        .isTrue();
+    await().atMost(Duration.ofSeconds(30)).until(publisher::isConnected);
+  }
+
   static InboundMessage question(String id, String replyTo) {
     return new InboundMessage(
         "qs/ask",
@@ -114,11 +130,7 @@ class QuestionServiceIT {
     try (MqttTransport agent = transport("qs-agent-cc", 16);
         MqttTransport asker = transport("qs-asker-cc", 16)) {
       asker.subscribe("operator/qs/cc", 1, m -> replies.add(Json.read(m.payload(), Reply.class)));
-      agent.start();
-      asker.start();
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(() -> agent.isConnected() && asker.isConnected());
+      startSubscribed(agent, asker);
       try (QuestionService service =
           new QuestionService(
               agent,
@@ -184,11 +196,7 @@ class QuestionServiceIT {
         MqttTransport asker = transport("qs-asker", 8)) {
       asker.subscribe(
           "operator/qs/replies", 1, m -> replies.add(Json.read(m.payload(), Reply.class)));
-      agent.start();
-      asker.start();
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(() -> agent.isConnected() && asker.isConnected());
+      startSubscribed(agent, asker);
       try (QuestionService service =
           new QuestionService(
               agent,
@@ -236,11 +244,7 @@ class QuestionServiceIT {
     try (MqttTransport sender = transport("qs-sender", 4);
         MqttTransport receiver = transport("qs-receiver", 4)) {
       receiver.subscribe("qs/burst", 1, got::add);
-      sender.start();
-      receiver.start();
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(() -> sender.isConnected() && receiver.isConnected());
+      startSubscribed(sender, receiver);
       List<java.util.concurrent.CompletableFuture<Void>> acks = new ArrayList<>();
       Thread[] threads = new Thread[4];
       List<java.util.concurrent.CompletableFuture<Void>> shared =
