@@ -58,8 +58,14 @@ public class AgentBench {
   static final long IDLE_SETTLE_MS = QUICK ? 3_000 : 10_000;
   static final int QUESTIONS = QUICK ? 10 : 40;
   static final int WARM_UPS = QUICK ? 2 : 5;
+  /** The JVM options node-agent/src/main/deploy/edgeslm-agent-start gives the agent (JDK 25). */
   static final List<String> FLAGS =
-      List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=25", "--enable-native-access=ALL-UNNAMED");
+      List.of(
+          "-XX:+UseSerialGC",
+          "-XX:MaxRAMPercentage=25",
+          "-Xms16m",
+          "--enable-native-access=ALL-UNNAMED",
+          "-XX:TrimNativeHeapInterval=5000");
 
   public static void main(String[] args) throws Exception {
     app = Path.of(args[0]).toAbsolutePath();

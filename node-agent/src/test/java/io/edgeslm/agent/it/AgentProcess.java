@@ -48,7 +48,13 @@ final class AgentProcess implements AutoCloseable {
     Path log = Files.createTempFile(workDir, "agent-", ".log");
     List<String> cmd = new ArrayList<>();
     cmd.add(java());
+    // The heap options of src/main/deploy/edgeslm-agent-start: updates and bursts run in them.
     cmd.add("-XX:+UseSerialGC");
+    cmd.add("-XX:MaxRAMPercentage=25");
+    cmd.add("-Xms16m");
+    if (Runtime.version().feature() > 21 || Runtime.version().update() >= 1) {
+      cmd.add("-XX:TrimNativeHeapInterval=5000"); // as the launcher: where the JVM has it
+    }
     cmd.add("--enable-native-access=ALL-UNNAMED");
     cmd.add("-jar");
     cmd.add(JAR.toString());
