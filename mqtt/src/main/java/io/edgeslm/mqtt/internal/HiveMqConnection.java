@@ -70,6 +70,14 @@ public final class HiveMqConnection implements MqttConnection {
 
   private record Sub(String filter, int qos, Consumer<Message> handler) {}
 
+  /**
+   * Where the client hands us received publishes: on its network thread, as it decoded them. {@link
+   * #enqueue} only converts, counts and queues for the worker, so nothing blocks there; the
+   * client's default (its computation pool) would add a thread hand-off per message on top of the
+   * worker's, a thread wake-up per message (seen in the issue-18 chunk benchmark's thread split).
+   */
+  private static final java.util.concurrent.Executor ON_NETWORK_THREAD = Runnable::run;
+
   private final MqttSettings settings;
   private final String host;
   private final int port;
@@ -203,7 +211,7 @@ public final class HiveMqConnection implements MqttConnection {
       Mqtt5AsyncClient c = base().useMqttVersion5().buildAsync();
       v5 = c;
       v3 = null;
-      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from5(p)));
+      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from5(p)), ON_NETWORK_THREAD);
       var connect =
           c.connectWith()
               .cleanStart(settings.cleanStart())
@@ -245,7 +253,7 @@ public final class HiveMqConnection implements MqttConnection {
       Mqtt3AsyncClient c = base().useMqttVersion3().buildAsync();
       v3 = c;
       v5 = null;
-      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from3(p)));
+      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from3(p)), ON_NETWORK_THREAD);
       var connect =
           c.connectWith()
               .cleanSession(settings.cleanStart() && settings.sessionExpiry().isZero())
