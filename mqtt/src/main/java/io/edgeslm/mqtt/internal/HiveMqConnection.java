@@ -70,14 +70,6 @@ public final class HiveMqConnection implements MqttConnection {
 
   private record Sub(String filter, int qos, Consumer<Message> handler) {}
 
-  /**
-   * Where the client hands us received publishes: on its network thread, as it decoded them. {@link
-   * #enqueue} only converts, counts and queues for the worker, so nothing blocks there; the
-   * client's default (its computation pool) would add a thread hand-off per message on top of the
-   * worker's, a thread wake-up per message (seen in the issue-18 chunk benchmark's thread split).
-   */
-  private static final java.util.concurrent.Executor ON_NETWORK_THREAD = Runnable::run;
-
   private final MqttSettings settings;
   private final String host;
   private final int port;
@@ -211,7 +203,7 @@ public final class HiveMqConnection implements MqttConnection {
       Mqtt5AsyncClient c = base().useMqttVersion5().buildAsync();
       v5 = c;
       v3 = null;
-      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from5(p)), ON_NETWORK_THREAD);
+      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from5(p)));
       var connect =
           c.connectWith()
               .cleanStart(settings.cleanStart())
@@ -253,7 +245,7 @@ public final class HiveMqConnection implements MqttConnection {
       Mqtt3AsyncClient c = base().useMqttVersion3().buildAsync();
       v3 = c;
       v5 = null;
-      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from3(p)), ON_NETWORK_THREAD);
+      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from3(p)));
       var connect =
           c.connectWith()
               .cleanSession(settings.cleanStart() && settings.sessionExpiry().isZero())
