@@ -110,6 +110,11 @@ class BrokerSecurityIT {
         TestClient.connect(broker.url(), "controller-" + replica, pki.controller(replica)));
   }
 
+  /** The operator identity, with the block the ACL's comment tells plants to append. */
+  private TestClient operator() throws Exception {
+    return track(TestClient.connect(broker.url(), OPERATOR, pki.node(OPERATOR)));
+  }
+
   private TestClient track(TestClient c) {
     clients.add(c);
     return c;
@@ -265,7 +270,7 @@ class BrokerSecurityIT {
   @Test
   void nodeAnswers_goOnlyToItsOwnAnswersTree_notToAnotherNodes() throws Exception {
     TestClient a = node("gw-a");
-    TestClient ops = track(TestClient.connect(broker.url(), OPERATOR, pki.node(OPERATOR)));
+    TestClient ops = operator();
     assertThat(ops.subscribe("edge/v1/+/+/answers/#")).isLessThan(0x80);
     String forgedForB = unique("forged-answer-for-gw-b");
     a.publish(B.prefix() + "answers/q-1", forgedForB, false);
@@ -439,14 +444,10 @@ class BrokerSecurityIT {
     publishSeenBy(ctl, own.ask(), node);
   }
 
-  private TestClient operator() throws Exception {
-    return track(TestClient.connect(broker.url(), OPERATOR, pki.node(OPERATOR)));
-  }
-
   @Test
   void operator_asksANodeAndReadsTheAnswer_butCannotPublishAsANode() throws Exception {
     TestClient a = node("gw-a");
-    TestClient ops = track(TestClient.connect(broker.url(), OPERATOR, pki.node(OPERATOR)));
+    TestClient ops = operator();
     TestClient ctl = controller(0);
     assertThat(a.subscribe(A.ask())).isLessThan(0x80);
     assertThat(ctl.subscribe(Topics.filter(Channel.STATUS))).isLessThan(0x80);

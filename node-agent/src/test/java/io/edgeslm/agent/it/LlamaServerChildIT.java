@@ -119,9 +119,7 @@ class LlamaServerChildIT {
     ManagementEndpoint management = new ManagementEndpoint(port);
     NodeTopics t = Topics.node(SITE, node);
     try (TestMqttClient c = TestMqttClient.connect(BROKER.broker().url());
-        AgentProcess agent = AgentProcess.start(env(port, wrapper(gate)), work)) {
-      LlamaServerAgent.awaitOnline(c, t);
-      c.publish(LlamaServerAgent.oilTopic(SITE), "71.2");
+        AgentProcess agent = startOnline(c, t, port, gate)) {
       Answer first = LlamaServerAgent.askUntilTheModelAnswers(c, t, "What is the oil temperature?");
       assertThat(first).as(agent.output()).isNotNull();
       ProcessHandle server = llamaServer(agent).orElseThrow();
@@ -191,9 +189,7 @@ class LlamaServerChildIT {
     ManagementEndpoint management = new ManagementEndpoint(port);
     NodeTopics t = Topics.node(SITE, node);
     try (TestMqttClient c = TestMqttClient.connect(BROKER.broker().url());
-        AgentProcess agent = AgentProcess.start(env(port, wrapper(gate)), work)) {
-      LlamaServerAgent.awaitOnline(c, t);
-      c.publish(LlamaServerAgent.oilTopic(SITE), "71.2");
+        AgentProcess agent = startOnline(c, t, port, gate)) {
       assertThat(LlamaServerAgent.askUntilTheModelAnswers(c, t, "What is the oil temperature?"))
           .as(agent.output())
           .isNotNull();
@@ -222,6 +218,23 @@ class LlamaServerChildIT {
       assertThat(rules.source()).isEqualTo(Source.RULES);
       assertThat(agent.isAlive()).isTrue();
       assertOnlyOnlineStatusesSince(c, t);
+    }
+  }
+
+  /**
+   * Starts the agent on the gated llama-server, waits until {@code c} sees it online and publishes
+   * the oil reading its answers cite. The agent is stopped again if that fails.
+   */
+  private AgentProcess startOnline(TestMqttClient c, NodeTopics t, int managementPort, Path gate)
+      throws Exception {
+    AgentProcess agent = AgentProcess.start(env(managementPort, wrapper(gate)), work);
+    try {
+      LlamaServerAgent.awaitOnline(c, t);
+      c.publish(LlamaServerAgent.oilTopic(SITE), "71.2");
+      return agent;
+    } catch (Exception | Error e) {
+      agent.close();
+      throw e;
     }
   }
 
