@@ -5,10 +5,12 @@
 # messages through the same broker in the same run (before and after; the mean is the baseline).
 # Target: at least 0.7x. Needs the mosquitto, mosquitto_pub and mosquitto_sub binaries.
 #
-#   bench/updates/controller.sh [--mib N] [--broker URL|private] [--verify]
+#   bench/updates/controller.sh [--mib N] [--broker URL|private] [--verify] [--warmup-mib N]
 #   bench/updates/controller.sh --mib 64      # a quick check that it works, not a measurement
 #
 # --verify makes the downloader check every chunk's SHA-256, as an agent does.
+# --warmup-mib N first moves the first N MiB untimed, so that the timed transfer runs on JIT-compiled
+# code, as in a controller that has served chunks before (the default, 0, includes the warm-up).
 # Output: the baseline (before, after, mean), the ChunkServer's rate and the ratio; the CPU time
 # this JVM (server and downloader) spent per GiB during the transfer; the load average at the start
 # and the end. The machine is shared: compare ratios of runs at a similar load, or the CPU figure.

@@ -50,9 +50,20 @@ class BrokerSecurityIT {
   private static final String OPERATOR_BLOCK =
       "\nuser " + OPERATOR + "\ntopic write edge/v1/+/+/ask\ntopic read edge/v1/+/+/answers/#\n";
 
+  /**
+   * Escalation between nodes: gw-small asks gw-big. The plant appends the two grants exactly as the
+   * ACL's comment shows them ({@link #escalationBlock}).
+   */
+  private static final NodeTopics SMALL = Topics.node(SITE, "gw-small");
+
+  private static final NodeTopics BIG = Topics.node(SITE, "gw-big");
+
+  private static final String ESCALATION_ID = "esc-1";
+
   @TempDir static Path tmp;
   private static FleetPki pki;
   private static FleetBroker broker;
+  private static String productionAcl;
   private final List<TestClient> clients = new ArrayList<>();
 
   @BeforeAll
@@ -60,7 +71,7 @@ class BrokerSecurityIT {
     pki = new FleetPki(tmp.resolve("pki"));
     pki.run("init");
     pki.run("broker", "--dns", "localhost", "--ip", "127.0.0.1");
-    pki.run("node", "gw-a", "gw-b", "gw-c", "gw-d", OPERATOR);
+    pki.run("node", "gw-a", "gw-b", "gw-c", "gw-d", "gw-small", "gw-big", OPERATOR);
     pki.run("controller", "--replicas", "2");
     pki.run("revoke", "gw-c");
     Path certs = Files.createDirectories(tmp.resolve("certs"));
@@ -69,10 +80,11 @@ class BrokerSecurityIT {
     Files.copy(pki.dir.resolve("broker/tls.key"), certs.resolve("tls.key"));
     Files.copy(pki.dir.resolve("ca/crl.pem"), certs.resolve("crl.pem"));
     ConfigMap cm = Rendered.of("overlays/production").get(ConfigMap.class, "mosquitto-config");
+    productionAcl = cm.getData().get("acl");
     broker =
         FleetBroker.start(
             cm.getData().get("mosquitto.conf"),
-            cm.getData().get("acl") + OPERATOR_BLOCK,
+            productionAcl + OPERATOR_BLOCK + escalationBlock(productionAcl),
             certs,
             tmp.resolve("broker"));
   }
@@ -98,6 +110,11 @@ class BrokerSecurityIT {
         TestClient.connect(broker.url(), "controller-" + replica, pki.controller(replica)));
   }
 
+  /** The operator identity, with the block the ACL's comment tells plants to append. */
+  private TestClient operator() throws Exception {
+    return track(TestClient.connect(broker.url(), OPERATOR, pki.node(OPERATOR)));
+  }
+
   private TestClient track(TestClient c) {
     clients.add(c);
     return c;
@@ -105,6 +122,31 @@ class BrokerSecurityIT {
 
   private static String unique(String what) {
     return what + "-" + UUID.randomUUID();
+  }
+
+  /**
+   * The escalation grants as the ACL's comment tells a plant to append them: the commented lines
+   * from {@code user gw-small} on, uncommented. Fails when the comment no longer has them.
+   */
+  static String escalationBlock(String acl) {
+    List<String> lines = acl.lines().toList();
+    int start = lines.indexOf("#   user gw-small");
+    if (start < 0) {
+      throw new AssertionError(
+          "The production ACL no longer shows the escalation grants ('#   user gw-small' and the"
+              + " two topic lines after it) that docs/node-agent.md tells plants to append:\n"
+              + acl);
+    }
+    StringBuilder block = new StringBuilder("\n");
+    for (int i = start; i < lines.size() && lines.get(i).startsWith("#   "); i++) {
+      block.append(lines.get(i).substring(4)).append('\n');
+    }
+    return block.toString();
+  }
+
+  /** The reply topic {@code PeerNodeTarget} subscribes: inside the peer's own answers tree. */
+  private static String escalationReply(NodeTopics peer, String asker) {
+    return peer.prefix() + "answers/escalations/" + asker;
   }
 
   // --- nodes ------------------------------------------------------------------------------------
@@ -228,7 +270,7 @@ class BrokerSecurityIT {
   @Test
   void nodeAnswers_goOnlyToItsOwnAnswersTree_notToAnotherNodes() throws Exception {
     TestClient a = node("gw-a");
-    TestClient ops = track(TestClient.connect(broker.url(), OPERATOR, pki.node(OPERATOR)));
+    TestClient ops = operator();
     assertThat(ops.subscribe("edge/v1/+/+/answers/#")).isLessThan(0x80);
     String forgedForB = unique("forged-answer-for-gw-b");
     a.publish(B.prefix() + "answers/q-1", forgedForB, false);
@@ -238,10 +280,174 @@ class BrokerSecurityIT {
     assertThat(ops.received()).extracting(TestClient.Received::payload).doesNotContain(forgedForB);
   }
 
+  // --- escalation between nodes ----------------------------------------------------------------
+
+  @Test
+  void escalationGrants_areTheTwoLinesTheDocsName_forTheAskingNodeOnly() throws Exception {
+    String grants =
+        "user gw-small\n"
+            + "topic write edge/v1/+/gw-big/ask\n"
+            + "topic read edge/v1/+/gw-big/answers/escalations/gw-small\n";
+    assertThat(escalationBlock(productionAcl)).isEqualTo("\n" + grants);
+    // The same lines as docs/node-agent.md shows them.
+    assertThat(Files.readString(Repo.root().resolve("docs/node-agent.md"))).contains(grants);
+  }
+
+  @Test
+  void withoutGrants_nodeA_cannotAskNodeB() throws Exception {
+    TestClient a = node("gw-a");
+    TestClient b = node("gw-b");
+    TestClient ctl = controller(0);
+    assertThat(b.subscribe(B.ask())).isLessThan(0x80);
+    String question = unique("escalated-question-from-gw-a");
+    int code = a.publish(B.ask(), question, false, escalationProps(escalationReply(B, "gw-a")));
+    System.out.printf("gw-a PUBLISH %s -> 0x%02x%n", B.ask(), code);
+    // The controller, which may ask, asks after it: B gets that, so it would have got gw-a's.
+    awaitBarrier(ctl, b, B);
+    assertThat(b.received()).extracting(TestClient.Received::payload).doesNotContain(question);
+  }
+
+  @Test
+  void withoutGrants_nodeA_receivesNoneOfNodeBsAnswers() throws Exception {
+    TestClient a = node("gw-a");
+    TestClient b = node("gw-b");
+    TestClient ops = operator();
+    TestClient ctl = controller(0);
+    for (String filter :
+        List.of(escalationReply(B, "gw-a"), B.prefix() + "answers/#", "edge/v1/+/+/answers/#")) {
+      System.out.printf("gw-a SUBSCRIBE %s -> 0x%02x%n", filter, a.subscribe(filter));
+    }
+    assertThat(a.subscribe(A.ask())).isLessThan(0x80);
+    assertThat(ops.subscribe(B.prefix() + "answers/#")).isLessThan(0x80);
+    List<String> answers = new ArrayList<>();
+    for (String topic : List.of(escalationReply(B, "gw-a"), B.prefix() + "answers/q-1")) {
+      answers.add(publishSeenBy(b, topic, ops));
+    }
+    awaitBarrier(ctl, a, A);
+    assertThat(a.received())
+        .extracting(TestClient.Received::payload)
+        .doesNotContainAnyElementsOf(answers);
+  }
+
+  @Test
+  void withTheEscalationGrants_gwSmallAsksGwBigAndGetsItsAnswer() throws Exception {
+    TestClient small = node("gw-small");
+    TestClient big = node("gw-big");
+    // What PeerNodeTarget subscribes, and what the peer's agent subscribes.
+    String reply = escalationReply(BIG, "gw-small");
+    assertThat(small.subscribe(reply)).isLessThan(0x80);
+    assertThat(big.subscribe(BIG.ask())).isLessThan(0x80);
+    String question = unique("escalated-question");
+    assertThat(small.publish(BIG.ask(), question, false, escalationProps(reply))).isLessThan(0x80);
+    var q = big.await(r -> r.payload().equals(question), "gw-small's escalated question");
+    assertThat(q.properties().getResponseTopic()).isEqualTo(reply);
+    // gw-big answers inside its own answers tree, with what the production ACL already grants it.
+    MqttProperties answerProps = new MqttProperties();
+    answerProps.setCorrelationData(q.properties().getCorrelationData());
+    String answer = unique("gw-big-answer");
+    assertThat(big.publish(q.properties().getResponseTopic(), answer, false, answerProps))
+        .isLessThan(0x80);
+    var got = small.await(r -> r.payload().equals(answer), "gw-big's answer");
+    assertThat(new String(got.properties().getCorrelationData(), StandardCharsets.UTF_8))
+        .isEqualTo(ESCALATION_ID);
+  }
+
+  @Test
+  void withTheEscalationGrants_gwBigStillCannotAskGwSmall_norReadItsAnswers() throws Exception {
+    TestClient small = node("gw-small");
+    TestClient big = node("gw-big");
+    TestClient ops = operator();
+    TestClient ctl = controller(0);
+    assertThat(small.subscribe(SMALL.ask())).isLessThan(0x80);
+    String reverse = escalationReply(SMALL, "gw-big");
+    for (String filter : List.of(reverse, SMALL.prefix() + "answers/#")) {
+      System.out.printf("gw-big SUBSCRIBE %s -> 0x%02x%n", filter, big.subscribe(filter));
+    }
+    assertThat(big.subscribe(BIG.ask())).isLessThan(0x80);
+    assertThat(ops.subscribe(SMALL.prefix() + "answers/#")).isLessThan(0x80);
+    String question = unique("question-from-gw-big");
+    int code = big.publish(SMALL.ask(), question, false, escalationProps(reverse));
+    System.out.printf("gw-big PUBLISH %s -> 0x%02x%n", SMALL.ask(), code);
+    String smallsAnswer = publishSeenBy(small, reverse, ops);
+    awaitBarrier(ctl, small, SMALL);
+    awaitBarrier(ctl, big, BIG);
+    assertThat(small.received()).extracting(TestClient.Received::payload).doesNotContain(question);
+    assertThat(big.received())
+        .extracting(TestClient.Received::payload)
+        .doesNotContain(smallsAnswer);
+  }
+
+  @Test
+  void withTheEscalationGrants_gwSmallReadsOnlyItsOwnReplyTopic_andOthersCannotAskGwBig()
+      throws Exception {
+    TestClient small = node("gw-small");
+    TestClient big = node("gw-big");
+    TestClient a = node("gw-a");
+    TestClient ops = operator();
+    TestClient ctl = controller(0);
+    // gw-small may write gw-big's ask topic, not read it: other askers' questions stay unseen.
+    for (String filter :
+        List.of(
+            BIG.ask(),
+            BIG.prefix() + "answers/#",
+            escalationReply(BIG, "gw-a"),
+            BIG.prefix() + "answers/q-1")) {
+      System.out.printf("gw-small SUBSCRIBE %s -> 0x%02x%n", filter, small.subscribe(filter));
+    }
+    assertThat(small.subscribe(SMALL.ask())).isLessThan(0x80);
+    assertThat(big.subscribe(BIG.ask())).isLessThan(0x80);
+    assertThat(ops.subscribe(BIG.prefix() + "answers/#")).isLessThan(0x80);
+    List<String> notForSmall = new ArrayList<>(List.of(publishSeenBy(ops, BIG.ask(), big)));
+    for (String topic : List.of(escalationReply(BIG, "gw-a"), BIG.prefix() + "answers/q-1")) {
+      notForSmall.add(publishSeenBy(big, topic, ops));
+    }
+    // A node without the grant (gw-a) still cannot ask gw-big.
+    String fromA = unique("question-from-gw-a");
+    System.out.printf("gw-a PUBLISH %s -> 0x%02x%n", BIG.ask(), a.publish(BIG.ask(), fromA, false));
+    awaitBarrier(ctl, big, BIG);
+    awaitBarrier(ctl, small, SMALL);
+    assertThat(big.received()).extracting(TestClient.Received::payload).doesNotContain(fromA);
+    assertThat(small.received())
+        .extracting(TestClient.Received::payload)
+        .doesNotContainAnyElementsOf(notForSmall);
+  }
+
+  /** A question's MQTT 5 properties as {@code PeerNodeTarget} sets them. */
+  private static MqttProperties escalationProps(String responseTopic) {
+    MqttProperties props = new MqttProperties();
+    props.setResponseTopic(responseTopic);
+    props.setCorrelationData(ESCALATION_ID.getBytes(StandardCharsets.UTF_8));
+    return props;
+  }
+
+  /**
+   * Publishes a new payload from {@code from} on {@code topic}, which it may write, and waits until
+   * {@code witness}, which may read it, has it: the message was really sent. Returns the payload.
+   */
+  private static String publishSeenBy(TestClient from, String topic, TestClient witness)
+      throws Exception {
+    String payload = unique(from.name + "-on-" + topic);
+    assertThat(from.publish(topic, payload, false))
+        .as("%s on %s", from.name, topic)
+        .isLessThan(0x80);
+    witness.await(r -> r.payload().equals(payload), from.name + "'s message on " + topic);
+    return payload;
+  }
+
+  /**
+   * The controller {@code ctl} asks {@code node} a barrier question on its own ask topic, and this
+   * waits until the node has it: whatever the broker routed to the node before is in its received
+   * list then.
+   */
+  private static void awaitBarrier(TestClient ctl, TestClient node, NodeTopics own)
+      throws Exception {
+    publishSeenBy(ctl, own.ask(), node);
+  }
+
   @Test
   void operator_asksANodeAndReadsTheAnswer_butCannotPublishAsANode() throws Exception {
     TestClient a = node("gw-a");
-    TestClient ops = track(TestClient.connect(broker.url(), OPERATOR, pki.node(OPERATOR)));
+    TestClient ops = operator();
     TestClient ctl = controller(0);
     assertThat(a.subscribe(A.ask())).isLessThan(0x80);
     assertThat(ctl.subscribe(Topics.filter(Channel.STATUS))).isLessThan(0x80);

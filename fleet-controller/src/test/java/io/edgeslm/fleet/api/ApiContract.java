@@ -338,14 +338,11 @@ abstract class ApiContract {
       throws Exception {
     Path dir = Files.createTempDirectory("api-preview");
     String rm = TOKENS.get("release-manager");
-    Http.Reply up =
-        http.upload(
-            "/api/v1/bundles",
+    String bundleId =
+        uploaded(
+            TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini", 21, 3000),
             rm,
-            files(TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini", 21, 3000)),
             "api-test-preview-1");
-    assertThat(up.status()).as(up.body()).isEqualTo(201);
-    String bundleId = up.json().get("bundleId").asText();
     Instant at = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     var nodes = bean.controller().nodes();
     nodes.recordStatus("plant-1", "gw-0", io.edgeslm.protocol.NodeStatus.online(at), at);
@@ -503,9 +500,7 @@ abstract class ApiContract {
     String otherBase = "sha256:" + "e".repeat(64);
     Path wrong =
         TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini-lora", 1, 3000, otherBase);
-    Http.Reply up = http.upload("/api/v1/bundles", rm, files(wrong), "api-test-lora-1");
-    assertThat(up.status()).as(up.body()).isEqualTo(201);
-    String wrongId = up.json().get("bundleId").asText();
+    String wrongId = uploaded(wrong, rm, "api-test-lora-1");
 
     Http.Reply refused =
         http.send("POST", "/api/v1/rollouts", rm, adapterPlan("r-lora-1", wrongId));
@@ -531,14 +526,9 @@ abstract class ApiContract {
 
     Path right =
         TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini-lora", 2, 3000, servedBase);
-    Http.Reply upRight = http.upload("/api/v1/bundles", rm, files(right), "api-test-lora-2");
-    assertThat(upRight.status()).as(upRight.body()).isEqualTo(201);
+    String rightId = uploaded(right, rm, "api-test-lora-2");
     Http.Reply created =
-        http.send(
-            "POST",
-            "/api/v1/rollouts",
-            rm,
-            adapterPlan("r-lora-2", upRight.json().get("bundleId").asText()));
+        http.send("POST", "/api/v1/rollouts", rm, adapterPlan("r-lora-2", rightId));
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     assertThat(
             http.send("POST", "/api/v1/rollouts/r-lora-2/abort", rm, "{\"reason\":\"test over\"}")
@@ -672,13 +662,11 @@ abstract class ApiContract {
                 + " Nodes appear when they publish their birth message.).\n");
 
     // A second bundle, so that a one-row page has more after it.
-    Http.Reply second =
-        http.upload(
-            "/api/v1/bundles",
+    String secondId =
+        uploaded(
+            TestBundles.signed(dir, ControllerTestResource.KEY, "phi-cli", 2, 3000),
             rm,
-            files(TestBundles.signed(dir, ControllerTestResource.KEY, "phi-cli", 2, 3000)),
             "api-test-cli-2");
-    assertThat(second.status()).as(second.body()).isEqualTo(201);
     Cli bundles = fleetctl(viewer, "bundle", "list", "--limit", "500");
     assertThat(bundles.code()).as(bundles.err()).isZero();
     assertThat(bundles.err()).isEmpty();
@@ -692,8 +680,7 @@ abstract class ApiContract {
                         + " +phi-cli v1 +4\\d\\.\\d kB +3 +t-release-manager +(\\d+ (s|min|h) ago|just now)"));
     JsonNode bundlePage = fleetctlJson(viewer, "bundle", "list", "--limit", "500");
     assertThat(bundleRows).hasSize(1 + bundlePage.get("items").size());
-    assertThat(ids(bundlePage.get("items"), "bundleId"))
-        .contains(bundleId, second.json().get("bundleId").asText());
+    assertThat(ids(bundlePage.get("items"), "bundleId")).contains(bundleId, secondId);
     Cli onePage = fleetctl(viewer, "bundle", "list", "--limit", "1");
     assertThat(onePage.code()).as(onePage.err()).isZero();
     assertThat(onePage.out().lines()).hasSize(2);
@@ -1134,6 +1121,13 @@ abstract class ApiContract {
     }
     assertThat(failures).isEmpty();
     assertThat(check.operations()).hasSizeGreaterThanOrEqualTo(ENDPOINTS.size());
+  }
+
+  /** Uploads the bundle in {@code dir} as {@code token}; requires 201 Created; its bundle id. */
+  private String uploaded(Path dir, String token, String uploadId) throws Exception {
+    Http.Reply up = http.upload("/api/v1/bundles", token, files(dir), uploadId);
+    assertThat(up.status()).as(up.body()).isEqualTo(201);
+    return up.json().get("bundleId").asText();
   }
 
   static List<Path> files(Path dir) throws Exception {

@@ -779,6 +779,16 @@ class UiChromiumIT {
     assertThat(w.get("end").asText()).startsWith("04:00");
     assertThat(w.get("zone").asText()).isEqualTo("Europe/Berlin");
     assertThat(c.runner().get("r-form").targets()).isEmpty();
+    // The page states the same plan in words, next to the progress it governs.
+    assertThat(web.text("#plan"))
+        .contains("sites plant-flow; labels line=flow")
+        .contains("1 node, approval · 100.0%")
+        .contains("advances at 90% installed; above 10% failed: abort;")
+        .contains("without a result after 20 min counts as failed")
+        .contains("after 5 min of soak")
+        .contains("tokens/s at least 0.8×, p95 latency at most 1.5×")
+        .contains("unless 75% of the installed nodes report within 1 h after the soak")
+        .contains("Saturday, Sunday 22:00–04:00 Europe/Berlin");
 
     command(web, "#abort", "replaced by a weekday plan", "ABORTED");
     assertAuditRow(web, "rose", "created", "");

@@ -68,16 +68,19 @@ public final class ChunkTransferBench {
     long mib = 1024;
     String where = "private";
     boolean verify = false;
+    long warmupMib = 0;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--mib" -> mib = Long.parseLong(args[++i]);
         case "--broker" -> where = args[++i];
         case "--verify" -> verify = true;
+        case "--warmup-mib" -> warmupMib = Long.parseLong(args[++i]);
         default -> {
           System.err.println(
               "Unknown option '"
                   + args[i]
-                  + "'. Usage: ChunkTransferBench [--mib N] [--broker URL|private] [--verify]");
+                  + "'. Usage: ChunkTransferBench [--mib N] [--broker URL|private] [--verify]"
+                  + " [--warmup-mib N]");
           System.exit(2);
         }
       }
@@ -85,12 +88,18 @@ public final class ChunkTransferBench {
     // A Mosquitto of our own (default configuration, free port), so that no other test's server
     // answers our chunk requests and nothing else shares the broker's thread.
     try (MqttBroker broker = "private".equals(where) ? MqttBroker.privateMosquitto() : null) {
-      run(mib, broker == null ? where : broker.url(), broker == null ? "" : " (private)", verify);
+      run(
+          mib,
+          broker == null ? where : broker.url(),
+          broker == null ? "" : " (private)",
+          verify,
+          warmupMib);
     }
     System.exit(0);
   }
 
-  static void run(long mib, String url, String note, boolean verify) throws Exception {
+  static void run(long mib, String url, String note, boolean verify, long warmupMib)
+      throws Exception {
     URI broker = new URI(url);
     String loadBefore = loadAverage();
     long bytes = mib << 20;
@@ -121,6 +130,7 @@ public final class ChunkTransferBench {
       String assignmentId = id + "-a";
       NodeTopics node = Topics.node("bench", id);
       Transfer ours;
+      String threadSplit;
       try (MqttConnection controller = FleetMqtt.connection(url, id + "-ctl", null, null);
           ChunkServer server =
               new ChunkServer(
@@ -140,21 +150,23 @@ public final class ChunkTransferBench {
           throw new IllegalStateException(
               "The controller's connection did not come up: " + controller.lastError());
         }
+        // Optional untimed transfer of the file's first chunks first, so that the timed one runs
+        // on compiled code as in a controller that has served chunks before (JIT warm-up).
+        int warm = (int) Math.min(messages, (warmupMib << 20) / CHUNK);
+        if (warm > 0) {
+          BundleFile first =
+              new BundleFile(
+                  described.name(),
+                  (long) warm * CHUNK,
+                  described.sha256(),
+                  described.chunks().subList(0, warm));
+          download(url, node, assignmentId, first, verify);
+          awaitAcks(server, warm);
+        }
+        Map<String, Long> threads0 = threadTicks();
         ours = download(url, node, assignmentId, described, verify);
-        // The downloader can hold the last chunk before the broker's PUBACK for it has reached
-        // the server: give the acknowledgements a moment (outside the timed download).
-        long ackDeadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (server.chunksServed() < messages && System.nanoTime() < ackDeadline) {
-          Thread.sleep(10);
-        }
-        if (server.chunksServed() < messages) {
-          throw new IllegalStateException(
-              "The chunk server acknowledged "
-                  + server.chunksServed()
-                  + " chunks of "
-                  + messages
-                  + "; the download cannot have been complete.");
-        }
+        threadSplit = split(threads0, threadTicks());
+        awaitAcks(server, warm + messages);
       }
 
       double after = mosquittoTools(broker, "bench/" + id + "/raw2", one, messages, bytes);
@@ -166,7 +178,8 @@ public final class ChunkTransferBench {
               + "  mosquitto_pub/sub baseline: %.1f MB/s (%.1f before, %.1f after)%n"
               + "  ChunkServer -> downloader:  %.1f MB/s (ratio %.2f; %s)%n"
               + "  this JVM (server and downloader together) used %.2f CPU-s per GiB moved,"
-              + " %.0f %% of one core, during the transfer (%d cores; load average %s)%n",
+              + " %.0f %% of one core, during the transfer (%d cores; load average %s);"
+              + "%s%n  its threads' CPU-s during the transfer: %s%n",
           mib,
           messages,
           CHUNK >> 10,
@@ -183,7 +196,9 @@ public final class ChunkTransferBench {
           ours.cpuSecondsPerGib(),
           ours.cpuShare() * 100,
           Runtime.getRuntime().availableProcessors(),
-          loadAverage());
+          loadAverage(),
+          warmupMib > 0 ? " after an untimed warm-up transfer of " + warmupMib + " MiB" : "",
+          threadSplit);
       System.out.printf(
           "RESULT name=updates.chunk-server measured=%.1f baseline=%.1f unit=MB/s ratio=%.2f"
               + " target=>=0.7x met=%s desc=the controller's ChunkServer serving %d MiB (256 KiB"
@@ -215,6 +230,84 @@ public final class ChunkTransferBench {
     return ((com.sun.management.OperatingSystemMXBean)
             java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
+  }
+
+  /** Waits up to 10 s for the broker's acknowledgements of the first {@code chunks} chunks. */
+  private static void awaitAcks(ChunkServer server, long chunks) throws InterruptedException {
+    // The downloader can hold the last chunk before the broker's PUBACK for it has reached the
+    // server: give the acknowledgements a moment (outside the timed download).
+    long ackDeadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (server.chunksServed() < chunks && System.nanoTime() < ackDeadline) {
+      Thread.sleep(10);
+    }
+    if (server.chunksServed() < chunks) {
+      throw new IllegalStateException(
+          "The chunk server acknowledged "
+              + server.chunksServed()
+              + " chunks of "
+              + chunks
+              + "; the download cannot have been complete.");
+    }
+  }
+
+  /**
+   * CPU clock ticks (user + system) of this process's live threads so far, keyed by thread name
+   * with trailing digits and separators dropped ("mqtt-worker", "C2 CompilerThre", ...) and "/" the
+   * thread's id, from /proc/self/task (100 ticks per second); empty where there is no /proc.
+   */
+  static Map<String, Long> threadTicks() {
+    Map<String, Long> ticks = new java.util.TreeMap<>();
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path t : tasks.toList()) {
+        try {
+          String stat = Files.readString(t.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          long used = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+          if (!name.startsWith("com.hivemq.clie")) { // the event loops: by their Java names below
+            ticks.put(name.replaceAll("[-#_ 0-9]+$", "") + "/" + t.getFileName(), used);
+          }
+        } catch (IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      return Map.of();
+    }
+    // The client's Netty event loops, one per connection here (their names are cut to 15
+    // characters in /proc): the controller's connection connects first and takes the lowest one.
+    var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("com.hivemq.client")) {
+        long nanos = mx.getThreadCpuTime(t.threadId());
+        if (nanos > 0) {
+          ticks.put(t.getName() + "/" + t.threadId(), nanos / 10_000_000);
+        }
+      }
+    }
+    return ticks;
+  }
+
+  /**
+   * The CPU seconds of the threads alive at the second {@link #threadTicks} snapshot since the
+   * first (all of it for threads started in between), summed by name, largest first.
+   */
+  static String split(Map<String, Long> before, Map<String, Long> after) {
+    Map<String, Long> byName = new java.util.TreeMap<>();
+    after.forEach(
+        (k, v) ->
+            byName.merge(
+                k.substring(0, k.lastIndexOf('/')), v - before.getOrDefault(k, 0L), Long::sum));
+    StringBuilder out = new StringBuilder();
+    byName.entrySet().stream()
+        .filter(e -> e.getValue() > 0)
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(
+            e ->
+                out.append(out.isEmpty() ? "" : ", ")
+                    .append(e.getKey())
+                    .append(String.format(" %.2f", e.getValue() / 100.0)));
+    return out.isEmpty() ? "not available (no /proc)" : out.toString();
   }
 
   /** The 1, 5 and 15 minute load averages, as uptime prints them. */

@@ -281,6 +281,9 @@ public final class FleetSoak {
         cpu.sample();
       }
     }
+    // The simulated clock runs on while the figures below are gathered (minutes of simulated time
+    // per real second): the reads at the end look back from the last message, not from then.
+    Instant lastSent = clock.instant();
     long drainUntil = System.currentTimeMillis() + 60_000;
     while (controller.health().queued() > 0 && System.currentTimeMillis() < drainUntil) {
       Thread.sleep(100);
@@ -355,7 +358,7 @@ public final class FleetSoak {
         healthDay1 == null ? 0 : healthDay1 / (double) n,
         healthEnd / (double) n);
     partitionStats(db, "end");
-    readTimings(nodes, n, clock.instant());
+    readTimings(nodes, n, lastSent);
   }
 
   /**

@@ -29,7 +29,9 @@ import io.edgeslm.protocol.UpdateOutcome;
 import io.edgeslm.protocol.UpdatePhase;
 import io.edgeslm.protocol.UpdateProgress;
 import io.edgeslm.protocol.UpdateResult;
+import io.edgeslm.testkit.MosquittoConfig;
 import io.edgeslm.testkit.MqttBroker;
+import io.edgeslm.testkit.MqttBrokerExtension;
 import io.edgeslm.testkit.bundles.BundleServer;
 import io.edgeslm.testkit.bundles.Faults;
 import java.nio.charset.StandardCharsets;
@@ -43,9 +45,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -76,27 +77,17 @@ class AgentUpdateIT {
          "nPredict": 8, "expect": {"contains": ["71.2"]}}]}
       """;
 
-  private static MqttBroker broker;
+  // A private broker: on the shared one, any other test's bundle server (they subscribe to every
+  // node's update/request) answers this node's chunk requests with not_found.
+  @RegisterExtension
+  static final MqttBrokerExtension BROKER =
+      MqttBrokerExtension.privateMosquitto(MosquittoConfig.defaults());
 
   @TempDir Path work;
 
-  @BeforeAll
-  static void startBroker() throws Exception {
-    // A private broker: on the shared one, any other test's bundle server (they subscribe to
-    // every node's update/request) answers this node's chunk requests with not_found.
-    broker = MqttBroker.privateMosquitto();
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (broker != null) {
-      broker.close();
-    }
-  }
-
   private Map<String, String> env(String node, Path v1, Path key, Path stick) throws Exception {
     Map<String, String> env = new HashMap<>();
-    env.put("EDGESLM_AGENT_BROKER_URL", broker.url());
+    env.put("EDGESLM_AGENT_BROKER_URL", BROKER.broker().url());
     env.put("EDGESLM_AGENT_SITE", "upd");
     env.put("EDGESLM_AGENT_NODE_ID", node);
     env.put("EDGESLM_AGENT_DEVICE_CLASS", TestBundles.DEVICE_CLASS);
@@ -149,13 +140,14 @@ class AgentUpdateIT {
     NodeTopics t = Topics.node("upd", node);
     Map<String, String> env = env(node, v1, key, stick);
     try (MqttBroker plant = MqttBroker.privateMosquitto()) {
-      // broker.url() is the fleet's broker here; the plant's own carries sensors and questions.
+      // BROKER is the fleet's broker here; the plant's own carries sensors and questions.
       env.put("EDGESLM_AGENT_BROKER_URL", plant.url());
-      env.put("EDGESLM_AGENT_FLEET_BROKER_URL", broker.url());
+      env.put("EDGESLM_AGENT_FLEET_BROKER_URL", BROKER.broker().url());
       env.put("EDGESLM_AGENT_FLEET_BROKER_MAX_RECONNECT_DELAY", "1s");
-      try (TestMqttClient fleet = TestMqttClient.connect(broker.url());
+      try (TestMqttClient fleet = TestMqttClient.connect(BROKER.broker().url());
           TestMqttClient local = TestMqttClient.connect(plant.url());
-          BundleServer server = BundleServer.start(broker.url(), node + "-ctl", Faults.NONE)) {
+          BundleServer server =
+              BundleServer.start(BROKER.broker().url(), node + "-ctl", Faults.NONE)) {
         fleet.subscribe(t.birth());
         fleet.subscribe(t.updateResult());
         fleet.subscribe(t.updateProgress());
@@ -213,8 +205,9 @@ class AgentUpdateIT {
     String node = "upd-" + UUID.randomUUID().toString().substring(0, 8);
     NodeTopics t = Topics.node("upd", node);
     Map<String, String> env = env(node, v1, key, stick);
-    try (TestMqttClient c = TestMqttClient.connect(broker.url());
-        BundleServer server = BundleServer.start(broker.url(), node + "-ctl", Faults.NONE)) {
+    try (TestMqttClient c = TestMqttClient.connect(BROKER.broker().url());
+        BundleServer server =
+            BundleServer.start(BROKER.broker().url(), node + "-ctl", Faults.NONE)) {
       c.subscribe(t.birth());
       c.subscribe(t.updateResult());
       c.subscribe(t.updateProgress());
@@ -351,7 +344,7 @@ class AgentUpdateIT {
 
   /** A new subscriber gets the retained birth and status, and both name {@code want}. */
   private static void assertRetainedBirthAndStatus(NodeTopics t, ModelRef want) throws Exception {
-    try (TestMqttClient fresh = TestMqttClient.connect(broker.url())) {
+    try (TestMqttClient fresh = TestMqttClient.connect(BROKER.broker().url())) {
       fresh.subscribe(t.birth());
       fresh.subscribe(t.status());
       NodeBirth b = Json.read(fresh.next(t.birth(), WAIT).payload(), NodeBirth.class);

@@ -1,5 +1,6 @@
 package io.edgeslm.agent.it;
 
+import static io.edgeslm.agent.it.LlamaServerAgent.ENGINE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edgeslm.protocol.Answer;
@@ -7,23 +8,17 @@ import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeState;
 import io.edgeslm.protocol.NodeStatus;
 import io.edgeslm.protocol.NodeTopics;
-import io.edgeslm.protocol.Reply;
 import io.edgeslm.protocol.Source;
 import io.edgeslm.protocol.Topics;
-import io.edgeslm.testkit.GgmlType;
-import io.edgeslm.testkit.ModelShape;
-import io.edgeslm.testkit.MqttBroker;
-import io.edgeslm.testkit.SyntheticModel;
+import io.edgeslm.testkit.MosquittoConfig;
+import io.edgeslm.testkit.MqttBrokerExtension;
 import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,9 +26,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -48,25 +42,16 @@ import org.junit.jupiter.api.io.TempDir;
  * restarts" last as long as the test needs instead of racing a tiny model's sub-second load.
  */
 class LlamaServerChildIT {
-  private static final Duration WAIT = Duration.ofSeconds(180);
+  private static final Duration WAIT = LlamaServerAgent.WAIT;
   private static final String SITE = "child";
-  private static final String ENGINE = "edgeslm_agent_engine_llamacpp_";
-  private static MqttBroker broker;
+
+  @RegisterExtension
+  static final MqttBrokerExtension BROKER =
+      MqttBrokerExtension.privateMosquitto(MosquittoConfig.defaults());
+
   @TempDir Path work;
   // One node per test: no retained status of an earlier test's agent on its topics.
   private final String node = "child-" + UUID.randomUUID().toString().substring(0, 8);
-
-  @BeforeAll
-  static void startBroker() throws Exception {
-    broker = MqttBroker.privateMosquitto();
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (broker != null) {
-      broker.close();
-    }
-  }
 
   @Test
   void readiness_isDownWhileLlamaServerLoads_andUpOnlyOnceTheWarmUpHasRun() throws Exception {
@@ -133,16 +118,9 @@ class LlamaServerChildIT {
     int port = AgentProcess.freePort();
     ManagementEndpoint management = new ManagementEndpoint(port);
     NodeTopics t = Topics.node(SITE, node);
-    try (TestMqttClient c = TestMqttClient.connect(broker.url());
-        AgentProcess agent = AgentProcess.start(env(port, wrapper(gate)), work)) {
-      c.subscribe("operator/answers");
-      c.subscribe(t.status());
-      while (Json.read(c.next(t.status(), WAIT).payload(), NodeStatus.class).state()
-          != NodeState.ONLINE) {
-        Thread.onSpinWait();
-      }
-      c.publish("child/press3/oil", "71.2");
-      Answer first = Qwen3AnswerIT.askUntilTheModelAnswers(c, t, "What is the oil temperature?");
+    try (TestMqttClient c = TestMqttClient.connect(BROKER.broker().url());
+        AgentProcess agent = startOnline(c, t, port, gate)) {
+      Answer first = LlamaServerAgent.askUntilTheModelAnswers(c, t, "What is the oil temperature?");
       assertThat(first).as(agent.output()).isNotNull();
       ProcessHandle server = llamaServer(agent).orElseThrow();
       assertThat(management.metrics().get("edgeslm_agent_engine_restarts_total")).isEqualTo(0.0);
@@ -167,7 +145,7 @@ class LlamaServerChildIT {
       HttpResponse<String> live = management.get("/q/health/live");
       assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
       assertThat(live.body()).contains("\"status\": \"UP\"");
-      Answer meanwhile = askOnce(c, t, "Is the oil of press 3 too hot right now?");
+      Answer meanwhile = LlamaServerAgent.askOnce(c, t, "Is the oil of press 3 too hot right now?");
       assertThat(meanwhile.source()).isEqualTo(Source.RULES);
       assertThat(meanwhile.answer()).isNotBlank();
       assertThat(meanwhile.sensors()).extracting(s -> s.sensor()).containsExactly("oil");
@@ -180,7 +158,7 @@ class LlamaServerChildIT {
 
       // Let the restart go: the model answers again, from a new server process.
       Files.delete(gate);
-      Answer after = Qwen3AnswerIT.askUntilTheModelAnswers(c, t, "What is the oil temperature?");
+      Answer after = LlamaServerAgent.askUntilTheModelAnswers(c, t, "What is the oil temperature?");
       assertThat(after).as(agent.output()).isNotNull();
       assertThat(after.model().name()).isEqualTo("child-synthetic");
       ProcessHandle replacement = llamaServer(agent).orElseThrow();
@@ -192,12 +170,8 @@ class LlamaServerChildIT {
       assertThat(agent.isAlive()).isTrue();
 
       // MQTT stayed up: no status but online was published, and the retained one is online.
-      List<NodeState> published = new ArrayList<>();
-      for (TestMqttClient.Received m : c.drain(t.status())) {
-        published.add(Json.read(m.payload(), NodeStatus.class).state());
-      }
-      assertThat(published).allSatisfy(state -> assertThat(state).isEqualTo(NodeState.ONLINE));
-      try (TestMqttClient late = TestMqttClient.connect(broker.url())) {
+      assertOnlyOnlineStatusesSince(c, t);
+      try (TestMqttClient late = TestMqttClient.connect(BROKER.broker().url())) {
         late.subscribe(t.status());
         assertThat(Json.read(late.next(t.status(), WAIT).payload(), NodeStatus.class).state())
             .isEqualTo(NodeState.ONLINE);
@@ -214,16 +188,9 @@ class LlamaServerChildIT {
     int port = AgentProcess.freePort();
     ManagementEndpoint management = new ManagementEndpoint(port);
     NodeTopics t = Topics.node(SITE, node);
-    try (TestMqttClient c = TestMqttClient.connect(broker.url());
-        AgentProcess agent = AgentProcess.start(env(port, wrapper(gate)), work)) {
-      c.subscribe("operator/answers");
-      c.subscribe(t.status());
-      while (Json.read(c.next(t.status(), WAIT).payload(), NodeStatus.class).state()
-          != NodeState.ONLINE) {
-        Thread.onSpinWait();
-      }
-      c.publish("child/press3/oil", "71.2");
-      assertThat(Qwen3AnswerIT.askUntilTheModelAnswers(c, t, "What is the oil temperature?"))
+    try (TestMqttClient c = TestMqttClient.connect(BROKER.broker().url());
+        AgentProcess agent = startOnline(c, t, port, gate)) {
+      assertThat(LlamaServerAgent.askUntilTheModelAnswers(c, t, "What is the oil temperature?"))
           .as(agent.output())
           .isNotNull();
       ProcessHandle server = llamaServer(agent).orElseThrow();
@@ -247,36 +214,38 @@ class LlamaServerChildIT {
       assertThat(management.metrics().get("edgeslm_agent_engine_restarts_total")).isEqualTo(10.0);
       // Down is for the supervisor outside (a container runtime restarts the agent); the agent
       // itself still answers with the rules and stays online.
-      Answer rules = askOnce(c, t, "Is the oil of press 3 too hot right now?");
+      Answer rules = LlamaServerAgent.askOnce(c, t, "Is the oil of press 3 too hot right now?");
       assertThat(rules.source()).isEqualTo(Source.RULES);
       assertThat(agent.isAlive()).isTrue();
-      List<NodeState> published = new ArrayList<>();
-      for (TestMqttClient.Received m : c.drain(t.status())) {
-        published.add(Json.read(m.payload(), NodeStatus.class).state());
-      }
-      assertThat(published).allSatisfy(state -> assertThat(state).isEqualTo(NodeState.ONLINE));
+      assertOnlyOnlineStatusesSince(c, t);
     }
   }
 
-  /** Asks once and returns the answer (final reply) to it; fails after {@link #WAIT}. */
-  private static Answer askOnce(TestMqttClient c, NodeTopics t, String question) throws Exception {
-    byte[] correlation = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
-    c.ask(
-        t.ask(),
-        ("{\"question\":\"" + question + "\"}").getBytes(StandardCharsets.UTF_8),
-        "operator/answers",
-        correlation,
-        300L);
-    long until = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < until) {
-      TestMqttClient.Received r = c.next("operator/answers", WAIT);
-      if (r.correlation().isPresent()
-          && Arrays.equals(r.correlation().get(), correlation)
-          && Json.read(r.payload(), Reply.class) instanceof Answer a) {
-        return a;
-      }
+  /**
+   * Starts the agent on the gated llama-server, waits until {@code c} sees it online and publishes
+   * the oil reading its answers cite. The agent is stopped again if that fails.
+   */
+  private AgentProcess startOnline(TestMqttClient c, NodeTopics t, int managementPort, Path gate)
+      throws Exception {
+    AgentProcess agent = AgentProcess.start(env(managementPort, wrapper(gate)), work);
+    try {
+      LlamaServerAgent.awaitOnline(c, t);
+      c.publish(LlamaServerAgent.oilTopic(SITE), "71.2");
+      return agent;
+    } catch (Exception | Error e) {
+      agent.close();
+      throw e;
     }
-    throw new AssertionError("No answer to '" + question + "' within " + WAIT);
+  }
+
+  /** Every status {@code c} received for the node since it last drained them said online. */
+  private static void assertOnlyOnlineStatusesSince(TestMqttClient c, NodeTopics t)
+      throws Exception {
+    List<NodeState> published = new ArrayList<>();
+    for (TestMqttClient.Received m : c.drain(t.status())) {
+      published.add(Json.read(m.payload(), NodeStatus.class).state());
+    }
+    assertThat(published).allSatisfy(state -> assertThat(state).isEqualTo(NodeState.ONLINE));
   }
 
   /** The running llama-server under the agent (the executable, not its guard or the wrapper). */
@@ -344,31 +313,16 @@ class LlamaServerChildIT {
   private Map<String, String> env(int managementPort, Path llamaServer) throws IOException {
     Path model = work.resolve("child.gguf");
     if (!Files.exists(model)) {
-      SyntheticModel.of(ModelShape.tiny(ModelShape.Architecture.QWEN3), GgmlType.Q8_0, 11)
-          .write(model);
+      LlamaServerAgent.qwen3Model(model, 11);
     }
-    Map<String, String> env = new HashMap<>();
-    env.put("EDGESLM_AGENT_BROKER_URL", broker.url());
-    env.put("EDGESLM_AGENT_SITE", SITE);
-    env.put("EDGESLM_AGENT_NODE_ID", node);
-    env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(managementPort));
-    env.put("EDGESLM_AGENT_JOURNAL_DIR", work.resolve("journal").toString());
-    env.put("EDGESLM_AGENT_MODEL_PATH", model.toString());
-    env.put("EDGESLM_AGENT_MODEL_ENGINE", "llama-server");
+    Map<String, String> env =
+        LlamaServerAgent.env(
+            BROKER.broker().url(), SITE, node, managementPort, work, model, "child-synthetic");
     env.put("EDGESLM_AGENT_MODEL_LLAMA_SERVER", llamaServer.toString());
-    env.put("EDGESLM_AGENT_MODEL_NAME", "child-synthetic");
-    env.put("EDGESLM_AGENT_MODEL_THREADS", "2");
-    env.put("EDGESLM_AGENT_MODEL_CONTEXT", "2048");
     env.put("EDGESLM_AGENT_MODEL_ANSWER_TOKENS", "16");
     // A question that reaches the held engine waits for it no longer than this, then the rules
     // answer; a tiny model's own answers take milliseconds.
     env.put("EDGESLM_AGENT_MODEL_ANSWER_DEADLINE", "30s");
-    env.put("EDGESLM_AGENT_REPORT_INTERVAL", "1h");
-    env.put("EDGESLM_AGENT_SENSORS_OIL_TOPIC", "child/press3/oil");
-    env.put("EDGESLM_AGENT_SENSORS_OIL_UNIT", "°C");
-    env.put("EDGESLM_AGENT_SENSORS_OIL_ALIAS", "Press 3 oil temperature");
-    env.put("EDGESLM_AGENT_SENSORS_OIL_NORMAL_MIN", "40");
-    env.put("EDGESLM_AGENT_SENSORS_OIL_NORMAL_MAX", "80");
     return env;
   }
 

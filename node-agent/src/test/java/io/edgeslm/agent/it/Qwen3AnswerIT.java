@@ -1,27 +1,18 @@
 package io.edgeslm.agent.it;
 
+import static io.edgeslm.agent.it.LlamaServerAgent.ENGINE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edgeslm.protocol.Answer;
-import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeTopics;
-import io.edgeslm.protocol.Reply;
 import io.edgeslm.protocol.Source;
 import io.edgeslm.protocol.Topics;
-import io.edgeslm.testkit.GgmlType;
-import io.edgeslm.testkit.ModelShape;
-import io.edgeslm.testkit.MqttBroker;
-import io.edgeslm.testkit.SyntheticModel;
-import java.nio.charset.StandardCharsets;
+import io.edgeslm.testkit.MosquittoConfig;
+import io.edgeslm.testkit.MqttBrokerExtension;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,59 +21,28 @@ import org.junit.jupiter.api.io.TempDir;
  * architecture the bundled binding (b4916) cannot load.
  */
 class Qwen3AnswerIT {
-  private static final Duration WAIT = Duration.ofSeconds(180);
-  private static MqttBroker broker;
+  @RegisterExtension
+  static final MqttBrokerExtension BROKER =
+      MqttBrokerExtension.privateMosquitto(MosquittoConfig.defaults());
+
   @TempDir Path work;
-
-  @BeforeAll
-  static void startBroker() throws Exception {
-    broker = MqttBroker.privateMosquitto();
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (broker != null) {
-      broker.close();
-    }
-  }
 
   @Test
   void operatorQuestion_isAnsweredByAQwen3Model_onLlamaServer_overMqtt() throws Exception {
-    Path model = work.resolve("qwen3.gguf");
-    SyntheticModel.of(ModelShape.tiny(ModelShape.Architecture.QWEN3), GgmlType.Q8_0, 7)
-        .write(model);
+    Path model = LlamaServerAgent.qwen3Model(work.resolve("qwen3.gguf"), 7);
     NodeTopics t = Topics.node("qwen", "qwen-node");
-    Map<String, String> env = new HashMap<>();
-    env.put("EDGESLM_AGENT_BROKER_URL", broker.url());
-    env.put("EDGESLM_AGENT_SITE", "qwen");
-    env.put("EDGESLM_AGENT_NODE_ID", "qwen-node");
+    String brokerUrl = BROKER.broker().url();
     int managementPort = AgentProcess.freePort();
-    env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(managementPort));
-    env.put("EDGESLM_AGENT_JOURNAL_DIR", work.resolve("journal").toString());
-    env.put("EDGESLM_AGENT_MODEL_PATH", model.toString());
-    env.put("EDGESLM_AGENT_MODEL_ENGINE", "llama-server");
-    env.put("EDGESLM_AGENT_MODEL_NAME", "qwen3-synthetic");
-    env.put("EDGESLM_AGENT_MODEL_THREADS", "2");
-    env.put("EDGESLM_AGENT_MODEL_CONTEXT", "2048");
+    Map<String, String> env =
+        LlamaServerAgent.env(
+            brokerUrl, "qwen", "qwen-node", managementPort, work, model, "qwen3-synthetic");
     env.put("EDGESLM_AGENT_MODEL_ANSWER_TOKENS", "24");
-    env.put("EDGESLM_AGENT_REPORT_INTERVAL", "1h");
-    env.put("EDGESLM_AGENT_SENSORS_OIL_TOPIC", "qwen/press3/oil");
-    env.put("EDGESLM_AGENT_SENSORS_OIL_UNIT", "°C");
-    env.put("EDGESLM_AGENT_SENSORS_OIL_ALIAS", "Press 3 oil temperature");
-    env.put("EDGESLM_AGENT_SENSORS_OIL_NORMAL_MIN", "40");
-    env.put("EDGESLM_AGENT_SENSORS_OIL_NORMAL_MAX", "80");
-    try (TestMqttClient c = TestMqttClient.connect(broker.url());
+    try (TestMqttClient c = TestMqttClient.connect(brokerUrl);
         AgentProcess agent = AgentProcess.start(env, work)) {
-      c.subscribe("operator/answers");
-      c.subscribe(t.status());
-      // The agent subscribes to questions once connected; its retained status says when.
-      while (Json.read(c.next(t.status(), WAIT).payload(), io.edgeslm.protocol.NodeStatus.class)
-              .state()
-          != io.edgeslm.protocol.NodeState.ONLINE) {
-        Thread.onSpinWait();
-      }
-      c.publish("qwen/press3/oil", "71.2");
-      Answer answer = askUntilTheModelAnswers(c, t, "What is the oil temperature of press 3?");
+      LlamaServerAgent.awaitOnline(c, t);
+      c.publish(LlamaServerAgent.oilTopic("qwen"), "71.2");
+      Answer answer =
+          LlamaServerAgent.askUntilTheModelAnswers(c, t, "What is the oil temperature of press 3?");
       assertThat(answer).as(agent.output()).isNotNull();
       assertThat(answer.model().name()).isEqualTo("qwen3-synthetic");
       assertThat(answer.answer()).isNotBlank().doesNotContain("<think>");
@@ -110,9 +70,11 @@ class Qwen3AnswerIT {
       assertThat(after.get(ENGINE + "tokens_predicted_total")).isGreaterThan(0.0);
       // They follow the traffic: the next answer raises the server's counters as the agent shows
       // them (re-read from the server at most every 5 s).
-      Answer next = askUntilTheModelAnswers(c, t, "Is the oil of press 3 in its normal range?");
+      Answer next =
+          LlamaServerAgent.askUntilTheModelAnswers(
+              c, t, "Is the oil of press 3 in its normal range?");
       assertThat(next.source()).isEqualTo(Source.MODEL);
-      long until = System.nanoTime() + WAIT.toNanos();
+      long until = System.nanoTime() + LlamaServerAgent.WAIT.toNanos();
       Map<String, Double> later = management.metrics();
       while (System.nanoTime() < until
           && !(later.get(ENGINE + "prompt_tokens_total") > after.get(ENGINE + "prompt_tokens_total")
@@ -128,48 +90,5 @@ class Qwen3AnswerIT {
       assertThat(later.get(ENGINE + "n_decode_total"))
           .isGreaterThan(after.get(ENGINE + "n_decode_total"));
     }
-  }
-
-  /** The agent's names of llama-server's {@code llamacpp:*} samples. */
-  static final String ENGINE = "edgeslm_agent_engine_llamacpp_";
-
-  /**
-   * Asks until the model answers (the rules answer while it loads) and returns that answer; null
-   * after {@link #WAIT}. A question is asked again after a rules answer, or after 20 s without one.
-   */
-  static Answer askUntilTheModelAnswers(TestMqttClient c, NodeTopics t, String question)
-      throws Exception {
-    byte[] correlation = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
-    long until = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < until) {
-      c.ask(
-          t.ask(),
-          ("{\"question\":\"" + question + "\"}").getBytes(StandardCharsets.UTF_8),
-          "operator/answers",
-          correlation,
-          300L);
-      long retry = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      Answer a = null;
-      while (a == null && System.nanoTime() < retry) {
-        TestMqttClient.Received r;
-        try {
-          r = c.next("operator/answers", Duration.ofSeconds(20));
-        } catch (AssertionError noAnswerYet) {
-          break;
-        }
-        if (r.correlation().isPresent()
-            && Arrays.equals(r.correlation().get(), correlation)
-            && Json.read(r.payload(), Reply.class) instanceof Answer answer) {
-          a = answer; // parts streamed before it are skipped
-        }
-      }
-      if (a != null && a.source() == Source.MODEL) {
-        return a;
-      }
-      if (a != null) {
-        Thread.sleep(500); // still loading: the rules answered
-      }
-    }
-    return null;
   }
 }

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.edgeslm.agent.internal.update.UpdateSettings;
 import io.edgeslm.agent.internal.update.UsbSideLoader;
 import io.edgeslm.protocol.Json;
-import io.edgeslm.testkit.MqttBroker;
+import io.edgeslm.testkit.MqttBrokerExtension;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,26 +21,16 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** USB side-loading from a directory standing in for the stick's mount point, real files. */
 class UsbSideLoadIT {
 
-  static MqttBroker broker;
+  @RegisterExtension static final MqttBrokerExtension BROKER = MqttBrokerExtension.forTests();
+
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void broker() throws Exception {
-    broker = MqttBroker.forTests();
-  }
-
-  @AfterAll
-  static void closeBroker() {
-    broker.close();
-  }
 
   @Test
   void stickWithGoodBadAndGarbageBundles_getsOneResultPerBundle_andOnlyTheGoodOneRuns()
@@ -74,18 +64,10 @@ class UsbSideLoadIT {
     Files.createDirectories(stick.resolve("photos"));
     Files.write(stick.resolve("photos/img.jpg"), new byte[1000]);
 
-    String nodeId = "gw-" + UUID.randomUUID().toString().substring(0, 8);
+    String nodeId = newNodeId();
     RecordingRuntime runtime = new RecordingRuntime();
-    try (TestNode node =
-        new TestNode(
-            broker.url(),
-            nodeId,
-            tmp.resolve("node"),
-            b.trust(),
-            runtime,
-            MqttUpdateIT.fastSoak())) {
-      UsbSideLoader usb =
-          new UsbSideLoader(stick, node.engine, node.store, nodeId, Clock.systemUTC(), 120_000);
+    try (TestNode node = node(nodeId, b, runtime, MqttUpdateIT.fastSoak())) {
+      UsbSideLoader usb = sideLoader(stick, node, nodeId);
 
       var outcomes = usb.scan();
 
@@ -126,18 +108,10 @@ class UsbSideLoadIT {
     for (int i = 0; i < 6; i++) {
       TestBundles.writeRandom(big.resolve("parts/part-" + i + ".bin"), 48L << 20, i);
     }
-    String nodeId = "gw-" + UUID.randomUUID().toString().substring(0, 8);
+    String nodeId = newNodeId();
     RecordingRuntime runtime = new RecordingRuntime();
-    try (TestNode node =
-        new TestNode(
-            broker.url(),
-            nodeId,
-            tmp.resolve("node"),
-            b.trust(),
-            runtime,
-            MqttUpdateIT.fastSoak())) {
-      UsbSideLoader usb =
-          new UsbSideLoader(stick, node.engine, node.store, nodeId, Clock.systemUTC(), 120_000);
+    try (TestNode node = node(nodeId, b, runtime, MqttUpdateIT.fastSoak())) {
+      UsbSideLoader usb = sideLoader(stick, node, nodeId);
       Path staging = node.store.root().resolve("staging");
       Thread remover =
           Thread.ofPlatform()
@@ -175,31 +149,17 @@ class UsbSideLoadIT {
     TestBundles b = new TestBundles();
     Path stick = Files.createDirectories(tmp.resolve("stick"));
     b.bundle(stick.resolve("v4"), TestBundles.Spec.version(4));
-    String nodeId = "gw-" + UUID.randomUUID().toString().substring(0, 8);
+    String nodeId = newNodeId();
     int journaled;
-    try (TestNode node =
-        new TestNode(
-            broker.url(),
-            nodeId,
-            tmp.resolve("node"),
-            b.trust(),
-            new RecordingRuntime(),
-            MqttUpdateIT.fastSoak())) {
-      new UsbSideLoader(stick, node.engine, node.store, nodeId, Clock.systemUTC(), 120_000).scan();
+    try (TestNode node = node(nodeId, b, new RecordingRuntime(), MqttUpdateIT.fastSoak())) {
+      sideLoader(stick, node, nodeId).scan();
       assertThat(resultFile(stick, nodeId)).containsExactly(Map.entry("v4", "activated/-"));
       journaled = node.journal.entries().size();
     }
 
     // The agent restarts with the stick still in: a new watcher sees the bundle again.
-    try (TestNode node =
-        new TestNode(
-            broker.url(),
-            nodeId,
-            tmp.resolve("node"),
-            b.trust(),
-            new RecordingRuntime(),
-            MqttUpdateIT.fastSoak())) {
-      new UsbSideLoader(stick, node.engine, node.store, nodeId, Clock.systemUTC(), 120_000).scan();
+    try (TestNode node = node(nodeId, b, new RecordingRuntime(), MqttUpdateIT.fastSoak())) {
+      sideLoader(stick, node, nodeId).scan();
 
       assertThat(resultFile(stick, nodeId)).containsExactly(Map.entry("v4", "activated/-"));
       assertThat(node.journal.entries()).hasSize(journaled);
@@ -214,17 +174,15 @@ class UsbSideLoadIT {
     TestBundles b = new TestBundles();
     Path stick = Files.createDirectories(tmp.resolve("stick"));
     b.bundle(stick.resolve("v5"), TestBundles.Spec.version(5));
-    String nodeId = "gw-" + UUID.randomUUID().toString().substring(0, 8);
+    String nodeId = newNodeId();
     RecordingRuntime runtime = new RecordingRuntime();
     // A soak far longer than the test: it ends only through the worker crash below.
     UpdateSettings longSoak =
         UpdateSettings.defaults()
             .withSoak(Duration.ofMinutes(10), Duration.ofMillis(100))
             .withDiskMargin(0);
-    try (TestNode node =
-        new TestNode(broker.url(), nodeId, tmp.resolve("node"), b.trust(), runtime, longSoak)) {
-      UsbSideLoader usb =
-          new UsbSideLoader(stick, node.engine, node.store, nodeId, Clock.systemUTC(), 120_000);
+    try (TestNode node = node(nodeId, b, runtime, longSoak)) {
+      UsbSideLoader usb = sideLoader(stick, node, nodeId);
       Path marker = stick.resolve(UsbSideLoader.MARKER_FILE);
       CompletableFuture<List<UsbSideLoader.BundleOutcome>> scan =
           CompletableFuture.supplyAsync(usb::scan);
@@ -250,6 +208,23 @@ class UsbSideLoadIT {
       assertThat(node.store.active()).as("no verified model before it: none serves").isEmpty();
       assertThat(runtime.serving()).isNull();
     }
+  }
+
+  private static String newNodeId() {
+    return "gw-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** A node on the test broker, its store in {@code tmp/node}, trusting {@code b}'s key. */
+  private TestNode node(
+      String nodeId, TestBundles b, RecordingRuntime runtime, UpdateSettings settings)
+      throws Exception {
+    return new TestNode(
+        BROKER.broker().url(), nodeId, tmp.resolve("node"), b.trust(), runtime, settings);
+  }
+
+  /** The node's USB side-loader for {@code stick}: real clock, 120 s per bundle. */
+  private static UsbSideLoader sideLoader(Path stick, TestNode node, String nodeId) {
+    return new UsbSideLoader(stick, node.engine, node.store, nodeId, Clock.systemUTC(), 120_000);
   }
 
   /** The marker's {@code state}, or null while there is none. */

@@ -343,8 +343,7 @@ public class UiResource {
       rows.add(
           new WaveRow(
               p.index() + 1,
-              (w.count() != null ? w.count() + " nodes" : w.percent() + "%")
-                  + (w.approval() ? ", approval" : ""),
+              PlanRows.wave(w),
               p.state().name().toLowerCase(Locale.ROOT),
               p.size() == 0 ? 0 : 100.0 * (installed + failed) / p.size(),
               installed,
@@ -365,6 +364,7 @@ public class UiResource {
     return rollout
         .data("r", s)
         .data("waves", rows)
+        .data("plan", PlanRows.of(s.plan()))
         .data("audit", audit)
         .data("targets", targets)
         .data("live", !s.status().isFinal())

@@ -36,10 +36,14 @@ import java.util.function.Function;
  * buckets with one {@code INSERT … SELECT} when the hour has closed ({@link #GRACE} after its end).
  * {@code node_health_rollup.closed_until} says up to where hours are rolled up; a message for an
  * earlier hour (late, or older than the 5-minute tier keeps) is merged into its hourly bucket
- * directly. A batch holds that row shared while it writes and the roll-up holds it exclusively, so
- * an hour is rolled up either before a batch's messages of it or after them, on every replica.
- * Reads of the hourly tier take the hours not yet rolled up from their 5-minute buckets, so they
- * answer the same before and after the roll-up.
+ * directly. An hour is rolled up either before a batch's messages of it or after them, on every
+ * replica: on PostgreSQL a batch holds a shared transaction-level advisory lock per hour its
+ * messages fall in and reads the mark after taking them, and the roll-up of an hour takes that
+ * hour's lock exclusively, so it waits only for batches that carry messages of the hour it rolls
+ * (late ones, after {@link #GRACE}), never for the batches of the current hour; on H2 (no shared
+ * locks) a batch holds the mark's row and the roll-up waits for it. Reads of the hourly tier take
+ * the hours not yet rolled up from their 5-minute buckets, so they answer the same before and after
+ * the roll-up.
  */
 public final class HealthHistory {
 
@@ -81,6 +85,14 @@ public final class HealthHistory {
    * exists to avoid, so the grace is far above a heartbeat's ingest lag).
    */
   static final Duration GRACE = Duration.ofMinutes(5);
+
+  /**
+   * The first key of the roll-up's advisory locks on PostgreSQL ("ESLH"); the second is the hour.
+   */
+  private static final int ROLLUP_LOCK_SPACE = 0x45534c48;
+
+  /** How many hours one roll-up transaction may lock and move the mark over. */
+  private static final int LOCKED_HOURS_PER_PASS = 24;
 
   private static final Duration HOUR = Duration.ofHours(1);
 
@@ -270,7 +282,7 @@ public final class HealthHistory {
    * a newer message.
    */
   void write(Connection c, List<HealthSample> latest, Prepared batch) throws SQLException {
-    Instant closed = closedUntil(c, true);
+    Instant closed = holdHours(c, batch);
     if (closed == null) {
       // startRollup ran before the transaction; without it, hours from now on are open.
       closed = HealthTier.HOURLY.bucket(clock.instant());
@@ -565,16 +577,62 @@ public final class HealthHistory {
   }
 
   /**
-   * Up to where hours are rolled up (exclusive), or null before {@link #startRollup}. With {@code
-   * lock}, the row is locked until the transaction ends: shared on PostgreSQL (batches do not wait
-   * for each other, only for a roll-up), exclusively on H2 (which has no shared row lock; its
-   * batches wait for each other here, one controller's two writers).
+   * Keeps the roll-up off the hours of {@code batch} until the caller's transaction ends, and
+   * returns up to where hours are rolled up (exclusive), or null before {@link #startRollup}.
+   *
+   * <p>PostgreSQL: one shared advisory lock per hour of the batch's messages, in ascending order,
+   * then a plain read of the mark. Read committed gives that read a snapshot taken after the locks
+   * are held, so an hour is either rolled up already (its messages go to the hourly tier as late
+   * ones) or its roll-up waits for this transaction's 5-minute rows. The mark's row is not locked:
+   * batches neither wait for a roll-up of another hour nor create multixacts on the one row.
+   *
+   * <p>H2 has no shared locks: the row is locked exclusively and read again once held (H2 does not
+   * document that a locking read returns the newest version), so its batches and the roll-up take
+   * turns; one controller's two writers on a test database.
    */
-  private Instant closedUntil(Connection c, boolean lock) throws SQLException {
-    Instant closed = closedUntil(c, lock ? (db.postgres() ? " FOR SHARE" : " FOR UPDATE") : "");
-    // PostgreSQL's locking read returns the row as its last locker committed it; H2's is not
-    // documented to, so H2 reads it again, now that the lock is held.
-    return lock && !db.postgres() ? closedUntil(c, "") : closed;
+  private Instant holdHours(Connection c, Prepared batch) throws SQLException {
+    if (!db.postgres()) {
+      closedUntil(c, " FOR UPDATE");
+      return closedUntil(c, "");
+    }
+    TreeSet<Long> hours = new TreeSet<>();
+    for (HealthSample s : batch.hourly()) {
+      hours.add(hourKey(HealthTier.HOURLY.bucket(s.health().at())));
+    }
+    if (!hours.isEmpty()) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock_shared(?, ?)")) {
+        for (long h : hours) {
+          ps.setInt(1, ROLLUP_LOCK_SPACE);
+          ps.setInt(2, (int) h);
+          ps.execute();
+        }
+      }
+    }
+    return closedUntil(c, "");
+  }
+
+  private static Instant min(Instant a, Instant b) {
+    return a.isBefore(b) ? a : b;
+  }
+
+  /**
+   * Takes the advisory lock of {@code hour} exclusively until the transaction ends (PostgreSQL).
+   */
+  private static void lockHourExclusively(Connection c, Instant hour) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
+      ps.setInt(1, ROLLUP_LOCK_SPACE);
+      ps.setInt(2, (int) hourKey(hour));
+      ps.execute();
+    }
+  }
+
+  /**
+   * The advisory lock key of an hour: hours since the epoch, which fit the second key's 32 bits
+   * until the year 246,000; negative (before 1970) ones too, as health messages' times are checked
+   * against the clock on intake.
+   */
+  private static long hourKey(Instant hour) {
+    return Math.floorDiv(hour.getEpochSecond(), 3600);
   }
 
   private static Instant closedUntil(Connection c, String lockClause) throws SQLException {
@@ -601,9 +659,11 @@ public final class HealthHistory {
 
   /**
    * Rolls up every hour that has closed and is not rolled up yet, from its 5-minute buckets: one
-   * transaction per hour that has any (hours without are skipped), holding the roll-up row
-   * exclusively, so batches in flight finish first and later ones see the hour as rolled up. Two
-   * replicas may both call it; each hour is rolled up once.
+   * transaction per hour that has any (hours without are skipped), holding the mark's row
+   * exclusively (so two replicas take turns and each hour is rolled up once) and, on PostgreSQL,
+   * the advisory locks of the hours the mark moves over (so batches still writing messages of those
+   * hours commit first, and later ones see the hours as rolled up; batches of other hours do not
+   * wait). On H2 batches hold the mark's row and the roll-up waits for all of them.
    *
    * @return the hours rolled up
    */
@@ -617,7 +677,7 @@ public final class HealthHistory {
           db.run(
               "finding the next hour to roll up",
               c -> {
-                Instant closed = closedUntil(c, false);
+                Instant closed = closedUntil(c, "");
                 if (closed == null || !closed.isBefore(target)) {
                   return Instant.MAX;
                 }
@@ -642,7 +702,18 @@ public final class HealthHistory {
                   return null;
                 }
                 Instant b = firstDetail(c, closed, target);
-                Instant until = target;
+                Instant until = b == null ? target : HealthTier.HOURLY.bucket(b).plus(HOUR);
+                if (db.postgres()) {
+                  // The mark moves only over hours whose locks this transaction holds
+                  // exclusively (see holdHours): it waits for the batches that carry messages of
+                  // them, and each statement below reads a snapshot taken after the wait. At most
+                  // a day of hours per pass, so the locks stay few after a long outage.
+                  until = min(until, closed.plus(LOCKED_HOURS_PER_PASS, ChronoUnit.HOURS));
+                  for (Instant h = closed; h.isBefore(until); h = h.plus(HOUR)) {
+                    lockHourExclusively(c, h);
+                  }
+                  b = firstDetail(c, closed, until);
+                }
                 boolean rolledOne = false;
                 if (b != null) {
                   Instant h = HealthTier.HOURLY.bucket(b);
@@ -773,7 +844,7 @@ public final class HealthHistory {
       rollupFailure = e;
     }
     Instant now = clock.instant();
-    Instant closed = db.run("reading the hourly health roll-up", c -> closedUntil(c, false));
+    Instant closed = db.run("reading the hourly health roll-up", c -> closedUntil(c, ""));
     int dropped = 0;
     long deleted = 0;
     for (HealthTier tier : HealthTier.values()) {
@@ -924,7 +995,7 @@ public final class HealthHistory {
             buckets = bucketRows(c, tier, nodeId, tier.bucket(from), to, max);
           } else {
             Instant start = tier.bucket(from);
-            Instant split = split(closedUntil(c, false), start, to);
+            Instant split = split(closedUntil(c, ""), start, to);
             buckets = new ArrayList<>(bucketRows(c, tier, nodeId, start, split, max));
             if (split.isBefore(to)) {
               List<HealthBucket> detail =
@@ -1038,7 +1109,7 @@ public final class HealthHistory {
             sums.add(c, tier, nodeId, digest, tier.bucket(from), to);
           } else {
             Instant start = tier.bucket(from);
-            Instant split = split(closedUntil(c, false), start, to);
+            Instant split = split(closedUntil(c, ""), start, to);
             sums.add(c, tier, nodeId, digest, start, split);
             if (split.isBefore(to)) {
               sums.add(c, HealthTier.FIVE_MINUTES, nodeId, digest, split, hoursEnd(to));

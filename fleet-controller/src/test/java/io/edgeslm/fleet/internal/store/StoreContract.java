@@ -637,6 +637,31 @@ abstract class StoreContract {
     assertThat(hourly).isEqualTo(HealthBucket.aggregate(HealthTier.HOURLY, all));
   }
 
+  /**
+   * Hours with messages on both sides of more than a day without any (a fleet switched off over a
+   * weekend, or a controller down that long): one roll-up rolls up both, moving the mark over the
+   * empty hours a day per pass, and the hourly tier equals the messages.
+   */
+  @Test
+  void rollUp_afterMoreThanADayWithoutMessages_rollsUpEveryHourThatHasAny() throws Exception {
+    List<HealthSample> all = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      all.add(sample("gw-1", NEW, T0.plusSeconds(30L * i), 10L * i, 5));
+      all.add(sample("gw-1", NEW, T0.plusSeconds(40 * 3600 + 30L * i), 100 + 10L * i, 6));
+    }
+    for (HealthSample s : all) {
+      clock.set(s.health().at().plusSeconds(1));
+      nodes.recordHealth(List.of(s));
+    }
+    clock.set(T0.plusSeconds(41 * 3600 + 300));
+    assertThat(nodes.rollUpHealth()).isEqualTo(2);
+    assertThat(nodes.rollUpHealth()).isZero();
+    assertThat(stored(HealthTier.HOURLY))
+        .isEqualTo(HealthBucket.aggregate(HealthTier.HOURLY, all))
+        .extracting(HealthBucket::samples)
+        .containsExactly(4, 4);
+  }
+
   /** Today's schema with one row per message, migrated: latest kept, history aggregated. */
   @Test
   void migrationV3_fromOneRowPerMessage_keepsTheLatestAndTheAggregates() throws Exception {

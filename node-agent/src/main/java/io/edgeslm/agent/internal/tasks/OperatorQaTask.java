@@ -113,10 +113,15 @@ public final class OperatorQaTask {
 
   /** Classifies a question against the node's sensors (pure). */
   public static String classify(String question, List<SensorState> snapshot) {
+    return classified(question, relevantSensors(question, snapshot));
+  }
+
+  /** {@link #classify} when the question's sensors are already known. */
+  private static String classified(String question, List<SensorState> relevant) {
     if (RuleAnswer.isRangeQuestion(question)) {
       return TASK_RANGES;
     }
-    return relevantSensors(question, snapshot).isEmpty() ? TASK_OTHER : TASK_SENSOR_VALUES;
+    return relevant.isEmpty() ? TASK_OTHER : TASK_SENSOR_VALUES;
   }
 
   /** The sensors a question is about, best match first; empty if it names none. */
@@ -168,7 +173,7 @@ public final class OperatorQaTask {
     }
     Instant start = clock.instant();
     List<SensorState> relevant = relevantSensors(question, snapshot);
-    String task = classify(question, snapshot);
+    String task = classified(question, relevant);
     java.util.OptionalDouble none = java.util.OptionalDouble.empty();
     if (scheduler == null) {
       return new QaResult(

@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Picks the sensors a question is about, by name and alias. Scores each sensor by the best of its
@@ -20,6 +21,12 @@ public final class SensorMatcher {
   static final Set<String> STOP =
       Set.of("the", "is", "of", "on", "at", "what", "whats", "how", "and", "in", "a", "an", "it");
 
+  // Compiled once: words() runs several times for every question, on the way to the engine.
+  private static final Pattern MARKS = Pattern.compile("\\p{M}");
+  private static final Pattern LETTER_DIGIT = Pattern.compile("([a-z])([0-9])");
+  private static final Pattern DIGIT_LETTER = Pattern.compile("([0-9])([a-z])");
+  private static final Pattern NON_WORD = Pattern.compile("[^a-z0-9]+");
+
   private SensorMatcher() {}
 
   /** A sensor and how well it matched. */
@@ -27,8 +34,9 @@ public final class SensorMatcher {
 
   /** Matches best first; empty when nothing in the question names a sensor. */
   public static List<Match> match(String question, List<SensorState> snapshot) {
-    String q = " " + String.join(" ", words(question)) + " ";
-    Set<String> qWords = new HashSet<>(words(question));
+    List<String> questionWords = words(question);
+    String q = " " + String.join(" ", questionWords) + " ";
+    Set<String> qWords = new HashSet<>(questionWords);
     List<Match> out = new ArrayList<>();
     for (SensorState s : snapshot) {
       double best = 0;
@@ -87,13 +95,7 @@ public final class SensorMatcher {
 
   /** Lower-case words of letters and digits; accents folded; "press3" splits to "press 3". */
   static List<String> words(String s) {
-    String n =
-        Normalizer.normalize(s, Normalizer.Form.NFD)
-            .replaceAll("\\p{M}", "")
-            .toLowerCase(Locale.ROOT)
-            .replaceAll("([a-z])([0-9])", "$1 $2")
-            .replaceAll("([0-9])([a-z])", "$1 $2");
-    return Arrays.stream(n.split("[^a-z0-9]+"))
+    return pieces(s).stream()
         .filter(w -> w.length() > 1 || Character.isDigit(w.isEmpty() ? 'x' : w.charAt(0)))
         .filter(w -> !w.isEmpty())
         .map(w -> w.equals("temp") ? "temperature" : w)
@@ -101,5 +103,42 @@ public final class SensorMatcher {
         // is harmless.
         .map(w -> w.length() > 3 && w.endsWith("s") ? w.substring(0, w.length() - 1) : w)
         .toList();
+  }
+
+  /**
+   * The runs of letters and of digits, lower case, before the filters of {@link #words}. ASCII text
+   * (the usual question and sensor name) is scanned in one pass: its NFD form is itself and it has
+   * no combining marks, so the result is the same as the regular expressions give, which any other
+   * text goes through.
+   */
+  private static List<String> pieces(String s) {
+    List<String> out = new ArrayList<>();
+    StringBuilder w = new StringBuilder();
+    int kind = 0; // 0: neither, 1: letter, 2: digit
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        String n = MARKS.matcher(Normalizer.normalize(s, Normalizer.Form.NFD)).replaceAll("");
+        n = LETTER_DIGIT.matcher(n.toLowerCase(Locale.ROOT)).replaceAll("$1 $2");
+        n = DIGIT_LETTER.matcher(n).replaceAll("$1 $2");
+        return Arrays.asList(NON_WORD.split(n));
+      }
+      if (c >= 'A' && c <= 'Z') {
+        c = (char) (c + ('a' - 'A'));
+      }
+      int k = c >= 'a' && c <= 'z' ? 1 : c >= '0' && c <= '9' ? 2 : 0;
+      if (k != kind && w.length() > 0) {
+        out.add(w.toString());
+        w.setLength(0);
+      }
+      if (k != 0) {
+        w.append(c);
+      }
+      kind = k;
+    }
+    if (w.length() > 0) {
+      out.add(w.toString());
+    }
+    return out;
   }
 }
