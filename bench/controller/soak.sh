@@ -53,7 +53,9 @@ awk -v nodes="$NODES" -v days="$DAYS" -v minutes="$MINUTES" -v mode="$MODE" '
       printf "RESULT name=controller.soak-dense-cpu measured=%.2f baseline=%.2f unit=ms/1000 ratio=%.2f target=- met=- desc=at a real fleet'"'"'s density: controller CPU per 1000 heartbeats vs broker CPU per 1000 messages (PostgreSQL backends: %.1f ms per 1000)\n", cc, br, cr, pg
       exit
     }
-    printf "RESULT name=controller.soak-size measured=%.1f baseline=%.1f unit=MiB ratio=%.2f target=<=1.5 met=%s desc=database size at the end of the soak vs after simulated day 1 (compressed: one message per bucket, see docs/benchmarks.md)\n", dend, d1, ratio, (ratio <= 1.5 ? "yes" : "no")
+    # Compressed, every message is its own hourly bucket, so the hourly tier grows with the days by
+    # construction; the <= 1.5 of issue 13 is judged at the real history density of soak-size-dense.
+    printf "RESULT name=controller.soak-size measured=%.1f baseline=%.1f unit=MiB ratio=%.2f target=- met=- desc=database size at the end of the soak vs after simulated day 1 (compressed: one message per hourly bucket, so it grows by construction; the size target is judged by controller.soak-size-dense)\n", dend, d1, ratio
     printf "RESULT name=controller.cpu-per-heartbeat measured=%.2f baseline=%.2f unit=ms/1000 ratio=%.2f target=- met=- desc=controller CPU per 1000 heartbeats vs broker CPU per 1000 messages (PostgreSQL backends: %.1f ms per 1000)\n", cc, br, cr, pg
     printf "RESULT name=controller.soak-reads measured=%.1f baseline=- unit=ms ratio=- target=- met=- desc=at the end of the soak: fleet overview %.1f ms, 24 h chart %.1f ms, gate reads over %d nodes %.1f s (%.0f s for a wave of all %d)\n", ov, ov, chart, gn, gate, gall, nodes
   }' "$OUT"
