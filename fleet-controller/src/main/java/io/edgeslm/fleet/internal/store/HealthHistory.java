@@ -597,17 +597,9 @@ public final class HealthHistory {
     }
     TreeSet<Long> hours = new TreeSet<>();
     for (HealthSample s : batch.hourly()) {
-      hours.add(hourKey(HealthTier.HOURLY.bucket(s.health().at())));
+      hours.add(hourKey(s.health().at()));
     }
-    if (!hours.isEmpty()) {
-      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock_shared(?, ?)")) {
-        for (long h : hours) {
-          ps.setInt(1, ROLLUP_LOCK_SPACE);
-          ps.setInt(2, (int) h);
-          ps.execute();
-        }
-      }
-    }
+    lockHours(c, hours, true);
     return closedUntil(c, "");
   }
 
@@ -616,23 +608,32 @@ public final class HealthHistory {
   }
 
   /**
-   * Takes the advisory lock of {@code hour} exclusively until the transaction ends (PostgreSQL).
+   * Takes the advisory locks of {@code hours} (keys of {@link #hourKey}, in ascending order, so
+   * batches and roll-ups never wait for each other in a circle), shared or exclusively, until the
+   * transaction ends (PostgreSQL).
    */
-  private static void lockHourExclusively(Connection c, Instant hour) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
-      ps.setInt(1, ROLLUP_LOCK_SPACE);
-      ps.setInt(2, (int) hourKey(hour));
-      ps.execute();
+  private static void lockHours(Connection c, Iterable<Long> hours, boolean shared)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            shared
+                ? "SELECT pg_advisory_xact_lock_shared(?, ?)"
+                : "SELECT pg_advisory_xact_lock(?, ?)")) {
+      for (long h : hours) {
+        ps.setInt(1, ROLLUP_LOCK_SPACE);
+        ps.setInt(2, (int) h);
+        ps.execute();
+      }
     }
   }
 
   /**
-   * The advisory lock key of an hour: hours since the epoch, which fit the second key's 32 bits
-   * until the year 246,000; negative (before 1970) ones too, as health messages' times are checked
-   * against the clock on intake.
+   * The advisory lock key of the hour {@code at} falls in: hours since the epoch, which fit the
+   * second key's 32 bits until the year 246,000; negative (before 1970) ones too, as health
+   * messages' times are checked against the clock on intake.
    */
-  private static long hourKey(Instant hour) {
-    return Math.floorDiv(hour.getEpochSecond(), 3600);
+  private static long hourKey(Instant at) {
+    return Math.floorDiv(at.getEpochSecond(), 3600);
   }
 
   private static Instant closedUntil(Connection c, String lockClause) throws SQLException {
@@ -709,9 +710,11 @@ public final class HealthHistory {
                   // them, and each statement below reads a snapshot taken after the wait. At most
                   // a day of hours per pass, so the locks stay few after a long outage.
                   until = min(until, closed.plus(LOCKED_HOURS_PER_PASS, ChronoUnit.HOURS));
+                  List<Long> hours = new ArrayList<>();
                   for (Instant h = closed; h.isBefore(until); h = h.plus(HOUR)) {
-                    lockHourExclusively(c, h);
+                    hours.add(hourKey(h));
                   }
+                  lockHours(c, hours, false);
                   b = firstDetail(c, closed, until);
                 }
                 boolean rolledOne = false;
