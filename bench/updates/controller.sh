@@ -6,11 +6,17 @@
 # Target: at least 0.7x. Needs the mosquitto, mosquitto_pub and mosquitto_sub binaries.
 #
 #   bench/updates/controller.sh [--mib N] [--broker URL|private] [--verify] [--warmup-mib N]
+#                               [--warmup-messages N] [--downloader java|mosquitto]
 #   bench/updates/controller.sh --mib 64      # a quick check that it works, not a measurement
 #
 # --verify makes the downloader check every chunk's SHA-256, as an agent does.
 # --warmup-mib N first moves the first N MiB untimed, so that the timed transfer runs on JIT-compiled
 # code, as in a controller that has served chunks before (the default, 0, includes the warm-up).
+# --warmup-messages N first sends N small QoS 1 messages each way between a node connection and the
+# controller's, untimed, and no chunk (a controller that has handled heartbeats, not yet chunks).
+# --downloader mosquitto takes the chunks with mosquitto_sub and sends the requests with
+# mosquitto_pub -l (this JVM only pipes sizes and request lines), so that the JVM's CPU figure is the
+# ChunkServer's alone; its RESULT is named updates.chunk-server-to-mosquitto-sub.
 # Output: the baseline (before, after, mean), the ChunkServer's rate and the ratio; the CPU time
 # this JVM (server and downloader) spent per GiB during the transfer; the load average at the start
 # and the end. The machine is shared: compare ratios of runs at a similar load, or the CPU figure.

@@ -51,7 +51,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Options: {@code --mib N}; {@code --broker URL} instead of the private Mosquitto; {@code
  * --verify} to check every chunk's SHA-256 in the downloader as an agent does (costs CPU the
- * Mosquitto clients do not spend).
+ * Mosquitto clients do not spend); {@code --warmup-mib N} and {@code --warmup-messages N}: an
+ * untimed chunk transfer, or small messages both ways, first; {@code --downloader mosquitto}: C
+ * clients take the chunks and send the requests, so that this JVM is the server alone.
  */
 public final class ChunkTransferBench {
 
@@ -69,18 +71,30 @@ public final class ChunkTransferBench {
     String where = "private";
     boolean verify = false;
     long warmupMib = 0;
+    boolean cDownloader = false;
+    int warmupMessages = 0;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--mib" -> mib = Long.parseLong(args[++i]);
         case "--broker" -> where = args[++i];
         case "--verify" -> verify = true;
         case "--warmup-mib" -> warmupMib = Long.parseLong(args[++i]);
+        case "--warmup-messages" -> warmupMessages = Integer.parseInt(args[++i]);
+        case "--downloader" -> {
+          String d = args[++i];
+          if (!d.equals("java") && !d.equals("mosquitto")) {
+            System.err.println("--downloader must be java or mosquitto: got '" + d + "'.");
+            System.exit(2);
+          }
+          cDownloader = d.equals("mosquitto");
+        }
         default -> {
           System.err.println(
               "Unknown option '"
                   + args[i]
                   + "'. Usage: ChunkTransferBench [--mib N] [--broker URL|private] [--verify]"
-                  + " [--warmup-mib N]");
+                  + " [--warmup-mib N] [--downloader java|mosquitto]"
+                  + " [--warmup-messages N]");
           System.exit(2);
         }
       }
@@ -93,13 +107,26 @@ public final class ChunkTransferBench {
           broker == null ? where : broker.url(),
           broker == null ? "" : " (private)",
           verify,
-          warmupMib);
+          warmupMib,
+          cDownloader,
+          warmupMessages);
     }
     System.exit(0);
   }
 
-  static void run(long mib, String url, String note, boolean verify, long warmupMib)
+  static void run(
+      long mib,
+      String url,
+      String note,
+      boolean verify,
+      long warmupMib,
+      boolean cDownloader,
+      int warmupMessages)
       throws Exception {
+    if (cDownloader && verify) {
+      throw new IllegalArgumentException(
+          "--verify needs the Java downloader: mosquitto_sub does not hash the chunks.");
+    }
     URI broker = new URI(url);
     String loadBefore = loadAverage();
     long bytes = mib << 20;
@@ -150,6 +177,9 @@ public final class ChunkTransferBench {
           throw new IllegalStateException(
               "The controller's connection did not come up: " + controller.lastError());
         }
+        if (warmupMessages > 0) {
+          smallMessages(url, controller, id, warmupMessages);
+        }
         // Optional untimed transfer of the file's first chunks first, so that the timed one runs
         // on compiled code as in a controller that has served chunks before (JIT warm-up).
         int warm = (int) Math.min(messages, (warmupMib << 20) / CHUNK);
@@ -164,7 +194,10 @@ public final class ChunkTransferBench {
           awaitAcks(server, warm);
         }
         Map<String, Long> threads0 = threadTicks();
-        ours = download(url, node, assignmentId, described, verify);
+        ours =
+            cDownloader
+                ? mosquittoDownload(broker, node, assignmentId, described)
+                : download(url, node, assignmentId, described, verify);
         threadSplit = split(threads0, threadTicks());
         awaitAcks(server, warm + messages);
       }
@@ -176,8 +209,8 @@ public final class ChunkTransferBench {
           "chunk server transfer, %d MiB in %d chunks of %d KiB (QoS 1) over %s%s"
               + " (load average %s at the start, %s at the end):%n"
               + "  mosquitto_pub/sub baseline: %.1f MB/s (%.1f before, %.1f after)%n"
-              + "  ChunkServer -> downloader:  %.1f MB/s (ratio %.2f; %s)%n"
-              + "  this JVM (server and downloader together) used %.2f CPU-s per GiB moved,"
+              + "  ChunkServer -> %s:  %.1f MB/s (ratio %.2f; %s)%n"
+              + "  this JVM (%s) used %.2f CPU-s per GiB moved,"
               + " %.0f %% of one core, during the transfer (%d cores; load average %s);"
               + "%s%n  its threads' CPU-s during the transfer: %s%n",
           mib,
@@ -190,25 +223,36 @@ public final class ChunkTransferBench {
           baseline,
           before,
           after,
+          cDownloader ? "mosquitto_sub" : "downloader",
           ours.mbPerSecond(),
           ratio,
-          verify ? "every chunk's SHA-256 verified" : "chunk sizes and indexes checked",
+          cDownloader
+              ? "chunk sizes and count checked"
+              : verify ? "every chunk's SHA-256 verified" : "chunk sizes and indexes checked",
+          cDownloader ? "the server alone" : "server and downloader together",
           ours.cpuSecondsPerGib(),
           ours.cpuShare() * 100,
           Runtime.getRuntime().availableProcessors(),
           loadAverage(),
-          warmupMib > 0 ? " after an untimed warm-up transfer of " + warmupMib + " MiB" : "",
+          (warmupMessages > 0
+                  ? " after " + warmupMessages + " small QoS 1 messages each way, untimed"
+                  : "")
+              + (warmupMib > 0
+                  ? " after an untimed warm-up transfer of " + warmupMib + " MiB"
+                  : ""),
           threadSplit);
       System.out.printf(
-          "RESULT name=updates.chunk-server measured=%.1f baseline=%.1f unit=MB/s ratio=%.2f"
+          "RESULT name=updates.chunk-server%s measured=%.1f baseline=%.1f unit=MB/s ratio=%.2f"
               + " target=>=0.7x met=%s desc=the controller's ChunkServer serving %d MiB (256 KiB"
-              + " chunks, QoS 1) to a downloader over Mosquitto vs mosquitto_pub/mosquitto_sub"
+              + " chunks, QoS 1) to %s over Mosquitto vs mosquitto_pub/mosquitto_sub"
               + " moving the same messages in the same run%s%n",
+          cDownloader ? "-to-mosquitto-sub" : "",
           ours.mbPerSecond(),
           baseline,
           ratio,
           ratio >= 0.7 ? "yes" : "no",
           mib,
+          cDownloader ? "mosquitto_sub (requests from mosquitto_pub)" : "a downloader",
           verify ? " (chunks verified)" : "");
     } finally {
       try (var s = Files.walk(work)) {
@@ -230,6 +274,61 @@ public final class ChunkTransferBench {
     return ((com.sun.management.OperatingSystemMXBean)
             java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
+  }
+
+  /**
+   * The traffic a running controller has handled before it serves its first chunk, without any
+   * chunk: {@code n} small QoS 1 JSON messages (about 400 bytes, like a heartbeat) from a node
+   * connection to the controller's, and {@code n} from the controller's to the node (like
+   * assignments and commands), untimed. It runs the same client library and Netty paths that the
+   * transfer then uses (reads, the decoder, PUBACKs, writes), so a transfer after it shows how much
+   * of a fresh JVM's gap is that shared code's JIT warm-up rather than the chunk path's own.
+   */
+  static void smallMessages(String url, MqttConnection controller, String id, int n)
+      throws Exception {
+    CountDownLatch atController = new CountDownLatch(n);
+    CountDownLatch atNode = new CountDownLatch(n);
+    String up = "bench/" + id + "/up";
+    String down = "bench/" + id + "/down";
+    controller.subscribe(up, 1, m -> atController.countDown()).get(20, TimeUnit.SECONDS);
+    MqttSettings settings =
+        MqttSettings.builder(url, id + "-warm").receiveMaximum(OUTSTANDING).build();
+    try (MqttConnection node = MqttConnection.create(settings)) {
+      node.subscribe(down, 1, m -> atNode.countDown());
+      node.start();
+      if (!node.awaitConnected(Duration.ofSeconds(20))) {
+        throw new IllegalStateException(
+            "The warm-up connection did not connect: " + node.lastError());
+      }
+      byte[] json =
+          ("{\"schemaVersion\":1,\"nodeId\":\""
+                  + id
+                  + "\",\"cpu\":0.25,\"memFree\":123456789,"
+                  + "\"model\":{\"name\":\"bench\",\"version\":1},\"pad\":\""
+                  + "x".repeat(260)
+                  + "\"}")
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      Thread other =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    for (int i = 0; i < n; i++) {
+                      controller.publish(FleetMqtt.json(down, json, 1, false));
+                    }
+                  });
+      for (int i = 0; i < n; i++) {
+        node.publish(Message.of(up, json, 1, false).withContentType(FleetMqtt.JSON));
+      }
+      other.join();
+      if (!atController.await(2, TimeUnit.MINUTES) || !atNode.await(2, TimeUnit.MINUTES)) {
+        throw new IllegalStateException(
+            "The warm-up messages did not all arrive: "
+                + atController.getCount()
+                + " to the controller and "
+                + atNode.getCount()
+                + " to the node missing.");
+      }
+    }
   }
 
   /** Waits up to 10 s for the broker's acknowledgements of the first {@code chunks} chunks. */
@@ -388,6 +487,121 @@ public final class ChunkTransferBench {
           bytes.get() / 1e6 / (nanos / 1e9),
           cpu / 1e9 / (bytes.get() / (double) (1L << 30)),
           cpu / (double) nanos);
+    }
+  }
+
+  /**
+   * The server alone, to C clients: {@code mosquitto_sub} takes the chunks on the node's chunk
+   * topic and prints each one's size ({@code -F %l}), and a {@code mosquitto_pub -l} on its own
+   * connection publishes each request line written to it; this thread only reads the sizes and
+   * writes the next {@value #PER_REQUEST}-chunk request whenever that keeps at most {@value
+   * #OUTSTANDING} chunks requested and not received, as {@link #download} does. (Requesting all at
+   * once does not work: Mosquitto drops QoS 1 messages queued past its max_queued_messages, 1000,
+   * for a subscriber that falls behind.) Checks the count and size of every chunk, not its header.
+   *
+   * @return MB/s from the first request to the last chunk; the CPU is this JVM's (the server's,
+   *     plus this thread's piping)
+   */
+  static Transfer mosquittoDownload(
+      URI broker, NodeTopics node, String assignmentId, BundleFile file)
+      throws IOException, InterruptedException {
+    int total = file.chunks().size();
+    String host = broker.getHost();
+    String port = Integer.toString(broker.getPort());
+    Process sub =
+        new ProcessBuilder(
+                "mosquitto_sub",
+                "-h",
+                host,
+                "-p",
+                port,
+                "-q",
+                "1",
+                "-t",
+                node.updateChunk(),
+                "-C",
+                Integer.toString(total),
+                "-F",
+                "%l")
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    Process pub =
+        new ProcessBuilder(
+                "mosquitto_pub",
+                "-h",
+                host,
+                "-p",
+                port,
+                "-q",
+                "1",
+                "-t",
+                node.updateRequest(),
+                "-l")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    try (var sizes =
+            new java.io.BufferedReader(
+                new java.io.InputStreamReader(
+                    sub.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+        var requests = pub.getOutputStream()) {
+      Thread.sleep(700); // as in mosquittoTools: let both connect and the subscriber subscribe
+      long t0 = System.nanoTime();
+      long cpu0 = processCpuNanos();
+      int requested = 0;
+      int received = 0;
+      long bytes = 0;
+      while (received < total) {
+        while (requested < total && requested - received + PER_REQUEST <= OUTSTANDING) {
+          int count = Math.min(PER_REQUEST, total - requested);
+          ChunkRequest r =
+              ChunkRequest.range(
+                  "m" + requested, assignmentId, file.name(), requested, count, node.updateChunk());
+          requests.write(Json.write(r));
+          requests.write('\n');
+          requested += count;
+        }
+        requests.flush();
+        String line = sizes.readLine();
+        if (line == null) {
+          throw new IllegalStateException(
+              "mosquitto_sub ended after " + received + " of " + total + " chunks.");
+        }
+        long expected = Math.min(CHUNK, file.sizeBytes() - (long) received * CHUNK);
+        if (Long.parseLong(line.trim()) != expected) {
+          throw new IllegalStateException(
+              "Message "
+                  + received
+                  + " on the chunk topic has "
+                  + line
+                  + " bytes, expected "
+                  + expected
+                  + " (an error reply instead of a chunk?).");
+        }
+        bytes += expected;
+        received++;
+      }
+      long nanos = System.nanoTime() - t0;
+      long cpu = processCpuNanos() - cpu0;
+      requests.close(); // mosquitto_pub -l ends at the end of its input
+      if (!sub.waitFor(1, TimeUnit.MINUTES) || !pub.waitFor(1, TimeUnit.MINUTES)) {
+        throw new IllegalStateException("mosquitto_sub or mosquitto_pub did not exit.");
+      }
+      if (pub.exitValue() != 0 || sub.exitValue() != 0) {
+        throw new IllegalStateException(
+            "mosquitto_pub exited with "
+                + pub.exitValue()
+                + ", mosquitto_sub with "
+                + sub.exitValue()
+                + "; see their messages above.");
+      }
+      return new Transfer(
+          bytes / 1e6 / (nanos / 1e9),
+          cpu / 1e9 / (bytes / (double) (1L << 30)),
+          cpu / (double) nanos);
+    } finally {
+      sub.destroy();
+      pub.destroy();
     }
   }
 
