@@ -7,7 +7,9 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -32,9 +34,21 @@ public final class SensorMatcher {
   /** A sensor and how well it matched. */
   public record Match(SensorState sensor, double score) {}
 
+  /**
+   * The words of sensor names (ids and aliases) already split, since the same names are matched for
+   * every question. Bounded: cleared when it outgrows what a node's sensors can fill.
+   */
+  private static final Map<String, List<String>> NAME_WORDS = new ConcurrentHashMap<>();
+
+  private static final int NAME_WORDS_KEPT = 4096;
+
   /** Matches best first; empty when nothing in the question names a sensor. */
   public static List<Match> match(String question, List<SensorState> snapshot) {
-    List<String> questionWords = words(question);
+    return match(words(question), snapshot);
+  }
+
+  /** {@link #match} for a question already split into {@link #words}. */
+  static List<Match> match(List<String> questionWords, List<SensorState> snapshot) {
     String q = " " + String.join(" ", questionWords) + " ";
     Set<String> qWords = new HashSet<>(questionWords);
     List<Match> out = new ArrayList<>();
@@ -43,7 +57,7 @@ public final class SensorMatcher {
       List<String> names = new ArrayList<>(s.aliases());
       names.add(s.sensor());
       for (String name : names) {
-        List<String> nWords = words(name);
+        List<String> nWords = nameWords(name);
         if (nWords.isEmpty()) {
           continue;
         }
@@ -79,6 +93,20 @@ public final class SensorMatcher {
         .filter(m -> m.score() >= top / 2)
         .sorted(Comparator.comparingDouble(Match::score).reversed())
         .toList();
+  }
+
+  /** {@link #words} of a sensor name, remembered. */
+  private static List<String> nameWords(String name) {
+    List<String> known = NAME_WORDS.get(name);
+    if (known != null) {
+      return known;
+    }
+    List<String> w = words(name);
+    if (NAME_WORDS.size() >= NAME_WORDS_KEPT) {
+      NAME_WORDS.clear();
+    }
+    NAME_WORDS.put(name, w);
+    return w;
   }
 
   private static boolean numbersDisagree(List<String> name, Set<String> question) {
