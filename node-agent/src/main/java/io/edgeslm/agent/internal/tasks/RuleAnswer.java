@@ -132,7 +132,12 @@ final class RuleAnswer {
 
   /** {@link #isRangeQuestion} for a question already split into {@link SensorMatcher#words}. */
   static boolean isRangeQuestion(List<String> questionWords) {
-    return questionWords.stream().anyMatch(RANGE_WORDS::contains);
+    for (String w : questionWords) {
+      if (RANGE_WORDS.contains(w)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
