@@ -6,6 +6,7 @@ import io.edgeslm.agent.internal.update.ConnectionUpdateLink;
 import io.edgeslm.agent.internal.update.PahoUpdateLink;
 import io.edgeslm.agent.internal.update.UpdateException;
 import io.edgeslm.agent.internal.update.UpdateLink;
+import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Topics;
@@ -18,6 +19,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -26,6 +31,12 @@ import java.util.concurrent.TimeUnit;
  * the update downloader, against {@code mosquitto_pub}/{@code mosquitto_sub} moving the same number
  * of same-size QoS 1 messages in the same run; then the bytes fetched again after the download is
  * stopped at half way without a final flush and resumed. Run with bench/updates/run.sh.
+ *
+ * <p>For the download it also prints where the time went: the gaps in which no chunk reached the
+ * downloader (its pipeline bubbles), and the CPU each thread of this JVM spent (bundle server and
+ * node share it). {@code -Dbench.warmupMb=N} first downloads N MiB untimed (compiled code, as in an
+ * agent that has downloaded before); {@code -Dbench.arrivals=FILE} writes each chunk's arrival time
+ * (epoch ms), to line up with a JFR recording.
  */
 public final class UpdateTransferBench {
 
@@ -130,15 +141,40 @@ public final class UpdateTransferBench {
       Holder h = new Holder();
       link.subscribe(topics.updateChunk(), 1, m -> h.offer(m));
 
-      // The update downloader, whole file.
-      UpdateAssignment a = server.offer(id + "-a", "b", ref, bundle, chunk, topics);
+      // Optional warm-up (-Dbench.warmupMb=N): a first download of N MiB untimed, so that the
+      // timed one runs on compiled code, as in an agent that has downloaded before.
+      long warmupMb = Long.getLong("bench.warmupMb", 0);
+      if (warmupMb > 0) {
+        Path warm = work.resolve("warm-bundle");
+        TestBundles.writeRandom(warm.resolve("model.bin"), warmupMb << 20, 3);
+        UpdateAssignment w = server.offer(id + "-w", "w", ref, warm, chunk, topics);
+        try (StagedTransfer t = StagedTransfer.open(work.resolve("staging-w"), w)) {
+          ChunkDownloader d = new ChunkDownloader(t, link, topics.updateChunk(), tuning());
+          h.d = d;
+          d.run((done, total) -> {}, () -> false);
+        }
+      }
+
+      // The update downloader, whole file. The node receives its assignment as JSON, so the JSON
+      // layer is loaded before the download starts (the staged transfer writes the assignment).
+      UpdateAssignment a =
+          Json.read(
+              Json.write(server.offer(id + "-a", "b", ref, bundle, chunk, topics)),
+              UpdateAssignment.class,
+              UpdateAssignment.MAX_PAYLOAD_BYTES);
       long t1 = System.nanoTime();
+      h.record(messages);
+      Map<String, Double> cpu0 = threadCpu();
       try (StagedTransfer t = StagedTransfer.open(work.resolve("staging-a"), a)) {
         ChunkDownloader d = new ChunkDownloader(t, link, topics.updateChunk(), tuning());
         h.d = d;
         d.run((done, total) -> {}, () -> false);
       }
-      double ours = mbps(bytes, System.nanoTime() - t1);
+      long t1end = System.nanoTime();
+      Map<String, Double> cpu1 = threadCpu();
+      double ours = mbps(bytes, t1end - t1);
+      h.gaps(t1, t1end);
+      printCpu(cpu0, cpu1, (t1end - t1) / 1e9);
 
       // Stop at half way (no final flush), then resume.
       UpdateAssignment b = server.offer(id + "-b", "b", ref, bundle, chunk, topics);
@@ -174,7 +210,7 @@ public final class UpdateTransferBench {
             "update transfer, %d MiB in %d chunks of %d KiB over %s, link %s:%n"
                 + "  mosquitto_pub/sub baseline: %.1f MB/s%n"
                 + "  disk write + fsync:         %.1f MB/s%n"
-                + "  update downloader:          %.1f MB/s  (ratio %.2f)%n"
+                + "  update downloader:          %.1f MB/s  (ratio %.2f)%s%n"
                 + "  stopped at half way: %d MiB kept, %.1f MiB fetched again (window: %d MiB)%n",
             sizeMb,
             messages,
@@ -185,15 +221,64 @@ public final class UpdateTransferBench {
             disk,
             ours,
             ours / baseline,
+            warmupMb > 0 ? ", after a warm-up of " + warmupMb + " MiB" : "",
             kept >> 20,
             refetched / 1048576.0,
-            (4 * 16 * (long) chunk) >> 20);
+            ((long) tuning().requestsInFlight() * tuning().chunksPerRequest() * chunk) >> 20);
       }
     } finally {
       try (var s = Files.walk(work)) {
         s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
+  }
+
+  /**
+   * CPU seconds (user + system) per thread name of this JVM, from /proc (Linux; empty elsewhere).
+   * Names that differ only in a trailing number are summed (one pool).
+   */
+  static Map<String, Double> threadCpu() {
+    Map<String, Double> out = new TreeMap<>();
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return out;
+    }
+    try (var s = Files.list(tasks)) {
+      for (Path t : s.toList()) {
+        try {
+          String name = Files.readString(t.resolve("comm")).strip().replaceAll("[-#]?\\d+$", "");
+          String stat = Files.readString(t.resolve("stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          double sec = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // USER_HZ
+          out.merge(name, sec, Double::sum);
+        } catch (java.io.IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (java.io.IOException e) {
+      return out;
+    }
+    return out;
+  }
+
+  static void printCpu(Map<String, Double> before, Map<String, Double> after, double seconds) {
+    StringBuilder sb = new StringBuilder();
+    double total = 0;
+    List<Map.Entry<String, Double>> rows = new ArrayList<>();
+    for (var e : after.entrySet()) {
+      double d = e.getValue() - before.getOrDefault(e.getKey(), 0.0);
+      total += d;
+      if (d >= 0.05) {
+        rows.add(Map.entry(e.getKey(), d));
+      }
+    }
+    rows.sort(Map.Entry.<String, Double>comparingByValue().reversed());
+    for (var e : rows) {
+      sb.append(String.format(" %s %.2f", e.getKey(), e.getValue()));
+    }
+    System.out.printf(
+        "  CPU during the download (this JVM: bundle server and node), %.2f s in %.2f s:%s%n",
+        total, seconds, sb);
   }
 
   /** The link under test: -Dbench.link=paho measures the Paho link for comparison. */
@@ -214,12 +299,59 @@ public final class UpdateTransferBench {
   /** Routes chunk messages to whichever downloader runs now. */
   static final class Holder {
     volatile ChunkDownloader d;
+    long[] at = new long[0];
+    int n;
+
+    void record(int messages) {
+      at = new long[messages * 2];
+      n = 0;
+    }
 
     void offer(io.edgeslm.agent.internal.update.UpdateLink.Message m) {
       ChunkDownloader x = d;
       if (x != null) {
+        if (n < at.length) {
+          at[n++] = System.nanoTime();
+        }
         x.offer(m);
       }
+    }
+
+    /** Time with no chunk handed to the downloader: gaps over 2, 10 and 50 ms. */
+    void gaps(long start, long end) {
+      long[] lim = {2_000_000L, 10_000_000L, 50_000_000L};
+      long[] sum = new long[3];
+      int[] cnt = new int[3];
+      long prev = start;
+      for (int i = 0; i <= n; i++) {
+        long t = i < n ? at[i] : end;
+        long g = t - prev;
+        for (int k = 0; k < 3; k++) {
+          if (g > lim[k]) {
+            sum[k] += g;
+            cnt[k]++;
+          }
+        }
+        prev = t;
+      }
+      System.out.printf(
+          "  arrivals %d in %.2f s; gaps >2ms: %d (%.2f s), >10ms: %d (%.2f s), >50ms: %d (%.2f s)%n",
+          n, (end - start) / 1e9, cnt[0], sum[0] / 1e9, cnt[1], sum[1] / 1e9, cnt[2], sum[2] / 1e9);
+      String dump = System.getProperty("bench.arrivals");
+      if (dump != null) {
+        // Arrival times as epoch milliseconds, to line up with a JFR recording.
+        long offset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+          sb.append(String.format("%.3f%n", (at[i] + offset) / 1e6));
+        }
+        try {
+          Files.writeString(Path.of(dump), sb);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+      n = at.length; // stop recording
     }
   }
 

@@ -29,7 +29,12 @@ import java.util.List;
  * then each bitmap atomically), so after a crash every bit set names bytes that are on disk and
  * match their chunk hash; chunks received after the last flush are fetched again. The bundle
  * directory is never loaded from here: it is verified as a whole first and then moved into the
- * store. Not thread-safe.
+ * store.
+ *
+ * <p>Not thread-safe, with one exception: a flush may be split into {@link #takeBatch} (on the
+ * owning thread) and {@link Batch#persist} (on any one thread, while the owner goes on writing), so
+ * that forcing overlaps receiving. At most one batch may be persisting at a time, and none while
+ * {@link #flush}, {@link #finish} or {@link #close} run.
  */
 public final class StagedTransfer implements AutoCloseable {
 
@@ -207,18 +212,64 @@ public final class StagedTransfer implements AutoCloseable {
 
   /** Forces the written data, then persists the bitmaps of files that changed. */
   public void flush() throws IOException {
-    for (int i = 0; i < have.length; i++) {
+    takeBatch().persist();
+  }
+
+  /**
+   * Takes the chunks written since the last flush or batch as a batch to persist: a copy of the
+   * bitmaps of the files that changed. {@link #unflushed} starts again from zero; the chunks count
+   * as held at once ({@link #has}), but survive a crash only once the batch is persisted.
+   */
+  public Batch takeBatch() {
+    int n = have.length;
+    FileChannel[] force = new FileChannel[n];
+    byte[][] bits = new byte[n][];
+    for (int i = 0; i < n; i++) {
       if (dirty[i]) {
-        channels[i].force(false);
-      }
-    }
-    for (int i = 0; i < have.length; i++) {
-      if (dirty[i]) {
-        AtomicFiles.write(stateDir.resolve(i + ".have"), have[i].toByteArray());
+        force[i] = channels[i];
+        bits[i] = have[i].toByteArray();
         dirty[i] = false;
       }
     }
+    Batch b = new Batch(force, bits, unflushed);
     unflushed = 0;
+    return b;
+  }
+
+  /**
+   * Chunks written before {@link #takeBatch}, not yet durable. {@link #persist} forces the data of
+   * the files concerned (with everything written to them so far), then replaces their bitmaps with
+   * the copies taken: a bit on disk never names bytes that are not.
+   */
+  public final class Batch {
+    private final FileChannel[] force;
+    private final byte[][] bits;
+    private final int chunks;
+
+    private Batch(FileChannel[] force, byte[][] bits, int chunks) {
+      this.force = force;
+      this.bits = bits;
+      this.chunks = chunks;
+    }
+
+    /** Chunks in this batch. */
+    public int chunks() {
+      return chunks;
+    }
+
+    /** Forces the data, then writes the bitmaps; may run on a thread other than the owner's. */
+    public void persist() throws IOException {
+      for (FileChannel ch : force) {
+        if (ch != null) {
+          ch.force(false);
+        }
+      }
+      for (int i = 0; i < bits.length; i++) {
+        if (bits[i] != null) {
+          AtomicFiles.write(stateDir.resolve(i + ".have"), bits[i]);
+        }
+      }
+    }
   }
 
   /**

@@ -22,13 +22,18 @@ import java.util.function.BooleanSupplier;
 /**
  * Pulls the missing chunks of one {@link StagedTransfer} over an {@link UpdateLink}: a bounded
  * window of {@link ChunkRequest}s (see {@link RequestPlanner}), each received chunk checked against
- * its SHA-256 from the assignment, written at its offset, and persisted in batches of half the
- * in-flight window ({@link StagedTransfer#flush}). Requests in flight plus chunks written but not
- * yet persisted never exceed the window ({@code requestsInFlight × chunksPerRequest} chunks), so a
- * crash costs at most one window of refetch.
+ * its SHA-256 from the assignment, written at its offset, and persisted in batches of a quarter of
+ * the window ({@link StagedTransfer#takeBatch}: data forced, then the bitmaps). Chunks requested
+ * but not yet here, plus chunks written but not yet persisted, never exceed the window ({@code
+ * requestsInFlight × chunksPerRequest} chunks), so a crash costs at most one window of refetch.
+ *
+ * <p>A batch is persisted by a forcer thread of its own while the downloader goes on verifying and
+ * writing the chunks that keep arriving; one batch at a time. A request goes out as soon as it fits
+ * in the window, counting the batch being persisted: the disk's latency only costs throughput when
+ * the other three quarters of the window arrive faster than a batch is forced.
  *
  * <p>Chunks arrive through {@link #offer} (the engine routes the node's {@code update/chunk} topic
- * here); everything else runs on the thread that calls {@link #run}.
+ * here); everything else runs on the thread that calls {@link #run}, except forcing.
  */
 public final class ChunkDownloader {
 
@@ -58,6 +63,10 @@ public final class ChunkDownloader {
   }
 
   private static final int MAX_QUEUED = 4096;
+
+  /** Put in the inbox by the forcer when a batch is persisted, to wake {@link #run}. */
+  private static final UpdateLink.Message FORCED =
+      new UpdateLink.Message("", new byte[0], java.util.Map.of());
 
   private final StagedTransfer transfer;
   private final UpdateAssignment assignment;
@@ -113,64 +122,69 @@ public final class ChunkDownloader {
             first,
             "r" + Long.toHexString(System.nanoTime() & 0xffffff));
     // The window bounds what a crash can cost: chunks requested but not yet here, plus chunks
-    // written but not yet forced with their bitmap bits. New requests go out only when nothing is
-    // unflushed, and every arrival moves one chunk from the first group to the second, so the two
-    // together never exceed the window: a restart fetches at most one window again. Flushing at
-    // half the window keeps the other half in flight while we force (each flush is a few fsyncs,
-    // the costliest step per chunk on a slow disk).
-    int window = tuning.requestsInFlight() * tuning.chunksPerRequest();
-    int flushEvery = Math.max(1, window / 2);
+    // written but not yet durable (unflushed, or in the batch the forcer is persisting). A request
+    // goes out only when it fits in what is left of the window, and every arrival moves one chunk
+    // from the first group to the second, so together they never exceed it: a restart fetches at
+    // most one window again. Every quarter window the written chunks become a batch that the
+    // forcer thread persists (data forced, then the bitmaps) while this thread goes on verifying
+    // and writing; its chunks count until the forcer is done, then their room is asked for again.
+    Forcer forcer = new Forcer();
     long lastArrival = System.nanoTime();
-    long lastFlush = lastArrival;
+    long lastBatch = lastArrival;
     long lastProgress = 0;
     int notFound = 0;
     try {
       while (!transfer.complete()) {
         if (cancelled.getAsBoolean()) {
+          forcer.await();
           transfer.flush();
           throw new UpdateException(
               UpdateException.Fault.TRANSFER, ReasonCode.CANCELLED, "The download was cancelled.");
         }
         long now = System.nanoTime();
-        if (transfer.unflushed() == 0) {
-          request(planner, now);
-        }
+        forcer.reap();
+        request(planner, forcer, now);
         UpdateLink.Message m = inbox.poll(50, TimeUnit.MILLISECONDS);
         while (m != null) {
           now = System.nanoTime();
-          switch (handle(m, planner, now)) {
-            case NEW -> lastArrival = now;
-            case NOT_FOUND -> {
-              if (++notFound >= 3) {
-                throw new UpdateException(
-                    UpdateException.Fault.TRANSFER,
-                    ReasonCode.NOT_FOUND,
-                    "The controller does not know assignment "
-                        + assignment.assignmentId()
-                        + " (3 refusals). It was probably withdrawn; wait for a new assignment.");
+          if (m != FORCED) {
+            switch (handle(m, planner, now)) {
+              case NEW -> lastArrival = now;
+              case NOT_FOUND -> {
+                if (++notFound >= 3) {
+                  throw new UpdateException(
+                      UpdateException.Fault.TRANSFER,
+                      ReasonCode.NOT_FOUND,
+                      "The controller does not know assignment "
+                          + assignment.assignmentId()
+                          + " (3 refusals). It was probably withdrawn; wait for a new assignment.");
+                }
               }
+              default -> {}
             }
-            default -> {}
           }
-          if (transfer.unflushed() >= flushEvery) {
-            // Flush and refill here rather than after the inbox is drained: while we force and
-            // write a burst, the next requests are already on their way.
-            transfer.flush();
-            lastFlush = now;
-            request(planner, now);
+          // A finished batch (FORCED wakes us for it) frees its room in the window.
+          forcer.reap();
+          if (transfer.unflushed() >= batchChunks() && forcer.idle()) {
+            forcer.start(transfer.takeBatch());
+            lastBatch = now;
           }
+          // Refill as soon as there is room, not only once the inbox is drained: while we verify
+          // and write a burst, the next requests are already on their way.
+          request(planner, forcer, now);
           m = inbox.poll();
         }
         now = System.nanoTime();
-        if (transfer.unflushed() > 0 && now - lastFlush > 1_000_000_000L) {
-          transfer.flush();
-          lastFlush = now;
+        if (transfer.unflushed() > 0 && forcer.idle() && now - lastBatch > 1_000_000_000L) {
+          forcer.start(transfer.takeBatch());
+          lastBatch = now;
         }
         if (now - lastProgress > 1_000_000_000L) {
           progress.update(transfer.bytesHave(), assignment.totalBytes());
           lastProgress = now;
         }
         if (now - lastArrival > TimeUnit.MILLISECONDS.toNanos(tuning.stallMillis())) {
+          forcer.await();
           transfer.flush();
           throw new UpdateException(
               UpdateException.Fault.TRANSFER,
@@ -184,6 +198,7 @@ public final class ChunkDownloader {
                   + " bytes). The download is kept and resumes when the assignment is retried.");
         }
       }
+      forcer.await();
       progress.update(transfer.bytesHave(), assignment.totalBytes());
       transfer.finish();
     } catch (InterruptedException e) {
@@ -195,6 +210,104 @@ public final class ChunkDownloader {
           e);
     } catch (IOException e) {
       throw UpdateEngine.storageFailure("writing the download", e);
+    } finally {
+      // Never leave a batch persisting behind us: the caller closes the transfer next.
+      forcer.close();
+    }
+  }
+
+  /** Chunks per batch: a quarter of the window (at least one). */
+  private int batchChunks() {
+    return Math.max(1, tuning.requestsInFlight() * tuning.chunksPerRequest() / 4);
+  }
+
+  /**
+   * Persists one {@link StagedTransfer.Batch} at a time on a thread of its own, and wakes the
+   * downloader (a {@link #FORCED} marker in the inbox) when it is done.
+   */
+  private final class Forcer {
+    private Thread thread;
+    private StagedTransfer.Batch batch;
+    private volatile boolean done;
+    private volatile IOException failure;
+
+    boolean idle() {
+      return batch == null;
+    }
+
+    /** Chunks of the batch being persisted (they still count against the window). */
+    int persisting() {
+      return batch == null ? 0 : batch.chunks();
+    }
+
+    void start(StagedTransfer.Batch b) {
+      batch = b;
+      done = false;
+      thread =
+          Thread.ofPlatform()
+              .name("update-forcer")
+              .daemon(true)
+              .start(
+                  () -> {
+                    try {
+                      b.persist();
+                    } catch (IOException e) {
+                      failure = e;
+                    } finally {
+                      done = true;
+                      inbox.offer(FORCED);
+                    }
+                  });
+    }
+
+    /**
+     * Takes note of a finished batch.
+     *
+     * @return whether one finished
+     * @throws IOException when persisting it failed
+     */
+    boolean reap() throws IOException {
+      if (batch == null || !done) {
+        return false;
+      }
+      batch = null;
+      thread = null;
+      IOException e = failure;
+      if (e != null) {
+        failure = null;
+        throw e;
+      }
+      return true;
+    }
+
+    /** Waits for the batch being persisted, if any. */
+    void await() throws IOException {
+      join();
+      reap();
+    }
+
+    /** Waits for the forcer thread without giving up on interrupts (the status is kept). */
+    void close() {
+      join();
+    }
+
+    private void join() {
+      Thread t = thread;
+      if (t == null) {
+        return;
+      }
+      boolean interrupted = false;
+      while (true) {
+        try {
+          t.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -290,9 +403,11 @@ public final class ChunkDownloader {
     return -1;
   }
 
-  private void request(RequestPlanner planner, long now) throws IOException {
-    if (link.isConnected()) {
-      for (RequestPlanner.Ask a : planner.plan(now, transfer::missing)) {
+  private void request(RequestPlanner planner, Forcer forcer, long now) throws IOException {
+    int window = tuning.requestsInFlight() * tuning.chunksPerRequest();
+    int room = window - planner.chunksInFlight() - transfer.unflushed() - forcer.persisting();
+    if (room > 0 && link.isConnected()) {
+      for (RequestPlanner.Ask a : planner.plan(now, transfer::missing, room)) {
         send(a);
       }
     }

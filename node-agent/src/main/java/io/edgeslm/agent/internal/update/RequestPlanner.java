@@ -74,23 +74,38 @@ public final class RequestPlanner {
    * @param missing the chunks still missing of file {@code i}
    */
   public List<Ask> plan(long nowNanos, IntFunction<BitSet> missing) {
+    return plan(nowNanos, missing, Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #plan(long, IntFunction)} asking for at most {@code maxChunks} chunks in all: the
+   * caller's room in its window. A request smaller than {@code chunksPerRequest} goes out only when
+   * it takes the last askable chunks of its file; otherwise the caller waits for more room.
+   */
+  public List<Ask> plan(long nowNanos, IntFunction<BitSet> missing, int maxChunks) {
     expire(nowNanos);
     List<Ask> out = new ArrayList<>();
     if (nowNanos - notBefore < 0) {
       return out;
     }
-    for (int f = 0; f < fileCount && pending.size() < requestsInFlight; f++) {
+    int room = maxChunks;
+    for (int f = 0; f < fileCount && pending.size() < requestsInFlight && room > 0; f++) {
       BitSet candidates = (BitSet) missing.apply(f).clone();
       candidates.andNot(asked[f]);
-      while (!candidates.isEmpty() && pending.size() < requestsInFlight) {
+      while (!candidates.isEmpty() && pending.size() < requestsInFlight && room > 0) {
+        int size = Math.min(chunksPerRequest, room);
+        if (size < chunksPerRequest && size < candidates.cardinality()) {
+          return out;
+        }
         BitSet chunks = new BitSet();
         int n = 0;
         for (int i = candidates.nextSetBit(0);
-            i >= 0 && n < chunksPerRequest;
+            i >= 0 && n < size;
             i = candidates.nextSetBit(i + 1)) {
           chunks.set(i);
           n++;
         }
+        room -= n;
         candidates.andNot(chunks);
         asked[f].or(chunks);
         String id = idPrefix + "-" + (++nextId);

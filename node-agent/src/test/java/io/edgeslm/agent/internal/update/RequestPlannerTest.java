@@ -30,6 +30,28 @@ class RequestPlannerTest {
   }
 
   @Test
+  void plan_withRoom_asksForNoMoreChunksThanTheRoom_andNoPartialRequestBeforeTheEnd() {
+    RequestPlanner p = new RequestPlanner(1, 8, 4, 100, 1000, "r");
+    BitSet missing = all(10);
+
+    List<RequestPlanner.Ask> first = p.plan(0, f -> missing, 6);
+    List<RequestPlanner.Ask> none = p.plan(1, f -> missing, 3);
+    List<RequestPlanner.Ask> last = p.plan(2, f -> missing, 4);
+
+    // 6 chunks of room: one full request of 4; the 2 left would make a partial one, so wait.
+    assertThat(first).hasSize(1);
+    assertThat(first.get(0).chunks()).isEqualTo(BitSet.valueOf(new long[] {0b1111}));
+    assertThat(none).isEmpty();
+    assertThat(last).hasSize(1);
+    assertThat(p.chunksInFlight()).isEqualTo(8);
+    // The last 2 chunks of the file go out in a request of their own once there is room for them.
+    List<RequestPlanner.Ask> tail = p.plan(3, f -> missing, 2);
+    assertThat(tail).hasSize(1);
+    assertThat(tail.get(0).chunks()).isEqualTo(BitSet.valueOf(new long[] {0b11_0000_0000}));
+    assertThat(p.chunksInFlight()).isEqualTo(10);
+  }
+
+  @Test
   void idleRequest_expires_andOnlyItsMissingChunksAreAskedAgain() {
     RequestPlanner p = new RequestPlanner(1, 1, 4, 100, 1000, "r");
     BitSet missing = all(4);
