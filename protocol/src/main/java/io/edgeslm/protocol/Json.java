@@ -176,11 +176,15 @@ public final class Json {
           null);
     }
     try {
-      StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(payload));
+      // ASCII (the usual question, and every control message) is UTF-8 as it is: only payloads
+      // with other bytes go through the decoder.
+      if (!isAscii(payload)) {
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(ByteBuffer.wrap(payload));
+      }
     } catch (CharacterCodingException e) {
       throw new InvalidPayloadException(
           ErrorCode.NOT_UTF8,
@@ -204,6 +208,15 @@ public final class Json {
           what + ": the payload could not be parsed (" + e.getMessage() + "). Send valid JSON.",
           e);
     }
+  }
+
+  private static boolean isAscii(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

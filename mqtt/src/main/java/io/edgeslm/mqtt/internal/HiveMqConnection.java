@@ -203,7 +203,7 @@ public final class HiveMqConnection implements MqttConnection {
       Mqtt5AsyncClient c = base().useMqttVersion5().buildAsync();
       v5 = c;
       v3 = null;
-      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from5(p)));
+      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from5(p)), ON_NETWORK_THREAD);
       var connect =
           c.connectWith()
               .cleanStart(settings.cleanStart())
@@ -245,7 +245,7 @@ public final class HiveMqConnection implements MqttConnection {
       Mqtt3AsyncClient c = base().useMqttVersion3().buildAsync();
       v3 = c;
       v5 = null;
-      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from3(p)));
+      c.publishes(MqttGlobalPublishFilter.ALL, p -> enqueue(gen, from3(p)), ON_NETWORK_THREAD);
       var connect =
           c.connectWith()
               .cleanSession(settings.cleanStart() && settings.sessionExpiry().isZero())
@@ -448,6 +448,13 @@ public final class HiveMqConnection implements MqttConnection {
     }
     // A failed connect attempt is retried by connectFailed (its future fails too).
   }
+
+  /**
+   * Where the client calls {@link #enqueue}: on its network thread, directly. Without an executor
+   * the client first moves every received publish to its application scheduler, one thread hop
+   * before ours to the worker; enqueue only admits and hands over, so it may run there.
+   */
+  private static final java.util.concurrent.Executor ON_NETWORK_THREAD = Runnable::run;
 
   private void enqueue(int gen, Message m) {
     if (gen != generation.get() || closed) {

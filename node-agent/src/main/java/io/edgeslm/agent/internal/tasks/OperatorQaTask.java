@@ -113,12 +113,13 @@ public final class OperatorQaTask {
 
   /** Classifies a question against the node's sensors (pure). */
   public static String classify(String question, List<SensorState> snapshot) {
-    return classified(question, relevantSensors(question, snapshot));
+    List<String> words = SensorMatcher.words(question);
+    return classified(words, relevantSensors(words, snapshot));
   }
 
-  /** {@link #classify} when the question's sensors are already known. */
-  private static String classified(String question, List<SensorState> relevant) {
-    if (RuleAnswer.isRangeQuestion(question)) {
+  /** {@link #classify} when the question's words and sensors are already known. */
+  private static String classified(List<String> questionWords, List<SensorState> relevant) {
+    if (RuleAnswer.isRangeQuestion(questionWords)) {
       return TASK_RANGES;
     }
     return relevant.isEmpty() ? TASK_OTHER : TASK_SENSOR_VALUES;
@@ -126,7 +127,12 @@ public final class OperatorQaTask {
 
   /** The sensors a question is about, best match first; empty if it names none. */
   public static List<SensorState> relevantSensors(String question, List<SensorState> snapshot) {
-    return SensorMatcher.match(question, snapshot).stream()
+    return relevantSensors(SensorMatcher.words(question), snapshot);
+  }
+
+  private static List<SensorState> relevantSensors(
+      List<String> questionWords, List<SensorState> snapshot) {
+    return SensorMatcher.match(questionWords, snapshot).stream()
         .map(SensorMatcher.Match::sensor)
         .toList();
   }
@@ -172,8 +178,10 @@ public final class OperatorQaTask {
           "siteNotes may have at most " + MAX_NOTES_CHARS + " characters");
     }
     Instant start = clock.instant();
-    List<SensorState> relevant = relevantSensors(question, snapshot);
-    String task = classified(question, relevant);
+    // The question is split into words once, for the matcher and the classification.
+    List<String> words = SensorMatcher.words(question);
+    List<SensorState> relevant = relevantSensors(words, snapshot);
+    String task = classified(words, relevant);
     java.util.OptionalDouble none = java.util.OptionalDouble.empty();
     if (scheduler == null) {
       return new QaResult(

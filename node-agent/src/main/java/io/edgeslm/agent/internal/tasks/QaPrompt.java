@@ -109,7 +109,10 @@ final class QaPrompt {
             .sorted(Comparator.comparing(SensorState::sensor))
             .limit(Answer.MAX_SENSORS)
             .toList();
-    int catalogueCost = catalogueCost(catalogue, counter);
+    // Each text is built once: the one counted is the one sent (the catalogue is already in
+    // sensor id order, the order system() lists it in).
+    String catalogueLines = lines(catalogue);
+    int catalogueCost = catalogue.isEmpty() ? 0 : counter.count(catalogueLines);
     if (catalogueCost > contextTokens / 2) {
       catalogue = candidates;
       catalogueCost = catalogueCost(catalogue, counter);
@@ -117,12 +120,14 @@ final class QaPrompt {
         catalogue = List.of();
         catalogueCost = 0;
       }
+      catalogueLines = lines(sortedById(catalogue));
     }
     int budget = contextTokens - catalogueCost;
     List<SensorState> given = candidates.stream().sorted(VALUE_ORDER).toList();
+    String values = block(given, now);
     // One count for the whole block: each count is a round trip to the engine, and the block
     // usually fits. Only when it does not are the lines counted one by one, by priority.
-    if (!given.isEmpty() && counter.count(block(given, now)) > budget) {
+    if (!given.isEmpty() && counter.count(values) > budget) {
       List<SensorState> kept = new ArrayList<>();
       int used = 0;
       for (SensorState s : candidates) {
@@ -134,11 +139,12 @@ final class QaPrompt {
         kept.add(s);
       }
       given = kept.stream().sorted(VALUE_ORDER).toList();
+      values = block(given, now);
     }
     List<SensorState> named = relevant.stream().filter(given::contains).toList();
     return new Layout(
-        system(siteNotes, catalogue),
-        user(block(given, now), named, now, question),
+        systemWithLines(siteNotes, catalogueLines),
+        user(values, named, now, question),
         relevant.isEmpty() ? given : named);
   }
 
@@ -148,14 +154,23 @@ final class QaPrompt {
     return b.toString();
   }
 
+  /** The catalogue lines of {@code sensors}, in the order given. */
+  private static String lines(List<SensorState> sensors) {
+    StringBuilder b = new StringBuilder();
+    sensors.forEach(s -> b.append(catalogueLine(s)));
+    return b.toString();
+  }
+
+  private static List<SensorState> sortedById(List<SensorState> sensors) {
+    return sensors.stream().sorted(Comparator.comparing(SensorState::sensor)).toList();
+  }
+
   private static int catalogueCost(List<SensorState> catalogue, TokenCounter counter)
       throws InferenceException {
     if (catalogue.isEmpty()) {
       return 0;
     }
-    StringBuilder b = new StringBuilder();
-    catalogue.forEach(s -> b.append(catalogueLine(s)));
-    return counter.count(b.toString());
+    return counter.count(lines(catalogue));
   }
 
   /**
@@ -163,15 +178,17 @@ final class QaPrompt {
    * id so that the order does not depend on the question or on arrival order.
    */
   static String system(String siteNotes, List<SensorState> catalogue) {
+    return systemWithLines(siteNotes, lines(sortedById(catalogue)));
+  }
+
+  /** {@link #system} from the catalogue's lines, already in sensor id order ("" for none). */
+  private static String systemWithLines(String siteNotes, String catalogueLines) {
     StringBuilder b = new StringBuilder(INSTRUCTIONS);
     if (siteNotes != null && !siteNotes.isBlank()) {
       b.append("\n\nSite notes: ").append(siteNotes.strip());
     }
-    if (!catalogue.isEmpty()) {
-      b.append("\n\nSensors on this node:\n");
-      catalogue.stream()
-          .sorted(Comparator.comparing(SensorState::sensor))
-          .forEach(s -> b.append(catalogueLine(s)));
+    if (!catalogueLines.isEmpty()) {
+      b.append("\n\nSensors on this node:\n").append(catalogueLines);
     }
     return b.toString();
   }

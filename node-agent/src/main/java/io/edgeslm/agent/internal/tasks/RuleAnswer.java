@@ -127,7 +127,17 @@ final class RuleAnswer {
 
   /** Whether the question asks about normal ranges ("Is anything out of range?"). */
   static boolean isRangeQuestion(String question) {
-    return SensorMatcher.words(question).stream().anyMatch(RANGE_WORDS::contains);
+    return isRangeQuestion(SensorMatcher.words(question));
+  }
+
+  /** {@link #isRangeQuestion} for a question already split into {@link SensorMatcher#words}. */
+  static boolean isRangeQuestion(List<String> questionWords) {
+    for (String w : questionWords) {
+      if (RANGE_WORDS.contains(w)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

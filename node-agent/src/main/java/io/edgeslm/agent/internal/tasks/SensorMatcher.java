@@ -3,11 +3,14 @@ package io.edgeslm.agent.internal.tasks;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -32,32 +35,86 @@ public final class SensorMatcher {
   /** A sensor and how well it matched. */
   public record Match(SensorState sensor, double score) {}
 
+  /**
+   * What the matcher needs of one sensor name (id or alias), split once: the same names are matched
+   * for every question.
+   *
+   * @param words the name's {@link #words}
+   * @param phrase the words joined, with a space at either end
+   * @param numbers the words that are numbers
+   * @param content the words that are not {@link #STOP} words
+   */
+  private record Name(
+      List<String> words, String phrase, List<String> numbers, List<String> content) {
+    static Name of(String name) {
+      List<String> w = SensorMatcher.words(name);
+      List<String> numbers = new ArrayList<>();
+      List<String> content = new ArrayList<>();
+      for (String x : w) {
+        if (isNumber(x)) {
+          numbers.add(x);
+        }
+        if (!STOP.contains(x)) {
+          content.add(x);
+        }
+      }
+      return new Name(
+          w, " " + String.join(" ", w) + " ", List.copyOf(numbers), List.copyOf(content));
+    }
+  }
+
+  /** Split names, remembered. Bounded: cleared when it outgrows what a node's sensors can fill. */
+  private static final Map<String, Name> NAMES = new ConcurrentHashMap<>();
+
+  private static final int NAMES_KEPT = 4096;
+
+  private static final Comparator<Match> BEST_FIRST =
+      Comparator.comparingDouble(Match::score).reversed();
+
   /** Matches best first; empty when nothing in the question names a sensor. */
   public static List<Match> match(String question, List<SensorState> snapshot) {
-    List<String> questionWords = words(question);
+    return match(words(question), snapshot);
+  }
+
+  /**
+   * {@link #match} for a question already split into {@link #words}. Plain loops: this runs once
+   * per question, too rarely for the JIT to compile it, so it runs interpreted, where every stream
+   * stage costs microseconds.
+   */
+  static List<Match> match(List<String> questionWords, List<SensorState> snapshot) {
     String q = " " + String.join(" ", questionWords) + " ";
     Set<String> qWords = new HashSet<>(questionWords);
+    boolean questionHasNumbers = false;
+    for (String w : questionWords) {
+      if (isNumber(w)) {
+        questionHasNumbers = true;
+        break;
+      }
+    }
     List<Match> out = new ArrayList<>();
+    double top = 0;
     for (SensorState s : snapshot) {
       double best = 0;
-      List<String> names = new ArrayList<>(s.aliases());
-      names.add(s.sensor());
-      for (String name : names) {
-        List<String> nWords = words(name);
-        if (nWords.isEmpty()) {
+      List<String> aliases = s.aliases();
+      for (int i = 0; i <= aliases.size(); i++) {
+        Name n = name(i < aliases.size() ? aliases.get(i) : s.sensor());
+        if (n.words().isEmpty()) {
           continue;
         }
-        String phrase = " " + String.join(" ", nWords) + " ";
         double score;
-        if (numbersDisagree(nWords, qWords)) {
+        if (questionHasNumbers && numbersDisagree(n.numbers(), qWords)) {
           // "press 3" in the question rules out "press 4" however many other words match.
           score = 0;
-        } else if (q.contains(phrase)) {
-          score = 2.0 + nWords.size() * 0.01;
+        } else if (q.contains(n.phrase())) {
+          score = 2.0 + n.words().size() * 0.01;
         } else {
-          long hits =
-              nWords.stream().filter(w -> !STOP.contains(w)).filter(qWords::contains).count();
-          long total = nWords.stream().filter(w -> !STOP.contains(w)).count();
+          long hits = 0;
+          for (String w : n.content()) {
+            if (qWords.contains(w)) {
+              hits++;
+            }
+          }
+          long total = n.content().size();
           score = total == 0 ? 0 : (double) hits / total;
           // A single shared generic word ("temperature") is weak evidence: require two words or
           // the whole name.
@@ -69,40 +126,78 @@ public final class SensorMatcher {
       }
       if (best > 0) {
         out.add(new Match(s, best));
+        top = Math.max(top, best);
       }
     }
     if (out.isEmpty()) {
       return out;
     }
-    double top = out.stream().mapToDouble(Match::score).max().orElse(0);
-    return out.stream()
-        .filter(m -> m.score() >= top / 2)
-        .sorted(Comparator.comparingDouble(Match::score).reversed())
-        .toList();
+    List<Match> kept = new ArrayList<>(out.size());
+    for (Match m : out) {
+      if (m.score() >= top / 2) {
+        kept.add(m);
+      }
+    }
+    kept.sort(BEST_FIRST);
+    return Collections.unmodifiableList(kept);
   }
 
-  private static boolean numbersDisagree(List<String> name, Set<String> question) {
-    List<String> nameNumbers = name.stream().filter(SensorMatcher::isNumber).toList();
-    boolean questionHasNumbers = question.stream().anyMatch(SensorMatcher::isNumber);
-    return !nameNumbers.isEmpty()
-        && questionHasNumbers
-        && nameNumbers.stream().noneMatch(question::contains);
+  private static Name name(String name) {
+    Name known = NAMES.get(name);
+    if (known != null) {
+      return known;
+    }
+    Name n = Name.of(name);
+    if (NAMES.size() >= NAMES_KEPT) {
+      NAMES.clear();
+    }
+    NAMES.put(name, n);
+    return n;
+  }
+
+  /** The name has numbers and the question, which has some, has none of them. */
+  private static boolean numbersDisagree(List<String> nameNumbers, Set<String> question) {
+    if (nameNumbers.isEmpty()) {
+      return false;
+    }
+    for (String n : nameNumbers) {
+      if (question.contains(n)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isNumber(String w) {
-    return !w.isEmpty() && w.chars().allMatch(Character::isDigit);
+    if (w.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < w.length(); i++) {
+      if (!Character.isDigit(w.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Lower-case words of letters and digits; accents folded; "press3" splits to "press 3". */
   static List<String> words(String s) {
-    return pieces(s).stream()
-        .filter(w -> w.length() > 1 || Character.isDigit(w.isEmpty() ? 'x' : w.charAt(0)))
-        .filter(w -> !w.isEmpty())
-        .map(w -> w.equals("temp") ? "temperature" : w)
-        // Plural and singular alike ("temperatures"); applied to both sides, so "press" -> "pres"
-        // is harmless.
-        .map(w -> w.length() > 3 && w.endsWith("s") ? w.substring(0, w.length() - 1) : w)
-        .toList();
+    List<String> out = new ArrayList<>();
+    for (String w : pieces(s)) {
+      if (w.isEmpty() || (w.length() == 1 && !Character.isDigit(w.charAt(0)))) {
+        continue;
+      }
+      if (w.equals("temp")) {
+        w = "temperature";
+      }
+      // Plural and singular alike ("temperatures"); applied to both sides, so "press" -> "pres"
+      // is harmless.
+      if (w.length() > 3 && w.endsWith("s")) {
+        w = w.substring(0, w.length() - 1);
+      }
+      out.add(w);
+    }
+    return Collections.unmodifiableList(out);
   }
 
   /**
