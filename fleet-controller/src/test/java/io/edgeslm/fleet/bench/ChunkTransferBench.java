@@ -17,15 +17,19 @@ import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Topics;
 import io.edgeslm.testkit.MqttBroker;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -307,7 +311,7 @@ public final class ChunkTransferBench {
                   + "\"model\":{\"name\":\"bench\",\"version\":1},\"pad\":\""
                   + "x".repeat(260)
                   + "\"}")
-              .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+              .getBytes(StandardCharsets.UTF_8);
       Thread other =
           Thread.ofPlatform()
               .start(
@@ -506,44 +510,26 @@ public final class ChunkTransferBench {
       URI broker, NodeTopics node, String assignmentId, BundleFile file)
       throws IOException, InterruptedException {
     int total = file.chunks().size();
-    String host = broker.getHost();
-    String port = Integer.toString(broker.getPort());
     Process sub =
         new ProcessBuilder(
-                "mosquitto_sub",
-                "-h",
-                host,
-                "-p",
-                port,
-                "-q",
-                "1",
-                "-t",
-                node.updateChunk(),
-                "-C",
-                Integer.toString(total),
-                "-F",
-                "%l")
+                mosquittoCommand(
+                    "mosquitto_sub",
+                    broker,
+                    node.updateChunk(),
+                    "-C",
+                    Integer.toString(total),
+                    "-F",
+                    "%l"))
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
     Process pub =
-        new ProcessBuilder(
-                "mosquitto_pub",
-                "-h",
-                host,
-                "-p",
-                port,
-                "-q",
-                "1",
-                "-t",
-                node.updateRequest(),
-                "-l")
+        new ProcessBuilder(mosquittoCommand("mosquitto_pub", broker, node.updateRequest(), "-l"))
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
     try (var sizes =
-            new java.io.BufferedReader(
-                new java.io.InputStreamReader(
-                    sub.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+            new BufferedReader(
+                new InputStreamReader(sub.getInputStream(), StandardCharsets.US_ASCII));
         var requests = pub.getOutputStream()) {
       Thread.sleep(700); // as in mosquittoTools: let both connect and the subscriber subscribe
       long t0 = System.nanoTime();
@@ -634,7 +620,7 @@ public final class ChunkTransferBench {
       h = ChunkHeader.fromUserProperties(props);
     } catch (InvalidPayloadException e) {
       return "The chunk server answered with something that is not a chunk: "
-          + new String(m.payload(), java.nio.charset.StandardCharsets.UTF_8);
+          + new String(m.payload(), StandardCharsets.UTF_8);
     }
     int i = h.index();
     long expected = Math.min(CHUNK, file.sizeBytes() - (long) i * CHUNK);
@@ -656,6 +642,28 @@ public final class ChunkTransferBench {
   }
 
   /**
+   * A Mosquitto client's command line for {@code topic} at QoS 1 on {@code broker}, then {@code
+   * rest}.
+   */
+  private static List<String> mosquittoCommand(
+      String tool, URI broker, String topic, String... rest) {
+    List<String> c = new ArrayList<>();
+    c.addAll(
+        List.of(
+            tool,
+            "-h",
+            broker.getHost(),
+            "-p",
+            Integer.toString(broker.getPort()),
+            "-q",
+            "1",
+            "-t",
+            topic));
+    c.addAll(List.of(rest));
+    return c;
+  }
+
+  /**
    * {@code mosquitto_pub --repeat} sends {@code messages} copies of {@code chunk} at QoS 1 while
    * {@code mosquitto_sub -C} counts them.
    *
@@ -663,22 +671,10 @@ public final class ChunkTransferBench {
    */
   static double mosquittoTools(URI broker, String topic, Path chunk, int messages, long bytes)
       throws IOException, InterruptedException {
-    String host = broker.getHost();
-    String port = Integer.toString(broker.getPort());
     Process sub =
         new ProcessBuilder(
-                "mosquitto_sub",
-                "-h",
-                host,
-                "-p",
-                port,
-                "-q",
-                "1",
-                "-t",
-                topic,
-                "-C",
-                Integer.toString(messages),
-                "-N")
+                mosquittoCommand(
+                    "mosquitto_sub", broker, topic, "-C", Integer.toString(messages), "-N"))
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
@@ -687,19 +683,14 @@ public final class ChunkTransferBench {
     long t0 = System.nanoTime();
     Process pub =
         new ProcessBuilder(
-                "mosquitto_pub",
-                "-h",
-                host,
-                "-p",
-                port,
-                "-q",
-                "1",
-                "-t",
-                topic,
-                "--repeat",
-                Integer.toString(messages),
-                "-f",
-                chunk.toString())
+                mosquittoCommand(
+                    "mosquitto_pub",
+                    broker,
+                    topic,
+                    "--repeat",
+                    Integer.toString(messages),
+                    "-f",
+                    chunk.toString()))
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();

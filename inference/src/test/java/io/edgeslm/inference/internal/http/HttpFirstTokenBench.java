@@ -8,12 +8,17 @@ import io.edgeslm.testkit.GgmlType;
 import io.edgeslm.testkit.ModelShape;
 import io.edgeslm.testkit.SyntheticModel;
 import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,10 +119,7 @@ public final class HttpFirstTokenBench {
       List<Double> ours = new ArrayList<>();
       List<Double> direct = new ArrayList<>();
       List<Double> jdk = new ArrayList<>();
-      java.net.http.HttpClient client =
-          java.net.http.HttpClient.newBuilder()
-              .version(java.net.http.HttpClient.Version.HTTP_1_1)
-              .build();
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       System.out.println("load before: " + load());
       for (int i = 0; i < rounds + 5; i++) {
         double a = throughEngine(engine, request);
@@ -203,60 +205,48 @@ public final class HttpFirstTokenBench {
       out.write(head.getBytes(StandardCharsets.US_ASCII));
       out.write(body);
       out.flush();
-      BufferedReader in =
-          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-      String line;
-      long t1 = -1;
-      while ((line = in.readLine()) != null) {
-        // The first event may carry only the role; the first token is the first non-empty content.
-        if (t1 < 0
-            && line.startsWith("data: ")
-            && line.contains("\"content\":\"")
-            && !line.contains("\"content\":\"\"")) {
-          t1 = System.nanoTime();
-        }
-        if (line.startsWith("data: [DONE]")) {
-          break;
-        }
-      }
-      if (t1 < 0) {
-        throw new IllegalStateException("the server streamed no content");
-      }
-      return (t1 - t0) / 1e6;
+      return (firstContentNanos(s.getInputStream()) - t0) / 1e6;
     }
   }
 
-  private static double jdkClient(java.net.http.HttpClient client, int port, byte[] body)
-      throws Exception {
+  private static double jdkClient(HttpClient client, int port, byte[] body) throws Exception {
     long t0 = System.nanoTime();
-    var req =
-        java.net.http.HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
             .header("Content-Type", "application/json")
             .header("Accept", "text/event-stream")
-            .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
             .build();
-    var r = client.send(req, java.net.http.HttpResponse.BodyHandlers.ofInputStream());
-    long t1 = -1;
-    try (BufferedReader in =
-        new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = in.readLine()) != null) {
-        if (t1 < 0
-            && line.startsWith("data: ")
-            && line.contains("\"content\":\"")
-            && !line.contains("\"content\":\"\"")) {
-          t1 = System.nanoTime();
-        }
-        if (line.startsWith("data: [DONE]")) {
-          break;
-        }
+    HttpResponse<InputStream> r = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+    try (InputStream in = r.body()) {
+      return (firstContentNanos(in) - t0) / 1e6;
+    }
+  }
+
+  /**
+   * Reads a streamed answer to its end ({@code data: [DONE]}) and returns when its first event with
+   * text arrived. The first event may carry only the role, so the first token is the first
+   * non-empty {@code content}.
+   */
+  private static long firstContentNanos(InputStream stream) throws IOException {
+    BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8));
+    long first = -1;
+    String line;
+    while ((line = in.readLine()) != null) {
+      if (first < 0
+          && line.startsWith("data: ")
+          && line.contains("\"content\":\"")
+          && !line.contains("\"content\":\"\"")) {
+        first = System.nanoTime();
+      }
+      if (line.startsWith("data: [DONE]")) {
+        break;
       }
     }
-    if (t1 < 0) {
+    if (first < 0) {
       throw new IllegalStateException("the server streamed no content");
     }
-    return (t1 - t0) / 1e6;
+    return first;
   }
 
   private static double pct(List<Double> xs, int p) {
