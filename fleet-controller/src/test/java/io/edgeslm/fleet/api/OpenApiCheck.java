@@ -120,10 +120,17 @@ final class OpenApiCheck {
                 + " does not name its least role "
                 + (r == null ? "(none declared)" : r.value().key()));
       }
-      for (String status : List.of("401", "403")) {
-        if (!op.path("responses").has(status)) {
-          failures.add(e.getKey() + " does not document " + status);
-        }
+      if (!op.path("responses").has("401")) {
+        failures.add(e.getKey() + " does not document 401");
+      }
+      // Every token has at least the viewer role: only a higher least role can answer 403.
+      boolean refusable = r != null && r.value() != io.edgeslm.fleet.Role.VIEWER;
+      if (op.path("responses").has("403") != refusable) {
+        failures.add(
+            e.getKey()
+                + (refusable
+                    ? " does not document 403"
+                    : " documents 403, which no token can meet (every role includes viewer)"));
       }
     }
     for (String key : documented.keySet()) {
