@@ -21,9 +21,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
-/** The REST API: roles on every endpoint, problem details, pagination, upload and rollouts. */
+/**
+ * The REST API: roles on every endpoint, problem details, pagination, upload and rollouts. Every
+ * answer a test receives through {@link Http} is recorded; the last test holds the record against
+ * the OpenAPI document, both ways.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 abstract class ApiContract {
 
   @TestHTTPResource("/")
@@ -45,9 +53,22 @@ abstract class ApiContract {
   Http http;
   static final Map<String, String> TOKENS = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** A request and its answer, as a test received it. */
+  record Exchange(String method, String path, Http.Reply reply) {}
+
+  /** Every exchange of the run, by test class (the H2 and PostgreSQL runs share this JVM). */
+  static final Map<Class<?>, List<Exchange>> EXCHANGES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  List<Exchange> exchanges() {
+    return EXCHANGES.computeIfAbsent(
+        getClass(), c -> java.util.Collections.synchronizedList(new ArrayList<>()));
+  }
+
   @BeforeEach
   void setUp() throws Exception {
-    http = new Http(base);
+    List<Exchange> log = exchanges();
+    http = new Http(base, (method, path, reply) -> log.add(new Exchange(method, path, reply)));
     if (TOKENS.isEmpty() || !tokenWorks(TOKENS.get("viewer"))) {
       TOKENS.clear();
       for (String role : List.of("viewer", "operator", "release-manager", "admin")) {
@@ -847,17 +868,8 @@ abstract class ApiContract {
     }
   }
 
-  java.net.http.HttpResponse<java.io.InputStream> askStreamed(String node, String body)
-      throws Exception {
-    return java.net.http.HttpClient.newHttpClient()
-        .send(
-            java.net.http.HttpRequest.newBuilder(base.resolve("/api/v1/nodes/" + node + "/ask"))
-                .header("Authorization", "Bearer " + TOKENS.get("operator"))
-                .header("Content-Type", "application/json")
-                .header("Accept", "text/event-stream")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
-                .build(),
-            java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+  Http.Streamed askStreamed(String node, String body) throws Exception {
+    return http.stream("/api/v1/nodes/" + node + "/ask", TOKENS.get("operator"), body);
   }
 
   @Test
@@ -867,8 +879,7 @@ abstract class ApiContract {
           askStreamed(
               "gw-5", "{\"question\":\"What is the oil temperature?\",\"timeoutSeconds\":90}");
       assertThat(response.statusCode()).isEqualTo(200);
-      assertThat(response.headers().firstValue("Content-Type").orElse(""))
-          .startsWith("text/event-stream");
+      assertThat(response.contentType()).startsWith("text/event-stream");
       try (Events events = new Events(response.body())) {
         Event question = events.next();
         assertThat(question.name()).isEqualTo("question");
@@ -1094,6 +1105,155 @@ abstract class ApiContract {
             "/q/swagger-ui/")) {
       assertThat(http.get(path, null).status()).as("public %s", path).isEqualTo(404);
     }
+  }
+
+  /**
+   * Requests for the documented outcomes no other test of this class meets: conflicts of each
+   * rollout command, the commands that succeed, a duplicate bundle and token, unknown bundles in
+   * plans, a bundle deleted, a node's error reply and the controller's own limit on open questions.
+   */
+  @Test
+  void documentedOutcomes_notMetElsewhere_areMetHere() throws Exception {
+    String rm = TOKENS.get("release-manager");
+    String admin = TOKENS.get("admin");
+    Path dir = Files.createTempDirectory("api-outcomes");
+    Path bundle = TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini", 31, 3000);
+    String bundleId = uploaded(bundle, rm, "api-test-outcome-1");
+    expect(http.upload("/api/v1/bundles", rm, files(bundle)), 409, "conflict");
+
+    String spare =
+        uploaded(
+            TestBundles.signed(dir, ControllerTestResource.KEY, "phi-mini", 32, 3000),
+            rm,
+            "api-test-outcome-2");
+    expect(http.send("DELETE", "/api/v1/bundles/" + spare, admin, null), 204, null);
+    expect(http.get("/api/v1/bundles/" + spare, rm), 404, "not-found");
+
+    expect(
+        http.send("POST", "/api/v1/rollouts", rm, adapterPlan("r-none", "none-such")),
+        404,
+        "not-found");
+    expect(
+        http.send("POST", "/api/v1/rollouts/preview", rm, adapterPlan("r-none", "none-such")),
+        404,
+        "not-found");
+
+    expect(http.send("POST", "/api/v1/rollouts", rm, adapterPlan("r-cov", bundleId)), 201, null);
+    expect(
+        http.send("POST", "/api/v1/rollouts", rm, adapterPlan("r-cov", bundleId)), 409, "conflict");
+    String reason = "{\"reason\":\"contract\"}";
+    String operator = TOKENS.get("operator");
+    expect(http.send("POST", "/api/v1/rollouts/r-cov/resume", operator, reason), 409, "conflict");
+    expect(http.send("POST", "/api/v1/rollouts/r-cov/pause", operator, reason), 200, null);
+    expect(http.send("POST", "/api/v1/rollouts/r-cov/resume", operator, reason), 200, null);
+    expect(http.send("POST", "/api/v1/rollouts/r-cov/approve", rm, reason), 200, null);
+    expect(http.send("POST", "/api/v1/rollouts/r-cov/approve", rm, reason), 409, "conflict");
+    expect(http.send("POST", "/api/v1/rollouts/r-cov/abort", rm, reason), 200, null);
+    expect(http.send("POST", "/api/v1/rollouts/r-cov/abort", rm, reason), 409, "conflict");
+    expect(http.send("POST", "/api/v1/rollouts/r-cov/rollback", rm, reason), 200, null);
+    expect(http.send("POST", "/api/v1/rollouts/r-cov/rollback", rm, reason), 409, "conflict");
+
+    expect(
+        http.send("POST", "/api/v1/tokens", admin, "{\"name\":\"t-viewer\",\"role\":\"viewer\"}"),
+        409,
+        "conflict");
+    expect(
+        http.send("POST", "/api/v1/tokens", admin, "{\"name\":\"../x\",\"role\":\"viewer\"}"),
+        400,
+        "invalid-request");
+
+    expect(
+        http.send("POST", "/api/v1/nodes/gw-nope/ask", operator, "{\"question\":\"Status?\"}"),
+        404,
+        "not-found");
+    try (QuestionResponder node = new QuestionResponder(mqttUri, "plant-1", "gw-4").connect()) {
+      var asked =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return http.send(
+                      "POST",
+                      "/api/v1/nodes/gw-4/ask",
+                      operator,
+                      "{\"question\":\"Status?\",\"timeoutSeconds\":90}");
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      node.nextQuestion(Duration.ofSeconds(30))
+          .error(io.edgeslm.protocol.ErrorCode.INTERNAL, "The model failed to load.");
+      Http.Reply failed = asked.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      expect(failed, 502, "node-error");
+      assertThat(failed.json().get("code").asText()).isEqualTo("internal");
+    }
+
+    // The controller's own limit on open questions: held open here, then one more is asked.
+    var ask = bean.controller().ask();
+    List<AutoCloseable> held = new ArrayList<>();
+    try {
+      var nobody = io.edgeslm.protocol.Topics.node("plant-1", "nobody-listens");
+      while (ask.open() < io.edgeslm.fleet.internal.ask.AskService.MAX_PENDING) {
+        held.add(ask.open(nobody, "held", Duration.ofSeconds(120)));
+      }
+      expect(
+          http.send("POST", "/api/v1/nodes/gw-0/ask", operator, "{\"question\":\"Status?\"}"),
+          503,
+          "busy");
+    } finally {
+      for (AutoCloseable x : held) {
+        x.close();
+      }
+    }
+  }
+
+  /** Requires {@code r} to have {@code status} and, unless null, problem type {@code key}. */
+  static void expect(Http.Reply r, int status, String key) {
+    assertThat(r.status()).as(r.body()).isEqualTo(status);
+    if (key != null) {
+      assertThat(r.contentType()).startsWith("application/problem+json");
+      assertThat(r.json().get("type").asText())
+          .isEqualTo(io.edgeslm.fleet.internal.rest.Problem.TYPE_BASE + key);
+    }
+  }
+
+  /**
+   * The other direction of the OpenAPI contract, after every other test of the class: each
+   * documented outcome (operation, status, problem type) was met by at least one request of the
+   * run, save the few {@link OpenApiCheck#NOT_PRODUCIBLE} names with their reasons; and every
+   * answer a request of the run received is one the document lists for its operation.
+   */
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void openApi_everyDocumentedOutcome_isMetByARequestOfTheRun() throws Exception {
+    Http.Reply d = new Http(managementBase).get("/q/openapi?format=json", null);
+    assertThat(d.status()).as(d.body()).isEqualTo(200);
+    OpenApiCheck check = new OpenApiCheck(d.json());
+    java.util.Set<String> seen = new java.util.TreeSet<>();
+    List<String> wrong = new ArrayList<>();
+    List<Exchange> all;
+    synchronized (exchanges()) {
+      all = List.copyOf(exchanges());
+    }
+    for (Exchange x : all) {
+      String op = check.operationOf(x.method(), x.path());
+      if (op == null) {
+        continue;
+      }
+      Http.Reply r = x.reply();
+      String type =
+          r.status() >= 400 && r.contentType().startsWith("application/problem+json")
+              ? r.json().path("type").asText()
+              : null;
+      seen.add(OpenApiCheck.outcome(op, r.status(), type));
+      String w = check.answer(op, x.method() + " " + x.path(), r);
+      if (w != null) {
+        wrong.add(w);
+      }
+    }
+    assertThat(wrong).as("answers the document does not list").isEmpty();
+    assertThat(check.uncovered(seen))
+        .as("documented outcomes (%d exchanges recorded)", all.size())
+        .isEmpty();
   }
 
   @Test

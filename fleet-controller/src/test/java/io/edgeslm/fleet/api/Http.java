@@ -13,15 +13,29 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 
-/** A small JSON-over-HTTP client for API tests. */
+/**
+ * A small JSON-over-HTTP client for API tests; each answer can be handed to a {@link Recorder},
+ * which the API contract test uses to see which documented responses its requests met.
+ */
 final class Http {
 
   static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient client = HttpClient.newHttpClient();
   private final URI base;
+  private final Recorder recorder;
+
+  /** Told of every answer: the request's method and path (with its query), and the reply. */
+  interface Recorder {
+    void record(String method, String path, Reply reply);
+  }
 
   Http(URI base) {
+    this(base, (method, path, reply) -> {});
+  }
+
+  Http(URI base, Recorder recorder) {
     this.base = base;
+    this.recorder = recorder;
   }
 
   record Reply(int status, String contentType, String body) {
@@ -45,7 +59,7 @@ final class Http {
     } else {
       b.method(method, HttpRequest.BodyPublishers.noBody());
     }
-    return reply(client.send(b.build(), HttpResponse.BodyHandlers.ofString()));
+    return reply(method, path, client.send(b.build(), HttpResponse.BodyHandlers.ofString()));
   }
 
   Reply get(String path, String token) throws Exception {
@@ -83,10 +97,46 @@ final class Http {
     if (uploadId != null) {
       b.header("Upload-Id", uploadId);
     }
-    return reply(client.send(b.build(), HttpResponse.BodyHandlers.ofString()));
+    return reply("POST", path, client.send(b.build(), HttpResponse.BodyHandlers.ofString()));
   }
 
-  private static Reply reply(HttpResponse<String> r) {
-    return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+  /** A streamed answer: its status, content type and body as it arrives. */
+  record Streamed(int statusCode, String contentType, java.io.InputStream body) {}
+
+  /**
+   * Sends {@code jsonBody} with {@code Accept: text/event-stream} and returns the body unread, so
+   * that events can be read as they arrive. A refusal (a problem document) is read whole first, so
+   * that its type is recorded like any other answer's.
+   */
+  Streamed stream(String path, String token, String jsonBody) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(base.resolve(path))
+            .header("Content-Type", "application/json")
+            .header("Accept", "text/event-stream")
+            .POST(HttpRequest.BodyPublishers.ofString(jsonBody));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    HttpResponse<java.io.InputStream> r =
+        client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    String type = r.headers().firstValue("Content-Type").orElse("");
+    if (type.startsWith("application/problem+json")) {
+      byte[] body;
+      try (java.io.InputStream in = r.body()) {
+        body = in.readAllBytes();
+      }
+      recorder.record(
+          "POST", path, new Reply(r.statusCode(), type, new String(body, StandardCharsets.UTF_8)));
+      return new Streamed(r.statusCode(), type, new java.io.ByteArrayInputStream(body));
+    }
+    recorder.record("POST", path, new Reply(r.statusCode(), type, ""));
+    return new Streamed(r.statusCode(), type, r.body());
+  }
+
+  private Reply reply(String method, String path, HttpResponse<String> r) {
+    Reply reply =
+        new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+    recorder.record(method, path, reply);
+    return reply;
   }
 }

@@ -2,6 +2,7 @@ package io.edgeslm.fleet.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.edgeslm.fleet.internal.rest.FleetApi;
+import io.edgeslm.fleet.internal.rest.Problem;
 import io.edgeslm.fleet.internal.rest.Requires;
 import io.edgeslm.fleet.internal.rest.ResourceMethods;
 import jakarta.ws.rs.Path;
@@ -120,10 +121,17 @@ final class OpenApiCheck {
                 + " does not name its least role "
                 + (r == null ? "(none declared)" : r.value().key()));
       }
-      for (String status : List.of("401", "403")) {
-        if (!op.path("responses").has(status)) {
-          failures.add(e.getKey() + " does not document " + status);
-        }
+      if (!op.path("responses").has("401")) {
+        failures.add(e.getKey() + " does not document 401");
+      }
+      // Every token has at least the viewer role: only a higher least role can answer 403.
+      boolean refusable = r != null && r.value() != io.edgeslm.fleet.Role.VIEWER;
+      if (op.path("responses").has("403") != refusable) {
+        failures.add(
+            e.getKey()
+                + (refusable
+                    ? " does not document 403"
+                    : " documents 403, which no token can meet (every role includes viewer)"));
       }
     }
     for (String key : documented.keySet()) {
@@ -175,9 +183,14 @@ final class OpenApiCheck {
 
   /** What is wrong with one answer to {@code probe}; null when it is as documented. */
   String answer(Probe probe, Http.Reply reply) {
-    JsonNode responses = operations().get(probe.operation()).path("responses");
+    return answer(
+        probe.operation(), probe.method() + " " + probe.path() + " as " + probe.role(), reply);
+  }
+
+  /** What is wrong with {@code reply} to a call of {@code operation}; null when as documented. */
+  String answer(String operation, String call, Http.Reply reply) {
+    JsonNode responses = operations().get(operation).path("responses");
     String status = Integer.toString(reply.status());
-    String call = probe.method() + " " + probe.path() + " as " + probe.role();
     if (!responses.has(status)) {
       return call
           + ": status "
@@ -193,16 +206,130 @@ final class OpenApiCheck {
     if (!reply.contentType().startsWith("application/problem+json")) {
       return call + ": " + status + " is not a problem document: " + reply.contentType();
     }
-    Set<String> types = new LinkedHashSet<>();
-    responses
-        .at("/" + status + "/content/application~1problem+json/schema")
-        .findValues("enum")
-        .forEach(en -> en.forEach(t -> types.add(t.asText())));
+    Set<String> types = problemTypes(responses.path(status));
     String type = reply.json().path("type").asText();
     if (!types.contains(type)) {
       return call + ": problem type " + type + " is not documented for " + status + " " + types;
     }
     return null;
+  }
+
+  private static Set<String> problemTypes(JsonNode response) {
+    Set<String> types = new LinkedHashSet<>();
+    response
+        .at("/content/application~1problem+json/schema")
+        .findValues("enum")
+        .forEach(en -> en.forEach(t -> types.add(t.asText())));
+    return types;
+  }
+
+  /**
+   * The documented operation ("METHOD /template") a request of {@code method} to {@code path}
+   * (query ignored) calls, or null. Of the templates that match, the one with the fewest parameters
+   * wins, so {@code /rollouts/preview} is not taken for {@code /rollouts/{id}}.
+   */
+  String operationOf(String method, String path) {
+    String bare = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+    String best = null;
+    int fewest = Integer.MAX_VALUE;
+    for (String op : operations().keySet()) {
+      String template = op.substring(op.indexOf(' ') + 1);
+      if (!op.startsWith(method + " ")) {
+        continue;
+      }
+      String regex =
+          java.util.regex.Pattern.quote(template).replaceAll("\\{[^}]+}", "\\\\E[^/]+\\\\Q");
+      int params = template.split("\\{", -1).length - 1;
+      if (bare.matches(regex) && params < fewest) {
+        best = op;
+        fewest = params;
+      }
+    }
+    return best;
+  }
+
+  /** One documented outcome, or one seen: operation, status and (for a problem) its type key. */
+  static String outcome(String operation, int status, String problemType) {
+    return operation
+        + " "
+        + status
+        + (problemType == null ? "" : " " + problemType.replace(Problem.TYPE_BASE, ""));
+  }
+
+  /**
+   * Every documented outcome: each operation's success statuses, and each problem type of each of
+   * its problem statuses.
+   */
+  Set<String> documentedOutcomes() {
+    Set<String> out = new java.util.TreeSet<>();
+    operations()
+        .forEach(
+            (op, o) ->
+                o.path("responses")
+                    .properties()
+                    .forEach(
+                        r -> {
+                          int status = Integer.parseInt(r.getKey());
+                          Set<String> types = problemTypes(r.getValue());
+                          if (status < 400 || types.isEmpty()) {
+                            out.add(outcome(op, status, null));
+                          } else {
+                            types.forEach(t -> out.add(outcome(op, status, t)));
+                          }
+                        }));
+    return out;
+  }
+
+  /**
+   * Documented outcomes the contract test cannot bring about against a healthy controller, each
+   * with the reason. {@code *} stands for every operation. Everything else the document lists has
+   * to be met by some request of the run.
+   */
+  static final Map<String, String> NOT_PRODUCIBLE =
+      Map.of(
+          "* 500 storage",
+          "needs a failing database or bundle store under the running controller",
+          "* 503 unavailable",
+          "the token lookup failing: needs the database gone while the controller runs",
+          "POST /api/v1/nodes/{id}/ask 503 mqtt-unavailable",
+          "needs the controller's MQTT connection down, which the other tests of the run share",
+          "POST /api/v1/bundles 413 too-large",
+          "needs a request body over quarkus.http.limits.max-body-size (64 GiB)");
+
+  /**
+   * What of the document no recorded outcome met ({@code seen}: {@link #outcome} strings), and
+   * allow-list entries that no longer match a documented outcome; empty when all is covered.
+   */
+  List<String> uncovered(Set<String> seen) {
+    List<String> out = new ArrayList<>();
+    Set<String> documented = documentedOutcomes();
+    for (String d : documented) {
+      if (!seen.contains(d) && exemption(d) == null) {
+        out.add(d + " is documented but no request of the contract test met it");
+      }
+    }
+    for (String allowed : NOT_PRODUCIBLE.keySet()) {
+      if (documented.stream().noneMatch(d -> matches(allowed, d))) {
+        out.add("allow-list entry '" + allowed + "' matches nothing documented: remove it");
+      }
+    }
+    return out;
+  }
+
+  private static String exemption(String outcome) {
+    for (var e : NOT_PRODUCIBLE.entrySet()) {
+      if (matches(e.getKey(), outcome)) {
+        return e.getValue();
+      }
+    }
+    return null;
+  }
+
+  private static boolean matches(String allowed, String outcome) {
+    if (allowed.startsWith("* ")) {
+      return outcome.endsWith(" " + allowed.substring(2));
+    }
+    return outcome.equals(allowed);
   }
 
   private static List<String> fieldNames(JsonNode n) {

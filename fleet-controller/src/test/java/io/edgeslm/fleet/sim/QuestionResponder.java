@@ -102,6 +102,11 @@ public final class QuestionResponder implements AutoCloseable {
               Instant.now()));
     }
 
+    /** Publishes an error reply with {@code code}. */
+    public void error(io.edgeslm.protocol.ErrorCode code, String message) throws MqttException {
+      reply(ErrorReply.of(question.id(), code, message));
+    }
+
     /** Publishes {@code busy}. */
     public void busy(long retryAfterMs) throws MqttException {
       reply(

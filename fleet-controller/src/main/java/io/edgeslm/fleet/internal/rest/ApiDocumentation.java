@@ -30,9 +30,12 @@ public class ApiDocumentation implements OASFilter {
   /** The API's resource classes; the contract test fails on a resource method left out here. */
   static final List<Class<?>> API = List.of(FleetApi.class, ReleaseApi.class);
 
-  /** Problems any call with a token can meet: no or unknown token, too low a role, no database. */
-  static final List<String> EVERY_CALL =
-      List.of("unauthenticated", "forbidden", "storage", "unavailable");
+  /**
+   * Problems any call can meet: no or unknown token, no database. Too low a role ({@code
+   * forbidden}) is added for operations whose least role is above viewer: every token has at least
+   * the viewer role, so a viewer operation never answers 403.
+   */
+  static final List<String> EVERY_CALL = List.of("unauthenticated", "storage", "unavailable");
 
   static final String SCHEME = "bearer";
 
@@ -65,6 +68,9 @@ public class ApiDocumentation implements OASFilter {
     String needs = "Needs a bearer token with role '" + role + "' or higher.";
     op.setDescription(op.getDescription() == null ? needs : op.getDescription() + " " + needs);
     List<String> keys = new ArrayList<>(EVERY_CALL);
+    if (m.getAnnotation(Requires.class).value() != io.edgeslm.fleet.Role.VIEWER) {
+      keys.add("forbidden");
+    }
     Problems declared = m.getAnnotation(Problems.class);
     if (declared != null) {
       keys.addAll(List.of(declared.value()));

@@ -216,6 +216,9 @@ public class FleetApi {
               + " for an offline one (the command is not kept for it), conflict (409) for a node"
               + " that serves no model.")
   @Problems({"invalid-request", "not-found", "node-offline", "conflict"})
+  @APIResponse(
+      responseCode = "202",
+      description = "Sent: the command id under which the node's result arrives in its journal")
   public Response rollback(@PathParam("id") String id, ReleaseApi.CommandRequest body)
       throws FleetException {
     String reason =
