@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.edgeslm.protocol.internal.check.Checks;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -124,6 +125,16 @@ public record BundleFile(
    */
   public void verifyChunk(int index, byte[] data, int chunkBytes) throws InvalidPayloadException {
     Checks.required("data", data);
+    verifyChunk(index, ByteBuffer.wrap(data), chunkBytes);
+  }
+
+  /**
+   * {@link #verifyChunk(int, byte[], int)} for the remaining bytes of {@code data} (a received
+   * payload, hashed where it is: no copy of the chunk); its position is left unchanged.
+   */
+  public void verifyChunk(int index, ByteBuffer data, int chunkBytes)
+      throws InvalidPayloadException {
+    Checks.required("data", data);
     if (index < 0 || index >= chunks.size()) {
       throw new InvalidPayloadException(
           ErrorCode.NOT_FOUND,
@@ -139,7 +150,7 @@ public record BundleFile(
           null);
     }
     int expected = chunkLength(index, chunkBytes);
-    if (data.length != expected) {
+    if (data.remaining() != expected) {
       throw new InvalidPayloadException(
           ErrorCode.INVALID,
           "Chunk "
@@ -149,11 +160,13 @@ public record BundleFile(
               + " must be "
               + expected
               + " bytes: got "
-              + data.length
+              + data.remaining()
               + ". Request the chunk again.",
           null);
     }
-    String actual = HexFormat.of().formatHex(newSha256().digest(data));
+    MessageDigest sha = newSha256();
+    sha.update(data.duplicate());
+    String actual = HexFormat.of().formatHex(sha.digest());
     if (!actual.equals(chunks.get(index))) {
       throw new InvalidPayloadException(
           ErrorCode.INVALID,

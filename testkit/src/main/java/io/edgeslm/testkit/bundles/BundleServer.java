@@ -19,6 +19,7 @@ import io.edgeslm.testkit.HarnessUnavailableException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,7 +75,46 @@ public final class BundleServer implements AutoCloseable {
   private volatile Random random;
   private volatile boolean paused;
 
-  private record Offer(UpdateAssignment assignment, Path directory) {}
+  /** An offered bundle; each file is mapped into memory when its first chunk is asked for. */
+  private record Offer(
+      UpdateAssignment assignment, Path directory, Map<String, MappedByteBuffer[]> mapped) {
+
+    Offer(UpdateAssignment assignment, Path directory) {
+      this(assignment, directory, new ConcurrentHashMap<>());
+    }
+
+    /**
+     * Chunk {@code index} of {@code file} as a read-only view of the file mapped into memory
+     * (unmapped once unreachable): chunks are sent from the page cache without a read into a buffer
+     * of their own. The file is mapped in pieces of whole chunks up to 1 GiB each (a mapped buffer
+     * holds at most 2 GiB). The files must not shrink while offered.
+     */
+    ByteBuffer chunk(BundleFile file, int index) throws IOException {
+      int chunkBytes = assignment.chunkBytes();
+      long piece = (long) chunkBytes * Math.max(1, (1 << 30) / chunkBytes);
+      MappedByteBuffer[] pieces = mapped.get(file.name());
+      if (pieces == null) {
+        Path path = directory.resolve(file.name());
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+          if (ch.size() != file.sizeBytes()) {
+            throw new IOException(
+                path + " has " + ch.size() + " bytes, the offer says " + file.sizeBytes());
+          }
+          pieces = new MappedByteBuffer[(int) ((file.sizeBytes() + piece - 1) / piece)];
+          for (int p = 0; p < pieces.length; p++) {
+            long from = p * piece;
+            pieces[p] =
+                ch.map(
+                    FileChannel.MapMode.READ_ONLY, from, Math.min(piece, file.sizeBytes() - from));
+          }
+        }
+        mapped.put(file.name(), pieces);
+      }
+      long offset = (long) index * chunkBytes;
+      int len = (int) Math.min(chunkBytes, file.sizeBytes() - offset);
+      return pieces[(int) (offset / piece)].slice((int) (offset % piece), len).asReadOnlyBuffer();
+    }
+  }
 
   private BundleServer(MqttConnection mqtt, Faults faults) {
     this.mqtt = mqtt;
@@ -289,33 +329,28 @@ public final class BundleServer implements AutoCloseable {
       return;
     }
     int chunkBytes = offer.assignment().chunkBytes();
-    Path path = offer.directory().resolve(r.file());
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+    try {
       for (int i = wanted.nextSetBit(0); i >= 0; i = wanted.nextSetBit(i + 1)) {
-        long offset = (long) i * chunkBytes;
-        int len = (int) Math.min(chunkBytes, file.sizeBytes() - offset);
-        ByteBuffer buf = ByteBuffer.allocate(len);
-        while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) >= 0) {
-          // positional read until full
-        }
-        sendChunk(r, i, offset, buf.array());
+        sendChunk(r, i, (long) i * chunkBytes, offer.chunk(file, i));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  private void sendChunk(ChunkRequest r, int index, long offset, byte[] data) {
+  private void sendChunk(ChunkRequest r, int index, long offset, ByteBuffer data) {
     Faults f = faults;
     Random rnd = random;
     if (rnd.nextDouble() < f.drop()) {
       dropped.incrementAndGet();
       return;
     }
-    byte[] out = data;
-    if (data.length > 0 && rnd.nextDouble() < f.corrupt()) {
-      out = data.clone();
-      out[rnd.nextInt(out.length)] ^= 0x5A;
+    ByteBuffer out = data;
+    if (data.remaining() > 0 && rnd.nextDouble() < f.corrupt()) {
+      byte[] bad = new byte[data.remaining()];
+      data.duplicate().get(bad);
+      bad[rnd.nextInt(bad.length)] ^= 0x5A;
+      out = ByteBuffer.wrap(bad);
       corrupted.incrementAndGet();
     }
     int copies = rnd.nextDouble() < f.duplicate() ? 2 : 1;
@@ -333,8 +368,10 @@ public final class BundleServer implements AutoCloseable {
     served
         .computeIfAbsent(key(r.assignmentId(), r.file(), index), k -> new AtomicLong())
         .incrementAndGet();
+    // A view of the mapped file (or of the corrupted copy), not a copy: the client encodes the
+    // payload from there.
     Message chunk =
-        Message.of(r.replyTo(), out, 1, false)
+        Message.wrap(r.replyTo(), out, 1, false)
             .withUserProperties(props)
             .withContentType(ChunkHeader.CONTENT_TYPE);
     for (int c = 0; c < copies; c++) {

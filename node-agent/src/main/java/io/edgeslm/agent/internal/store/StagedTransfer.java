@@ -194,18 +194,28 @@ public final class StagedTransfer implements AutoCloseable {
    * @return whether the chunk was new
    */
   public boolean write(int fileIndex, int chunk, byte[] data) throws IOException {
+    return write(fileIndex, chunk, ByteBuffer.wrap(data));
+  }
+
+  /**
+   * {@link #write(int, int, byte[])} for the remaining bytes of {@code data} (a received payload,
+   * written where it is); its position is left unchanged.
+   */
+  public boolean write(int fileIndex, int chunk, ByteBuffer data) throws IOException {
     if (have[fileIndex].get(chunk)) {
       return false;
     }
     long offset = (long) chunk * assignment.chunkBytes();
-    ByteBuffer buf = ByteBuffer.wrap(data);
+    ByteBuffer buf = data.duplicate();
+    int length = buf.remaining();
+    int start = buf.position();
     FileChannel ch = channels[fileIndex];
     while (buf.hasRemaining()) {
-      ch.write(buf, offset + buf.position());
+      ch.write(buf, offset + buf.position() - start);
     }
     have[fileIndex].set(chunk);
     dirty[fileIndex] = true;
-    bytesHave += data.length;
+    bytesHave += length;
     unflushed++;
     return true;
   }

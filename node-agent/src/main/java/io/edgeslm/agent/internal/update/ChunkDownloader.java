@@ -12,6 +12,7 @@ import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.ReasonCode;
 import io.edgeslm.protocol.UpdateAssignment;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -327,7 +328,7 @@ public final class ChunkDownloader {
       } catch (InvalidPayloadException e) {
         return Outcome.BAD;
       }
-      return chunk(h.assignmentId(), h.file(), h.index(), m.payload(), planner, now);
+      return chunk(h.assignmentId(), h.file(), h.index(), m.payloadBuffer(), planner, now);
     }
     ChunkReply reply;
     try {
@@ -337,7 +338,7 @@ public final class ChunkDownloader {
     }
     return switch (reply) {
       case io.edgeslm.protocol.ChunkData d ->
-          chunk(d.assignmentId(), d.file(), d.index(), d.data(), planner, now);
+          chunk(d.assignmentId(), d.file(), d.index(), ByteBuffer.wrap(d.data()), planner, now);
       case ChunkError e -> {
         if (e.assignmentId() != null && !e.assignmentId().equals(assignment.assignmentId())) {
           yield Outcome.OLD;
@@ -355,7 +356,12 @@ public final class ChunkDownloader {
   }
 
   private Outcome chunk(
-      String assignmentId, String file, int index, byte[] data, RequestPlanner planner, long now)
+      String assignmentId,
+      String file,
+      int index,
+      ByteBuffer data,
+      RequestPlanner planner,
+      long now)
       throws IOException, UpdateException {
     if (!assignment.assignmentId().equals(assignmentId)) {
       return Outcome.OLD;

@@ -25,11 +25,11 @@ import java.util.logging.Logger;
  * connection of its own ({@link #open}).
  *
  * <p>On the shared connection the update engine must not hold up questions, nor questions the
- * engine: the layer runs every handler on one worker thread, so this link only copies a received
- * message there and hands it to a thread of its own ({@code update-inbound}), where the engine's
- * handlers and its on-connected actions (the journal replay, which publishes and may wait for the
- * in-flight window) run in arrival order. At most {@value #MAX_QUEUED_BYTES} bytes wait for that
- * thread; beyond that a message is dropped and counted ({@link #droppedInbound}): the update
+ * engine: the layer runs every handler on one worker thread, so this link only hands a received
+ * message (its payload not copied) to a thread of its own ({@code update-inbound}), where the
+ * engine's handlers and its on-connected actions (the journal replay, which publishes and may wait
+ * for the in-flight window) run in arrival order. At most {@value #MAX_QUEUED_BYTES} bytes wait for
+ * that thread; beyond that a message is dropped and counted ({@link #droppedInbound}): the update
  * protocol re-requests a lost chunk, and the controller repeats assignments.
  *
  * <p>Thread-safe.
@@ -161,7 +161,10 @@ public final class ConnectionUpdateLink implements UpdateLink {
     }
   }
 
-  /** Runs on the layer's worker: copies the message out and queues it for the link's thread. */
+  /**
+   * Runs on the layer's worker: queues the message for the link's thread. The payload stays the
+   * buffer the client decoded it into (read-only, never reused by the layer), not a copy.
+   */
   private void handOff(Consumer<Message> handler, io.edgeslm.mqtt.Message m) {
     if (closed) {
       return;
@@ -188,7 +191,7 @@ public final class ConnectionUpdateLink implements UpdateLink {
     }
     Map<String, String> props = new LinkedHashMap<>();
     m.userProperties().forEach(e -> props.put(e.getKey(), e.getValue()));
-    Message copy = new Message(m.topic(), m.payload(), props);
+    Message copy = Message.wrap(m.topic(), m.payloadBuffer(), props);
     inbound.execute(
         () -> {
           try {
