@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -58,6 +59,18 @@ public class AgentBench {
   static final long IDLE_SETTLE_MS = QUICK ? 3_000 : 10_000;
   static final int QUESTIONS = QUICK ? 10 : 40;
   static final int WARM_UPS = QUICK ? 2 : 5;
+  /** JVM options added to every agent the bench starts (BENCH_AGENT_OPTS, split at spaces). */
+  static final List<String> EXTRA_FLAGS =
+      System.getenv().getOrDefault("BENCH_AGENT_OPTS", "").isBlank()
+          ? List.of()
+          : List.of(System.getenv("BENCH_AGENT_OPTS").strip().split("\\s+"));
+
+  /**
+   * The operator's MQTT client for the question-to-first-token measure: {@code raw} (default), a
+   * minimal MQTT 5 client on a blocking socket in this file, or {@code paho} (Eclipse Paho), set
+   * with the environment variable {@code BENCH_CLIENT}.
+   */
+  static final String CLIENT = System.getenv().getOrDefault("BENCH_CLIENT", "raw");
   /** The JVM options node-agent/src/main/deploy/edgeslm-agent-start gives the agent (JDK 25). */
   static final List<String> FLAGS =
       List.of(
@@ -194,6 +207,7 @@ public class AgentBench {
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
     cmd.addAll(FLAGS);
+    cmd.addAll(EXTRA_FLAGS);
     cmd.addAll(extraFlags);
     cmd.add("-jar");
     cmd.add(app.resolve("quarkus-run.jar").toString());
@@ -273,6 +287,26 @@ public class AgentBench {
     throw new IllegalStateException("no VmRSS for " + pid);
   }
 
+  /** CPU nanoseconds (user + system) of each of the process's threads, summed by thread name. */
+  static Map<String, Long> threadCpu(long pid) throws IOException {
+    Map<String, Long> out = new HashMap<>();
+    long tick = 10_000_000L; // USER_HZ is 100 on Linux
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path t : tasks.toList()) {
+        String stat;
+        try {
+          stat = Files.readString(t.resolve("stat"));
+        } catch (IOException e) {
+          continue; // the thread ended
+        }
+        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        out.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * tick, Long::sum);
+      }
+    }
+    return out;
+  }
+
   static long median(List<Long> xs) {
     List<Long> s = new ArrayList<>(xs);
     Collections.sort(s);
@@ -297,27 +331,22 @@ public class AgentBench {
     env.put("EDGESLM_AGENT_SENSORS_OIL_NORMAL_MAX", "80");
     Process agent = agent(env, List.of());
     String ask = "edge/v1/bench/" + env.get("EDGESLM_AGENT_NODE_ID") + "/ask";
-    BlockingQueue<Object[]> replies = new LinkedBlockingQueue<>();
-    MqttAsyncClient c = new MqttAsyncClient("tcp://" + host + ":" + port, "bench-" + UUID.randomUUID(), new MemoryPersistence());
-    c.setCallback(new Collector(replies));
-    MqttConnectionOptions options = new MqttConnectionOptions();
-    // The operator's client turns Nagle off too, as libmosquitto's clients do, so that the
-    // measurement is the agent's and the broker's, not the client's coalescing.
-    options.setSocketFactory(new NoDelay());
-    c.connect(options).waitForCompletion(10_000);
     String replyTopic = "operator/bench/replies/" + UUID.randomUUID();
-    c.subscribe(new MqttSubscription[] {new MqttSubscription(replyTopic, 1)}).waitForCompletion(10_000);
+    Operator c = CLIENT.equals("paho") ? Operator.paho(host, port, replyTopic) : new RawMqtt(host, port, replyTopic);
     try {
       // Ready means the model has loaded (readiness includes "model ready").
       awaitReady(agent);
-      MqttMessage v = new MqttMessage("71.2".getBytes(StandardCharsets.UTF_8));
-      v.setQos(1);
-      c.publish(oilTopic, v).waitForCompletion(10_000);
+      c.publish(oilTopic, "71.2".getBytes(StandardCharsets.UTF_8), null, null);
+      Thread.sleep(200);
       List<Long> firstToken = new ArrayList<>();
       List<Long> inAgent = new ArrayList<>();
       int n = QUESTIONS;
+      Map<String, Long> cpu0 = null;
       for (int i = 0; i < n + WARM_UPS; i++) {
-        Asked a = ask(c, ask, replyTopic, replies, "What is the oil temperature of press 3?", i);
+        if (i == WARM_UPS) {
+          cpu0 = threadCpu(agent.pid());
+        }
+        Asked a = ask(c, ask, replyTopic, "What is the oil temperature of press 3?", i);
         Matcher m = Pattern.compile("\"firstTokenMs\":(\\d+)").matcher(a.answer());
         if (i >= WARM_UPS && m.find()) {
           inAgent.add(Long.parseLong(m.group(1)) * 1_000_000);
@@ -326,6 +355,7 @@ public class AgentBench {
           firstToken.add(a.firstNanos());
         }
       }
+      Map<String, Long> cpu1 = threadCpu(agent.pid());
       double engine = engineTtftSeconds(agent);
       long med = median(firstToken);
       System.out.printf(
@@ -334,6 +364,23 @@ public class AgentBench {
               + " p50 (baseline) %.2f ms | added %.2f ms (ratio %.2f)%n",
           firstToken.size(), med / 1e6, percentile(firstToken, 0.9) / 1e6, engine * 1e3,
           med / 1e6 - engine * 1e3, (med / 1e9) / engine);
+      System.out.println("  operator client: " + c.describe());
+      // CPU time does not depend on the machine's load as wall time does: the agent's threads
+      // during the measured questions, the JIT compilers apart.
+      long jit = 0;
+      long rest = 0;
+      for (Map.Entry<String, Long> e : cpu1.entrySet()) {
+        long d = e.getValue() - cpu0.getOrDefault(e.getKey(), 0L);
+        if (e.getKey().startsWith("C1 Compiler") || e.getKey().startsWith("C2 Compiler")) {
+          jit += d;
+        } else {
+          rest += d;
+        }
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "  agent CPU per measured question: %.2f ms in its own threads, %.2f ms in the JIT compilers%n",
+          rest / 1e6 / n, jit / 1e6 / n);
       long agentMed = median(inAgent);
       System.out.printf(
           Locale.ROOT,
@@ -341,7 +388,6 @@ public class AgentBench {
               + " %d ms; MQTT both ways + client %.2f ms%n",
           agentMed / 1_000_000, med / 1e6 - agentMed / 1e6);
     } finally {
-      c.disconnect().waitForCompletion(5000);
       c.close();
       stop(agent);
     }
@@ -411,36 +457,26 @@ public class AgentBench {
             }
           }).sum());
       String ask = "edge/v1/bench/" + node + "/ask";
-      BlockingQueue<Object[]> replies = new LinkedBlockingQueue<>();
-      MqttAsyncClient c =
-          new MqttAsyncClient("tcp://" + host + ":" + port, "bench-" + UUID.randomUUID(), new MemoryPersistence());
-      c.setCallback(new Collector(replies));
-      MqttConnectionOptions options = new MqttConnectionOptions();
-      options.setSocketFactory(new NoDelay());
-      c.connect(options).waitForCompletion(10_000);
       String replyTopic = "operator/bench/replies/" + UUID.randomUUID();
-      c.subscribe(new MqttSubscription[] {new MqttSubscription(replyTopic, 1)}).waitForCompletion(10_000);
+      Operator c = Operator.paho(host, port, replyTopic);
       try {
         for (int i = 0; i < 20; i++) {
-          MqttMessage v = new MqttMessage(Integer.toString(40 + i).getBytes(StandardCharsets.UTF_8));
-          v.setQos(1);
-          c.publish("bench/" + node + "/s" + i, v).waitForCompletion(10_000);
+          c.publish("bench/" + node + "/s" + i, Integer.toString(40 + i).getBytes(StandardCharsets.UTF_8), null, null);
         }
         Thread.sleep(500);
         double p0 = metric(agent, "edgeslm_agent_engine_llamacpp_prompt_seconds_total");
         double e0 = metric(agent, EVALUATED);
-        first.add(ask(c, ask, replyTopic, replies, "Is anything out of range on the plant?", 1).firstNanos());
+        first.add(ask(c, ask, replyTopic, "Is anything out of range on the plant?", 1).firstNanos());
         double p1 = metric(agent, "edgeslm_agent_engine_llamacpp_prompt_seconds_total");
         double e1 = metric(agent, EVALUATED);
         prefill.add((long) ((p1 - p0) * 1e9));
-        second.add(ask(c, ask, replyTopic, replies, "Which sensor reads highest right now?", 2).firstNanos());
+        second.add(ask(c, ask, replyTopic, "Which sensor reads highest right now?", 2).firstNanos());
         // The engine's metrics are re-read at most every 5 s; wait for a fresh copy.
         Thread.sleep(5_500);
         double e2 = metric(agent, EVALUATED);
         evaluatedFirst.add((long) (e1 - e0));
         evaluatedNext.add((long) (e2 - e1));
       } finally {
-        c.disconnect().waitForCompletion(5000);
         c.close();
         stop(agent);
       }
@@ -468,19 +504,11 @@ public class AgentBench {
   /** Time from publishing to the first streamed part, and the final answer's JSON. */
   record Asked(long firstNanos, String answer) {}
 
-  static Asked ask(
-      MqttAsyncClient c, String ask, String replyTopic, BlockingQueue<Object[]> replies, String question, int id)
-      throws Exception {
+  static Asked ask(Operator c, String ask, String replyTopic, String question, int id) throws Exception {
+    BlockingQueue<Object[]> replies = c.replies();
     replies.clear();
-    MqttMessage q =
-        new MqttMessage(("{\"question\":\"" + question + "\",\"stream\":true}").getBytes(StandardCharsets.UTF_8));
-    q.setQos(1);
-    MqttProperties props = new MqttProperties();
-    props.setResponseTopic(replyTopic);
-    props.setCorrelationData(new byte[] {(byte) id});
-    q.setProperties(props);
-    long t0 = System.nanoTime();
-    c.publish(ask, q);
+    byte[] q = ("{\"question\":\"" + question + "\",\"stream\":true}").getBytes(StandardCharsets.UTF_8);
+    long t0 = c.publish(ask, q, replyTopic, new byte[] {(byte) id});
     Long first = null;
     while (true) {
       Object[] r = replies.poll(300, TimeUnit.SECONDS);
@@ -537,6 +565,241 @@ public class AgentBench {
       }
     }
     throw new IllegalStateException("no engine TTFT gauge");
+  }
+
+  /** The operator's side of the benchmark: publishes questions and collects replies. */
+  interface Operator extends AutoCloseable {
+    /**
+     * Publishes at QoS 1 (response topic and correlation data if not null) without waiting for the
+     * broker's acknowledgement; returns System.nanoTime() taken just before the send.
+     */
+    long publish(String topic, byte[] payload, String responseTopic, byte[] correlation)
+        throws Exception;
+
+    /** Replies as {receive nanoTime, payload}. */
+    BlockingQueue<Object[]> replies();
+
+    String describe();
+
+    @Override
+    void close() throws Exception;
+
+    /** Eclipse Paho (its send and callback threads), Nagle off, subscribed to {@code replies}. */
+    static Operator paho(String host, int port, String replies) throws Exception {
+      BlockingQueue<Object[]> q = new LinkedBlockingQueue<>();
+      MqttAsyncClient c =
+          new MqttAsyncClient("tcp://" + host + ":" + port, "bench-" + UUID.randomUUID(), new MemoryPersistence());
+      c.setCallback(new Collector(q));
+      MqttConnectionOptions options = new MqttConnectionOptions();
+      // The operator's client turns Nagle off too, as libmosquitto's clients do, so that the
+      // measurement is the agent's and the broker's, not the client's coalescing.
+      options.setSocketFactory(new NoDelay());
+      c.connect(options).waitForCompletion(10_000);
+      c.subscribe(new MqttSubscription[] {new MqttSubscription(replies, 1)}).waitForCompletion(10_000);
+      return new Operator() {
+        public long publish(String topic, byte[] payload, String responseTopic, byte[] correlation)
+            throws Exception {
+          MqttMessage m = new MqttMessage(payload);
+          m.setQos(1);
+          if (responseTopic != null) {
+            MqttProperties props = new MqttProperties();
+            props.setResponseTopic(responseTopic);
+            props.setCorrelationData(correlation);
+            m.setProperties(props);
+          }
+          long t0 = System.nanoTime();
+          c.publish(topic, m);
+          return t0;
+        }
+
+        public BlockingQueue<Object[]> replies() {
+          return q;
+        }
+
+        public String describe() {
+          return "Eclipse Paho MQTT 5 (its own send and callback threads), TCP_NODELAY";
+        }
+
+        public void close() throws Exception {
+          c.disconnect().waitForCompletion(5000);
+          c.close();
+        }
+      };
+    }
+  }
+
+  /**
+   * A minimal MQTT 5 client for the operator's side: one blocking socket with Nagle off, a publish
+   * written on the caller's thread, and one reader thread that stamps each packet as soon as it has
+   * read it (and acknowledges QoS 1 publishes). It has none of a full client's queues and thread
+   * hand-offs, so the time it measures is the broker's and the agent's. Enough of MQTT 5 for this
+   * benchmark only: no reconnect, no keep-alive pings (keep alive 0), no QoS 2.
+   */
+  static final class RawMqtt implements Operator {
+    final java.net.Socket socket;
+    final java.io.OutputStream out;
+    final java.io.DataInputStream in;
+    final BlockingQueue<Object[]> replies = new LinkedBlockingQueue<>();
+    final BlockingQueue<Integer> acks = new LinkedBlockingQueue<>();
+    final Thread reader;
+    int nextId = 1;
+
+    RawMqtt(String host, int port, String subscription) throws IOException, InterruptedException {
+      socket = new java.net.Socket(host, port);
+      socket.setTcpNoDelay(true);
+      out = socket.getOutputStream();
+      in = new java.io.DataInputStream(new java.io.BufferedInputStream(socket.getInputStream(), 1 << 16));
+      java.io.ByteArrayOutputStream v = new java.io.ByteArrayOutputStream();
+      str(v, "MQTT");
+      v.write(5); // protocol level: MQTT 5
+      v.write(0x02); // clean start
+      v.write(0); // keep alive 0: off
+      v.write(0);
+      v.write(0); // no properties
+      str(v, "bench-raw-" + UUID.randomUUID().toString().substring(0, 8));
+      send(0x10, v.toByteArray());
+      int type = in.readUnsignedByte();
+      byte[] connack = new byte[remaining()];
+      in.readFully(connack);
+      if (type != 0x20 || connack[1] != 0) {
+        throw new IOException("CONNACK refused: type " + type + " reason " + connack[1]);
+      }
+      reader = new Thread(this::read, "bench-mqtt-reader");
+      reader.setDaemon(true);
+      reader.start();
+      v.reset();
+      int id = packetId();
+      v.write(id >> 8);
+      v.write(id);
+      v.write(0); // no properties
+      str(v, subscription);
+      v.write(1); // QoS 1
+      send(0x82, v.toByteArray());
+      Integer acked = acks.poll(10, TimeUnit.SECONDS);
+      if (acked == null) {
+        throw new IOException("no SUBACK");
+      }
+    }
+
+    synchronized int packetId() {
+      int id = nextId;
+      nextId = nextId == 65535 ? 1 : nextId + 1;
+      return id;
+    }
+
+    static void str(java.io.ByteArrayOutputStream o, String s) {
+      byte[] b = s.getBytes(StandardCharsets.UTF_8);
+      o.write(b.length >> 8);
+      o.write(b.length);
+      o.writeBytes(b);
+    }
+
+    static void varInt(java.io.ByteArrayOutputStream o, int n) {
+      do {
+        int d = n & 0x7f;
+        n >>>= 7;
+        o.write(n > 0 ? d | 0x80 : d);
+      } while (n > 0);
+    }
+
+    int remaining() throws IOException {
+      int n = 0;
+      for (int shift = 0; ; shift += 7) {
+        int b = in.readUnsignedByte();
+        n |= (b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+          return n;
+        }
+      }
+    }
+
+    /** Writes one packet in a single write. */
+    synchronized void send(int header, byte[] body) throws IOException {
+      java.io.ByteArrayOutputStream p = new java.io.ByteArrayOutputStream(body.length + 5);
+      p.write(header);
+      varInt(p, body.length);
+      p.writeBytes(body);
+      out.write(p.toByteArray());
+      out.flush();
+    }
+
+    public long publish(String topic, byte[] payload, String responseTopic, byte[] correlation)
+        throws IOException {
+      java.io.ByteArrayOutputStream v = new java.io.ByteArrayOutputStream(payload.length + 128);
+      str(v, topic);
+      int id = packetId();
+      v.write(id >> 8);
+      v.write(id);
+      java.io.ByteArrayOutputStream props = new java.io.ByteArrayOutputStream();
+      if (responseTopic != null) {
+        props.write(0x08); // response topic
+        str(props, responseTopic);
+        props.write(0x09); // correlation data
+        props.write(correlation.length >> 8);
+        props.write(correlation.length);
+        props.writeBytes(correlation);
+      }
+      varInt(v, props.size());
+      v.writeBytes(props.toByteArray());
+      v.writeBytes(payload);
+      byte[] body = v.toByteArray();
+      long t0 = System.nanoTime();
+      send(0x32, body); // PUBLISH, QoS 1
+      return t0;
+    }
+
+    void read() {
+      try {
+        while (true) {
+          int type = in.readUnsignedByte();
+          byte[] body = new byte[remaining()];
+          in.readFully(body);
+          long now = System.nanoTime();
+          switch (type >> 4) {
+            case 3 -> {
+              int qos = (type >> 1) & 3;
+              int tl = ((body[0] & 0xff) << 8) | (body[1] & 0xff);
+              int at = 2 + tl;
+              if (qos > 0) {
+                send(0x40, new byte[] {body[at], body[at + 1], 0}); // PUBACK, success
+                at += 2;
+              }
+              int pl = 0;
+              int shift = 0;
+              int b;
+              do {
+                b = body[at++] & 0xff;
+                pl |= (b & 0x7f) << shift;
+                shift += 7;
+              } while ((b & 0x80) != 0);
+              at += pl;
+              replies.add(new Object[] {now, Arrays.copyOfRange(body, at, body.length)});
+            }
+            case 9 -> acks.add(1); // SUBACK
+            default -> {} // PUBACK of our publishes and the rest: nothing to do
+          }
+        }
+      } catch (IOException e) {
+        // closed
+      }
+    }
+
+    public BlockingQueue<Object[]> replies() {
+      return replies;
+    }
+
+    public String describe() {
+      return "a minimal MQTT 5 client (blocking socket, TCP_NODELAY, publish on the caller's thread, replies stamped on its reader thread)";
+    }
+
+    public void close() throws IOException {
+      try {
+        send(0xe0, new byte[] {0, 0}); // DISCONNECT, normal, no properties
+      } catch (IOException e) {
+        // already gone
+      }
+      socket.close();
+    }
   }
 
   static final class NoDelay extends javax.net.SocketFactory {
