@@ -234,13 +234,12 @@ class ManifestsIT {
     Rendered r = Rendered.of(overlay);
     Container agent = agent(r);
     Map<String, String> env = effectiveEnv(r, agent);
-    // The agent serves health on its management interface (quarkus.management.*): port from
-    // EDGESLM_MANAGEMENT_PORT, bound to EDGESLM_MANAGEMENT_HOST (loopback by default, which the
-    // kubelet could not reach).
-    assertThat(agentKeys.property("quarkus.management.enabled")).contains("true");
-    assertThat(agentKeys.property("quarkus.management.port"))
+    // The agent serves health on its management interface (edgeslm.management.*, ADR 0024): port
+    // from EDGESLM_MANAGEMENT_PORT, bound to EDGESLM_MANAGEMENT_HOST (loopback by default, which
+    // the kubelet could not reach).
+    assertThat(agentKeys.property("edgeslm.management.port"))
         .contains("${EDGESLM_MANAGEMENT_PORT:9000}");
-    assertThat(agentKeys.property("quarkus.management.host"))
+    assertThat(agentKeys.property("edgeslm.management.host"))
         .contains("${EDGESLM_MANAGEMENT_HOST:127.0.0.1}");
     int port = Integer.parseInt(env.getOrDefault("EDGESLM_MANAGEMENT_PORT", "9000"));
     assertThat(env).containsEntry("EDGESLM_MANAGEMENT_HOST", "0.0.0.0");

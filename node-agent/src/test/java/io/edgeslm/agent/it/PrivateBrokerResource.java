@@ -42,7 +42,7 @@ public class PrivateBrokerResource implements QuarkusTestResourceLifecycleManage
     Map<String, String> c = new HashMap<>();
     c.put("edgeslm.agent.broker.url", broker.url());
     c.put("edgeslm.agent.node-id", NODE);
-    c.put("quarkus.management.test-port", Integer.toString(managementPort));
+    c.put("edgeslm.management.port", Integer.toString(managementPort));
     c.put("edgeslm.agent.site", SITE);
     c.put("edgeslm.agent.labels.line", "it-line");
     c.put("edgeslm.agent.broker.will-delay", "1s");

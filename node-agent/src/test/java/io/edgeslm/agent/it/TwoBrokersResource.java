@@ -55,7 +55,7 @@ public class TwoBrokersResource implements QuarkusTestResourceLifecycleManager {
     c.put("edgeslm.agent.fleet.broker.connect-timeout", "2s");
     c.put("edgeslm.agent.broker.max-reconnect-delay", "1s");
     c.put("edgeslm.agent.node-id", NODE);
-    c.put("quarkus.management.test-port", Integer.toString(managementPort));
+    c.put("edgeslm.management.port", Integer.toString(managementPort));
     c.put("edgeslm.agent.site", SITE);
     c.put("edgeslm.agent.health.interval", "300ms");
     c.put("edgeslm.agent.report.interval", "1h");

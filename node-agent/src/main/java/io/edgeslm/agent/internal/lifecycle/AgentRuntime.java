@@ -19,6 +19,7 @@ import io.edgeslm.agent.internal.escalation.PeerNodeTarget;
 import io.edgeslm.agent.internal.health.SystemProbe;
 import io.edgeslm.agent.internal.journal.Journal;
 import io.edgeslm.agent.internal.journal.JournalDrainer;
+import io.edgeslm.agent.internal.management.ManagementServer;
 import io.edgeslm.agent.internal.mqtt.BrokerTls;
 import io.edgeslm.agent.internal.mqtt.MqttTransport;
 import io.edgeslm.agent.internal.mqtt.OutboundMessage;
@@ -88,6 +89,15 @@ public class AgentRuntime {
 
   private static final Logger LOG = Logger.getLogger(AgentRuntime.class);
 
+  static {
+    // Netty's pooled buffers (the MQTT client's) in 64 KiB chunks instead of 4 MiB ones, as the
+    // Quarkus Netty extension set it while the management port ran on Vert.x (docs/adr/0024);
+    // before the MQTT client loads Netty, and only where the operator did not choose.
+    if (System.getProperty("io.netty.allocator.maxOrder") == null) {
+      System.setProperty("io.netty.allocator.maxOrder", "3");
+    }
+  }
+
   @Inject AgentConfig config;
   @Inject MeterRegistry registry;
   @Inject ServingTasksFactory servingFactory;
@@ -95,8 +105,7 @@ public class AgentRuntime {
   @ConfigProperty(name = "quarkus.application.version", defaultValue = "0.1.0")
   String agentVersion;
 
-  @ConfigProperty(name = "quarkus.management.port", defaultValue = "9000")
-  int managementPort;
+  @Inject ManagementServer management;
 
   private final Clock clock = Clock.systemUTC();
   private volatile ValidatedConfig checked;
@@ -373,7 +382,7 @@ public class AgentRuntime {
                 brokerUrl, config.broker().tlsCa(), config.broker().username().isPresent()),
             serving,
             config.demo().period(),
-            managementPort));
+            management.port()));
   }
 
   /**
@@ -587,7 +596,7 @@ public class AgentRuntime {
             + "\nnode-id="
             + checked.nodeId()
             + "\nmanagement-port="
-            + managementPort
+            + management.port()
             + "\npid="
             + ProcessHandle.current().pid()
             + "\n";
