@@ -98,7 +98,7 @@ agent() {
     EDGESLM_AGENT_UPDATES_TRUST_STORE=$K/root.1.json EDGESLM_AGENT_UPDATES_DATA_DIR=$d/data \
     EDGESLM_AGENT_JOURNAL_DIR=$d/journal EDGESLM_AGENT_UPDATES_USB_WATCH_DIR=$d/stick \
     EDGESLM_AGENT_UPDATES_SOAK=5s EDGESLM_AGENT_HEALTH_INTERVAL=5s \
-    EDGESLM_MANAGEMENT_PORT=$port EDGESLM_HTTP_PORT=$((port + 1)) \
+    EDGESLM_MANAGEMENT_PORT=$port \
     "$J" --enable-native-access=ALL-UNNAMED -jar node-agent/target/quarkus-app/quarkus-run.jar
 }
 

@@ -202,7 +202,6 @@ class AgentOnFleetBrokerIT {
         PodEnv.reRoot(PodEnv.resolve(prod, c, Map.of("spec.nodeName", NODE), Map.of()), root);
     env.put("EDGESLM_AGENT_BROKER_URL", broker.url());
     env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(managementPort));
-    env.put("EDGESLM_HTTP_PORT", Integer.toString(freePort()));
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     cmd.addAll(List.of(env.remove("JAVA_OPTS").trim().split("\\s+")));

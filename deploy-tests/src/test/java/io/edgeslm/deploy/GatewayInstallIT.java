@@ -384,14 +384,10 @@ class GatewayInstallIT {
       run.pki = own;
       Result r = run.install();
       assertThat(r.exitCode()).as(r.output()).isZero();
-      // The technician's own drop-in: free ports, since the test shares the machine.
+      // The technician's own drop-in: a free management port, since the test shares the machine.
       gateway.write(
           "/etc/systemd/system/edgeslm-agent.service.d/20-test-ports.conf",
-          "[Service]\nEnvironment=EDGESLM_MANAGEMENT_PORT="
-              + run.managementPort
-              + "\nEnvironment=EDGESLM_HTTP_PORT="
-              + freePort()
-              + "\n");
+          "[Service]\nEnvironment=EDGESLM_MANAGEMENT_PORT=" + run.managementPort + "\n");
       return run;
     }
 

@@ -843,7 +843,6 @@ class FleetSystemIT {
     env.put("EDGESLM_AGENT_BROKER_MAX_RECONNECT_DELAY", "1s");
     env.put("EDGESLM_AGENT_HEALTH_INTERVAL", "1s");
     env.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(freePort()));
-    env.put("EDGESLM_HTTP_PORT", Integer.toString(freePort()));
     env.put("EDGESLM_AGENT_JOURNAL_DIR", dir.resolve("journal").toString());
     env.put("EDGESLM_AGENT_MODEL_PATH", v1.toString());
     env.put("EDGESLM_AGENT_MODEL_NAME", MODEL);

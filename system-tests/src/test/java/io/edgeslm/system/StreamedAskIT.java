@@ -130,7 +130,6 @@ class StreamedAskIT {
     aenv.put("EDGESLM_AGENT_JOURNAL_DIR", adir.resolve("journal").toString());
     aenv.put("EDGESLM_AGENT_UPDATES_DATA_DIR", adir.resolve("data").toString());
     aenv.put("EDGESLM_MANAGEMENT_PORT", Integer.toString(freePort()));
-    aenv.put("EDGESLM_HTTP_PORT", Integer.toString(freePort()));
     agentLog = adir.resolve("agent.log");
     agent =
         start(

@@ -1,6 +1,7 @@
 package io.edgeslm.agent.internal.management;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -17,6 +18,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
@@ -28,9 +31,9 @@ import org.jboss.logging.Logger;
  * /started} and {@code /well} from SmallRye Health's reporter, answered as the Quarkus extension
  * answered them (200 when up, 503 with the same JSON when down), and {@code /q/metrics} from the
  * Prometheus registry, on the JDK's HTTP server at {@code edgeslm.management.host}:{@code
- * edgeslm.management.port} ({@code EDGESLM_MANAGEMENT_HOST}, {@code EDGESLM_MANAGEMENT_PORT}). One
- * thread serves them: probes and scrapes come a few times a minute. Without Vert.x for these two
- * endpoints the agent loads about 1,100 classes fewer (docs/adr/0024).
+ * edgeslm.management.port} ({@code EDGESLM_MANAGEMENT_HOST}, {@code EDGESLM_MANAGEMENT_PORT}), a
+ * virtual thread per exchange within the server's connection and time limits ({@link #LIMITS}).
+ * Without Vert.x for these two endpoints the agent loads about 1,100 classes fewer (docs/adr/0024).
  */
 @ApplicationScoped
 public class ManagementServer {
@@ -50,30 +53,76 @@ public class ManagementServer {
 
   /** Opens the port before the agent's own start-up: readiness says 503 until it is ready. */
   void onStart(@Observes @Priority(1) StartupEvent event) {
+    Map<String, HttpHandler> routes = new LinkedHashMap<>();
+    healthRoute(routes, "/q/health", SmallRyeHealthReporter::getHealth);
+    healthRoute(routes, "/q/health/live", SmallRyeHealthReporter::getLiveness);
+    healthRoute(routes, "/q/health/ready", SmallRyeHealthReporter::getReadiness);
+    healthRoute(routes, "/q/health/started", SmallRyeHealthReporter::getStartup);
+    healthRoute(routes, "/q/health/well", SmallRyeHealthReporter::getWellness);
+    routes.put("/q/metrics", this::metrics);
     try {
-      HttpServer s = HttpServer.create(new InetSocketAddress(host, port), 16);
-      healthRoute(s, "/q/health", SmallRyeHealthReporter::getHealth);
-      healthRoute(s, "/q/health/live", SmallRyeHealthReporter::getLiveness);
-      healthRoute(s, "/q/health/ready", SmallRyeHealthReporter::getReadiness);
-      healthRoute(s, "/q/health/started", SmallRyeHealthReporter::getStartup);
-      healthRoute(s, "/q/health/well", SmallRyeHealthReporter::getWellness);
-      s.createContext("/q/metrics", this::metrics);
-      executor =
-          Executors.newSingleThreadExecutor(
-              r -> {
-                Thread t = new Thread(r, "management");
-                t.setDaemon(true);
-                return t;
-              });
-      s.setExecutor(executor);
-      s.start();
-      server = s;
-      LOG.debugf("Management interface on http://%s:%d", host, s.getAddress().getPort());
+      executor = Executors.newVirtualThreadPerTaskExecutor();
+      server = open(host, port, routes, executor);
+      LOG.infof("Management interface listening on http://%s:%d", host, port());
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "cannot open the management interface on " + host + ":" + port + ": " + e.getMessage(),
+          "cannot open the management interface on "
+              + host
+              + ":"
+              + port
+              + " ("
+              + e.getMessage()
+              + "): set edgeslm.management.port (EDGESLM_MANAGEMENT_PORT) to a free port",
           e);
     }
+  }
+
+  /**
+   * The limits of the JDK's HTTP server, set unless the operator set them as system properties
+   * (read once, when its first server is created; the {@code jdk.httpserver} module's documentation
+   * names them and their defaults: no limit on connections or time). Without them one local process
+   * that opens a connection and sends nothing holds a serving thread for ever, and the health
+   * probes behind it fail.
+   */
+  static final Map<String, String> LIMITS =
+      Map.of(
+          "jdk.httpserver.maxConnections", "16",
+          "sun.net.httpserver.maxIdleConnections", "4",
+          "sun.net.httpserver.maxReqHeaders", "64",
+          "sun.net.httpserver.maxReqHeaderSize", "16384",
+          "sun.net.httpserver.maxReqTime", "10",
+          "sun.net.httpserver.maxRspTime", "30",
+          "sun.net.httpserver.idleInterval", "30");
+
+  /**
+   * Opens the JDK's HTTP server on {@code host}:{@code port} with {@code routes} (exact paths,
+   * {@code GET} and {@code HEAD}), each exchange on a thread of {@code executor}: with a thread per
+   * connection, up to {@code maxConnections}, a stalled client cannot hold up a probe.
+   */
+  static HttpServer open(
+      String host, int port, Map<String, HttpHandler> routes, ExecutorService executor)
+      throws IOException {
+    LIMITS.forEach(
+        (name, value) -> {
+          if (System.getProperty(name) == null) {
+            System.setProperty(name, value);
+          }
+        });
+    HttpServer s = HttpServer.create(new InetSocketAddress(host, port), 16);
+    routes.forEach(
+        (path, handler) ->
+            s.createContext(
+                path,
+                exchange -> {
+                  try (exchange) {
+                    if (exact(exchange, path)) {
+                      handler.handle(exchange);
+                    }
+                  }
+                }));
+    s.setExecutor(executor);
+    s.start();
+    return s;
   }
 
   void onStop(@Observes ShutdownEvent event) {
@@ -95,34 +144,26 @@ public class ManagementServer {
   }
 
   private void healthRoute(
-      HttpServer s, String path, Function<SmallRyeHealthReporter, SmallRyeHealth> check) {
-    s.createContext(
+      Map<String, HttpHandler> routes,
+      String path,
+      Function<SmallRyeHealthReporter, SmallRyeHealth> check) {
+    routes.put(
         path,
         exchange -> {
-          try (exchange) {
-            if (!exact(exchange, path)) {
-              return;
-            }
-            SmallRyeHealth result = check.apply(health);
-            ByteArrayOutputStream body = new ByteArrayOutputStream(256);
-            health.reportHealth(body, result);
-            send(
-                exchange,
-                result.isDown() ? 503 : 200,
-                "application/json; charset=UTF-8",
-                body.toByteArray());
-          }
+          SmallRyeHealth result = check.apply(health);
+          ByteArrayOutputStream body = new ByteArrayOutputStream(256);
+          health.reportHealth(body, result);
+          send(
+              exchange,
+              result.isDown() ? 503 : 200,
+              "application/json; charset=UTF-8",
+              body.toByteArray());
         });
   }
 
   private void metrics(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      if (!exact(exchange, "/q/metrics")) {
-        return;
-      }
-      String type = metricsType(exchange.getRequestHeaders().getFirst("Accept"));
-      send(exchange, 200, type, metrics.scrape(type).getBytes(StandardCharsets.UTF_8));
-    }
+    String type = metricsType(exchange.getRequestHeaders().getFirst("Accept"));
+    send(exchange, 200, type, metrics.scrape(type).getBytes(StandardCharsets.UTF_8));
   }
 
   static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
