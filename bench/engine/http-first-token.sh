@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the agent's HTTP engine adds to the first token (docs/benchmarks.md, "llama-server engine"):
 # one llama-server (tiny synthetic model) and the same streamed chat request sent in turn through
-# the HTTP engine, through the JDK's HttpClient alone and by a minimal client on a fresh socket.
+# the HTTP engine (its own loopback client), through the same engine on the JDK's HttpClient, through
+# the JDK's HttpClient alone and by a minimal client on a fresh socket.
 #   bench/engine/http-first-token.sh [ROUNDS]   (default 60, after 5 warm-up rounds)
 # Env: LLAMA_SERVER (default: the one scripts/ensure-llama-server.sh provides, built if missing).
 # Ends with RESULT lines for bench/run.

@@ -91,7 +91,18 @@ public final class HttpEngine implements InferenceEngine {
   private final Options options;
   private final ModelSpec spec;
   private final Clock clock;
+
+  /** The JDK's client, for every server {@link #loopback} does not serve; else null. */
   private final HttpClient client;
+
+  /**
+   * Our own HTTP/1.1 client when the server is plain http on loopback (the llama-server the agent
+   * supervises, or a local Ollama): the JDK's client added about 5 ms to each first token there
+   * (docs/benchmarks.md, "The HTTP engine's share"). Remote and https servers keep the JDK's
+   * client, which brings TLS, proxies and HTTP/2 that a loopback peer does not need.
+   */
+  private final LoopbackHttpClient loopback;
+
   private final ScheduledExecutorService timer;
   private final AtomicLong ids = new AtomicLong();
   private final Set<Call> active = ConcurrentHashMap.newKeySet();
@@ -102,16 +113,33 @@ public final class HttpEngine implements InferenceEngine {
   private volatile boolean closed;
 
   private HttpEngine(
-      EngineConfig.HttpBackend config, Options options, ModelSpec spec, Clock clock) {
+      EngineConfig.HttpBackend config,
+      Options options,
+      ModelSpec spec,
+      Clock clock,
+      boolean jdkClient) {
     this.config = config;
     this.options = options;
     this.spec = spec;
     this.clock = clock;
-    this.client =
-        HttpClient.newBuilder()
-            .connectTimeout(config.connectTimeout())
-            .version(HttpClient.Version.HTTP_1_1)
-            .build();
+    if (!jdkClient && LoopbackHttpClient.applies(config.baseUri())) {
+      // A pool of one idle connection per slot plus one for the probes and token counts; the
+      // server closes a connection after a streamed answer, so reuse serves the short calls.
+      this.loopback =
+          new LoopbackHttpClient(
+              config.baseUri(),
+              config.connectTimeout(),
+              spec.parallelSlots() + 1,
+              LoopbackHttpClient.Limits.defaults());
+      this.client = null;
+    } else {
+      this.loopback = null;
+      this.client =
+          HttpClient.newBuilder()
+              .connectTimeout(config.connectTimeout())
+              .version(HttpClient.Version.HTTP_1_1)
+              .build();
+    }
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -139,7 +167,32 @@ public final class HttpEngine implements InferenceEngine {
   public static HttpEngine open(
       EngineConfig.HttpBackend config, Options options, ModelSpec spec, Clock clock)
       throws InferenceException {
-    HttpEngine e = new HttpEngine(config, options, spec, clock);
+    return open(config, options, spec, clock, false);
+  }
+
+  /**
+   * Opens the engine on the JDK's {@code HttpClient} whatever the server: for the benchmark that
+   * compares it with the loopback client.
+   */
+  static HttpEngine openWithJdkClient(
+      EngineConfig.HttpBackend config, Options options, ModelSpec spec, Clock clock)
+      throws InferenceException {
+    return open(config, options, spec, clock, true);
+  }
+
+  /** Whether requests go through {@link LoopbackHttpClient}; for tests. */
+  boolean usesLoopbackClient() {
+    return loopback != null;
+  }
+
+  private static HttpEngine open(
+      EngineConfig.HttpBackend config,
+      Options options,
+      ModelSpec spec,
+      Clock clock,
+      boolean jdkClient)
+      throws InferenceException {
+    HttpEngine e = new HttpEngine(config, options, spec, clock, jdkClient);
     if (options.probeModels()) {
       try {
         e.probe();
@@ -156,13 +209,8 @@ public final class HttpEngine implements InferenceEngine {
   }
 
   private void probe() throws InferenceException {
-    HttpRequest req =
-        authorized(HttpRequest.newBuilder(endpoint("/v1/models")))
-            .timeout(config.firstTokenTimeout())
-            .GET()
-            .build();
     try {
-      HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
+      Reply r = exchange("GET", "/v1/models", null, config.firstTokenTimeout());
       if (r.statusCode() != 200) {
         setHealth(EngineHealth.State.STARTING, "Server answered " + r.statusCode());
         throw new EngineUnavailableException(
@@ -212,6 +260,54 @@ public final class HttpEngine implements InferenceEngine {
   private HttpRequest.Builder authorized(HttpRequest.Builder b) {
     config.apiKey().ifPresent(k -> b.header("Authorization", "Bearer " + k));
     return b;
+  }
+
+  /** The headers of a request through {@link #loopback}. */
+  private Map<String, String> headers(boolean json, boolean eventStream) {
+    Map<String, String> h = new java.util.LinkedHashMap<>();
+    if (json) {
+      h.put("Content-Type", "application/json");
+    }
+    if (eventStream) {
+      h.put("Accept", "text/event-stream");
+    }
+    config.apiKey().ifPresent(k -> h.put("Authorization", "Bearer " + k));
+    return h;
+  }
+
+  /** A status and a whole body. */
+  private record Reply(int statusCode, String body) {}
+
+  /**
+   * One short exchange (not streamed): GET without a body, else POST of JSON. All of them only read
+   * the server's state, so the loopback client may send one again once on a fresh connection when a
+   * kept-alive one turned out closed.
+   */
+  private Reply exchange(String method, String path, String json, Duration timeout)
+      throws IOException, InterruptedException {
+    if (loopback != null) {
+      byte[] body = json == null ? null : json.getBytes(StandardCharsets.UTF_8);
+      LoopbackHttpClient.Request req =
+          new LoopbackHttpClient.Request(
+              method, target(path), headers(json != null, false), body, true, timeout);
+      try (LoopbackHttpClient.Response r = loopback.send(req, socket -> {})) {
+        return new Reply(r.statusCode(), r.bodyString());
+      }
+    }
+    HttpRequest.Builder b = authorized(HttpRequest.newBuilder(endpoint(path))).timeout(timeout);
+    if (json == null) {
+      b.GET();
+    } else {
+      b.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json));
+    }
+    HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return new Reply(r.statusCode(), r.body());
+  }
+
+  /** The request target (path and query) of {@code path} under the base URI. */
+  private String target(String path) {
+    URI u = endpoint(path);
+    return u.getRawQuery() == null ? u.getRawPath() : u.getRawPath() + "?" + u.getRawQuery();
   }
 
   /** The JSON body of a streaming request; package-private for tests. */
@@ -303,18 +399,32 @@ public final class HttpEngine implements InferenceEngine {
     }
     Call call =
         new Call(ids.incrementAndGet(), request, listener == null ? TokenListener.NONE : listener);
-    HttpRequest http =
-        authorized(
-                HttpRequest.newBuilder(
-                    endpoint(request.isChat() ? "/v1/chat/completions" : "/v1/completions")))
-            .timeout(config.firstTokenTimeout())
-            .header("Content-Type", "application/json")
-            .header("Accept", "text/event-stream")
-            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-            .build();
+    String path = request.isChat() ? "/v1/chat/completions" : "/v1/completions";
+    Runnable run;
+    if (loopback != null) {
+      // Not idempotent: a generation sent twice would be generated twice.
+      LoopbackHttpClient.Request http =
+          new LoopbackHttpClient.Request(
+              "POST",
+              target(path),
+              headers(true, true),
+              body.toString().getBytes(StandardCharsets.UTF_8),
+              false,
+              config.firstTokenTimeout());
+      run = () -> call.run(() -> call.openLoopback(http));
+    } else {
+      HttpRequest http =
+          authorized(HttpRequest.newBuilder(endpoint(path)))
+              .timeout(config.firstTokenTimeout())
+              .header("Content-Type", "application/json")
+              .header("Accept", "text/event-stream")
+              .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+              .build();
+      run = () -> call.run(() -> call.openJdk(http));
+    }
     active.add(call);
     started.incrementAndGet();
-    Thread.ofVirtual().name("edgeslm-http-call-" + call.id).start(() -> call.run(http));
+    Thread.ofVirtual().name("edgeslm-http-call-" + call.id).start(run);
     return call;
   }
 
@@ -489,13 +599,7 @@ public final class HttpEngine implements InferenceEngine {
 
   private JsonNode postJson(String path, ObjectNode body)
       throws IOException, InterruptedException, InferenceException {
-    HttpRequest req =
-        authorized(HttpRequest.newBuilder(endpoint(path)))
-            .timeout(config.tokenTimeout())
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-            .build();
-    HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
+    Reply r = exchange("POST", path, body.toString(), config.tokenTimeout());
     if (r.statusCode() != 200) {
       throw new EngineUnavailableException(
           "POST " + path + " answered " + r.statusCode() + ": " + bounded(r.body()));
@@ -562,7 +666,12 @@ public final class HttpEngine implements InferenceEngine {
       c.closeStream();
     }
     timer.shutdownNow();
-    client.shutdownNow();
+    if (client != null) {
+      client.shutdownNow();
+    }
+    if (loopback != null) {
+      loopback.close();
+    }
     setHealth(EngineHealth.State.CLOSED, "Closed");
   }
 
@@ -591,6 +700,10 @@ public final class HttpEngine implements InferenceEngine {
     final long startNanos = System.nanoTime();
     volatile long lastEventNanos;
     volatile InputStream stream;
+
+    /** Closes the loopback exchange's socket, set before the request is written. */
+    volatile java.io.Closeable socket;
+
     volatile boolean cancelled;
     volatile String abortReason;
     int count;
@@ -603,9 +716,23 @@ public final class HttpEngine implements InferenceEngine {
       this.listener = listener;
     }
 
-    void run(HttpRequest http) {
+    Opened openJdk(HttpRequest http) throws IOException, InterruptedException {
+      HttpResponse<InputStream> r = client.send(http, HttpResponse.BodyHandlers.ofInputStream());
+      BufferedReader lines =
+          new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
+      return new Opened(r.statusCode(), r.body(), lines::readLine);
+    }
+
+    Opened openLoopback(LoopbackHttpClient.Request http) throws IOException {
+      LoopbackHttpClient.Response r = loopback.send(http, s -> socket = s);
+      // From here the response's body stream closes the socket (or hands it back when read).
+      socket = null;
+      return new Opened(r.statusCode(), r.body(), () -> r.readLine(MAX_LINE_CHARS));
+    }
+
+    void run(Opener opener) {
       try {
-        HttpResponse<InputStream> r = client.send(http, HttpResponse.BodyHandlers.ofInputStream());
+        Opened r = opener.open();
         stream = r.body();
         if (cancelled || future.isDone()) {
           closeStream();
@@ -629,7 +756,7 @@ public final class HttpEngine implements InferenceEngine {
           return;
         }
         lastEventNanos = System.nanoTime();
-        read(r.body());
+        read(r);
       } catch (IOException e) {
         if (cancelled) {
           finishCancelled();
@@ -658,17 +785,16 @@ public final class HttpEngine implements InferenceEngine {
       }
     }
 
-    private void read(InputStream body) throws IOException {
+    private void read(Opened body) throws IOException {
       FinishReason reason = FinishReason.STOP;
       int promptTokens = -1;
       int completionTokens = -1;
       double probabilitySum = 0;
       int probabilityCount = 0;
-      try (BufferedReader in =
-          new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+      try (InputStream ignored = body.body()) {
         String line;
         StringBuilder data = new StringBuilder();
-        while ((line = in.readLine()) != null) {
+        while ((line = body.lines().next()) != null) {
           lastEventNanos = System.nanoTime();
           if (line.length() > MAX_LINE_CHARS) {
             throw new IOException("server-sent event line longer than " + MAX_LINE_CHARS);
@@ -814,6 +940,14 @@ public final class HttpEngine implements InferenceEngine {
     }
 
     void closeStream() {
+      java.io.Closeable k = socket;
+      if (k != null) {
+        try {
+          k.close();
+        } catch (IOException ignored) {
+          // Closing is how we stop it; nothing else to do.
+        }
+      }
       InputStream s = stream;
       if (s != null) {
         try {
@@ -842,6 +976,21 @@ public final class HttpEngine implements InferenceEngine {
     public CompletableFuture<GenerationResult> result() {
       return future;
     }
+  }
+
+  /** The source of a stream's lines, null at its end. */
+  @FunctionalInterface
+  private interface Lines {
+    String next() throws IOException;
+  }
+
+  /** A response whose head arrived: its status, its body and the body's lines. */
+  private record Opened(int statusCode, InputStream body, Lines lines) {}
+
+  /** Sends a call's request through one of the two clients. */
+  @FunctionalInterface
+  private interface Opener {
+    Opened open() throws IOException, InterruptedException;
   }
 
   /** For tests: the active call count. */

@@ -205,6 +205,37 @@ class HttpEngineTest {
   }
 
   @Test
+  void loopbackServer_goesThroughTheLoopbackClient_theJdkClientStreamsTheSame() throws Exception {
+    open(Duration.ofSeconds(10));
+    assertThat(((HttpEngine) engine).usesLoopbackClient()).isTrue();
+    GenerationRequest req =
+        GenerationRequest.ofChat(List.of(ChatMessage.user("Oil temperature on press 3?")), 5);
+    URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    HttpEngine jdk =
+        HttpEngine.openWithJdkClient(
+            new EngineConfig.HttpBackend(
+                base,
+                "m",
+                Optional.of("secret"),
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(10),
+                true),
+            HttpEngine.Options.external(),
+            ModelSpec.of(Path.of("/unused.gguf"), 1, 2048),
+            java.time.Clock.systemUTC());
+    try {
+      assertThat(jdk.usesLoopbackClient()).isFalse();
+      GenerationResult viaJdk = jdk.generate(req, TokenListener.NONE).await();
+      GenerationResult viaLoopback = engine.generate(req, TokenListener.NONE).await();
+      assertThat(viaLoopback.text()).isEqualTo(viaJdk.text()).isEqualTo("Press 3 is 71.2 °C");
+      assertThat(viaLoopback.promptTokens()).isEqualTo(viaJdk.promptTokens()).isEqualTo(12);
+    } finally {
+      jdk.close();
+    }
+  }
+
+  @Test
   void tokenLogprobs_becomeTheMeanTokenProbability_andTheirAbsenceNone() throws Exception {
     open(Duration.ofSeconds(10));
     GenerationRequest req =

@@ -32,10 +32,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * What the agent's HTTP engine adds to the first token: one llama-server on loopback (the tiny
  * synthetic model, the agent's server flags that matter for latency), the same chat request sent in
- * turn through {@link HttpEngine} (call to the listener's first piece), through the JDK's {@code
- * HttpClient} alone, and by a minimal client on a fresh socket (connect to the first {@code data:}
- * line carrying content). Both open a new connection per request, as llama-server closes it after a
- * streamed answer.
+ * turn through {@link HttpEngine} (call to the listener's first piece; on loopback it uses {@link
+ * LoopbackHttpClient}), through the same engine on the JDK's {@code HttpClient} (as it was before
+ * that client), through the JDK's {@code HttpClient} alone, and by a minimal client on a fresh
+ * socket (connect to the first {@code data:} line carrying content). Both open a new connection per
+ * request, as llama-server closes it after a streamed answer.
  *
  * <p>Usage: {@code HttpFirstTokenBench [ROUNDS] [LLAMA_SERVER]}. Prints medians and p90 and RESULT
  * lines for bench/run.
@@ -104,6 +105,13 @@ public final class HttpFirstTokenBench {
           Thread.sleep(200);
         }
       }
+      // The same engine on the JDK's HttpClient, as it was before the loopback client.
+      HttpEngine jdkEngine =
+          HttpEngine.openWithJdkClient(
+              EngineConfig.HttpBackend.of(base, "tiny", true),
+              new HttpEngine.Options("llama-server", true, true, false, why -> {}),
+              ModelSpec.of(gguf, 2, 2048),
+              Clock.systemUTC());
       GenerationRequest request =
           GenerationRequest.ofChat(
                   List.of(
@@ -119,13 +127,16 @@ public final class HttpFirstTokenBench {
       List<Double> ours = new ArrayList<>();
       List<Double> direct = new ArrayList<>();
       List<Double> jdk = new ArrayList<>();
+      List<Double> oursOnJdk = new ArrayList<>();
       HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       System.out.println("load before: " + load());
       for (int i = 0; i < rounds + 5; i++) {
         double a = throughEngine(engine, request);
         double b = directly(port, body);
         double c = jdkClient(client, port, body);
+        double d = throughEngine(jdkEngine, request);
         if (i >= 5) { // the first rounds warm every path
+          oursOnJdk.add(d);
           ours.add(a);
           direct.add(b);
           jdk.add(c);
@@ -133,6 +144,7 @@ public final class HttpFirstTokenBench {
       }
       System.out.println("load after: " + load());
       engine.close();
+      jdkEngine.close();
       double mo = pct(ours, 50);
       double md = pct(direct, 50);
       System.out.printf(
@@ -144,7 +156,14 @@ public final class HttpFirstTokenBench {
           "JDK HttpClient alone (platform thread), call to first content event: median %.2f ms"
               + " (p90 %.2f)%n",
           pct(jdk, 50), pct(jdk, 90));
+      System.out.printf(
+          "HTTP engine on the JDK HttpClient (as before the loopback client): median %.2f ms"
+              + " (p90 %.2f)%n",
+          pct(oursOnJdk, 50), pct(oursOnJdk, 90));
       System.out.printf("added by the HTTP engine at the median: %.2f ms%n", mo - md);
+      System.out.printf(
+          "added by the HTTP engine on the JDK HttpClient at the median: %.2f ms%n",
+          pct(oursOnJdk, 50) - md);
       double mj = pct(jdk, 50);
       System.out.printf(
           "RESULT name=engine.http-first-token measured=%.2f baseline=%.2f unit=ms ratio=%.3f"
