@@ -391,7 +391,13 @@ final class LoopbackHttpClient implements Closeable {
       }
       if (++n > max) {
         throw new IOException(
-            "a " + what + " of the response is longer than " + max + " bytes (limit maxLineBytes)");
+            "a "
+                + what
+                + " of the response is longer than "
+                + max
+                + " bytes (limit "
+                + (what.equals("body line") ? "of the reader" : "maxLineBytes")
+                + ")");
       }
       b.write(ch);
     }
