@@ -48,7 +48,8 @@ final class AgentProcess implements AutoCloseable {
     Path log = Files.createTempFile(workDir, "agent-", ".log");
     List<String> cmd = new ArrayList<>();
     cmd.add(java());
-    // The heap and JIT options of src/main/deploy/edgeslm-agent-start: updates and bursts run in them.
+    // The heap and JIT options of src/main/deploy/edgeslm-agent-start: updates and bursts run in
+    // them.
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:MaxRAMPercentage=25");
     cmd.add("-Xms16m");
