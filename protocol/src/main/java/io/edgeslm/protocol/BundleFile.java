@@ -135,6 +135,36 @@ public record BundleFile(
   public void verifyChunk(int index, ByteBuffer data, int chunkBytes)
       throws InvalidPayloadException {
     Checks.required("data", data);
+    checkShape(index, data.remaining(), chunkBytes);
+    checkHash(index, sha256Hex(data));
+  }
+
+  /**
+   * {@link #verifyChunk(int, ByteBuffer, int)} for a chunk hashed beforehand with {@link
+   * #sha256Hex}: the receiver may hash on one thread and check and write on another. The caller
+   * must write exactly the bytes it hashed (a read-only payload nobody changes).
+   *
+   * @param length the chunk's byte count
+   * @param sha256 its SHA-256 from {@link #sha256Hex}
+   */
+  public void verifyChunkHash(int index, int length, String sha256, int chunkBytes)
+      throws InvalidPayloadException {
+    Checks.required("sha256", sha256);
+    checkShape(index, length, chunkBytes);
+    checkHash(index, sha256);
+  }
+
+  /**
+   * The SHA-256 of {@code data}'s remaining bytes as 64 lowercase hex digits, the form of {@link
+   * #chunks()}; its position is left unchanged.
+   */
+  public static String sha256Hex(ByteBuffer data) {
+    MessageDigest sha = newSha256();
+    sha.update(data.duplicate());
+    return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private void checkShape(int index, int length, int chunkBytes) throws InvalidPayloadException {
     if (index < 0 || index >= chunks.size()) {
       throw new InvalidPayloadException(
           ErrorCode.NOT_FOUND,
@@ -150,7 +180,7 @@ public record BundleFile(
           null);
     }
     int expected = chunkLength(index, chunkBytes);
-    if (data.remaining() != expected) {
+    if (length != expected) {
       throw new InvalidPayloadException(
           ErrorCode.INVALID,
           "Chunk "
@@ -160,13 +190,13 @@ public record BundleFile(
               + " must be "
               + expected
               + " bytes: got "
-              + data.remaining()
+              + length
               + ". Request the chunk again.",
           null);
     }
-    MessageDigest sha = newSha256();
-    sha.update(data.duplicate());
-    String actual = HexFormat.of().formatHex(sha.digest());
+  }
+
+  private void checkHash(int index, String actual) throws InvalidPayloadException {
     if (!actual.equals(chunks.get(index))) {
       throw new InvalidPayloadException(
           ErrorCode.INVALID,

@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A download in the staging area, resumable across power loss.
@@ -22,12 +23,15 @@ import java.util.List;
  * staging/{assignmentId}/
  *   bundle/{file}            the files, written at chunk offsets (sparse until complete)
  *   state/assignment.json    the assignment as received
- *   state/{n}.have           bitmap of chunks of file n that are written and forced
+ *   state/{n}.bits           bitmap of chunks of file n that are written and forced, in two slots
+ *                            written in turn ({@link BitmapSlots})
  * </pre>
  *
  * <p>A chunk's bit is persisted only after its bytes were forced ({@link #flush}: data files first,
- * then each bitmap atomically), so after a crash every bit set names bytes that are on disk and
- * match their chunk hash; chunks received after the last flush are fetched again. The bundle
+ * then each bitmap, in place: a torn write leaves the slot before it), so after a crash every bit
+ * set names bytes that are on disk and match their chunk hash; chunks received after the last flush
+ * are fetched again. A {@code state/{n}.have} file (one bitmap replaced atomically per flush, as
+ * agents before the slots wrote it) is still read when there is no slot record yet. The bundle
  * directory is never loaded from here: it is verified as a whole first and then moved into the
  * store.
  *
@@ -40,6 +44,8 @@ public final class StagedTransfer implements AutoCloseable {
 
   public static final String BUNDLE_DIR = "bundle";
 
+  private static final String BITS_SUFFIX = ".bits";
+
   private final Path dir;
   private final Path bundleDir;
   private final Path stateDir;
@@ -47,6 +53,7 @@ public final class StagedTransfer implements AutoCloseable {
   private final BitSet[] have;
   private final boolean[] dirty;
   private final FileChannel[] channels;
+  private final BitmapSlots[] slots;
   private long bytesHave;
   private int unflushed;
 
@@ -59,6 +66,7 @@ public final class StagedTransfer implements AutoCloseable {
     this.have = new BitSet[n];
     this.dirty = new boolean[n];
     this.channels = new FileChannel[n];
+    this.slots = new BitmapSlots[n];
   }
 
   /**
@@ -105,12 +113,16 @@ public final class StagedTransfer implements AutoCloseable {
       BundleFile f = files.get(i);
       Path target = filePath(f.name());
       Files.createDirectories(target.getParent());
-      Path bits = stateDir.resolve(i + ".have");
+      slots[i] = BitmapSlots.open(stateDir.resolve(i + BITS_SUFFIX), bitmapBytes(f));
+      Path legacy = stateDir.resolve(i + ".have");
       BitSet b = new BitSet(f.chunks().size());
-      if (same
-          && Files.isRegularFile(bits)
-          && Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-        b = BitSet.valueOf(Files.readAllBytes(bits));
+      if (same && Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+        Optional<byte[]> recorded = slots[i].recovered();
+        if (recorded.isPresent()) {
+          b = BitSet.valueOf(recorded.get());
+        } else if (Files.isRegularFile(legacy, LinkOption.NOFOLLOW_LINKS)) {
+          b = BitSet.valueOf(Files.readAllBytes(legacy));
+        }
         if (b.length() > f.chunks().size()) {
           b = new BitSet(f.chunks().size());
         }
@@ -128,6 +140,23 @@ public final class StagedTransfer implements AutoCloseable {
       }
       resumed |= !b.isEmpty();
     }
+  }
+
+  /**
+   * The chunks of file {@code fileIndex} whose bits are on disk in the transfer at {@code dir}
+   * (what a resume would keep), read beside a running transfer without opening it: for tests that
+   * watch what a crash would cost.
+   */
+  public static BitSet durableChunks(Path dir, UpdateAssignment a, int fileIndex)
+      throws IOException {
+    Path file = dir.resolve("state").resolve(fileIndex + BITS_SUFFIX);
+    return BitmapSlots.read(file, bitmapBytes(a.files().get(fileIndex)))
+        .map(BitSet::valueOf)
+        .orElseGet(BitSet::new);
+  }
+
+  private static int bitmapBytes(BundleFile f) {
+    return (f.chunks().size() + 7) / 8;
   }
 
   /** Resolves a file name from the assignment inside the bundle directory, refusing escapes. */
@@ -253,6 +282,7 @@ public final class StagedTransfer implements AutoCloseable {
    */
   public final class Batch {
     private final FileChannel[] force;
+    // Per file: the bitmap to record, or null when the file had no new chunk.
     private final byte[][] bits;
     private final int chunks;
 
@@ -267,7 +297,10 @@ public final class StagedTransfer implements AutoCloseable {
       return chunks;
     }
 
-    /** Forces the data, then writes the bitmaps; may run on a thread other than the owner's. */
+    /**
+     * Forces the data, then writes the bitmaps in place (each forced: one flush per file); may run
+     * on a thread other than the owner's.
+     */
     public void persist() throws IOException {
       for (FileChannel ch : force) {
         if (ch != null) {
@@ -276,7 +309,7 @@ public final class StagedTransfer implements AutoCloseable {
       }
       for (int i = 0; i < bits.length; i++) {
         if (bits[i] != null) {
-          AtomicFiles.write(stateDir.resolve(i + ".have"), bits[i]);
+          slots[i].write(bits[i]);
         }
       }
     }
@@ -310,6 +343,15 @@ public final class StagedTransfer implements AutoCloseable {
       if (ch != null && ch.isOpen()) {
         try {
           ch.close();
+        } catch (IOException e) {
+          first = first == null ? e : first;
+        }
+      }
+    }
+    for (BitmapSlots s : slots) {
+      if (s != null) {
+        try {
+          s.close();
         } catch (IOException e) {
           first = first == null ? e : first;
         }

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +35,11 @@ import java.util.function.BooleanSupplier;
  * the other three quarters of the window arrive faster than a batch is forced.
  *
  * <p>Chunks arrive through {@link #offer} (the engine routes the node's {@code update/chunk} topic
- * here); everything else runs on the thread that calls {@link #run}, except forcing.
+ * here), which also computes each raw chunk's SHA-256 on the caller's thread (the link's own): the
+ * thread that calls {@link #run} then only compares that hash with the assignment's before the
+ * chunk is written and counts, and hashing the next chunks overlaps with writing this one.
+ * Checking, writing and the window's bookkeeping run on the {@link #run} thread, forcing on a
+ * forcer thread.
  */
 public final class ChunkDownloader {
 
@@ -65,16 +70,22 @@ public final class ChunkDownloader {
 
   private static final int MAX_QUEUED = 4096;
 
+  /**
+   * A received message and, for a raw chunk of this assignment, the SHA-256 of its payload (hashed
+   * by {@link #offer}; {@code null} otherwise).
+   */
+  private record Arrival(UpdateLink.Message message, String sha256) {}
+
   /** Put in the inbox by the forcer when a batch is persisted, to wake {@link #run}. */
-  private static final UpdateLink.Message FORCED =
-      new UpdateLink.Message("", new byte[0], java.util.Map.of());
+  private static final Arrival FORCED =
+      new Arrival(new UpdateLink.Message("", new byte[0], Map.of()), null);
 
   private final StagedTransfer transfer;
   private final UpdateAssignment assignment;
   private final UpdateLink link;
   private final String replyTo;
   private final Tuning tuning;
-  private final BlockingQueue<UpdateLink.Message> inbox = new LinkedBlockingQueue<>(MAX_QUEUED);
+  private final BlockingQueue<Arrival> inbox = new LinkedBlockingQueue<>(MAX_QUEUED);
   private long corrupt;
   private long duplicates;
   private long requestsSent;
@@ -87,9 +98,21 @@ public final class ChunkDownloader {
     this.tuning = tuning;
   }
 
-  /** Hands a message from the chunk topic to the download (drops it if the inbox is full). */
+  /**
+   * Hands a message from the chunk topic to the download (drops it if the inbox is full). A raw
+   * chunk of this assignment is hashed here, on the caller's thread, so that hashing overlaps with
+   * the writing on the {@link #run} thread; the hash counts only once {@link #run} has compared it
+   * with the assignment's. The payload is the link's read-only buffer: the bytes hashed are the
+   * bytes written.
+   */
   public void offer(UpdateLink.Message m) {
-    inbox.offer(m);
+    Map<String, String> p = m.userProperties();
+    String sha256 =
+        p.containsKey(ChunkHeader.INDEX)
+                && assignment.assignmentId().equals(p.get(ChunkHeader.ASSIGNMENT_ID))
+            ? BundleFile.sha256Hex(m.payloadBuffer())
+            : null;
+    inbox.offer(new Arrival(m, sha256));
   }
 
   public long corruptChunks() {
@@ -145,7 +168,7 @@ public final class ChunkDownloader {
         long now = System.nanoTime();
         forcer.reap();
         request(planner, forcer, now);
-        UpdateLink.Message m = inbox.poll(50, TimeUnit.MILLISECONDS);
+        Arrival m = inbox.poll(50, TimeUnit.MILLISECONDS);
         while (m != null) {
           now = System.nanoTime();
           if (m != FORCED) {
@@ -319,8 +342,9 @@ public final class ChunkDownloader {
     NOT_FOUND
   }
 
-  private Outcome handle(UpdateLink.Message m, RequestPlanner planner, long now)
+  private Outcome handle(Arrival a, RequestPlanner planner, long now)
       throws IOException, UpdateException {
+    UpdateLink.Message m = a.message();
     if (m.userProperties().containsKey(ChunkHeader.INDEX)) {
       ChunkHeader h;
       try {
@@ -328,7 +352,8 @@ public final class ChunkDownloader {
       } catch (InvalidPayloadException e) {
         return Outcome.BAD;
       }
-      return chunk(h.assignmentId(), h.file(), h.index(), m.payloadBuffer(), planner, now);
+      return chunk(
+          h.assignmentId(), h.file(), h.index(), m.payloadBuffer(), a.sha256(), planner, now);
     }
     ChunkReply reply;
     try {
@@ -338,7 +363,8 @@ public final class ChunkDownloader {
     }
     return switch (reply) {
       case io.edgeslm.protocol.ChunkData d ->
-          chunk(d.assignmentId(), d.file(), d.index(), ByteBuffer.wrap(d.data()), planner, now);
+          chunk(
+              d.assignmentId(), d.file(), d.index(), ByteBuffer.wrap(d.data()), null, planner, now);
       case ChunkError e -> {
         if (e.assignmentId() != null && !e.assignmentId().equals(assignment.assignmentId())) {
           yield Outcome.OLD;
@@ -355,11 +381,16 @@ public final class ChunkDownloader {
     };
   }
 
+  /**
+   * @param sha256 the SHA-256 of {@code data} computed by {@link #offer}, or {@code null} to hash
+   *     it here
+   */
   private Outcome chunk(
       String assignmentId,
       String file,
       int index,
       ByteBuffer data,
+      String sha256,
       RequestPlanner planner,
       long now)
       throws IOException, UpdateException {
@@ -380,7 +411,13 @@ public final class ChunkDownloader {
       return Outcome.OLD;
     }
     try {
-      f.verifyChunk(index, data, assignment.chunkBytes());
+      // The hash from offer() was taken of this very buffer (read-only, shared by nobody who
+      // writes).
+      f.verifyChunkHash(
+          index,
+          data.remaining(),
+          sha256 != null ? sha256 : BundleFile.sha256Hex(data),
+          assignment.chunkBytes());
     } catch (InvalidPayloadException e) {
       corrupt++;
       planner.rejected(fi, index);

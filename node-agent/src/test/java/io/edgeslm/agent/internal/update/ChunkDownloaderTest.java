@@ -57,7 +57,6 @@ class ChunkDownloaderTest {
     ChunkDownloader.Tuning tuning = ChunkDownloader.Tuning.defaults();
     int window = tuning.requestsInFlight() * tuning.chunksPerRequest();
     Path staging = tmp.resolve("staging");
-    Path bits = staging.resolve("state").resolve("0.have");
 
     List<String> violations = new ArrayList<>();
     BitSet asked = new BitSet();
@@ -70,7 +69,7 @@ class ChunkDownloaderTest {
                 // What a crash now would cost: chunks asked for (this request included) whose
                 // bits are not on disk yet.
                 asked.or(request.wanted());
-                BitSet durable = readBits(bits);
+                BitSet durable = durable(staging, a);
                 BitSet owed = (BitSet) asked.clone();
                 owed.andNot(durable);
                 worst[0] = Math.max(worst[0], owed.cardinality());
@@ -99,15 +98,15 @@ class ChunkDownloaderTest {
     // The pipeline does run ahead of the disk: more than one batch was owed at some request.
     assertThat(worst[0]).isGreaterThan(tuning.chunksPerRequest());
     assertThat(Files.readAllBytes(staging.resolve("bundle").resolve("model.bin"))).isEqualTo(bytes);
-    assertThat(readBits(bits).cardinality()).isEqualTo(CHUNKS);
+    assertThat(durable(staging, a).cardinality()).isEqualTo(CHUNKS);
   }
 
-  static BitSet readBits(Path p) {
+  /** The bits on disk: a record the forcer is writing reads as torn, and the one before counts. */
+  static BitSet durable(Path staging, UpdateAssignment a) {
     try {
-      return Files.exists(p) ? BitSet.valueOf(Files.readAllBytes(p)) : new BitSet();
+      return StagedTransfer.durableChunks(staging, a, 0);
     } catch (IOException e) {
-      // Replaced under us by the forcer's rename: read it again.
-      return readBits(p);
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
