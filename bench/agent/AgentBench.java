@@ -77,6 +77,7 @@ public class AgentBench {
           "-XX:+UseSerialGC",
           "-XX:MaxRAMPercentage=25",
           "-Xms16m",
+          "-XX:CompileThresholdScaling=20",
           "--enable-native-access=ALL-UNNAMED",
           "-XX:TrimNativeHeapInterval=5000");
 

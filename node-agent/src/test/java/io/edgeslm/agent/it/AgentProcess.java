@@ -48,10 +48,12 @@ final class AgentProcess implements AutoCloseable {
     Path log = Files.createTempFile(workDir, "agent-", ".log");
     List<String> cmd = new ArrayList<>();
     cmd.add(java());
-    // The heap options of src/main/deploy/edgeslm-agent-start: updates and bursts run in them.
+    // The heap and JIT options of src/main/deploy/edgeslm-agent-start: updates and bursts run in
+    // them.
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:MaxRAMPercentage=25");
     cmd.add("-Xms16m");
+    cmd.add("-XX:CompileThresholdScaling=20");
     if (Runtime.version().feature() > 21 || Runtime.version().update() >= 1) {
       cmd.add("-XX:TrimNativeHeapInterval=5000"); // as the launcher: where the JVM has it
     }
