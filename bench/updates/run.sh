@@ -16,7 +16,10 @@ cd "$(dirname "$0")/../.."
 CP="node-agent/target/test-classes:node-agent/target/classes:$(cat node-agent/target/bench.classpath)"
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
-"$JAVA_HOME/bin/java" -Xmx1g ${BENCH_OPTS:-} -cp "$CP" io.edgeslm.agent.update.UpdateTransferBench "${1:-1024}" "${2:-private}" | tee "$OUT"
+# The downloader runs with the agent launcher's JIT setting (edgeslm-agent-start): it compiles less
+# of what runs only a few thousand times, and the C2 compiler's work on Netty and the MQTT client was
+# a third of this JVM's CPU per GiB without it (docs/benchmarks.md, updates).
+"$JAVA_HOME/bin/java" -Xmx1g -XX:CompileThresholdScaling=20 ${BENCH_OPTS:-} -cp "$CP" io.edgeslm.agent.update.UpdateTransferBench "${1:-1024}" "${2:-private}" | tee "$OUT"
 
 # Machine-readable results from the lines above.
 awk -v mib="${1:-1024}" '
