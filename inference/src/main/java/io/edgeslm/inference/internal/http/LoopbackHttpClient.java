@@ -589,19 +589,27 @@ final class LoopbackHttpClient implements Closeable {
       }
     }
 
-    private final class Fixed extends InputStream {
+    /** A body's framing over the connection; closing it ends the exchange. */
+    private abstract class Body extends InputStream {
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public void close() {
+        Response.this.close();
+      }
+    }
+
+    private final class Fixed extends Body {
       private final InputStream in;
       private long left;
 
       Fixed(InputStream in, long n) {
         this.in = in;
         this.left = n;
-      }
-
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
       }
 
       @Override
@@ -620,14 +628,9 @@ final class LoopbackHttpClient implements Closeable {
         }
         return n;
       }
-
-      @Override
-      public void close() {
-        Response.this.close();
-      }
     }
 
-    private final class ToEnd extends InputStream {
+    private final class ToEnd extends Body {
       private final InputStream in;
 
       ToEnd(InputStream in) {
@@ -643,27 +646,16 @@ final class LoopbackHttpClient implements Closeable {
       public int read(byte[] b, int off, int len) throws IOException {
         return in.read(b, off, len);
       }
-
-      @Override
-      public void close() {
-        Response.this.close();
-      }
     }
 
     /** Chunked transfer-encoding (RFC 9112 section 7.1); trailers are read and dropped. */
-    private final class Chunked extends InputStream {
+    private final class Chunked extends Body {
       private final InputStream in;
       private long left;
       private boolean end;
 
       Chunked(InputStream in) {
         this.in = in;
-      }
-
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
       }
 
       @Override
@@ -711,11 +703,6 @@ final class LoopbackHttpClient implements Closeable {
           }
         }
         return n;
-      }
-
-      @Override
-      public void close() {
-        Response.this.close();
       }
     }
   }
