@@ -25,9 +25,9 @@ import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.type.LogicalType;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.fasterxml.jackson.datatype.jsr310.deser.InstantDeserializer;
 import io.edgeslm.protocol.internal.check.Checks;
+import io.edgeslm.protocol.internal.json.JavaTimeOnDemand;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -77,7 +77,9 @@ public final class Json {
   private static ObjectMapper build() {
     JsonMapper mapper =
         JsonMapper.builder()
-            .addModule(new JavaTimeModule())
+            // JavaTimeModule's handling of java.time, the module built only for types other than
+            // Instant (the wire records hold only Instants: JavaTimeOnDemand says why).
+            .addModule(new JavaTimeOnDemand())
             // The contract's instants are ISO-8601 strings; JavaTimeModule would also take numbers.
             .addModule(
                 new SimpleModule("strict-instants").addDeserializer(Instant.class, STRICT_INSTANT))

@@ -1,0 +1,204 @@
+package io.edgeslm.protocol.internal.json;
+
+import com.fasterxml.jackson.core.Version;
+import com.fasterxml.jackson.databind.BeanDescription;
+import com.fasterxml.jackson.databind.DeserializationConfig;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.KeyDeserializer;
+import com.fasterxml.jackson.databind.Module;
+import com.fasterxml.jackson.databind.SerializationConfig;
+import com.fasterxml.jackson.databind.deser.Deserializers;
+import com.fasterxml.jackson.databind.deser.KeyDeserializers;
+import com.fasterxml.jackson.databind.deser.ValueInstantiator;
+import com.fasterxml.jackson.databind.deser.ValueInstantiators;
+import com.fasterxml.jackson.databind.ser.Serializers;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.fasterxml.jackson.datatype.jsr310.ser.InstantSerializer;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Jackson's {@link JavaTimeModule} for every {@code java.time} type, with the module itself built
+ * only when a type other than {@link Instant} is first met.
+ *
+ * <p>Why: registering {@code JavaTimeModule} builds all of its serializers and deserializers at
+ * once, about 55 classes, although the wire records hold only {@link Instant}s (the controller's
+ * rollout store also writes {@code Duration}s). On the node agent those classes are class metadata
+ * that stays resident for nothing (docs/benchmarks.md, "Idle RSS"). {@link Instant} values are
+ * written here with the serializer {@code JavaTimeModule} registers for them ({@link
+ * InstantSerializer#INSTANCE}: ISO-8601 unless {@code WRITE_DATES_AS_TIMESTAMPS}); reading them is
+ * the strict deserializer {@code Json} registers after this module. Every other lookup for a {@code
+ * java.time} class is answered by the serializers, deserializers, key (de)serializers and value
+ * instantiators that {@code JavaTimeModule.setupModule} registers, captured from it on first use,
+ * so the JSON is the same as with the module registered directly.
+ */
+public final class JavaTimeOnDemand extends Module {
+
+  @Override
+  public String getModuleName() {
+    return "edgeslm-java-time-on-demand";
+  }
+
+  @Override
+  public Version version() {
+    return Version.unknownVersion();
+  }
+
+  @Override
+  public void setupModule(SetupContext context) {
+    context.addSerializers(
+        new Serializers.Base() {
+          @Override
+          public JsonSerializer<?> findSerializer(
+              SerializationConfig config, JavaType type, BeanDescription beanDesc) {
+            if (type.hasRawClass(Instant.class)) {
+              return InstantSerializer.INSTANCE;
+            }
+            if (!isJavaTime(type.getRawClass())) {
+              return null;
+            }
+            for (Serializers s : Captured.INSTANCE.serializers) {
+              JsonSerializer<?> found = s.findSerializer(config, type, beanDesc);
+              if (found != null) {
+                return found;
+              }
+            }
+            return null;
+          }
+        });
+    context.addKeySerializers(
+        new Serializers.Base() {
+          @Override
+          public JsonSerializer<?> findSerializer(
+              SerializationConfig config, JavaType type, BeanDescription beanDesc) {
+            if (!isJavaTime(type.getRawClass())) {
+              return null;
+            }
+            for (Serializers s : Captured.INSTANCE.keySerializers) {
+              JsonSerializer<?> found = s.findSerializer(config, type, beanDesc);
+              if (found != null) {
+                return found;
+              }
+            }
+            return null;
+          }
+        });
+    context.addDeserializers(
+        new Deserializers.Base() {
+          @Override
+          public JsonDeserializer<?> findBeanDeserializer(
+              JavaType type, DeserializationConfig config, BeanDescription beanDesc)
+              throws JsonMappingException {
+            if (!isJavaTime(type.getRawClass())) {
+              return null;
+            }
+            for (Deserializers d : Captured.INSTANCE.deserializers) {
+              JsonDeserializer<?> found = d.findBeanDeserializer(type, config, beanDesc);
+              if (found != null) {
+                return found;
+              }
+            }
+            return null;
+          }
+
+          @Override
+          public boolean hasDeserializerFor(DeserializationConfig config, Class<?> valueType) {
+            if (valueType == Instant.class) {
+              return true; // answered without building the module: it has one for Instant
+            }
+            if (!isJavaTime(valueType)) {
+              return false;
+            }
+            for (Deserializers d : Captured.INSTANCE.deserializers) {
+              if (d.hasDeserializerFor(config, valueType)) {
+                return true;
+              }
+            }
+            return false;
+          }
+        });
+    context.addKeyDeserializers(
+        (type, config, beanDesc) -> {
+          if (!isJavaTime(type.getRawClass())) {
+            return null;
+          }
+          for (KeyDeserializers k : Captured.INSTANCE.keyDeserializers) {
+            KeyDeserializer found = k.findKeyDeserializer(type, config, beanDesc);
+            if (found != null) {
+              return found;
+            }
+          }
+          return null;
+        });
+    context.addValueInstantiators(
+        new ValueInstantiators.Base() {
+          @Override
+          public ValueInstantiator findValueInstantiator(
+              DeserializationConfig config, BeanDescription beanDesc, ValueInstantiator dflt) {
+            if (!isJavaTime(beanDesc.getBeanClass())) {
+              return dflt;
+            }
+            ValueInstantiator v = dflt;
+            for (ValueInstantiators i : Captured.INSTANCE.instantiators) {
+              v = i.findValueInstantiator(config, beanDesc, v);
+            }
+            return v;
+          }
+        });
+  }
+
+  private static boolean isJavaTime(Class<?> c) {
+    return c != null && c.getName().startsWith("java.time.");
+  }
+
+  /**
+   * What {@code JavaTimeModule.setupModule} registers, in the order Jackson consults it (the last
+   * registered first). Built on first use: loading this class builds the module.
+   */
+  private static final class Captured {
+    static final Captured INSTANCE = new Captured();
+
+    final List<Serializers> serializers = new ArrayList<>();
+    final List<Serializers> keySerializers = new ArrayList<>();
+    final List<Deserializers> deserializers = new ArrayList<>();
+    final List<KeyDeserializers> keyDeserializers = new ArrayList<>();
+    final List<ValueInstantiators> instantiators = new ArrayList<>();
+
+    private Captured() {
+      InvocationHandler capture =
+          (proxy, method, args) -> {
+            switch (method.getName()) {
+              case "addSerializers" -> serializers.addFirst((Serializers) args[0]);
+              case "addKeySerializers" -> keySerializers.addFirst((Serializers) args[0]);
+              case "addDeserializers" -> deserializers.addFirst((Deserializers) args[0]);
+              case "addKeyDeserializers" -> keyDeserializers.addFirst((KeyDeserializers) args[0]);
+              case "addValueInstantiators" -> instantiators.add((ValueInstantiators) args[0]);
+              // Both modifiers act only with JavaTimeFeature.ONE_BASED_MONTHS, which the
+              // default module (and so Json) leaves off.
+              case "addBeanSerializerModifier", "addBeanDeserializerModifier" -> {}
+              default ->
+                  throw new IllegalStateException(
+                      "JavaTimeModule.setupModule called SetupContext."
+                          + method.getName()
+                          + ", which JavaTimeOnDemand does not pass on (after a Jackson upgrade?):"
+                          + " forward it in JavaTimeOnDemand.Captured, or register"
+                          + " JavaTimeModule directly in Json.");
+            }
+            return null;
+          };
+      new JavaTimeModule()
+          .setupModule(
+              (SetupContext)
+                  Proxy.newProxyInstance(
+                      SetupContext.class.getClassLoader(),
+                      new Class<?>[] {SetupContext.class},
+                      capture));
+    }
+  }
+}
