@@ -77,6 +77,8 @@ public class AgentBench {
           "-XX:+UseSerialGC",
           "-XX:MaxRAMPercentage=25",
           "-Xms16m",
+          "-XX:NewRatio=6",
+          "-XX:MetaspaceSize=40m",
           "-XX:CompileThresholdScaling=20",
           "--enable-native-access=ALL-UNNAMED",
           "-XX:TrimNativeHeapInterval=5000");

@@ -53,6 +53,8 @@ final class AgentProcess implements AutoCloseable {
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:MaxRAMPercentage=25");
     cmd.add("-Xms16m");
+    cmd.add("-XX:NewRatio=6");
+    cmd.add("-XX:MetaspaceSize=40m");
     cmd.add("-XX:CompileThresholdScaling=20");
     if (Runtime.version().feature() > 21 || Runtime.version().update() >= 1) {
       cmd.add("-XX:TrimNativeHeapInterval=5000"); // as the launcher: where the JVM has it
