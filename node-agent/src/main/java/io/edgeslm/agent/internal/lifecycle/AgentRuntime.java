@@ -405,7 +405,7 @@ public class AgentRuntime {
             c.maxInflight(),
             c.inboundQueue(),
             willTopic,
-            willTopic == null ? null : Json.write(NodeStatus.will()),
+            willTopic == null ? null : NodeStatus.willPayload(),
             c.willDelay(),
             version,
             prefix));
