@@ -103,6 +103,28 @@ class MqttConnectionIT {
           .extracting(UserProperty::getKey, UserProperty::getValue)
           .containsExactly(org.assertj.core.groups.Tuple.tuple("schema", "1"));
       assertThat(in.getProperties().getCorrelationData()).containsExactly(9, 8);
+      // The layer keeps the client's form of a property list it sent before: the same list again
+      // (now from that cache), then a mutable entry changed after its first send.
+      var entry = new java.util.AbstractMap.SimpleEntry<>("schema", "2");
+      for (List<Map.Entry<String, String>> props :
+          List.of(List.of(Map.entry("schema", "1")), List.<Map.Entry<String, String>>of(entry))) {
+        c.publish(
+                Message.of(topic, "again".getBytes(StandardCharsets.UTF_8), 1, false)
+                    .withUserProperties(props))
+            .get(20, TimeUnit.SECONDS);
+      }
+      entry.setValue("3");
+      c.publish(
+              Message.of(topic, "changed".getBytes(StandardCharsets.UTF_8), 1, false)
+                  .withUserProperties(List.of(entry)))
+          .get(20, TimeUnit.SECONDS);
+      for (String value : List.of("1", "2", "3")) {
+        MqttMessage next = got.poll(20, TimeUnit.SECONDS);
+        assertThat(next).isNotNull();
+        assertThat(next.getProperties().getUserProperties())
+            .extracting(UserProperty::getKey, UserProperty::getValue)
+            .containsExactly(org.assertj.core.groups.Tuple.tuple("schema", value));
+      }
     } finally {
       paho.disconnect();
       paho.close();

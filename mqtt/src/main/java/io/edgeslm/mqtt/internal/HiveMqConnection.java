@@ -627,9 +627,7 @@ public final class HiveMqConnection implements MqttConnection {
                 .qos(qos(m.qos()))
                 .retain(m.retain());
         if (!m.userProperties().isEmpty()) {
-          Mqtt5UserPropertiesBuilder ub = Mqtt5UserProperties.builder();
-          m.userProperties().forEach(e -> ub.add(e.getKey(), e.getValue()));
-          b = b.userProperties(ub.build());
+          b = b.userProperties(userProperties(m.userProperties()));
         }
         if (m.responseTopic().isPresent()) {
           b = b.responseTopic(m.responseTopic().get());
@@ -680,6 +678,34 @@ public final class HiveMqConnection implements MqttConnection {
           }
         });
     return done;
+  }
+
+  /** User property lists built before, by value; the agent sends a handful (a reply's type). */
+  private final Map<List<Map.Entry<String, String>>, Mqtt5UserProperties> userProperties =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static final int USER_PROPERTIES_KEPT = 64;
+
+  /**
+   * The client's immutable form of {@code props}, built once per distinct list: building it checks
+   * and encodes every name and value as MQTT UTF-8 strings, on every publish of every streamed
+   * answer part otherwise. At most {@value #USER_PROPERTIES_KEPT} lists are kept; others are built
+   * each time.
+   */
+  private Mqtt5UserProperties userProperties(List<Map.Entry<String, String>> props) {
+    Mqtt5UserProperties known = userProperties.get(props);
+    if (known != null) {
+      return known;
+    }
+    Mqtt5UserPropertiesBuilder ub = Mqtt5UserProperties.builder();
+    props.forEach(e -> ub.add(e.getKey(), e.getValue()));
+    Mqtt5UserProperties built = ub.build();
+    if (userProperties.size() < USER_PROPERTIES_KEPT) {
+      // The key holds copies: a caller's entries may be mutable.
+      userProperties.putIfAbsent(
+          props.stream().map(e -> Map.entry(e.getKey(), e.getValue())).toList(), built);
+    }
+    return built;
   }
 
   private CompletableFuture<Void> fail(CompletableFuture<Void> f, String why, Throwable cause) {

@@ -809,38 +809,29 @@ public final class HttpEngine implements InferenceEngine {
             if (payload.equals("[DONE]")) {
               break;
             }
-            JsonNode chunk = MAPPER.readTree(payload);
-            if (chunk.has("error")) {
-              throw new IOException("server reported an error: " + bounded(chunk.toString()));
+            StreamChunk chunk = StreamChunk.parse(payload, request.isChat());
+            if (chunk.error) {
+              throw new IOException("server reported an error: " + bounded(payload));
             }
-            JsonNode usage = chunk.path("usage");
-            if (usage.isObject()) {
-              promptTokens = usage.path("prompt_tokens").asInt(promptTokens);
-              completionTokens = usage.path("completion_tokens").asInt(completionTokens);
+            if (chunk.promptTokens >= 0) {
+              promptTokens = chunk.promptTokens;
             }
-            JsonNode choice = chunk.path("choices").path(0);
-            if (choice.isMissingNode()) {
+            if (chunk.completionTokens >= 0) {
+              completionTokens = chunk.completionTokens;
+            }
+            if (!chunk.hasChoice) {
               continue;
             }
-            String piece =
-                request.isChat()
-                    ? choice.path("delta").path("content").asText("")
-                    : choice.path("text").asText("");
+            String piece = chunk.piece;
             if (thinkFilter != null) {
               piece = thinkFilter.accept(piece);
             }
             if (!piece.isEmpty()) {
               onPiece(piece);
             }
-            for (JsonNode t : choice.path("logprobs").path("content")) {
-              JsonNode lp = t.path("logprob");
-              if (lp.isNumber() && lp.asDouble() <= 0) {
-                probabilitySum += Math.exp(lp.asDouble());
-                probabilityCount++;
-              }
-            }
-            String fr = choice.path("finish_reason").asText("");
-            if (fr.equals("length")) {
+            probabilitySum += chunk.probabilitySum;
+            probabilityCount += chunk.probabilityCount;
+            if (chunk.finishReason.equals("length")) {
               reason = FinishReason.LENGTH;
             }
             if (cancelled) {

@@ -478,6 +478,87 @@ final class LoopbackHttpClient implements Closeable {
   }
 
   /**
+   * The lines of a response body, read in blocks: the SSE events of a stream came through a
+   * byte-at-a-time {@link #line} before, several calls and an allocation per byte of every event. A
+   * line is cut at LF (a CR before it dropped) and decoded as UTF-8 once it is whole, so a
+   * character split between two reads, or two chunks of the body, decodes as one. It reads ahead
+   * within the body only, so {@link Response#body()} must not be read once lines are.
+   */
+  static final class BodyLines {
+    private final InputStream in;
+    private byte[] buf = new byte[4096];
+    private int start;
+    private int end;
+    private boolean eof;
+
+    BodyLines(InputStream in) {
+      this.in = in;
+    }
+
+    /**
+     * The next line, or null if the body ended before its first byte.
+     *
+     * @throws IOException if the line is longer than {@code max} bytes (its CR counted), or the
+     *     body ends inside it
+     */
+    String next(int max) throws IOException {
+      int scanned = 0; // bytes after start already looked at
+      while (true) {
+        for (int i = start + scanned; i < end; i++) {
+          if (buf[i] == '\n') {
+            if (i - start > max) {
+              throw tooLong(max);
+            }
+            int len = i > start && buf[i - 1] == '\r' ? i - 1 - start : i - start;
+            String line = new String(buf, start, len, StandardCharsets.UTF_8);
+            start = i + 1;
+            return line;
+          }
+        }
+        scanned = end - start;
+        if (scanned > max) {
+          throw tooLong(max);
+        }
+        if (eof) {
+          if (end == start) {
+            return null;
+          }
+          throw new EOFException("the connection ended inside a body line");
+        }
+        fill(max);
+      }
+    }
+
+    /** Reads more, after moving the unread bytes to the front or growing the buffer. */
+    private void fill(int max) throws IOException {
+      if (start > 0) {
+        System.arraycopy(buf, start, buf, 0, end - start);
+        end -= start;
+        start = 0;
+      }
+      if (end == buf.length) {
+        // Room for one byte past the limit, so that a line too long is seen as such.
+        int grown = (int) Math.min((long) max + 2, 2L * buf.length);
+        if (grown <= buf.length) {
+          throw tooLong(max);
+        }
+        buf = java.util.Arrays.copyOf(buf, grown);
+      }
+      int n = in.read(buf, end, buf.length - end);
+      if (n < 0) {
+        eof = true;
+      } else {
+        end += n;
+      }
+    }
+
+    private static IOException tooLong(int max) {
+      return new IOException(
+          "a body line of the response is longer than " + max + " bytes (limit of the reader)");
+    }
+  }
+
+  /**
    * A response whose head has been read. Closing it after its body was read to the end hands a
    * keep-alive connection back to the pool; closing it earlier closes the socket (and is how a
    * caller cuts a stream).
@@ -491,6 +572,9 @@ final class LoopbackHttpClient implements Closeable {
     final boolean streaming;
     private boolean done;
     private boolean closed;
+
+    /** The body's line reader, made by the first {@link #readLine}. */
+    private BodyLines lines;
 
     private Response(Connection c, Request req, int status, Map<String, String> headers)
         throws IOException {
@@ -554,7 +638,10 @@ final class LoopbackHttpClient implements Closeable {
      * @throws IOException if the line is longer than {@code max} bytes, naming both
      */
     String readLine(int max) throws IOException {
-      return line(body, max, "body line");
+      if (lines == null) {
+        lines = new BodyLines(body);
+      }
+      return lines.next(max);
     }
 
     /** The whole body as UTF-8, at most {@link Limits#maxBodyBytes} bytes. */

@@ -186,6 +186,105 @@ class LoopbackHttpClientTest {
   }
 
   @Test
+  void chunked_characterSplitBetweenChunksAndWrites_decodesWhole() throws Exception {
+    // "é" (2 bytes) and "🙂" (4 bytes, a surrogate pair in Java) cut inside their UTF-8 bytes, each
+    // chunk written and flushed on its own so the client reads them apart.
+    byte[] e = "é".getBytes(StandardCharsets.UTF_8);
+    byte[] smile = "🙂".getBytes(StandardCharsets.UTF_8);
+    byte[][] chunks = {
+      concat("data: \"caf".getBytes(StandardCharsets.UTF_8), new byte[] {e[0]}),
+      concat(new byte[] {e[1]}, " ".getBytes(StandardCharsets.UTF_8), new byte[] {smile[0]}),
+      new byte[] {smile[1], smile[2]},
+      concat(new byte[] {smile[3]}, "\"\r".getBytes(StandardCharsets.UTF_8)),
+      "\n\n".getBytes(StandardCharsets.UTF_8)
+    };
+    scripts.add(
+        (head, out) -> {
+          out.write(
+              ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                      + "Transfer-Encoding: chunked\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+          for (byte[] c : chunks) {
+            out.write((Integer.toHexString(c.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(c);
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            try {
+              Thread.sleep(20);
+            } catch (InterruptedException ex) {
+              throw new IOException(ex);
+            }
+          }
+          out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          return true;
+        });
+
+    try (LoopbackHttpClient.Response r = client.send(get("/s"), s -> {})) {
+      assertThat(r.readLine(100)).isEqualTo("data: \"café 🙂\"");
+      assertThat(r.readLine(100)).isEmpty();
+      assertThat(r.readLine(100)).isNull();
+    }
+    assertThat(client.idleConnections()).as("read to its end: kept").isEqualTo(1);
+  }
+
+  @Test
+  void bodyLines_growPastTheirFirstBuffer_andStopAtTheLimit() throws IOException {
+    String longLine = "x".repeat(10_000); // 10,001 bytes with its CR
+    LoopbackHttpClient.BodyLines lines =
+        new LoopbackHttpClient.BodyLines(
+            trickle(
+                (longLine + "\r\n" + "y".repeat(10_002) + "\n").getBytes(StandardCharsets.UTF_8)));
+
+    assertThat(lines.next(10_001)).isEqualTo(longLine);
+    assertThatThrownBy(() -> lines.next(10_001))
+        .isInstanceOf(IOException.class)
+        .hasMessage("a body line of the response is longer than 10001 bytes (limit of the reader)");
+  }
+
+  @Test
+  void bodyLines_crAndLfInTwoReads_endOneLine_andAnEndInsideALineFails() throws IOException {
+    LoopbackHttpClient.BodyLines lines =
+        new LoopbackHttpClient.BodyLines(
+            trickle("a\r\n\nb\rc\nlast".getBytes(StandardCharsets.UTF_8)));
+
+    assertThat(lines.next(10)).isEqualTo("a");
+    assertThat(lines.next(10)).isEmpty();
+    assertThat(lines.next(10)).as("a CR inside a line stays").isEqualTo("b\rc");
+    assertThatThrownBy(() -> lines.next(10))
+        .isInstanceOf(java.io.EOFException.class)
+        .hasMessage("the connection ended inside a body line");
+  }
+
+  /** A stream that hands out one byte per read, as a slow peer would. */
+  static InputStream trickle(byte[] bytes) {
+    return new InputStream() {
+      int at;
+
+      @Override
+      public int read() {
+        return at < bytes.length ? bytes[at++] & 0xff : -1;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        if (at >= bytes.length) {
+          return -1;
+        }
+        b[off] = bytes[at++];
+        return 1;
+      }
+    };
+  }
+
+  static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      b.writeBytes(p);
+    }
+    return b.toByteArray();
+  }
+
+  @Test
   void bodyClosedBeforeItsEnd_closesTheConnection() throws Exception {
     scripts.add(sends("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", true));
 
