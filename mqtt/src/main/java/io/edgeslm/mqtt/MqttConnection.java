@@ -51,6 +51,18 @@ public interface MqttConnection extends AutoCloseable {
   }
 
   /**
+   * Readies the MQTT client's code for a first connect without connecting: an owner that starts
+   * other parts first may call it on a thread of its own, so that the class initialisation a first
+   * connect needs (a few hundred classes of the client, its codecs and RxJava) runs beside that
+   * work instead of after it. Opens no connection and starts no thread of the client's (RxJava's
+   * two housekeeping threads, which any first use starts, do start); safe to call at any time, any
+   * number of times.
+   */
+  static void warmUp() {
+    HiveMqConnection.warmUp();
+  }
+
+  /**
    * Starts connecting in the background and returns at once; after that the connection keeps
    * reconnecting until {@link #close()}. Connections from {@link #open} are started already; a
    * second call, or a call after {@code close()}, does nothing.

@@ -27,6 +27,12 @@ class NodeRecordsTest {
   }
 
   @Test
+  void willPayload_isTheWillAsJsonWritesIt() throws Exception {
+    assertThat(NodeStatus.willPayload()).isEqualTo(Json.write(NodeStatus.will()));
+    assertThat(Json.read(NodeStatus.willPayload(), NodeStatus.class)).isEqualTo(NodeStatus.will());
+  }
+
+  @Test
   void health_readyWithReason_isRefused() {
     assertThatThrownBy(() -> health(true, "warming up", Source.RULES, null))
         .hasMessage(

@@ -126,6 +126,39 @@ public final class HiveMqConnection implements MqttConnection {
     return c;
   }
 
+  /**
+   * See {@link MqttConnection#warmUp}: builds an MQTT 5 client and a CONNECT with a will as {@link
+   * #attempt} does, and drops both. Building connects nothing and starts no event loop; it runs the
+   * class initialisation of the client's builders, configuration, codecs, dependency injection and
+   * RxJava (whose scheduler class starts its two housekeeping threads, as a first connect would),
+   * which a first connect otherwise does on its own critical path.
+   */
+  public static void warmUp() {
+    Mqtt5AsyncClient c =
+        MqttClient.builder()
+            .identifier("warm-up")
+            .serverHost("localhost")
+            .serverPort(1883)
+            .useMqttVersion5()
+            .buildAsync();
+    c.connectWith()
+        .cleanStart(true)
+        .sessionExpiryInterval(0)
+        .keepAlive(30)
+        .restrictions()
+        .receiveMaximum(16)
+        .maximumPacketSize(1 << 20)
+        .applyRestrictions()
+        .willPublish()
+        .topic("warm-up/status")
+        .payload(new byte[] {'{', '}'})
+        .qos(MqttQos.AT_LEAST_ONCE)
+        .retain(true)
+        .delayInterval(5)
+        .contentType("application/json")
+        .applyWillPublish();
+  }
+
   /** See {@link MqttConnection#create}. */
   public static HiveMqConnection create(MqttSettings settings) throws MqttConfigurationException {
     URI uri;

@@ -42,6 +42,7 @@ import io.edgeslm.agent.internal.update.ConnectionUpdateLink;
 import io.edgeslm.agent.internal.update.NodeProfile;
 import io.edgeslm.agent.internal.update.UpdateService;
 import io.edgeslm.mqtt.Backoff;
+import io.edgeslm.mqtt.MqttConnection;
 import io.edgeslm.mqtt.MqttVersion;
 import io.edgeslm.protocol.Json;
 import io.edgeslm.protocol.NodeBirth;
@@ -165,6 +166,32 @@ public class AgentRuntime {
                     file));
   }
 
+  /**
+   * Runs the MQTT client's one-time code ({@link MqttConnection#warmUp}: class initialisation of
+   * its builders, codecs and RxJava, no connection) on a thread of its own while this one checks
+   * the configuration and opens the journal and the serving stack, so that the connect thread finds
+   * it done. It starts here, not earlier in the boot: Micrometer has set up SLF4J by now, which the
+   * client's Netty logs through (two threads initialising SLF4J at once lose log calls, and a
+   * second thread racing the log manager's class initialisation before Quarkus booted once
+   * deadlocked the start). Whichever thread reaches a class first initialises it and the other
+   * waits, so the start order and its invariants are the same with or without it.
+   */
+  private static void warmUpMqttClient() {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                MqttConnection.warmUp();
+              } catch (RuntimeException | LinkageError e) {
+                // Only time is lost: the connect thread runs the same code and reports failures.
+                LOG.debugf(e, "MQTT client warm-up failed");
+              }
+            },
+            "agent-mqtt-warm-up");
+    t.setDaemon(true);
+    t.start();
+  }
+
   /** The file of a {@code -XX:AOTCacheOutput=} option among the JVM's arguments. */
   static Optional<String> aotCacheOutput(List<String> jvmArguments) {
     String option = "-XX:AOTCacheOutput=";
@@ -186,6 +213,7 @@ public class AgentRuntime {
       return;
     }
     bootedAt = clock.instant();
+    warmUpMqttClient();
     checked = ConfigValidator.validate(config, hostName());
     plant = PlantIngestConfig.validate(config, checked.sensors().size());
     topics = Topics.node(checked.site(), checked.nodeId());
@@ -405,7 +433,7 @@ public class AgentRuntime {
             c.maxInflight(),
             c.inboundQueue(),
             willTopic,
-            willTopic == null ? null : Json.write(NodeStatus.will()),
+            willTopic == null ? null : NodeStatus.willPayload(),
             c.willDelay(),
             version,
             prefix));
