@@ -335,6 +335,16 @@ public interface AgentConfig {
     Duration firstTokenTimeout();
 
     /**
+     * Ceiling of the delay before the engine restarts a crashed or hung model process (it starts at
+     * 500 ms and doubles). With ten failed restarts in a row the engine gives up and liveness goes
+     * down, so this also bounds how long a gateway whose engine cannot start waits before its
+     * supervisor restarts the agent: with the default about 2.5 minutes.
+     */
+    @WithName("restart-backoff-max")
+    @WithDefault("30s")
+    Duration restartBackoffMax();
+
+    /**
      * Which engine runs the model: {@code auto} (llama-server when one is configured or found, else
      * the bundled worker), {@code llama-server}, {@code worker} (the bundled llama.cpp binding in a
      * child JVM) or {@code http} (an OpenAI-compatible server the agent does not start).

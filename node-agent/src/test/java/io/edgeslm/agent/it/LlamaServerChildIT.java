@@ -188,15 +188,19 @@ class LlamaServerChildIT {
     int port = AgentProcess.freePort();
     ManagementEndpoint management = new ManagementEndpoint(port);
     NodeTopics t = Topics.node(SITE, node);
+    // The restart delay capped at 1 s instead of 30 s: the same ten failed restarts before the
+    // engine gives up, about 10 s instead of 150 s of waiting for it.
+    Map<String, String> env = env(port, wrapper(gate));
+    env.put("EDGESLM_AGENT_MODEL_RESTART_BACKOFF_MAX", "1s");
     try (TestMqttClient c = TestMqttClient.connect(BROKER.broker().url());
-        AgentProcess agent = startOnline(c, t, port, gate)) {
+        AgentProcess agent = startOnline(c, t, env)) {
       assertThat(LlamaServerAgent.askUntilTheModelAnswers(c, t, "What is the oil temperature?"))
           .as(agent.output())
           .isNotNull();
       ProcessHandle server = llamaServer(agent).orElseThrow();
 
-      // Every restart now fails at once: the engine backs off (0.5 s doubling to 30 s) and gives
-      // up after its tenth failed restart in a row, about 150 s later.
+      // Every restart now fails at once: the engine backs off (0.5 s, then 1 s) and gives up
+      // after its tenth failed restart in a row.
       Files.createFile(work.resolve(REFUSE));
       assertThat(server.destroyForcibly()).isTrue();
       server.onExit().get(30, TimeUnit.SECONDS);
@@ -227,7 +231,13 @@ class LlamaServerChildIT {
    */
   private AgentProcess startOnline(TestMqttClient c, NodeTopics t, int managementPort, Path gate)
       throws Exception {
-    AgentProcess agent = AgentProcess.start(env(managementPort, wrapper(gate)), work);
+    return startOnline(c, t, env(managementPort, wrapper(gate)));
+  }
+
+  /** As {@link #startOnline(TestMqttClient, NodeTopics, int, Path)}, with the given environment. */
+  private AgentProcess startOnline(TestMqttClient c, NodeTopics t, Map<String, String> env)
+      throws Exception {
+    AgentProcess agent = AgentProcess.start(env, work);
     try {
       LlamaServerAgent.awaitOnline(c, t);
       c.publish(LlamaServerAgent.oilTopic(SITE), "71.2");

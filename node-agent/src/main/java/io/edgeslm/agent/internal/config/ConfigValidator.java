@@ -164,6 +164,12 @@ public final class ConfigValidator {
         m.firstTokenTimeout(),
         Duration.ofSeconds(1),
         Duration.ofHours(1));
+    // From the engines' first restart delay: a lower ceiling would be below the first step.
+    duration(
+        "model.restart-backoff-max",
+        m.restartBackoffMax(),
+        Duration.ofMillis(500),
+        Duration.ofHours(1));
     if (!IDENTIFIER.matcher(config.deviceClass()).matches() || config.deviceClass().length() > 64) {
       throw invalid(
           "device-class", config.deviceClass(), "1-64 letters, digits, '.', '_', ':' or '-'");

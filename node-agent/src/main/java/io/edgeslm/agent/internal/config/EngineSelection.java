@@ -67,18 +67,22 @@ final class EngineSelection {
 
   private static EngineConfig.WorkerBackend worker(AgentConfig.Model m) {
     EngineConfig.WorkerBackend d = EngineConfig.WorkerBackend.defaults();
-    return d.withHangTimeouts(m.firstTokenTimeout(), d.tokenTimeout());
+    return d.withHangTimeouts(m.firstTokenTimeout(), d.tokenTimeout())
+        .withRestartBackoff(
+            d.restartBackoffMin(), m.restartBackoffMax(), d.maxConsecutiveRestarts());
   }
 
-  private static EngineConfig.LlamaServerBackend withFirstTokenTimeout(
+  private static EngineConfig.LlamaServerBackend withAgentTimeouts(
       EngineConfig.LlamaServerBackend b, AgentConfig.Model m) {
-    return b.withHangTimeouts(m.firstTokenTimeout(), b.tokenTimeout());
+    return b.withHangTimeouts(m.firstTokenTimeout(), b.tokenTimeout())
+        .withRestartBackoff(
+            b.restartBackoffMin(), m.restartBackoffMax(), b.maxConsecutiveRestarts());
   }
 
   private static EngineChoice llamaServer(AgentConfig.Model m, Found f) {
     return new EngineChoice(
         "llama-server",
-        withFirstTokenTimeout(EngineConfig.LlamaServerBackend.of(f.binary()), m)
+        withAgentTimeouts(EngineConfig.LlamaServerBackend.of(f.binary()), m)
             .withThinking(m.thinking()),
         "llama-server " + f.binary() + " (" + f.where() + ")");
   }

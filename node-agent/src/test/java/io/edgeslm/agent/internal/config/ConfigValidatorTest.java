@@ -391,6 +391,45 @@ class ConfigValidatorTest {
   }
 
   @Test
+  void restartBackoffMax_reachesBothEngines_andAValueBelowTheFirstDelayIsRefused(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path bin = dir.resolve("llama-server");
+    java.nio.file.Files.writeString(bin, "#!/bin/sh\n");
+    bin.toFile().setExecutable(true);
+    ValidatedConfig v =
+        ConfigValidator.validate(
+            config(Map.of("edgeslm.agent.model.restart-backoff-max", "2s")),
+            "h",
+            Map.of("PATH", "/nonexistent:" + dir));
+    var server = (io.edgeslm.inference.EngineConfig.LlamaServerBackend) v.engine().config();
+    assertThat(server.restartBackoffMax()).isEqualTo(java.time.Duration.ofSeconds(2));
+    assertThat(server.restartBackoffMin()).isEqualTo(java.time.Duration.ofMillis(500));
+    assertThat(server.maxConsecutiveRestarts()).isEqualTo(10);
+    ValidatedConfig worker =
+        ConfigValidator.validate(
+            config(
+                Map.of(
+                    "edgeslm.agent.model.restart-backoff-max", "5m",
+                    "edgeslm.agent.model.engine", "worker")),
+            "h",
+            Map.of());
+    assertThat(
+            ((io.edgeslm.inference.EngineConfig.WorkerBackend) worker.engine().config())
+                .restartBackoffMax())
+        .isEqualTo(java.time.Duration.ofMinutes(5));
+
+    assertThatThrownBy(
+            () ->
+                ConfigValidator.validate(
+                    config(Map.of("edgeslm.agent.model.restart-backoff-max", "100ms")),
+                    "h",
+                    Map.of()))
+        .isInstanceOf(AgentConfigException.class)
+        .hasMessageStartingWith(
+            "Invalid configuration edgeslm.agent.model.restart-backoff-max='PT0.1S'");
+  }
+
+  @Test
   void engine_unknownValue_isRefusedNamingKeyAndValue() {
     assertThatThrownBy(
             () ->
