@@ -15,6 +15,15 @@ import org.junit.jupiter.api.Test;
 
 class ConfigValidatorTest {
 
+  /** An executable named llama-server in {@code dir}: enough for the engine choice to find it. */
+  private static java.nio.file.Path fakeLlamaServer(java.nio.file.Path dir)
+      throws java.io.IOException {
+    java.nio.file.Path bin = dir.resolve("llama-server");
+    java.nio.file.Files.writeString(bin, "#!/bin/sh\n");
+    bin.toFile().setExecutable(true);
+    return bin;
+  }
+
   static AgentConfig config(Map<String, String> values) {
     Map<String, String> all = new HashMap<>();
     all.put("edgeslm.agent.journal.dir", "/tmp/edgeslm-config-test");
@@ -343,9 +352,7 @@ class ConfigValidatorTest {
   @Test
   void engine_auto_withLlamaServerOnPath_choosesIt(
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-    java.nio.file.Path bin = dir.resolve("llama-server");
-    java.nio.file.Files.writeString(bin, "#!/bin/sh\n");
-    bin.toFile().setExecutable(true);
+    java.nio.file.Path bin = fakeLlamaServer(dir);
     ValidatedConfig v =
         ConfigValidator.validate(config(Map.of()), "h", Map.of("PATH", "/nonexistent:" + dir));
     assertThat(v.engine().kind()).isEqualTo("llama-server");
@@ -357,9 +364,7 @@ class ConfigValidatorTest {
   @Test
   void firstTokenTimeout_reachesTheChosenEngine_andAnOutOfRangeValueIsRefused(
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-    java.nio.file.Path bin = dir.resolve("llama-server");
-    java.nio.file.Files.writeString(bin, "#!/bin/sh\n");
-    bin.toFile().setExecutable(true);
+    fakeLlamaServer(dir);
     ValidatedConfig v =
         ConfigValidator.validate(
             config(Map.of("edgeslm.agent.model.first-token-timeout", "10m")),
@@ -393,9 +398,7 @@ class ConfigValidatorTest {
   @Test
   void restartBackoffMax_reachesBothEngines_andAValueBelowTheFirstDelayIsRefused(
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-    java.nio.file.Path bin = dir.resolve("llama-server");
-    java.nio.file.Files.writeString(bin, "#!/bin/sh\n");
-    bin.toFile().setExecutable(true);
+    fakeLlamaServer(dir);
     ValidatedConfig v =
         ConfigValidator.validate(
             config(Map.of("edgeslm.agent.model.restart-backoff-max", "2s")),
