@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonSerializer;
-import com.fasterxml.jackson.databind.KeyDeserializer;
 import com.fasterxml.jackson.databind.Module;
 import com.fasterxml.jackson.databind.SerializationConfig;
 import com.fasterxml.jackson.databind.deser.Deserializers;
@@ -60,16 +59,10 @@ public final class JavaTimeOnDemand extends Module {
             if (type.hasRawClass(Instant.class)) {
               return InstantSerializer.INSTANCE;
             }
-            if (!isJavaTime(type.getRawClass())) {
-              return null;
-            }
-            for (Serializers s : Captured.INSTANCE.serializers) {
-              JsonSerializer<?> found = s.findSerializer(config, type, beanDesc);
-              if (found != null) {
-                return found;
-              }
-            }
-            return null;
+            return isJavaTime(type.getRawClass())
+                ? first(
+                    Captured.INSTANCE.serializers, s -> s.findSerializer(config, type, beanDesc))
+                : null;
           }
         });
     context.addKeySerializers(
@@ -77,16 +70,10 @@ public final class JavaTimeOnDemand extends Module {
           @Override
           public JsonSerializer<?> findSerializer(
               SerializationConfig config, JavaType type, BeanDescription beanDesc) {
-            if (!isJavaTime(type.getRawClass())) {
-              return null;
-            }
-            for (Serializers s : Captured.INSTANCE.keySerializers) {
-              JsonSerializer<?> found = s.findSerializer(config, type, beanDesc);
-              if (found != null) {
-                return found;
-              }
-            }
-            return null;
+            return isJavaTime(type.getRawClass())
+                ? first(
+                    Captured.INSTANCE.keySerializers, s -> s.findSerializer(config, type, beanDesc))
+                : null;
           }
         });
     context.addDeserializers(
@@ -95,16 +82,11 @@ public final class JavaTimeOnDemand extends Module {
           public JsonDeserializer<?> findBeanDeserializer(
               JavaType type, DeserializationConfig config, BeanDescription beanDesc)
               throws JsonMappingException {
-            if (!isJavaTime(type.getRawClass())) {
-              return null;
-            }
-            for (Deserializers d : Captured.INSTANCE.deserializers) {
-              JsonDeserializer<?> found = d.findBeanDeserializer(type, config, beanDesc);
-              if (found != null) {
-                return found;
-              }
-            }
-            return null;
+            return isJavaTime(type.getRawClass())
+                ? first(
+                    Captured.INSTANCE.deserializers,
+                    d -> d.findBeanDeserializer(type, config, beanDesc))
+                : null;
           }
 
           @Override
@@ -125,16 +107,11 @@ public final class JavaTimeOnDemand extends Module {
         });
     context.addKeyDeserializers(
         (type, config, beanDesc) -> {
-          if (!isJavaTime(type.getRawClass())) {
-            return null;
-          }
-          for (KeyDeserializers k : Captured.INSTANCE.keyDeserializers) {
-            KeyDeserializer found = k.findKeyDeserializer(type, config, beanDesc);
-            if (found != null) {
-              return found;
-            }
-          }
-          return null;
+          return isJavaTime(type.getRawClass())
+              ? first(
+                  Captured.INSTANCE.keyDeserializers,
+                  k -> k.findKeyDeserializer(type, config, beanDesc))
+              : null;
         });
     context.addValueInstantiators(
         new ValueInstantiators.Base() {
@@ -151,6 +128,25 @@ public final class JavaTimeOnDemand extends Module {
             return v;
           }
         });
+  }
+
+  /**
+   * A lookup of one captured registration (Jackson's deserializer lookups may throw, others not).
+   */
+  private interface Lookup<T, R, X extends Exception> {
+    R find(T registration) throws X;
+  }
+
+  /** The first non-null answer of {@code registrations}, in the order Jackson consults them. */
+  private static <T, R, X extends Exception> R first(List<T> registrations, Lookup<T, R, X> lookup)
+      throws X {
+    for (T r : registrations) {
+      R found = lookup.find(r);
+      if (found != null) {
+        return found;
+      }
+    }
+    return null;
   }
 
   private static boolean isJavaTime(Class<?> c) {
