@@ -19,6 +19,7 @@ import io.edgeslm.agent.internal.escalation.PeerNodeTarget;
 import io.edgeslm.agent.internal.health.SystemProbe;
 import io.edgeslm.agent.internal.journal.Journal;
 import io.edgeslm.agent.internal.journal.JournalDrainer;
+import io.edgeslm.agent.internal.management.AgentMetrics;
 import io.edgeslm.agent.internal.management.ManagementServer;
 import io.edgeslm.agent.internal.mqtt.BrokerTls;
 import io.edgeslm.agent.internal.mqtt.MqttTransport;
@@ -76,6 +77,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -100,7 +102,7 @@ public class AgentRuntime {
   }
 
   @Inject AgentConfig config;
-  @Inject MeterRegistry registry;
+  @Inject AgentMetrics metrics;
   @Inject ServingTasksFactory servingFactory;
 
   @ConfigProperty(name = "quarkus.application.version", defaultValue = "0.1.0")
@@ -170,13 +172,15 @@ public class AgentRuntime {
    * Runs the MQTT client's one-time code ({@link MqttConnection#warmUp}: class initialisation of
    * its builders, codecs and RxJava, no connection) on a thread of its own while this one checks
    * the configuration and opens the journal and the serving stack, so that the connect thread finds
-   * it done. It starts here, not earlier in the boot: Micrometer has set up SLF4J by now, which the
-   * client's Netty logs through (two threads initialising SLF4J at once lose log calls, and a
+   * it done. It starts here, not earlier in the boot, and after this thread has set up SLF4J, which
+   * the client's Netty logs through (two threads initialising SLF4J at once lose log calls, and a
    * second thread racing the log manager's class initialisation before Quarkus booted once
-   * deadlocked the start). Whichever thread reaches a class first initialises it and the other
-   * waits, so the start order and its invariants are the same with or without it.
+   * deadlocked the start; Micrometer set SLF4J up before its registry was made at the first
+   * scrape). Whichever thread reaches a class first initialises it and the other waits, so the
+   * start order and its invariants are the same with or without it.
    */
   private static void warmUpMqttClient() {
+    org.slf4j.LoggerFactory.getILoggerFactory();
     Thread t =
         new Thread(
             () -> {
@@ -358,7 +362,7 @@ public class AgentRuntime {
             drainer.signal();
           }
         });
-    registerMetrics();
+    metrics.bind(meters);
     if (split) {
       transport.start();
     }
@@ -815,11 +819,17 @@ public class AgentRuntime {
     return Optional.ofNullable(updates);
   }
 
-  /** Removes every {@code edgeslm.agent.*} meter this runtime registered. */
+  /**
+   * Forgets this runtime's meters and removes every {@code edgeslm.agent.*} meter from the registry
+   * if it was made.
+   */
   private void removeMetrics() {
-    registry.getMeters().stream()
-        .filter(m -> m.getId().getName().startsWith("edgeslm.agent."))
-        .forEach(registry::remove);
+    metrics.unbind(
+        meters,
+        registry ->
+            registry.getMeters().stream()
+                .filter(m -> m.getId().getName().startsWith("edgeslm.agent."))
+                .forEach(registry::remove));
   }
 
   /**
@@ -862,7 +872,10 @@ public class AgentRuntime {
     return escalation;
   }
 
-  private void registerMetrics() {
+  /** This runtime's meters, registered when the registry is made (the first scrape) or now. */
+  private final Consumer<MeterRegistry> meters = this::registerMetrics;
+
+  private void registerMetrics(MeterRegistry registry) {
     EscalatingAnswerer esc = escalation;
     for (EscalationDecision.Trigger t : EscalationDecision.Trigger.values()) {
       for (EscalatingAnswerer.Outcome o : EscalatingAnswerer.Outcome.values()) {

@@ -1,6 +1,7 @@
 package io.edgeslm.agent.internal.management;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmHeapPressureMetrics;
@@ -11,53 +12,99 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
-import jakarta.enterprise.inject.Disposes;
-import jakarta.enterprise.inject.Produces;
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The agent's one meter registry: Prometheus text for {@code /q/metrics}, with the JVM and process
  * meters the Quarkus Micrometer extension bound before (its "jvm" and "system" binders, same names
  * and tags), so that a scraper sees the same series.
+ *
+ * <p>The registry is made at the first scrape, not at start-up. Many nodes are never scraped (fleet
+ * health goes over MQTT), and Micrometer, its JVM binders and the JMX beans behind them are about
+ * 300 classes and 3.5 MiB of an idle agent (docs/benchmarks.md, "Idle RSS: the meter registry at
+ * the first scrape"); a node that is scraped pays them from its first scrape on. The agent's own
+ * meters read counts its objects keep anyway, so they say the same whenever they are registered;
+ * the JVM's GC meters count the collections after the first scrape (Prometheus takes a counter's
+ * first sample as its base, so its rates are the same).
  */
 @Singleton
 public class AgentMetrics {
 
+  private final List<Consumer<MeterRegistry>> binders = new ArrayList<>();
+  private PrometheusMeterRegistry registry;
   private JvmGcMetrics gc;
   private JvmHeapPressureMetrics heapPressure;
 
-  @Produces
-  @Singleton
-  PrometheusMeterRegistry registry() {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    new ClassLoaderMetrics().bindTo(registry);
+  /** The registry, made with the JVM's meters and every {@link #bind} so far on the first call. */
+  public synchronized PrometheusMeterRegistry registry() {
+    if (registry == null) {
+      PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      bindJvm(r);
+      registry = r;
+      for (Consumer<MeterRegistry> b : binders) {
+        b.accept(r);
+      }
+    }
+    return registry;
+  }
+
+  /**
+   * Registers meters with {@code binder}: now if the registry exists, else when it is made. Undone
+   * by {@link #unbind}.
+   */
+  public synchronized void bind(Consumer<MeterRegistry> binder) {
+    binders.add(binder);
+    if (registry != null) {
+      binder.accept(registry);
+    }
+  }
+
+  /**
+   * Forgets {@code binder} and, if the registry exists, hands it to {@code remove} to take the
+   * binder's meters out again.
+   */
+  public synchronized void unbind(Consumer<MeterRegistry> binder, Consumer<MeterRegistry> remove) {
+    binders.remove(binder);
+    if (registry != null) {
+      remove.accept(registry);
+    }
+  }
+
+  private void bindJvm(PrometheusMeterRegistry r) {
+    new ClassLoaderMetrics().bindTo(r);
     heapPressure = new JvmHeapPressureMetrics();
-    heapPressure.bindTo(registry);
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
+    heapPressure.bindTo(r);
+    new JvmMemoryMetrics().bindTo(r);
+    new JvmThreadMetrics().bindTo(r);
     Counter.builder("jvm.info")
         .description("JVM version info")
         .tags(
             "version", System.getProperty("java.runtime.version", "unknown"),
             "vendor", System.getProperty("java.vm.vendor", "unknown"),
             "runtime", System.getProperty("java.runtime.name", "unknown"))
-        .register(registry)
+        .register(r)
         .increment();
     gc = new JvmGcMetrics();
-    gc.bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new FileDescriptorMetrics().bindTo(registry);
-    return registry;
+    gc.bindTo(r);
+    new UptimeMetrics().bindTo(r);
+    new ProcessorMetrics().bindTo(r);
+    new FileDescriptorMetrics().bindTo(r);
   }
 
-  void close(@Disposes PrometheusMeterRegistry registry) {
+  @PreDestroy
+  synchronized void close() {
     if (gc != null) {
       gc.close();
     }
     if (heapPressure != null) {
       heapPressure.close();
     }
-    registry.close();
+    if (registry != null) {
+      registry.close();
+    }
   }
 }

@@ -3,7 +3,6 @@ package io.edgeslm.agent.internal.management;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
-import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.health.SmallRyeHealth;
@@ -30,17 +29,18 @@ import org.jboss.logging.Logger;
  * The management interface: {@code /q/health} and its {@code /live}, {@code /ready}, {@code
  * /started} and {@code /well} from SmallRye Health's reporter, answered as the Quarkus extension
  * answered them (200 when up, 503 with the same JSON when down), and {@code /q/metrics} from the
- * Prometheus registry, on the JDK's HTTP server at {@code edgeslm.management.host}:{@code
- * edgeslm.management.port} ({@code EDGESLM_MANAGEMENT_HOST}, {@code EDGESLM_MANAGEMENT_PORT}), a
- * virtual thread per exchange within the server's connection and time limits ({@link #LIMITS}).
- * Without Vert.x for these two endpoints the agent loads about 1,100 classes fewer (docs/adr/0024).
+ * Prometheus registry (made at the first scrape, {@link AgentMetrics}), on the JDK's HTTP server at
+ * {@code edgeslm.management.host}:{@code edgeslm.management.port} ({@code EDGESLM_MANAGEMENT_HOST},
+ * {@code EDGESLM_MANAGEMENT_PORT}), a virtual thread per exchange within the server's connection
+ * and time limits ({@link #LIMITS}). Without Vert.x for these two endpoints the agent loads about
+ * 1,100 classes fewer (docs/adr/0024).
  */
 @ApplicationScoped
 public class ManagementServer {
   private static final Logger LOG = Logger.getLogger(ManagementServer.class);
 
   @Inject SmallRyeHealthReporter health;
-  @Inject PrometheusMeterRegistry metrics;
+  @Inject AgentMetrics metrics;
 
   @ConfigProperty(name = "edgeslm.management.host", defaultValue = "127.0.0.1")
   String host;
@@ -163,7 +163,7 @@ public class ManagementServer {
 
   private void metrics(HttpExchange exchange) throws IOException {
     String type = metricsType(exchange.getRequestHeaders().getFirst("Accept"));
-    send(exchange, 200, type, metrics.scrape(type).getBytes(StandardCharsets.UTF_8));
+    send(exchange, 200, type, metrics.registry().scrape(type).getBytes(StandardCharsets.UTF_8));
   }
 
   static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
