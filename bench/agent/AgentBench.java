@@ -78,6 +78,7 @@ public class AgentBench {
           "-XX:MaxRAMPercentage=25",
           "-Xms16m",
           "-XX:NewRatio=6",
+          "-XX:SurvivorRatio=3",
           "-XX:MetaspaceSize=40m",
           "-XX:CompileThresholdScaling=20",
           "--enable-native-access=ALL-UNNAMED",

@@ -54,6 +54,7 @@ final class AgentProcess implements AutoCloseable {
     cmd.add("-XX:MaxRAMPercentage=25");
     cmd.add("-Xms16m");
     cmd.add("-XX:NewRatio=6");
+    cmd.add("-XX:SurvivorRatio=3");
     cmd.add("-XX:MetaspaceSize=40m");
     cmd.add("-XX:CompileThresholdScaling=20");
     if (Runtime.version().feature() > 21 || Runtime.version().update() >= 1) {
