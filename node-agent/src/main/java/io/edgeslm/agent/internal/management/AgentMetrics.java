@@ -25,11 +25,11 @@ import java.util.function.Consumer;
  *
  * <p>The registry is made at the first scrape, not at start-up. Many nodes are never scraped (fleet
  * health goes over MQTT), and Micrometer, its JVM binders and the JMX beans behind them are about
- * 300 classes and 3.5 MiB of an idle agent (docs/benchmarks.md, "Idle RSS: the meter registry at
- * the first scrape"); a node that is scraped pays them from its first scrape on. The agent's own
- * meters read counts its objects keep anyway, so they say the same whenever they are registered;
- * the JVM's GC meters count the collections after the first scrape (Prometheus takes a counter's
- * first sample as its base, so its rates are the same).
+ * 300 classes and 3 MiB of an idle agent (docs/benchmarks.md, "Idle RSS: the meter registry at the
+ * first scrape"); a node that is scraped pays them from its first scrape on. The agent's own meters
+ * read counts its objects keep anyway, so they say the same whenever they are registered; the JVM's
+ * GC meters count the collections after the first scrape (Prometheus takes a counter's first sample
+ * as its base, so its rates are the same).
  */
 @Singleton
 public class AgentMetrics {
