@@ -5,6 +5,8 @@
 # The default, private, starts a Mosquitto of its own (default configuration, free port), so that
 # other tests' bundle servers on the shared broker cannot answer the benchmark's chunk requests.
 # BENCH_OPTS=-Dbench.link=paho measures the Paho link instead of the agent's HiveMQ link.
+# BENCH_OPTS=-Dbench.sender=process runs the bundle server in a JVM of its own (the default: in the
+# bench's JVM, beside the node); BENCH_OPTS=-Dbench.requests=N sets the requests in flight.
 # After the benchmark's own output it prints machine-readable lines for bench/run
 # (RESULT name=... measured=... baseline=... unit=... ratio=... target=... met=... desc=...).
 set -euo pipefail

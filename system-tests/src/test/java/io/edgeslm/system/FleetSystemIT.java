@@ -63,7 +63,7 @@ class FleetSystemIT {
    * v2 carries this much padding and the controller serves chunks at {@link #CHUNK_RATE}: about 13
    * s per node, so step 4 can restart a node in the middle of its download with seconds to spare
    * (stopped once 40 % arrived, it has 60 % = 60 MB, about 7 s, before it would finish). The agent
-   * keeps all but its window (16 MiB) of what it fetched, so it still holds data to resume.
+   * keeps all but its window (32 MiB) of what it fetched, so it still holds data to resume.
    */
   private static final int PADDING_MIB = 96;
 

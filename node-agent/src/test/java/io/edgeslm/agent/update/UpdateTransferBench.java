@@ -7,7 +7,6 @@ import io.edgeslm.agent.internal.update.PahoUpdateLink;
 import io.edgeslm.agent.internal.update.UpdateException;
 import io.edgeslm.agent.internal.update.UpdateLink;
 import io.edgeslm.protocol.Json;
-import io.edgeslm.protocol.ModelRef;
 import io.edgeslm.protocol.NodeTopics;
 import io.edgeslm.protocol.Topics;
 import io.edgeslm.protocol.UpdateAssignment;
@@ -64,7 +63,6 @@ public final class UpdateTransferBench {
     int messages = (int) ((bytes + chunk - 1) / chunk);
     String id = "bench" + UUID.randomUUID().toString().substring(0, 6);
     NodeTopics topics = Topics.node("bench", id);
-    ModelRef ref = new ModelRef("bench", 1, "sha256:" + "0".repeat(64), "stable");
 
     // Baseline: the Mosquitto clients move the same messages.
     Path one = work.resolve("chunk.bin");
@@ -133,7 +131,7 @@ public final class UpdateTransferBench {
     double disk = mbps(bytes, System.nanoTime() - t2);
     Files.delete(diskFile);
 
-    try (BundleServer server = BundleServer.start(url, id + "-ctl", Faults.NONE);
+    try (Sender server = Sender.start(url, id + "-ctl", "bench", id);
         UpdateLink link = link(url, id + "-node")) {
       if (!awaitConnected(link, 10_000)) {
         throw new IllegalStateException("no connection to " + url);
@@ -147,7 +145,7 @@ public final class UpdateTransferBench {
       if (warmupMb > 0) {
         Path warm = work.resolve("warm-bundle");
         TestBundles.writeRandom(warm.resolve("model.bin"), warmupMb << 20, 3);
-        UpdateAssignment w = server.offer(id + "-w", "w", ref, warm, chunk, topics);
+        UpdateAssignment w = server.offer(id + "-w", "w", warm, chunk);
         try (StagedTransfer t = StagedTransfer.open(work.resolve("staging-w"), w)) {
           ChunkDownloader d = new ChunkDownloader(t, link, topics.updateChunk(), tuning());
           h.d = d;
@@ -159,12 +157,14 @@ public final class UpdateTransferBench {
       // layer is loaded before the download starts (the staged transfer writes the assignment).
       UpdateAssignment a =
           Json.read(
-              Json.write(server.offer(id + "-a", "b", ref, bundle, chunk, topics)),
+              Json.write(server.offer(id + "-a", "b", bundle, chunk)),
               UpdateAssignment.class,
               UpdateAssignment.MAX_PAYLOAD_BYTES);
       long t1 = System.nanoTime();
       h.record(messages);
       Map<String, Double> cpu0 = threadCpu();
+      double broker0 = brokerCpu();
+      double sender0 = server.cpu();
       try (StagedTransfer t = StagedTransfer.open(work.resolve("staging-a"), a)) {
         ChunkDownloader d = new ChunkDownloader(t, link, topics.updateChunk(), tuning());
         h.d = d;
@@ -172,12 +172,22 @@ public final class UpdateTransferBench {
       }
       long t1end = System.nanoTime();
       Map<String, Double> cpu1 = threadCpu();
+      double broker1 = brokerCpu();
+      double sender1 = server.cpu();
       double ours = mbps(bytes, t1end - t1);
       h.gaps(t1, t1end);
-      printCpu(cpu0, cpu1, (t1end - t1) / 1e9);
+      printCpu(cpu0, cpu1, (t1end - t1) / 1e9, server.inThisJvm());
+      if (sender0 >= 0 && sender1 >= 0) {
+        System.out.printf(
+            "  CPU of the sender's JVM during the download: %.2f s%n", sender1 - sender0);
+      }
+      if (broker0 >= 0 && broker1 >= 0) {
+        System.out.printf(
+            "  CPU of the private Mosquitto during the download: %.2f s%n", broker1 - broker0);
+      }
 
       // Stop at half way (no final flush), then resume.
-      UpdateAssignment b = server.offer(id + "-b", "b", ref, bundle, chunk, topics);
+      UpdateAssignment b = server.offer(id + "-b", "b", bundle, chunk);
       Path stagingB = work.resolve("staging-b");
       StagedTransfer t = StagedTransfer.open(stagingB, b);
       ChunkDownloader first = new ChunkDownloader(t, link, topics.updateChunk(), tuning());
@@ -210,7 +220,7 @@ public final class UpdateTransferBench {
             "update transfer, %d MiB in %d chunks of %d KiB over %s, link %s:%n"
                 + "  mosquitto_pub/sub baseline: %.1f MB/s%n"
                 + "  disk write + fsync:         %.1f MB/s%n"
-                + "  update downloader:          %.1f MB/s  (ratio %.2f)%s%n"
+                + "  update downloader:          %.1f MB/s  (ratio %.2f)%s, sender %s%n"
                 + "  stopped at half way: %d MiB kept, %.1f MiB fetched again (window: %d MiB)%n",
             sizeMb,
             messages,
@@ -222,6 +232,7 @@ public final class UpdateTransferBench {
             ours,
             ours / baseline,
             warmupMb > 0 ? ", after a warm-up of " + warmupMb + " MiB" : "",
+            server.inThisJvm() ? "in this JVM" : "in a JVM of its own",
             kept >> 20,
             refetched / 1048576.0,
             ((long) tuning().requestsInFlight() * tuning().chunksPerRequest() * chunk) >> 20);
@@ -261,7 +272,31 @@ public final class UpdateTransferBench {
     return out;
   }
 
-  static void printCpu(Map<String, Double> before, Map<String, Double> after, double seconds) {
+  /**
+   * CPU seconds (user + system) of the private Mosquitto this JVM started, from /proc (Linux); -1
+   * when there is none (a shared broker) or no /proc.
+   */
+  static double brokerCpu() {
+    return ProcessHandle.current()
+        .children()
+        .filter(p -> p.info().command().map(c -> c.endsWith("/mosquitto")).orElse(false))
+        .findFirst()
+        .map(p -> procCpu(Path.of("/proc/" + p.pid() + "/stat")))
+        .orElse(-1.0);
+  }
+
+  private static double procCpu(Path stat) {
+    try {
+      String s = Files.readString(stat);
+      String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // USER_HZ
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  static void printCpu(
+      Map<String, Double> before, Map<String, Double> after, double seconds, boolean withSender) {
     StringBuilder sb = new StringBuilder();
     double total = 0;
     List<Map.Entry<String, Double>> rows = new ArrayList<>();
@@ -277,8 +312,8 @@ public final class UpdateTransferBench {
       sb.append(String.format(" %s %.2f", e.getKey(), e.getValue()));
     }
     System.out.printf(
-        "  CPU during the download (this JVM: bundle server and node), %.2f s in %.2f s:%s%n",
-        total, seconds, sb);
+        "  CPU during the download (this JVM: %s), %.2f s in %.2f s:%s%n",
+        withSender ? "bundle server and node" : "node", total, seconds, sb);
   }
 
   /** The link under test: -Dbench.link=paho measures the Paho link for comparison. */
@@ -294,6 +329,142 @@ public final class UpdateTransferBench {
       Thread.sleep(20);
     }
     return link.isConnected();
+  }
+
+  /**
+   * Where the chunks come from: the test kit's {@link BundleServer} in this JVM (default), or with
+   * {@code -Dbench.sender=process} in a JVM of its own ({@link BundleSenderMain}), as the
+   * controller is on another machine in the field.
+   */
+  interface Sender extends AutoCloseable {
+
+    UpdateAssignment offer(String assignmentId, String bundleId, Path dir, int chunkBytes)
+        throws java.io.IOException;
+
+    /** Chunks of the assignment sent more than once, summed. */
+    long resends(String assignmentId) throws java.io.IOException;
+
+    boolean inThisJvm();
+
+    /** CPU seconds of the sender's own JVM so far; -1 when it is this JVM. */
+    double cpu();
+
+    @Override
+    void close();
+
+    static Sender start(String url, String clientId, String site, String nodeId) throws Exception {
+      if ("process".equals(System.getProperty("bench.sender"))) {
+        return new ChildSender(url, clientId, site, nodeId);
+      }
+      BundleServer server = BundleServer.start(url, clientId, Faults.NONE);
+      NodeTopics topics = Topics.node(site, nodeId);
+      return new Sender() {
+        @Override
+        public UpdateAssignment offer(String id, String bundleId, Path dir, int chunkBytes)
+            throws java.io.IOException {
+          return server.offer(id, bundleId, BundleSenderMain.benchModel(), dir, chunkBytes, topics);
+        }
+
+        @Override
+        public long resends(String id) {
+          return server.resends(id);
+        }
+
+        @Override
+        public boolean inThisJvm() {
+          return true;
+        }
+
+        @Override
+        public double cpu() {
+          return -1;
+        }
+
+        @Override
+        public void close() {
+          server.close();
+        }
+      };
+    }
+  }
+
+  /** {@link BundleSenderMain} in a child JVM, driven through its standard input and output. */
+  static final class ChildSender implements Sender {
+    private final Process process;
+    private final java.io.BufferedReader out;
+    private final java.io.PrintStream in;
+
+    ChildSender(String url, String clientId, String site, String nodeId) throws Exception {
+      List<String> cmd =
+          io.edgeslm.testkit.ChildJvm.of(BundleSenderMain.class.getName())
+              .jvmArgs("-Xmx512m")
+              .args(url, clientId, site, nodeId)
+              .command();
+      process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      out =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(
+                  process.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+      in =
+          new java.io.PrintStream(
+              process.getOutputStream(), true, java.nio.charset.StandardCharsets.UTF_8);
+      String first = out.readLine();
+      if (!"ready".equals(first)) {
+        process.destroyForcibly();
+        throw new IllegalStateException("the sender's JVM did not start: " + first);
+      }
+    }
+
+    private String ask(String command) throws java.io.IOException {
+      in.println(command);
+      String answer = out.readLine();
+      if (answer == null) {
+        throw new java.io.IOException("the sender's JVM exited");
+      }
+      return answer;
+    }
+
+    @Override
+    public UpdateAssignment offer(String id, String bundleId, Path dir, int chunkBytes)
+        throws java.io.IOException {
+      String json = ask("offer " + id + " " + bundleId + " " + dir + " " + chunkBytes);
+      try {
+        return Json.read(
+            json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            UpdateAssignment.class,
+            UpdateAssignment.MAX_PAYLOAD_BYTES);
+      } catch (io.edgeslm.protocol.InvalidPayloadException e) {
+        throw new java.io.IOException("the sender answered " + json, e);
+      }
+    }
+
+    @Override
+    public long resends(String id) throws java.io.IOException {
+      return Long.parseLong(ask("resends " + id));
+    }
+
+    @Override
+    public boolean inThisJvm() {
+      return false;
+    }
+
+    @Override
+    public double cpu() {
+      return procCpu(Path.of("/proc/" + process.pid() + "/stat"));
+    }
+
+    @Override
+    public void close() {
+      in.println("quit");
+      try {
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** Routes chunk messages to whichever downloader runs now. */

@@ -52,8 +52,14 @@ public final class ChunkDownloader {
       long stallMillis,
       int maxCorruptChunks) {
 
+    /**
+     * 8 requests of 16 chunks: a window of 32 MiB at the default chunk size. With 16 MiB a 1 GiB
+     * download through a local Mosquitto ran at about 205 MB/s, each request's first chunk waiting
+     * some 50 ms behind the window ahead of it; with 32 MiB at about 290 (docs/benchmarks.md,
+     * updates). The window is also the most a crash costs, and what may wait in memory for us.
+     */
     public static Tuning defaults() {
-      return new Tuning(4, 16, 1_500, 5_000, 120_000, 1_000);
+      return new Tuning(8, 16, 1_500, 5_000, 120_000, 1_000);
     }
 
     public Tuning {

@@ -16,13 +16,29 @@ import java.util.function.IntFunction;
  * <p>At most {@code requestsInFlight} requests are outstanding, each for at most {@code
  * chunksPerRequest} chunks of one file that are missing and not already asked for. A request
  * expires when none of its chunks arrived for {@code idleNanos} (its first chunk gets {@code
- * firstNanos}); its remaining chunks become askable again. Consecutive expiries without any chunk
- * arriving double both timeouts (up to 16×), so a slow link is not flooded with repeats.
+ * firstNanos}); its remaining chunks become askable again. A request still waiting for its first
+ * chunk gets {@code firstNanos} again whenever one sent before it receives its first: the server
+ * works through a node's requests in order, so a request queued behind others is not overdue while
+ * those are being served, however slowly (a rate-limited controller shared by many nodes); one the
+ * server never got still expires {@code firstNanos} after the last of those ahead of it started.
+ * Consecutive expiries without any chunk arriving double both timeouts (up to 16×), so a slow link
+ * is not flooded with repeats.
  */
 public final class RequestPlanner {
 
-  /** A request in flight. */
-  public record Pending(String requestId, int fileIndex, BitSet remaining, long deadline) {}
+  /**
+   * A request in flight.
+   *
+   * @param seq its place in sending order
+   * @param started whether any of its chunks arrived
+   */
+  public record Pending(
+      String requestId,
+      long seq,
+      int fileIndex,
+      BitSet remaining,
+      long deadline,
+      boolean started) {}
 
   /** A request to send. */
   public record Ask(String requestId, int fileIndex, BitSet chunks) {}
@@ -110,7 +126,8 @@ public final class RequestPlanner {
         asked[f].or(chunks);
         String id = idPrefix + "-" + (++nextId);
         long timeout = firstNanos << backoffShift;
-        pending.put(id, new Pending(id, f, (BitSet) chunks.clone(), nowNanos + timeout));
+        pending.put(
+            id, new Pending(id, nextId, f, (BitSet) chunks.clone(), nowNanos + timeout, false));
         out.add(new Ask(id, f, chunks));
       }
     }
@@ -131,9 +148,32 @@ public final class RequestPlanner {
           pending.put(
               p.requestId(),
               new Pending(
-                  p.requestId(), fileIndex, p.remaining(), nowNanos + (idleNanos << backoffShift)));
+                  p.requestId(),
+                  p.seq(),
+                  fileIndex,
+                  p.remaining(),
+                  nowNanos + (idleNanos << backoffShift),
+                  true));
+        }
+        if (!p.started()) {
+          queuedBehind(p.seq(), nowNanos);
         }
         return;
+      }
+    }
+  }
+
+  /**
+   * The request sent as {@code seq} got its first chunk: those sent after it that still wait for
+   * their first get {@code firstNanos} from now.
+   */
+  private void queuedBehind(long seq, long nowNanos) {
+    long deadline = nowNanos + (firstNanos << backoffShift);
+    for (Map.Entry<String, Pending> e : pending.entrySet()) {
+      Pending q = e.getValue();
+      if (!q.started() && q.seq() > seq && q.deadline() - deadline < 0) {
+        e.setValue(
+            new Pending(q.requestId(), q.seq(), q.fileIndex(), q.remaining(), deadline, false));
       }
     }
   }

@@ -68,6 +68,30 @@ class RequestPlannerTest {
   }
 
   @Test
+  void requestQueuedBehindOthers_waitsWhileTheyStart_andExpiresOnceNoneAheadIsLeftToStart() {
+    RequestPlanner p = new RequestPlanner(1, 3, 2, 100, 1000, "r");
+    BitSet missing = all(6);
+    assertThat(p.plan(0, f -> missing)).hasSize(3); // {0,1}, {2,3}, {4,5}
+
+    // A slow server: the first request starts at 900 and ends at 950, the second starts at 1800.
+    p.received(0, 0, 900);
+    missing.clear(0);
+    p.received(0, 1, 950);
+    missing.clear(1);
+    assertThat(p.plan(1500, f -> missing)).isEmpty(); // the first-chunk time of 1000 is past
+    p.received(0, 2, 1800);
+    missing.clear(2);
+    p.received(0, 3, 1850);
+    missing.clear(3);
+
+    // The third request was never served: it expires 1000 after the second one started.
+    assertThat(p.plan(2700, f -> missing)).isEmpty();
+    assertThat(p.chunksInFlight()).isEqualTo(2);
+    List<RequestPlanner.Ask> retry = p.plan(2800, f -> missing);
+    assertThat(retry).singleElement().satisfies(a -> assertThat(a.chunks()).isEqualTo(missing));
+  }
+
+  @Test
   void corruptChunk_isAskedForAgainAtOnce() {
     RequestPlanner p = new RequestPlanner(1, 1, 2, 100, 1000, "r");
     BitSet missing = all(2);
