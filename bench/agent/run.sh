@@ -43,8 +43,8 @@ awk -v broker="${BROKER_DESC:-broker ${2:-127.0.0.1}:${3:-1883}}" -v client="$CL
   function num(s) { return match(s, /[-+]?[0-9]+(\.[0-9]+)?/) ? substr(s, RSTART, RLENGTH) + 0 : 0 }
   /^idle JVM \(baseline\)/ {
     split($0, a, "|"); base = num(a[1]); ext = num(a[2]); emb = num(a[3])
-    printf "RESULT name=agent.idle-rss measured=%d baseline=%d unit=MiB ratio=%.2f target=<=80MiB met=%s desc=agent idle RSS without a model, external broker, vs an idle JVM with the same flags\n", ext, base, ext / base, (ext <= 80 ? "yes" : "no")
-    printf "RESULT name=agent.idle-rss-embedded measured=%d baseline=%d unit=MiB ratio=%.2f target=- met=- desc=agent idle RSS without a model, embedded HiveMQ broker, vs an idle JVM\n", emb, base, emb / base
+    printf "RESULT name=agent.idle-rss measured=%.1f baseline=%.1f unit=MiB ratio=%.2f target=<=80MiB met=%s desc=agent idle RSS without a model, external broker, vs an idle JVM with the same flags\n", ext, base, ext / base, (ext <= 80 ? "yes" : "no")
+    printf "RESULT name=agent.idle-rss-embedded measured=%.1f baseline=%.1f unit=MiB ratio=%.2f target=- met=- desc=agent idle RSS without a model, embedded HiveMQ broker, vs an idle JVM\n", emb, base, emb / base
   }
   /^trivial JVM \(baseline\)/ {
     split($0, a, "|"); base = num(a[1]); jvm = num(a[2]); aot = num(a[3])
