@@ -45,13 +45,12 @@ import org.junit.jupiter.api.io.TempDir;
  * at random times, not at chosen states: the summary printed at the end says which states (the
  * journal's last event) they hit and which model was active after each. {@code
  * -Dedgeslm.updates.kills=N} sets the number of kills (8 by default, as in CI; the issue asks for
- * at least 100 outside CI), {@code -Dedgeslm.updates.powerLossMb} the padding of each bundle (16
- * MiB by default) and {@code -Dedgeslm.updates.seed} the random kill times.
+ * at least 100 outside CI), {@code -Dedgeslm.updates.powerLossMb} the padding of each bundle (two
+ * download windows by default) and {@code -Dedgeslm.updates.seed} the random kill times.
  */
 class PowerLossIT {
 
   static final int KILLS = Integer.getInteger("edgeslm.updates.kills", 8);
-  static final long PADDING_MB = Long.getLong("edgeslm.updates.powerLossMb", 16);
 
   /** Journal states of an assignment whose download has not finished ("-": nothing journaled). */
   static final Set<String> DOWNLOADING = Set.of("-", "assigned", "download_started");
@@ -65,6 +64,16 @@ class PowerLossIT {
   static final int WINDOW_CHUNKS =
       ChunkDownloader.Tuning.defaults().requestsInFlight()
           * ChunkDownloader.Tuning.defaults().chunksPerRequest();
+
+  /**
+   * Each bundle's padding: by default two windows of chunks (64 MiB with 8 requests of 16 chunks of
+   * 256 KiB), so that a restart fetching the whole bundle again would break the window bound the
+   * kills check; with a bundle smaller than the window that check could not fail.
+   */
+  static final long PADDING_MB =
+      Long.getLong(
+          "edgeslm.updates.powerLossMb",
+          Math.max(16, (2L * WINDOW_CHUNKS * UpdateAssignment.DEFAULT_CHUNK_BYTES) >> 20));
 
   static MqttBroker broker;
   @TempDir Path tmp;
@@ -128,7 +137,7 @@ class PowerLossIT {
       for (int k = 0; k < KILLS; k++) {
         Process p = startChild(nodeId, data, key);
         // Every other kill falls in the first 400 ms after the node is ready, where the download
-        // runs: at the link's speed a whole 16 MiB bundle takes a few hundred milliseconds, and
+        // runs: at the link's speed a whole 64 MiB bundle takes a few hundred milliseconds, and
         // uniform kills over 2.5 s would rarely test the refetch bound.
         long delay = rnd.nextLong(k % 2 == 0 ? 400 : 2_500);
         Thread.sleep(delay);
