@@ -92,6 +92,44 @@ class RequestPlannerTest {
   }
 
   @Test
+  void lostRequest_isNotKeptWaitingByRequestsSentAfterIt() {
+    RequestPlanner p = new RequestPlanner(1, 3, 2, 100, 1000, "r");
+    BitSet missing = all(6);
+    assertThat(p.plan(0, f -> missing)).hasSize(3); // {0,1}, {2,3}, {4,5}
+
+    // The server never got the first request; the second is served at 900-950.
+    p.received(0, 2, 900);
+    missing.clear(2);
+    p.received(0, 3, 950);
+    missing.clear(3);
+
+    // Only requests sent before it may push its first-chunk time: it expires at 1000 as sent.
+    List<RequestPlanner.Ask> retry = p.plan(1001, f -> missing);
+    assertThat(retry)
+        .singleElement()
+        .satisfies(a -> assertThat(a.chunks()).isEqualTo(BitSet.valueOf(new long[] {0b11})));
+  }
+
+  @Test
+  void startedRequest_keepsItsIdleTime_whenOneSentBeforeItStartsLater() {
+    RequestPlanner p = new RequestPlanner(1, 2, 2, 100, 1000, "r");
+    BitSet missing = all(4);
+    assertThat(p.plan(0, f -> missing)).hasSize(2); // {0,1}, {2,3}
+
+    // The second request starts first, then stalls; the first starts after it.
+    p.received(0, 2, 10);
+    missing.clear(2);
+    p.received(0, 0, 20);
+    missing.clear(0);
+
+    // The second gets no first-chunk time again: idle since 10, it expires at 110.
+    List<RequestPlanner.Ask> retry = p.plan(111, f -> missing);
+    assertThat(retry)
+        .singleElement()
+        .satisfies(a -> assertThat(a.chunks()).isEqualTo(BitSet.valueOf(new long[] {0b1000})));
+  }
+
+  @Test
   void corruptChunk_isAskedForAgainAtOnce() {
     RequestPlanner p = new RequestPlanner(1, 1, 2, 100, 1000, "r");
     BitSet missing = all(2);
