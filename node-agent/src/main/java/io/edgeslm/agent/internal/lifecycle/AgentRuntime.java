@@ -554,8 +554,9 @@ public class AgentRuntime {
   public synchronized void stop() {
     started = false;
     removeRunInfo();
-    // Micrometer's global registry outlives this runtime (dev-mode reloads, tests): leave nothing
-    // behind that would keep reporting stopped objects or shadow the next registration.
+    // The meter registry (AgentMetrics, a singleton) outlives this runtime (dev-mode reloads,
+    // tests): leave nothing behind that would keep reporting stopped objects or shadow the next
+    // registration.
     removeMetrics();
     if (timers != null) {
       timers.shutdownNow();

@@ -60,6 +60,10 @@ public class ManagementServer {
     healthRoute(routes, "/q/health/started", SmallRyeHealthReporter::getStartup);
     healthRoute(routes, "/q/health/well", SmallRyeHealthReporter::getWellness);
     routes.put("/q/metrics", this::metrics);
+    // SLF4J is set up here, before the port opens: a scrape during the agent's start makes the
+    // meter registry (AgentMetrics), whose Micrometer logs through SLF4J, and two threads
+    // initialising SLF4J at once lose log calls (AgentRuntime.warmUpMqttClient).
+    org.slf4j.LoggerFactory.getILoggerFactory();
     try {
       executor = Executors.newVirtualThreadPerTaskExecutor();
       server = open(host, port, routes, executor);
