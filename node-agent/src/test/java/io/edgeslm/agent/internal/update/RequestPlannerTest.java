@@ -14,6 +14,12 @@ class RequestPlannerTest {
     return b;
   }
 
+  /** Chunk {@code chunk} of file 0 arrives at {@code now} and is no longer missing. */
+  static void arrived(RequestPlanner p, BitSet missing, int chunk, long now) {
+    p.received(0, chunk, now);
+    missing.clear(chunk);
+  }
+
   @Test
   void plan_neverExceedsTheWindow_andNeverAsksTwiceForAnOutstandingChunk() {
     RequestPlanner p = new RequestPlanner(1, 2, 4, 100, 1000, "r");
@@ -56,10 +62,8 @@ class RequestPlannerTest {
     RequestPlanner p = new RequestPlanner(1, 1, 4, 100, 1000, "r");
     BitSet missing = all(4);
     p.plan(0, f -> missing);
-    p.received(0, 0, 10);
-    missing.clear(0);
-    p.received(0, 1, 20);
-    missing.clear(1);
+    arrived(p, missing, 0, 10);
+    arrived(p, missing, 1, 20);
 
     assertThat(p.plan(50, f -> missing)).isEmpty(); // still within the idle time
     List<RequestPlanner.Ask> retry = p.plan(121, f -> missing);
@@ -74,15 +78,11 @@ class RequestPlannerTest {
     assertThat(p.plan(0, f -> missing)).hasSize(3); // {0,1}, {2,3}, {4,5}
 
     // A slow server: the first request starts at 900 and ends at 950, the second starts at 1800.
-    p.received(0, 0, 900);
-    missing.clear(0);
-    p.received(0, 1, 950);
-    missing.clear(1);
+    arrived(p, missing, 0, 900);
+    arrived(p, missing, 1, 950);
     assertThat(p.plan(1500, f -> missing)).isEmpty(); // the first-chunk time of 1000 is past
-    p.received(0, 2, 1800);
-    missing.clear(2);
-    p.received(0, 3, 1850);
-    missing.clear(3);
+    arrived(p, missing, 2, 1800);
+    arrived(p, missing, 3, 1850);
 
     // The third request was never served: it expires 1000 after the second one started.
     assertThat(p.plan(2700, f -> missing)).isEmpty();
@@ -98,10 +98,8 @@ class RequestPlannerTest {
     assertThat(p.plan(0, f -> missing)).hasSize(3); // {0,1}, {2,3}, {4,5}
 
     // The server never got the first request; the second is served at 900-950.
-    p.received(0, 2, 900);
-    missing.clear(2);
-    p.received(0, 3, 950);
-    missing.clear(3);
+    arrived(p, missing, 2, 900);
+    arrived(p, missing, 3, 950);
 
     // Only requests sent before it may push its first-chunk time: it expires at 1000 as sent.
     List<RequestPlanner.Ask> retry = p.plan(1001, f -> missing);
@@ -117,10 +115,8 @@ class RequestPlannerTest {
     assertThat(p.plan(0, f -> missing)).hasSize(2); // {0,1}, {2,3}
 
     // The second request starts first, then stalls; the first starts after it.
-    p.received(0, 2, 10);
-    missing.clear(2);
-    p.received(0, 0, 20);
-    missing.clear(0);
+    arrived(p, missing, 2, 10);
+    arrived(p, missing, 0, 20);
 
     // The second gets no first-chunk time again: idle since 10, it expires at 110.
     List<RequestPlanner.Ask> retry = p.plan(111, f -> missing);
@@ -134,8 +130,7 @@ class RequestPlannerTest {
     RequestPlanner p = new RequestPlanner(1, 1, 2, 100, 1000, "r");
     BitSet missing = all(2);
     p.plan(0, f -> missing);
-    p.received(0, 0, 1);
-    missing.clear(0);
+    arrived(p, missing, 0, 1);
 
     p.rejected(0, 1);
 
